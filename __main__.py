@@ -1,0 +1,5 @@
+"""``python -m clausewatch``."""
+
+from clausewatch.cli import main
+
+raise SystemExit(main())

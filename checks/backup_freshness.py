@@ -1,0 +1,81 @@
+"""``backup_freshness``: each in-scope resource has a successful backup younger than the RPO."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from clausewatch.checks.clock import add_hours, age_days, deadline_status, fmt_day
+from clausewatch.checks.evidence_view import EvidenceView
+from clausewatch.checks.registry import CHECKS
+from clausewatch.checks.result import Result, Status
+from clausewatch.collectors.evidence import Kind
+from clausewatch.policies.model import Commitment
+
+PARAMS_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["rpo_hours"],
+    "properties": {
+        "rpo_hours": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Maximum age of the last successful backup (recovery point objective).",
+        },
+    },
+}
+
+
+@CHECKS.register(
+    "backup_freshness",
+    evidence=[Kind.ASSET, Kind.BACKUP],
+    params_schema=PARAMS_SCHEMA,
+    summary="Per in-scope resource, the last successful backup is younger than the RPO.",
+)
+def backup_freshness(
+    commitment: Commitment, view: EvidenceView, as_of: datetime
+) -> Iterator[Result]:
+    rpo = float(commitment.params["rpo_hours"])
+    tz = commitment.timezone
+    expected = {"rpo_hours": rpo}
+    for asset in view.assets(commitment.scope):
+        label = str(asset.facts.get("name") or asset.subject)
+        backups = view.about(Kind.BACKUP, asset.subject)
+        ok = [b for b in backups if b.facts.get("outcome") == "success"]
+        failed = [b for b in backups if b.facts.get("outcome") != "success"]
+        base: dict[str, Any] = {
+            "commitment_id": commitment.id,
+            "subject": asset.subject,
+            "label": label,
+            "expected": expected,
+        }
+        if not ok:
+            note = f" ({len(failed)} failed attempt(s))" if failed else ""
+            yield Result(
+                **base,
+                status=Status.BREACHED,
+                reason=f"{label}: in scope but never backed up successfully{note}.",
+                measured={"last_success": None, "failed_attempts": len(failed)},
+                evidence_ids=(asset.id, *(b.id for b in failed[-5:])),
+            )
+            continue
+        last = max(ok, key=lambda b: b.facts["completed_at"])
+        completed: datetime = last.facts["completed_at"]
+        due = add_hours(completed, rpo)
+        age_h = age_days(completed, as_of) * 24
+        status = deadline_status(due, as_of, commitment.warning_days, tz)
+        if status is Status.BREACHED:
+            reason = f"{label}: last successful backup {age_h:.1f} h ago, RPO {rpo:g} h."
+        elif status is Status.AT_RISK:
+            reason = f"{label}: last backup {age_h:.1f} h ago, RPO reached {fmt_day(due, tz)}."
+        else:
+            reason = f"{label}: last successful backup {age_h:.1f} h ago (RPO {rpo:g} h)."
+        yield Result(
+            **base,
+            status=status,
+            reason=reason,
+            measured={"last_success": completed, "age_hours": round(age_h, 2)},
+            evidence_ids=(asset.id, last.id),
+            due=due,
+        )

@@ -1,0 +1,45 @@
+"""Deadline arithmetic shared by the checks.
+
+Day counts are calendar days in the contract's time zone: "7 days" after 10:00 Paris time is
+10:00 Paris time seven days later, whatever daylight saving does in between. Everything
+returned is UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from clausewatch.checks.result import Status
+
+
+def add_days(start: datetime, days: float, tz: ZoneInfo) -> datetime:
+    """``start`` plus ``days`` calendar days on the contract's wall clock, in UTC."""
+    return (start.astimezone(tz) + timedelta(days=days)).astimezone(UTC)
+
+
+def add_hours(start: datetime, hours: float) -> datetime:
+    """``start`` plus elapsed hours (RPOs are elapsed time, not wall-clock time)."""
+    return start + timedelta(hours=hours)
+
+
+def deadline_status(due: datetime, as_of: datetime, warning_days: float, tz: ZoneInfo) -> Status:
+    """Breached after ``due``; at risk from ``warning_days`` before it; compliant before that.
+
+    Exactly at the deadline is still compliant (a commitment "within 7 days" is kept at 7 days).
+    """
+    if as_of > due:
+        return Status.BREACHED
+    if warning_days > 0 and as_of >= add_days(due, -warning_days, tz):
+        return Status.AT_RISK
+    return Status.COMPLIANT
+
+
+def age_days(then: datetime, as_of: datetime) -> float:
+    """Elapsed days between ``then`` and ``as_of``."""
+    return (as_of - then).total_seconds() / 86400
+
+
+def fmt_day(value: datetime, tz: ZoneInfo) -> str:
+    """A date for people, in the contract's time zone."""
+    return value.astimezone(tz).strftime("%Y-%m-%d")

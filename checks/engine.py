@@ -1,0 +1,300 @@
+"""Evaluate a contract against evidence: pure, one clock (``as_of``), no I/O."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from clausewatch.checks.clock import fmt_day
+from clausewatch.checks.evidence_view import EvidenceView, source_matches
+from clausewatch.checks.registry import CHECKS, Registry
+from clausewatch.checks.result import SEVERITY_ORDER, Result, Status, Verdict
+from clausewatch.collectors.evidence import CollectionError, Evidence, origin_covers, require_utc
+from clausewatch.policies.model import Commitment, Contract, Waiver
+
+WORST_OFFENDERS = 5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """A commitment with its verdict and per-subject results (worst first)."""
+
+    commitment: Commitment
+    verdict: Verdict
+    results: tuple[Result, ...]
+
+    def worst(self, n: int = WORST_OFFENDERS) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if r.status is not Status.COMPLIANT)[:n]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaiverState:
+    """A declared waiver and whether it applies at ``as_of``."""
+
+    waiver: Waiver
+    status: str  # "in_force", "expired", "not_yet"
+    applied_to: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evaluation:
+    """Everything a run concluded: outcomes per commitment, waivers, collection errors."""
+
+    contract: Contract
+    as_of: datetime
+    outcomes: tuple[Outcome, ...]
+    waivers: tuple[WaiverState, ...]
+    errors: tuple[CollectionError, ...]
+    evidence_count: int
+
+    @property
+    def status(self) -> Status:
+        return overall_status(o.verdict.status for o in self.outcomes)
+
+    @property
+    def partial(self) -> bool:
+        """True when some collection failed: the run saw less than it should have."""
+        return bool(self.errors)
+
+
+def overall_status(statuses: Iterable[Status]) -> Status:
+    """Breached beats no_evidence beats at_risk; waived alone counts as compliant."""
+    seen = set(statuses)
+    for s in (Status.BREACHED, Status.NO_EVIDENCE, Status.AT_RISK):
+        if s in seen:
+            return s
+    return Status.COMPLIANT
+
+
+def evaluate(
+    contract: Contract,
+    evidence: Sequence[Evidence],
+    errors: Sequence[CollectionError],
+    as_of: datetime,
+    registry: Registry = CHECKS,
+) -> Evaluation:
+    """Run every commitment's check over the evidence, then apply collection errors and waivers."""
+    as_of = require_utc(as_of, "as_of")
+    view = EvidenceView(evidence)
+    origins = _subject_origins(evidence)
+    waiver_hits: dict[int, list[str]] = {}
+    outcomes = []
+    for commitment in contract.commitments:
+        spec = registry[commitment.check]
+        results = list(spec.fn(commitment, view, as_of))
+        relevant = [
+            e
+            for e in errors
+            if spec.evidence_kinds.intersection(e.kinds)
+            and source_matches(e.source, commitment.scope.sources)
+        ]
+        subject_kinds = spec.evidence_kinds.intersection({"asset", "identity"})
+        results = _apply_errors(commitment, subject_kinds, results, relevant, origins)
+        results = _apply_waivers(contract, commitment, results, as_of, waiver_hits)
+        results.sort(key=_offender_key)
+        outcomes.append(
+            Outcome(
+                commitment=commitment,
+                verdict=make_verdict(commitment, results, relevant),
+                results=tuple(results),
+            )
+        )
+    return Evaluation(
+        contract=contract,
+        as_of=as_of,
+        outcomes=tuple(outcomes),
+        waivers=tuple(_waiver_states(contract, as_of, waiver_hits)),
+        errors=tuple(errors),
+        evidence_count=len(evidence),
+    )
+
+
+def _subject_origins(evidence: Iterable[Evidence]) -> dict[str, set[str]]:
+    origins: dict[str, set[str]] = {}
+    for ev in evidence:
+        if ev.kind in ("asset", "identity") and ev.origin:
+            origins.setdefault(ev.subject, set()).add(ev.origin)
+    return origins
+
+
+def _apply_errors(
+    commitment: Commitment,
+    subject_kinds: frozenset[str],
+    results: list[Result],
+    errors: Sequence[CollectionError],
+    origins: Mapping[str, set[str]],
+) -> list[Result]:
+    """A collection failure makes every subject it could have informed ``no_evidence``.
+
+    Absence of records is no proof when the collector could not look, so even a breach found on
+    partial data is reported as no_evidence (with the finding kept in the reason). An error on
+    the inventory itself (``asset``, ``identity``) that covers no known subject becomes a result of
+    its own: subjects may exist there that nobody saw, and that gap is never silent.
+    """
+    if not errors:
+        return results
+    out: list[Result] = []
+    used: set[int] = set()
+    for r in results:
+        hits = [
+            i
+            for i, e in enumerate(errors)
+            if any(origin_covers(e.origin, o) for o in origins.get(r.subject, ()))
+        ]
+        if not hits:
+            out.append(r)
+            continue
+        used.update(hits)
+        first = errors[hits[0]]
+        out.append(
+            dataclasses.replace(
+                r,
+                status=Status.NO_EVIDENCE,
+                reason=f"{first.source} could not collect {'/'.join(first.kinds)} in "
+                f"{first.origin}: {first.message} (on partial data: {r.reason})",
+            )
+        )
+    for i, e in enumerate(errors):
+        if i not in used and subject_kinds.intersection(e.kinds):
+            out.append(
+                Result(
+                    commitment_id=commitment.id,
+                    subject=f"{e.source}:{e.origin}",
+                    label=e.origin,
+                    status=Status.NO_EVIDENCE,
+                    reason=f"{e.source} could not collect {'/'.join(e.kinds)} in {e.origin}"
+                    f"{' (' + e.operation + ')' if e.operation else ''}: {e.message}",
+                    measured={"collection_error": e.id},
+                )
+            )
+    return out
+
+
+def _apply_waivers(
+    contract: Contract,
+    commitment: Commitment,
+    results: list[Result],
+    as_of: datetime,
+    hits: dict[int, list[str]],
+) -> list[Result]:
+    waivers = [
+        (i, w)
+        for i, w in enumerate(contract.waivers)
+        if w.commitment == commitment.id and w.in_force(as_of, contract.timezone)
+    ]
+    if not waivers:
+        return results
+    out = []
+    for r in results:
+        match = next(
+            ((i, w) for i, w in waivers if r.subject in w.subjects or r.label in w.subjects), None
+        )
+        if match is None or r.status is Status.COMPLIANT:
+            out.append(r)
+            continue
+        i, w = match
+        hits.setdefault(i, []).append(r.subject)
+        out.append(
+            dataclasses.replace(
+                r,
+                status=Status.WAIVED,
+                reason=f"Waived until {w.expires.isoformat()} (approved by {w.approver}: "
+                f"{w.reason}); without it: {r.reason}",
+                waiver={
+                    "reason": w.reason,
+                    "approver": w.approver,
+                    "expires": w.expires.isoformat(),
+                    "reference": w.reference,
+                    "status_without_waiver": str(r.status),
+                },
+            )
+        )
+    return out
+
+
+def _waiver_states(
+    contract: Contract, as_of: datetime, hits: Mapping[int, list[str]]
+) -> Iterable[WaiverState]:
+    for i, w in enumerate(contract.waivers):
+        if w.in_force(as_of, contract.timezone):
+            status = "in_force"
+        elif as_of >= w.end(contract.timezone):
+            status = "expired"
+        else:
+            status = "not_yet"
+        yield WaiverState(waiver=w, status=status, applied_to=tuple(hits.get(i, ())))
+
+
+def _offender_key(r: Result) -> tuple[Any, ...]:
+    due = r.due.timestamp() if r.due is not None else float("inf")
+    return (SEVERITY_ORDER[r.status], due, r.subject)
+
+
+def make_verdict(
+    commitment: Commitment, results: Sequence[Result], errors: Sequence[CollectionError] = ()
+) -> Verdict:
+    """The commitment's verdict from its subjects' results.
+
+    Waived subjects leave the count. With ``ok`` = compliant + at risk and ``n`` the rest, the
+    share lies between ``ok/n`` (every unknown subject failing) and ``(ok+unknown)/n`` (every
+    unknown passing). Compliant needs the lower bound to meet the target; breached needs the
+    upper bound to miss it; anything in between is ``no_evidence``: undecided, never compliant.
+    """
+    counts = Counter(str(r.status) for r in results)
+    full = {str(s): counts.get(str(s), 0) for s in Status}
+    target = commitment.target
+    compliant = full[Status.COMPLIANT]
+    at_risk = full[Status.AT_RISK]
+    unknown = full[Status.NO_EVIDENCE]
+    counted = compliant + at_risk + full[Status.BREACHED] + unknown
+    tz = commitment.timezone
+    if counted == 0:
+        if full[Status.WAIVED]:
+            return Verdict(
+                commitment_id=commitment.id,
+                status=Status.WAIVED,
+                measured=None,
+                target=target,
+                counts=full,
+                reason=f"All {full[Status.WAIVED]} subject(s) in scope are waived.",
+            )
+        return Verdict(
+            commitment_id=commitment.id,
+            status=Status.NO_EVIDENCE,
+            measured=None,
+            target=target,
+            counts=full,
+            reason="No subject in scope had evidence"
+            + (f"; {len(errors)} collection error(s)." if errors else "."),
+        )
+    lower = (compliant + at_risk) / counted
+    upper = (compliant + at_risk + unknown) / counted
+    firm = compliant / counted
+    due_dates = [r.due for r in results if r.status is Status.AT_RISK and r.due is not None]
+    due = min(due_dates) if due_dates else None
+    pct = f"{lower:.1%} of {counted} subject(s) compliant, target {target:.0%}"
+    if upper < target:
+        status, reason = Status.BREACHED, f"{pct}: {full[Status.BREACHED]} breached."
+    elif lower < target:
+        status = Status.NO_EVIDENCE
+        reason = f"{pct}: undecided, {unknown} subject(s) without usable evidence."
+    elif firm < target and due is not None:
+        status = Status.AT_RISK
+        reason = f"{pct}: {at_risk} subject(s) fall due, first by {fmt_day(due, tz)}."
+    else:
+        status, reason = Status.COMPLIANT, f"{pct}."
+        if unknown:
+            reason = f"{pct}; {unknown} subject(s) without evidence cannot change it."
+    return Verdict(
+        commitment_id=commitment.id,
+        status=status,
+        measured=lower,
+        target=target,
+        counts=full,
+        reason=reason,
+        due=due,
+    )

@@ -1,0 +1,74 @@
+"""A read-only index over a run's evidence, built once and shared by every check."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from clausewatch.collectors.evidence import Evidence, Kind
+from clausewatch.policies.model import Scope
+
+_EMPTY: tuple[Evidence, ...] = ()
+
+
+def source_matches(source: str, wanted: Iterable[str]) -> bool:
+    """``aws`` matches ``aws`` and ``aws.ssm``; an empty ``wanted`` matches every source."""
+    wanted = tuple(wanted)
+    if not wanted:
+        return True
+    return any(source == w or source.startswith(w + ".") for w in wanted)
+
+
+class EvidenceView:
+    """Evidence grouped by kind and by subject.
+
+    Subject-defining records (``asset``, ``identity``) are filtered by a commitment's scope;
+    records about a subject (``patch``, ``backup``, ``restore_test``) are joined to it by
+    ``subject`` whatever tool reported them.
+    """
+
+    def __init__(self, evidence: Iterable[Evidence]) -> None:
+        by_kind: dict[str, list[Evidence]] = defaultdict(list)
+        for ev in evidence:
+            by_kind[ev.kind].append(ev)
+        self._by_kind = dict(by_kind)
+        self._by_subject: dict[str, dict[str, list[Evidence]]] = {}
+
+    def of_kind(self, kind: str) -> Sequence[Evidence]:
+        return self._by_kind.get(kind, [])
+
+    def about(self, kind: str, subject: str) -> Sequence[Evidence]:
+        """Every record of ``kind`` whose subject is ``subject``."""
+        index = self._by_subject.get(kind)
+        if index is None:
+            index = defaultdict(list)
+            for ev in self.of_kind(kind):
+                index[ev.subject].append(ev)
+            index = self._by_subject[kind] = dict(index)
+        return index.get(subject, _EMPTY)
+
+    def assets(self, scope: Scope) -> list[Evidence]:
+        """Inventory records in scope (source, asset kind, tags), one per subject (newest wins)."""
+        latest: dict[str, Evidence] = {}
+        for ev in self.of_kind(Kind.ASSET):
+            if not source_matches(ev.source, scope.sources):
+                continue
+            if scope.asset_kinds and ev.facts.get("asset_kind") not in scope.asset_kinds:
+                continue
+            if not scope.tags_in_scope(ev.facts.get("tags") or {}):
+                continue
+            seen = latest.get(ev.subject)
+            if seen is None or ev.observed_at > seen.observed_at:
+                latest[ev.subject] = ev
+        return sorted(latest.values(), key=lambda e: e.subject)
+
+    def identities(self, scope: Scope) -> list[Evidence]:
+        """Identity records from in-scope sources, one per subject (newest wins)."""
+        latest: dict[str, Evidence] = {}
+        for ev in self.of_kind(Kind.IDENTITY):
+            if not source_matches(ev.source, scope.sources):
+                continue
+            seen = latest.get(ev.subject)
+            if seen is None or ev.observed_at > seen.observed_at:
+                latest[ev.subject] = ev
+        return sorted(latest.values(), key=lambda e: e.subject)

@@ -1,0 +1,214 @@
+"""``patch_lag``: security updates installed within the deadline for their severity, per asset."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from clausewatch.checks.clock import add_days, age_days, deadline_status, fmt_day
+from clausewatch.checks.evidence_view import EvidenceView
+from clausewatch.checks.registry import CHECKS
+from clausewatch.checks.result import Result, Status
+from clausewatch.collectors.evidence import Evidence, Kind
+from clausewatch.policies.model import Commitment
+
+PARAMS_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["deadlines_days"],
+    "properties": {
+        "deadlines_days": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {"type": "number", "minimum": 0},
+            "description": "Severity -> days allowed to install. Other severities are ignored.",
+        },
+        "clock": {
+            "enum": ["release", "detection"],
+            "default": "release",
+            "description": "Start the clock at vendor release or at first detection.",
+        },
+        "window_days": {
+            "type": "number",
+            "minimum": 0,
+            "default": 30,
+            "description": "Installs that came late within this many days still count as breaches.",
+        },
+        "freshness_days": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "default": 7,
+            "description": "Patch data older than this is stale: no_evidence.",
+        },
+    },
+}
+
+OUTSTANDING = frozenset({"missing", "failed"})
+
+
+@CHECKS.register(
+    "patch_lag",
+    evidence=[Kind.ASSET, Kind.PATCH],
+    params_schema=PARAMS_SCHEMA,
+    summary="Per asset, security updates not installed within the deadline for their severity.",
+)
+def patch_lag(commitment: Commitment, view: EvidenceView, as_of: datetime) -> Iterator[Result]:
+    rules = _Rules(commitment, as_of)
+    for asset in view.assets(commitment.scope):
+        yield rules.judge(asset, view.about(Kind.PATCH, asset.subject))
+
+
+class _Rules:
+    def __init__(self, commitment: Commitment, as_of: datetime) -> None:
+        params = commitment.params
+        self.commitment = commitment
+        self.as_of = as_of
+        self.tz = commitment.timezone
+        self.deadlines: dict[str, float] = {
+            k.lower(): float(v) for k, v in params["deadlines_days"].items()
+        }
+        self.clock: str = params.get("clock", "release")
+        self.window_start = add_days(as_of, -float(params.get("window_days", 30)), self.tz)
+        self.freshness = float(params.get("freshness_days", 7))
+        self.expected = {"deadlines_days": self.deadlines, "clock": self.clock}
+
+    def judge(self, asset: Evidence, patches: Sequence[Evidence]) -> Result:
+        label = str(asset.facts.get("name") or asset.subject)
+        assessed = _assessed_at(asset, patches)
+        base: dict[str, Any] = {
+            "commitment_id": self.commitment.id,
+            "subject": asset.subject,
+            "label": label,
+            "expected": self.expected,
+        }
+        if assessed is None:
+            return Result(
+                **base,
+                status=Status.NO_EVIDENCE,
+                reason=f"{label}: in inventory but no patch data from any source.",
+                evidence_ids=(asset.id,),
+            )
+        age = age_days(assessed, self.as_of)
+        if age > self.freshness:
+            return Result(
+                **base,
+                status=Status.NO_EVIDENCE,
+                reason=f"{label}: patch data is {age:.1f} days old "
+                f"(freshness limit {self.freshness:g}).",
+                measured={"patch_data_age_days": round(age, 2)},
+                evidence_ids=(asset.id,),
+            )
+        overdue: list[dict[str, Any]] = []
+        soon: list[dict[str, Any]] = []
+        undated: list[str] = []
+        ids = [asset.id]
+        for p in patches:
+            f = p.facts
+            days = self.deadlines.get(str(f.get("severity", "")).lower())
+            state = f.get("state")
+            if days is None or state == "not_applicable":
+                continue
+            start = self._start(f)
+            if start is None:
+                undated.append(str(f.get("update_id")))
+                ids.append(p.id)
+                continue
+            due = add_days(start, days, self.tz)
+            if state == "installed":
+                installed = f.get("installed_at")
+                if installed is None or installed < self.window_start or installed <= due:
+                    continue
+                ids.append(p.id)
+                overdue.append(self._finding(p, due, installed, "installed late"))
+                continue
+            if state not in OUTSTANDING:
+                continue
+            ids.append(p.id)
+            status = deadline_status(due, self.as_of, self.commitment.warning_days, self.tz)
+            if status is Status.BREACHED:
+                overdue.append(self._finding(p, due, self.as_of, state))
+            elif status is Status.AT_RISK:
+                soon.append(self._finding(p, due, None, state))
+        return self._verdict(base, overdue, soon, undated, tuple(ids))
+
+    def _start(self, facts: Mapping[str, Any]) -> datetime | None:
+        if self.clock == "release":
+            return facts.get("released_at") or facts.get("first_seen_at")
+        return facts.get("first_seen_at") or facts.get("released_at")
+
+    def _finding(
+        self, patch: Evidence, due: datetime, until: datetime | None, state: str
+    ) -> dict[str, Any]:
+        f = patch.facts
+        finding = {
+            "update_id": f.get("update_id"),
+            "severity": f.get("severity"),
+            "state": state,
+            "due": due,
+            "evidence_id": patch.id,
+        }
+        if until is not None:
+            finding["days_late"] = round(age_days(due, until), 1)
+        return finding
+
+    def _verdict(
+        self,
+        base: dict[str, Any],
+        overdue: list[dict[str, Any]],
+        soon: list[dict[str, Any]],
+        undated: list[str],
+        ids: tuple[str, ...],
+    ) -> Result:
+        label = base["label"]
+        if overdue:
+            overdue.sort(key=lambda x: -x["days_late"])
+            worst = overdue[0]
+            late_installs = sum(1 for x in overdue if x["state"] == "installed late")
+            detail = f", {late_installs} installed late" if late_installs else ""
+            return Result(
+                **base,
+                status=Status.BREACHED,
+                reason=f"{label}: {len(overdue)} security update(s) past deadline{detail}; worst "
+                f"{worst['update_id']} ({worst['severity']}) {worst['days_late']:g} days late.",
+                measured={"overdue": len(overdue), "due_soon": len(soon), "findings": overdue},
+                evidence_ids=ids,
+                due=min(x["due"] for x in overdue),
+            )
+        if undated:
+            return Result(
+                **base,
+                status=Status.NO_EVIDENCE,
+                reason=f"{label}: {len(undated)} update(s) carry neither release nor detection "
+                f"date ({', '.join(undated[:3])}), so their deadline is unknown.",
+                measured={"undated": undated},
+                evidence_ids=ids,
+            )
+        if soon:
+            due = min(x["due"] for x in soon)
+            return Result(
+                **base,
+                status=Status.AT_RISK,
+                reason=f"{label}: {len(soon)} security update(s) fall due by "
+                f"{fmt_day(due, self.tz)}.",
+                measured={"overdue": 0, "due_soon": len(soon), "findings": soon},
+                evidence_ids=ids,
+                due=due,
+            )
+        return Result(
+            **base,
+            status=Status.COMPLIANT,
+            reason=f"{label}: no security update past its deadline.",
+            measured={"overdue": 0, "due_soon": 0},
+            evidence_ids=ids,
+        )
+
+
+def _assessed_at(asset: Evidence, patches: Sequence[Evidence]) -> datetime | None:
+    """When the asset's patch state was last assessed: the newest of the asset's own stamp and
+    its patch records. None means no patch data at all."""
+    stamps = [p.observed_at for p in patches]
+    own = asset.facts.get("patch_assessed_at")
+    if isinstance(own, datetime):
+        stamps.append(own)
+    return max(stamps, default=None)

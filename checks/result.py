@@ -1,0 +1,58 @@
+"""Statuses, per-subject results and per-commitment verdicts. Types only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """How a subject (or a whole commitment) stands against the contract."""
+
+    COMPLIANT = "compliant"
+    AT_RISK = "at_risk"  # compliant today, falls due within the warning window
+    BREACHED = "breached"
+    WAIVED = "waived"  # an accepted risk in force
+    NO_EVIDENCE = "no_evidence"  # missing, stale or unreadable evidence: never compliant
+
+
+#: Order used to sort offenders, worst first.
+SEVERITY_ORDER: Mapping[Status, int] = {
+    Status.BREACHED: 0,
+    Status.NO_EVIDENCE: 1,
+    Status.AT_RISK: 2,
+    Status.WAIVED: 3,
+    Status.COMPLIANT: 4,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Result:
+    """One commitment x subject: the status, why, and the evidence it rests on."""
+
+    commitment_id: str
+    subject: str
+    status: Status
+    reason: str  # one human sentence, used verbatim in reports and alerts
+    measured: Mapping[str, Any] = field(default_factory=dict)
+    expected: Mapping[str, Any] = field(default_factory=dict)
+    evidence_ids: tuple[str, ...] = ()
+    due: datetime | None = None  # when it falls (or fell) due, for deadline commitments
+    waiver: Mapping[str, Any] | None = None
+    label: str = ""  # a human name for the subject (display name, hostname)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """One per commitment: the measured share of compliant subjects against the target."""
+
+    commitment_id: str
+    status: Status
+    measured: float | None  # share compliant among counted subjects; None when nothing counted
+    target: float
+    counts: Mapping[str, int]
+    reason: str
+    due: datetime | None = None  # earliest due date among subjects at risk

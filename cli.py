@@ -1,0 +1,216 @@
+"""``clausewatch``: the command line, and the only module that wires the pipeline together.
+
+Exit codes (a nightly scheduler reads them): 0 every commitment compliant, at risk or waived;
+3 a commitment breached; 4 evidence missing for a commitment (and none breached); 2 invalid
+input (contract, sources, evidence, arguments); 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from clausewatch.checks import CHECKS
+from clausewatch.checks.engine import Evaluation, evaluate
+from clausewatch.collectors.jsonl import evidence_schema, read_evidence, write_evidence
+from clausewatch.demo.contract import demo_contract_text
+from clausewatch.demo.estate import build_estate
+from clausewatch.policies.load import contract_schema, load_contract
+from clausewatch.policies.yaml_source import InputError, Problem
+from clausewatch.reports import results_json, terminal
+from clausewatch.reports.output import staged_dir, write_text_atomic
+from clausewatch.reports.run_info import ExitCode, RunInfo, exit_code_for, utc_now
+
+log = logging.getLogger("clausewatch")
+DEMO_OUT = Path("clausewatch-demo")
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2 with the message."""
+
+
+def parse_as_of(text: str | None) -> datetime:
+    """``--as-of``: an ISO 8601 instant with an offset; default now (UTC)."""
+    if text is None:
+        return utc_now()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"--as-of {text!r} is not an ISO 8601 date-time") from exc
+    if value.tzinfo is None:
+        raise UsageError(f"--as-of {text!r} needs a UTC offset, e.g. {text}Z or {text}+01:00")
+    return value.astimezone(UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clausewatch",
+        description="Check that an IT outsourcing provider keeps the security commitments of "
+        "its contract, with evidence.",
+        epilog="Exit codes: 0 compliant/at risk/waived, 3 breached, 4 no evidence, "
+        "2 invalid input, 1 internal error.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check contract files; report every problem")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    p = sub.add_parser("evaluate", help="evaluate a contract against a JSON Lines evidence file")
+    p.add_argument("--policy", required=True, type=Path, help="contract YAML")
+    p.add_argument("--evidence", required=True, help="evidence JSON Lines file ('-': stdin)")
+    p.add_argument("--as-of", help="the instant to judge at (ISO 8601 with offset; default now)")
+    p.add_argument("--out", type=Path, help="write results.json into this folder")
+    p.add_argument("--json", action="store_true", help="print results.json to stdout")
+
+    p = sub.add_parser("run", help="collect, evaluate and report (--demo: the built-in demo)")
+    p.add_argument("--demo", action="store_true", help="run on the built-in synthetic estate")
+    p.add_argument("--as-of", help="the instant to judge at (ISO 8601 with offset; default now)")
+    p.add_argument("--out", type=Path, help=f"output folder (demo default: ./{DEMO_OUT})")
+
+    p = sub.add_parser("checks", help="list the checks and the params each accepts")
+    p.add_argument("--json", action="store_true", help="print the params schemas as JSON")
+
+    p = sub.add_parser("schema", help="print a JSON Schema shipped with ClauseWatch")
+    p.add_argument("which", choices=["contract", "evidence", "results"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    err = Console(stderr=True)
+    try:
+        return int(COMMANDS[args.command](args))
+    except InputError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False, highlight=False)
+        return ExitCode.INVALID_INPUT
+    except UsageError as exc:
+        err.print(f"clausewatch: {exc}", markup=False, highlight=False)
+        return ExitCode.INVALID_INPUT
+    except Exception:
+        log.exception("internal error")
+        return ExitCode.INTERNAL_ERROR
+
+
+def cmd_validate(args: argparse.Namespace) -> ExitCode:
+    problems: list[Problem] = []
+    out = Console()
+    for path in args.files:
+        try:
+            contract = load_contract(path, CHECKS)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        out.print(
+            f"{path}: ok ({len(contract.commitments)} commitments, "
+            f"{len(contract.waivers)} waivers)",
+            markup=False,
+            highlight=False,
+        )
+    if problems:
+        raise InputError(problems)
+    return ExitCode.OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
+    started = utc_now()
+    as_of = parse_as_of(args.as_of)
+    contract = load_contract(args.policy, CHECKS)
+    batch = read_evidence(args.evidence)
+    log.info("read %d evidence records, %d collection errors", len(batch.evidence),
+             len(batch.errors))
+    ev = evaluate(contract, batch.evidence, batch.errors, as_of)
+    info = RunInfo(
+        as_of=as_of,
+        started_at=started,
+        finished_at=utc_now(),
+        command="evaluate",
+        inputs={"policy": str(args.policy), "evidence": str(args.evidence)},
+    )
+    if args.out:
+        write_text_atomic(args.out / "results.json", results_json.dumps(ev, info))
+    if args.json:
+        sys.stdout.write(results_json.dumps(ev, info))
+    else:
+        terminal.render(ev, Console())
+    return exit_code_for(ev)
+
+
+def cmd_run(args: argparse.Namespace) -> ExitCode:
+    if not args.demo:
+        raise UsageError("run needs --demo for now (collection from live sources comes next)")
+    return run_demo(parse_as_of(args.as_of), args.out or DEMO_OUT)
+
+
+def run_demo(as_of: datetime, out: Path) -> ExitCode:
+    """Evaluate the bundled French contract against the synthetic estate; write ``out``."""
+    started = utc_now()
+    text = demo_contract_text(as_of.date())
+    console = Console()
+    with staged_dir(out) as stage:
+        (stage / "contract.yaml").write_text(text, encoding="utf-8")
+        contract = load_contract(stage / "contract.yaml", CHECKS, name="contract.yaml")
+        estate = build_estate(as_of)
+        with open(stage / "evidence.jsonl", "w", encoding="utf-8") as handle:
+            write_evidence([*estate.evidence, *estate.errors], handle)
+        ev = evaluate(contract, estate.evidence, estate.errors, as_of)
+        info = RunInfo(
+            as_of=as_of,
+            started_at=started,
+            finished_at=utc_now(),
+            command="run --demo",
+            inputs={"policy": "contract.yaml", "evidence": "evidence.jsonl"},
+        )
+        (stage / "results.json").write_text(results_json.dumps(ev, info), encoding="utf-8")
+    terminal.render(ev, console)
+    console.print(f"Demo outputs written to {out.resolve()}/ (contract.yaml, evidence.jsonl, "
+                  "results.json)", markup=False, highlight=False)
+    return exit_code_for(ev)
+
+
+def cmd_checks(args: argparse.Namespace) -> ExitCode:
+    if args.json:
+        doc = {name: dict(CHECKS[name].params_schema) for name in CHECKS}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return ExitCode.OK
+    console = Console()
+    for name in CHECKS:
+        spec = CHECKS[name]
+        params = ", ".join(spec.params_schema.get("properties", {}))
+        console.print(f"[bold]{name}[/bold]: {spec.summary}\n  params: {params}")
+    return ExitCode.OK
+
+
+def cmd_schema(args: argparse.Namespace) -> ExitCode:
+    schema = {
+        "contract": contract_schema,
+        "evidence": evidence_schema,
+        "results": results_json.results_schema,
+    }[args.which]()
+    sys.stdout.write(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+    return ExitCode.OK
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "evaluate": cmd_evaluate,
+    "run": cmd_run,
+    "checks": cmd_checks,
+    "schema": cmd_schema,
+}
+
+__all__ = ["Evaluation", "main"]

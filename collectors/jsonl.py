@@ -1,0 +1,219 @@
+"""The JSON Lines evidence interchange format: one record per line, read and written here.
+
+Each line is a JSON object valid against ``collectors/schema/evidence.schema.json``: an
+evidence record (``identity``, ``asset``, ``patch``, ``backup``, ``restore_test``) or a
+``collection_error``. Reading validates every line with jsonschema-rs (the Rust validator: a
+million patch records must load in seconds) and reports each invalid line by number; nothing is
+dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+import jsonschema_rs
+
+from clausewatch.collectors.evidence import (
+    CollectionError,
+    Evidence,
+    default_evidence_id,
+    parse_utc,
+)
+from clausewatch.policies.yaml_source import InputError, Problem
+
+#: Facts that hold timestamps; they are parsed into aware UTC datetimes on reading.
+DATETIME_FACTS = frozenset(
+    {
+        "created_at",
+        "last_seen",
+        "patch_assessed_at",
+        "released_at",
+        "first_seen_at",
+        "installed_at",
+        "completed_at",
+        "started_at",
+    }
+)
+MAX_REPORTED = 200
+
+
+def evidence_schema() -> dict[str, Any]:
+    """The JSON Schema of one line, shipped as package data."""
+    text = resources.files("clausewatch.collectors.schema").joinpath("evidence.schema.json")
+    return json.loads(text.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceBatch:
+    """What a file (or a collection) holds: evidence records and collection errors."""
+
+    evidence: list[Evidence]
+    errors: list[CollectionError]
+
+
+class _Reader:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.validator = jsonschema_rs.validator_for(evidence_schema(), validate_formats=True)
+        self.problems: list[Problem] = []
+        self.invalid = 0
+        self.ids: dict[str, int] = {}
+        self.strings: dict[str, str] = {}
+
+    def fail(self, line: int, path: str, message: str) -> None:
+        self.invalid += 1
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(Problem(self.name, line, 1, path, message))
+
+    def intern(self, text: str) -> str:
+        """Share repeated strings (sources, severities, subjects) across a million records."""
+        return self.strings.setdefault(text, text)
+
+    def record(self, line_no: int, line: str) -> Evidence | CollectionError | None:
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            self.fail(line_no, "", f"not valid JSON: {exc.msg} at column {exc.colno}")
+            return None
+        if not self.validator.is_valid(obj):
+            for err in self.validator.iter_errors(obj):
+                path = ".".join(str(p) for p in err.instance_path)
+                self.fail(line_no, path, err.message)
+            return None
+        try:
+            return self._build(obj)
+        except ValueError as exc:
+            self.fail(line_no, "", str(exc))
+            return None
+
+    def _build(self, obj: dict[str, Any]) -> Evidence | CollectionError:
+        kind = self.intern(obj["kind"])
+        source = self.intern(obj["source"])
+        if kind == "collection_error":
+            occurred = obj.get("occurred_at")
+            return CollectionError(
+                source=source,
+                origin=obj["origin"],
+                kinds=tuple(obj["kinds"]),
+                message=obj["message"],
+                operation=obj.get("operation", ""),
+                occurred_at=parse_utc(occurred, "occurred_at") if occurred else None,
+                retryable=obj.get("retryable", False),
+                details=obj.get("details", {}),
+            )
+        facts = obj["facts"]
+        for key in DATETIME_FACTS.intersection(facts):
+            if facts[key] is not None:
+                facts[key] = parse_utc(facts[key], f"facts.{key}")
+        for key in ("severity", "state", "outcome", "asset_kind", "account_type"):
+            if key in facts and isinstance(facts[key], str):
+                facts[key] = self.intern(facts[key])
+        subject = self.intern(obj["subject"])
+        return Evidence(
+            id=obj.get("id") or default_evidence_id(kind, source, subject, facts),
+            kind=kind,
+            source=source,
+            subject=subject,
+            observed_at=parse_utc(obj["observed_at"], "observed_at"),
+            facts=facts,
+            origin=self.intern(obj.get("origin", "")),
+            raw_ref=obj.get("raw_ref"),
+        )
+
+
+def read_evidence(path: Path | str) -> EvidenceBatch:
+    """Read a JSON Lines evidence file; raise ``InputError`` listing every invalid line."""
+    name = str(path)
+    reader = _Reader(name)
+    evidence: list[Evidence] = []
+    errors: list[CollectionError] = []
+    try:
+        handle = sys.stdin if name == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError([Problem(name, 0, 0, "", f"cannot read: {exc.strerror}")]) from exc
+    try:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            item = reader.record(line_no, line)
+            if isinstance(item, Evidence):
+                first = reader.ids.setdefault(item.id, line_no)
+                if first != line_no:
+                    reader.fail(line_no, "id", f"duplicate evidence id {item.id!r} (line {first})")
+                    continue
+                evidence.append(item)
+            elif isinstance(item, CollectionError):
+                errors.append(item)
+    except UnicodeDecodeError as exc:
+        reader.fail(0, "", f"not UTF-8: {exc.reason}")
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+    if reader.invalid:
+        problems = reader.problems
+        if reader.invalid > len(problems):
+            more = reader.invalid - len(problems)
+            problems.append(Problem(name, 0, 0, "", f"... and {more} more invalid record(s)"))
+        raise InputError(problems)
+    return EvidenceBatch(evidence, errors)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(item: Evidence | CollectionError) -> dict[str, Any]:
+    """The interchange form of one record."""
+    if isinstance(item, CollectionError):
+        out: dict[str, Any] = {
+            "kind": "collection_error",
+            "source": item.source,
+            "origin": item.origin,
+            "kinds": list(item.kinds),
+            "message": item.message,
+            "operation": item.operation,
+            "retryable": item.retryable,
+        }
+        if item.occurred_at is not None:
+            out["occurred_at"] = item.occurred_at
+        if item.details:
+            out["details"] = dict(item.details)
+        return out
+    out = {
+        "id": item.id,
+        "kind": item.kind,
+        "source": item.source,
+        "subject": item.subject,
+        "observed_at": item.observed_at,
+        "origin": item.origin,
+        "facts": dict(item.facts),
+    }
+    if item.raw_ref:
+        out["raw_ref"] = item.raw_ref
+    return out
+
+
+def dumps(item: Evidence | CollectionError) -> str:
+    """One line of JSON, keys sorted so files diff cleanly."""
+    return json.dumps(to_json(item), default=_json_default, sort_keys=True, ensure_ascii=False)
+
+
+def write_evidence(items: Iterable[Evidence | CollectionError], out: IO[str]) -> int:
+    """Write records as JSON Lines; return how many."""
+    n = 0
+    for item in items:
+        out.write(dumps(item))
+        out.write("\n")
+        n += 1
+    return n

@@ -1,0 +1,212 @@
+"""Load a contract YAML into a ``Contract``, reporting every problem with its file and line.
+
+Loading runs in stages, each collecting every problem before stopping: the YAML itself
+(see ``yaml_source``), the envelope schema, then each commitment's params against the schema its
+check owns, then the rules no schema can say (known check, unique ids, dates in order, valid time
+zone, waivers that name a commitment).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from clausewatch.policies.model import Commitment, Contract, Party, Scope, Waiver
+from clausewatch.policies.yaml_source import (
+    InputError,
+    Problem,
+    YamlDocument,
+    read_yaml,
+    schema_problems,
+)
+
+
+class CheckCatalog(Protocol):
+    """What the loader needs to know of the checks (the registry satisfies it)."""
+
+    def names(self) -> list[str]: ...
+
+    def params_schema(self, name: str) -> Mapping[str, Any]: ...
+
+
+def contract_schema() -> dict[str, Any]:
+    """The envelope JSON Schema (Draft 2020-12), shipped as package data."""
+    text = resources.files("clausewatch.policies.schema").joinpath("contract.schema.json")
+    return json.loads(text.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def load_contract(path: Path | str, catalog: CheckCatalog, name: str | None = None) -> Contract:
+    """Read, validate and build the contract at ``path``; raise ``InputError`` on any problem.
+
+    ``name`` is how messages and results call the file (default: ``path`` as given).
+    """
+    doc = read_yaml(path, name)
+    problems = schema_problems(doc, contract_schema())
+    if problems or not isinstance(doc.data, dict):
+        raise InputError(problems or [doc.problem([], "the file must be a mapping")])
+    problems = [*_params_problems(doc, catalog), *_semantic_problems(doc)]
+    if problems:
+        raise InputError(problems)
+    return _build(doc)
+
+
+def _params_problems(doc: YamlDocument, catalog: CheckCatalog) -> list[Problem]:
+    known = catalog.names()
+    out: list[Problem] = []
+    for i, c in enumerate(doc.data["commitments"]):
+        name = c["check"]
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            out.append(
+                doc.problem(
+                    ["commitments", i, "check"],
+                    f"unknown check {name!r}{hint} (known: {', '.join(known)})",
+                )
+            )
+            continue
+        params = c.get("params", {})
+        out += schema_problems(
+            doc, catalog.params_schema(name), params, base=["commitments", i, "params"]
+        )
+    return out
+
+
+def _semantic_problems(doc: YamlDocument) -> list[Problem]:
+    data = doc.data
+    out: list[Problem] = []
+    head = data["contract"]
+    try:
+        ZoneInfo(head["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        out.append(
+            doc.problem(
+                ["contract", "timezone"],
+                f"unknown time zone {head['timezone']!r} (use an IANA name such as Europe/Paris)",
+            )
+        )
+    if "effective_to" in head and date.fromisoformat(head["effective_to"]) < date.fromisoformat(
+        head["effective_from"]
+    ):
+        out.append(
+            doc.problem(
+                ["contract", "effective_to"],
+                f"effective_to {head['effective_to']} is before effective_from "
+                f"{head['effective_from']}",
+            )
+        )
+    first_line: dict[str, int] = {}
+    for i, c in enumerate(data["commitments"]):
+        line = doc.node_at(["commitments", i, "id"]).start_mark.line + 1
+        if c["id"] in first_line:
+            out.append(
+                doc.problem(
+                    ["commitments", i, "id"],
+                    f"duplicate commitment id {c['id']!r} (first on line {first_line[c['id']]})",
+                )
+            )
+        else:
+            first_line[c["id"]] = line
+    for i, w in enumerate(data.get("waivers", [])):
+        if w["commitment"] not in first_line:
+            close = difflib.get_close_matches(w["commitment"], list(first_line), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            out.append(
+                doc.problem(
+                    ["waivers", i, "commitment"],
+                    f"waiver for unknown commitment {w['commitment']!r}{hint}",
+                )
+            )
+        if "granted" in w and date.fromisoformat(w["granted"]) > date.fromisoformat(w["expires"]):
+            out.append(
+                doc.problem(
+                    ["waivers", i, "expires"],
+                    f"waiver expires {w['expires']}, before it was granted {w['granted']}",
+                )
+            )
+    return out
+
+
+_PERCENT = re.compile(r"^\s*([0-9.]+)\s*%\s*$")
+
+
+def parse_target(value: float | int | str) -> float:
+    """``"95%"`` or ``0.95`` -> 0.95."""
+    if isinstance(value, str):
+        match = _PERCENT.match(value)
+        if match is None:
+            raise ValueError(f"not a percentage: {value!r}")
+        return float(match.group(1)) / 100
+    return float(value)
+
+
+def _scope(data: Mapping[str, Any]) -> Scope:
+    return Scope(
+        sources=tuple(data.get("sources", ())),
+        asset_kinds=tuple(data.get("asset_kinds", ())),
+        tags=dict(data.get("tags", {})),
+        exclude_tags=dict(data.get("exclude_tags", {})),
+        population=dict(data.get("population", {})),
+    )
+
+
+def _build(doc: YamlDocument) -> Contract:
+    data = doc.data
+    head = data["contract"]
+    tz = ZoneInfo(head["timezone"])
+    commitments = tuple(
+        Commitment(
+            id=c["id"],
+            clause=c["clause"],
+            title=c["title"],
+            check=c["check"],
+            responsible=Party(c["responsible"]),
+            scope=_scope(c.get("scope", {})),
+            params=c.get("params", {}),
+            target=parse_target(c["target"]),
+            warning_days=float(c.get("warning_days", 0)),
+            timezone=tz,
+            description=c.get("description", ""),
+            source_file=doc.file,
+            source_line=doc.node_at(["commitments", i]).start_mark.line + 1,
+        )
+        for i, c in enumerate(data["commitments"])
+    )
+    waivers = tuple(
+        Waiver(
+            commitment=w["commitment"],
+            subjects=tuple(w["subjects"]),
+            reason=w["reason"],
+            approver=w["approver"],
+            expires=date.fromisoformat(w["expires"]),
+            granted=date.fromisoformat(w["granted"]) if "granted" in w else None,
+            reference=w.get("reference", ""),
+            source_line=doc.node_at(["waivers", i]).start_mark.line + 1,
+        )
+        for i, w in enumerate(data.get("waivers", []))
+    )
+    return Contract(
+        id=head["id"],
+        title=head["title"],
+        provider=head["provider"],
+        customer=head["customer"],
+        effective_from=date.fromisoformat(head["effective_from"]),
+        effective_to=date.fromisoformat(head["effective_to"]) if "effective_to" in head else None,
+        timezone=tz,
+        commitments=commitments,
+        waivers=waivers,
+        language=head.get("language", "en"),
+        source_file=doc.file,
+        digest=hashlib.sha256(doc.raw).hexdigest(),
+    )
+
+
+__all__ = ["CheckCatalog", "InputError", "Problem", "contract_schema", "load_contract"]

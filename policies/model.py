@@ -1,0 +1,108 @@
+"""The contract and its commitments, as loaded from YAML. Types only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+class Party(StrEnum):
+    """Who answers for a commitment."""
+
+    PROVIDER = "provider"
+    CUSTOMER = "customer"
+    SHARED = "shared"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """Which subjects a commitment covers.
+
+    ``sources`` filters evidence by its source (empty: every source); ``asset_kinds`` and
+    ``tags`` / ``exclude_tags`` filter inventory; ``population`` says which identities count
+    (see the ``mfa_coverage`` check).
+    """
+
+    sources: tuple[str, ...] = ()
+    asset_kinds: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    exclude_tags: Mapping[str, str] = field(default_factory=dict)
+    population: Mapping[str, Any] = field(default_factory=dict)
+
+    def source_in_scope(self, source: str) -> bool:
+        return not self.sources or source in self.sources
+
+    def tags_in_scope(self, tags: Mapping[str, Any]) -> bool:
+        if any(str(tags.get(k)) != str(v) for k, v in self.tags.items()):
+            return False
+        return not any(k in tags and str(tags[k]) == str(v) for k, v in self.exclude_tags.items())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Commitment:
+    """One security commitment of the contract, checked by one check."""
+
+    id: str
+    clause: str
+    title: str
+    check: str
+    responsible: Party
+    scope: Scope
+    params: Mapping[str, Any]
+    target: float  # share of in-scope subjects that must comply, 0..1
+    warning_days: float = 0.0
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    description: str = ""
+    source_file: str = ""
+    source_line: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Waiver:
+    """An accepted risk: named subjects of a commitment are exempt until ``expires`` (inclusive)."""
+
+    commitment: str
+    subjects: tuple[str, ...]
+    reason: str
+    approver: str
+    expires: date
+    granted: date | None = None
+    reference: str = ""
+    source_line: int = 0
+
+    def end(self, tz: ZoneInfo) -> datetime:
+        """The instant the waiver stops applying: midnight after its expiry day, contract time."""
+        return datetime.combine(self.expires + timedelta(days=1), time(0), tzinfo=tz)
+
+    def in_force(self, as_of: datetime, tz: ZoneInfo) -> bool:
+        if self.granted is not None and as_of < datetime.combine(self.granted, time(0), tzinfo=tz):
+            return False
+        return as_of < self.end(tz)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contract:
+    """The contract block and everything declared under it."""
+
+    id: str
+    title: str
+    provider: str
+    customer: str
+    effective_from: date
+    effective_to: date | None
+    timezone: ZoneInfo
+    commitments: tuple[Commitment, ...]
+    waivers: tuple[Waiver, ...] = ()
+    language: str = "en"
+    source_file: str = ""
+    digest: str = ""  # sha256 of the file as read
+
+    def commitment(self, commitment_id: str) -> Commitment:
+        for c in self.commitments:
+            if c.id == commitment_id:
+                return c
+        raise KeyError(commitment_id)

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from clausewatch.checks import CHECKS
 from clausewatch.checks.engine import Evaluation, evaluate
+from clausewatch.collectors.evidence import CollectionError, Evidence
 from clausewatch.collectors.jsonl import evidence_schema, read_evidence, write_evidence
 from clausewatch.demo.contract import demo_contract_text
 from clausewatch.demo.estate import build_estate
@@ -165,8 +166,6 @@ def run_demo(as_of: datetime, out: Path) -> ExitCode:
         (stage / "contract.yaml").write_text(text, encoding="utf-8")
         contract = load_contract(stage / "contract.yaml", CHECKS, name="contract.yaml")
         estate = build_estate(as_of)
-        with open(stage / "evidence.jsonl", "w", encoding="utf-8") as handle:
-            write_evidence([*estate.evidence, *estate.errors], handle)
         ev = evaluate(contract, estate.evidence, estate.errors, as_of)
         info = RunInfo(
             as_of=as_of,
@@ -175,11 +174,19 @@ def run_demo(as_of: datetime, out: Path) -> ExitCode:
             command="run --demo",
             inputs={"policy": "contract.yaml", "evidence": "evidence.jsonl"},
         )
-        (stage / "results.json").write_text(results_json.dumps(ev, info), encoding="utf-8")
+        publish(stage, ev, info, [*estate.evidence, *estate.errors])
     terminal.render(ev, console)
-    console.print(f"Demo outputs written to {out.resolve()}/ (contract.yaml, evidence.jsonl, "
-                  "results.json)", markup=False, highlight=False)
+    console.print(f"Demo outputs written to {out.resolve()}/", markup=False, highlight=False)
     return exit_code_for(ev)
+
+
+def publish(
+    stage: Path, ev: Evaluation, info: RunInfo, records: Sequence[Evidence | CollectionError]
+) -> None:
+    """Write a run's outputs into the staging folder (made live only if all of it succeeds)."""
+    with open(stage / "evidence.jsonl", "w", encoding="utf-8") as handle:
+        write_evidence(records, handle)
+    (stage / "results.json").write_text(results_json.dumps(ev, info), encoding="utf-8")
 
 
 def cmd_checks(args: argparse.Namespace) -> ExitCode:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -21,16 +23,22 @@ from clausewatch.checks import CHECKS
 from clausewatch.checks.engine import Evaluation, evaluate
 from clausewatch.collectors.evidence import CollectionError, Evidence
 from clausewatch.collectors.jsonl import evidence_schema, read_evidence, write_evidence
+from clausewatch.collectors.raw import RawRecorder
+from clausewatch.collectors.redact import Redactor
+from clausewatch.collectors.runner import collect_all
+from clausewatch.collectors.sources import BuildContext, is_sources_file, load_sources
 from clausewatch.demo.contract import demo_contract_text
 from clausewatch.demo.estate import build_estate
 from clausewatch.policies.load import contract_schema, load_contract
 from clausewatch.policies.yaml_source import InputError, Problem
 from clausewatch.reports import results_json, terminal
 from clausewatch.reports.output import staged_dir, write_text_atomic
+from clausewatch.reports.progress import CollectionProgress
 from clausewatch.reports.run_info import ExitCode, RunInfo, exit_code_for, utc_now
 
 log = logging.getLogger("clausewatch")
 DEMO_OUT = Path("clausewatch-demo")
+LIVE_OUT = Path("clausewatch-out")
 
 
 class UsageError(Exception):
@@ -73,8 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="collect, evaluate and report (--demo: the built-in demo)")
     p.add_argument("--demo", action="store_true", help="run on the built-in synthetic estate")
+    p.add_argument("--policy", type=Path, help="contract YAML")
+    p.add_argument("--sources", type=Path, help="sources YAML: what to collect, how to reach it")
     p.add_argument("--as-of", help="the instant to judge at (ISO 8601 with offset; default now)")
-    p.add_argument("--out", type=Path, help=f"output folder (demo default: ./{DEMO_OUT})")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help=f"output folder (demo default: ./{DEMO_OUT}; else the sources file's 'output', "
+        f"else ./{LIVE_OUT})",
+    )
+    p.add_argument("--concurrency", type=int, help="collectors run at once (default 8)")
 
     p = sub.add_parser("checks", help="list the checks and the params each accepts")
     p.add_argument("--json", action="store_true", help="print the params schemas as JSON")
@@ -108,23 +124,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> ExitCode:
+    """Validate contract and sources files (told apart by their top-level key)."""
     problems: list[Problem] = []
     out = Console()
     for path in args.files:
         try:
-            contract = load_contract(path, CHECKS)
+            out.print(f"{path}: ok ({_validate_one(path)})", markup=False, highlight=False)
         except InputError as exc:
             problems += exc.problems
-            continue
-        out.print(
-            f"{path}: ok ({len(contract.commitments)} commitments, "
-            f"{len(contract.waivers)} waivers)",
-            markup=False,
-            highlight=False,
-        )
     if problems:
         raise InputError(problems)
     return ExitCode.OK
+
+
+def _validate_one(path: Path) -> str:
+    if is_sources_file(path):
+        sources = load_sources(path)
+        return ", ".join(f"{len(v)} {k} source(s)" for k, v in sources.entries.items())
+    contract = load_contract(path, CHECKS)
+    return f"{len(contract.commitments)} commitments, {len(contract.waivers)} waivers"
 
 
 def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
@@ -152,9 +170,60 @@ def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
 
 
 def cmd_run(args: argparse.Namespace) -> ExitCode:
-    if not args.demo:
-        raise UsageError("run needs --demo for now (collection from live sources comes next)")
-    return run_demo(parse_as_of(args.as_of), args.out or DEMO_OUT)
+    if args.demo:
+        if args.policy or args.sources:
+            raise UsageError("--demo runs on its own contract and estate: drop --policy/--sources")
+        return run_demo(parse_as_of(args.as_of), args.out or DEMO_OUT)
+    if not (args.policy and args.sources):
+        raise UsageError("run needs --policy and --sources (or --demo)")
+    return run_live(args)
+
+
+def run_live(args: argparse.Namespace) -> ExitCode:
+    """Collect from the sources file's sources, evaluate the contract, write the outputs."""
+    started = utc_now()
+    as_of = parse_as_of(args.as_of)
+    problems: list[Problem] = []
+    try:
+        contract = load_contract(args.policy, CHECKS)
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        sources = load_sources(args.sources)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    out = args.out or Path(sources.settings.get("output", LIVE_OUT))
+    redactor = Redactor()
+    console = Console(stderr=True)
+    with staged_dir(out) as stage:
+        context = BuildContext(
+            as_of=as_of,
+            raw=RawRecorder(stage, redactor),
+            env=os.environ,
+            base_dir=args.sources.resolve().parent,
+            secrets=redactor,
+        )
+        collectors = sources.build(context)
+        with CollectionProgress(console) as progress:
+            batch = collect_all(collectors, args.concurrency or sources.concurrency, progress)
+        ev = evaluate(contract, batch.evidence, batch.errors, as_of)
+        info = RunInfo(
+            as_of=as_of,
+            started_at=started,
+            finished_at=utc_now(),
+            command="run",
+            inputs={
+                "policy": str(args.policy),
+                "sources": str(args.sources),
+                "collectors": [f"{c.source} {c.origin}" for c in collectors],
+            },
+        )
+        shutil.copyfile(args.policy, stage / "contract.yaml")
+        publish(stage, ev, info, [*batch.evidence, *batch.errors])
+    terminal.render(ev, Console())
+    return exit_code_for(ev)
 
 
 def run_demo(as_of: datetime, out: Path) -> ExitCode:

@@ -24,10 +24,11 @@ class ExitCode(IntEnum):
 
 
 def exit_code_for(ev: Evaluation) -> ExitCode:
+    """3 if anything is breached; else 4 if evidence is missing or any collection failed."""
     status = ev.status
     if status is Status.BREACHED:
         return ExitCode.BREACHED
-    if status is Status.NO_EVIDENCE:
+    if status is Status.NO_EVIDENCE or ev.partial:
         return ExitCode.NO_EVIDENCE
     return ExitCode.OK
 

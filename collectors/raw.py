@@ -1,0 +1,46 @@
+"""Keep the raw API pages evidence was derived from, redacted, and name them in ``raw_ref``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Redactor = Callable[[Any], Any]
+
+
+def _safe(part: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", part).strip("_") or "_"
+
+
+class RawRecorder:
+    """Writes each page as ``raw/<source>/<origin>/<operation>-<n>.json`` under ``root``.
+
+    Pages pass through ``redact`` before they touch the disk, so secrets never reach the
+    evidence pack. ``save`` returns the ``raw_ref`` to put on the evidence derived from the page:
+    the relative path and the SHA-256 of what was written.
+    """
+
+    def __init__(self, root: Path | None, redact: Redactor) -> None:
+        self.root = root
+        self.redact = redact
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+
+    def save(self, source: str, origin: str, operation: str, page: Any) -> str:
+        folder = "/".join(_safe(p) for p in (source, *origin.split("/")))
+        with self._lock:
+            key = f"{folder}/{operation}"
+            n = self._counts[key] = self._counts.get(key, 0) + 1
+        rel = f"raw/{folder}/{_safe(operation)}-{n:04d}.json"
+        body = json.dumps(self.redact(page), indent=1, sort_keys=True, default=str) + "\n"
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        if self.root is not None:
+            path = self.root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(body, encoding="utf-8")
+        return f"{rel}#sha256={digest}"

@@ -1,0 +1,59 @@
+"""Run collectors concurrently with a bounded pool, showing progress, losing nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from clausewatch.collectors.base import Collector
+from clausewatch.collectors.evidence import CollectionError, Evidence, Kind
+from clausewatch.collectors.jsonl import EvidenceBatch
+
+log = logging.getLogger(__name__)
+Progress = Callable[[Collector, str], None]  # (collector, "start" | "done" | "failed")
+
+
+def _drain(collector: Collector) -> list[Evidence | CollectionError]:
+    """Everything one collector yields; an unexpected crash becomes a CollectionError."""
+    items: list[Evidence | CollectionError] = []
+    try:
+        items.extend(collector.collect())
+    except Exception as exc:  # a bug or an SDK surprise: recorded, never swallowed
+        log.exception("collector %s at %s crashed", collector.source, collector.origin)
+        kinds = tuple(getattr(collector, "kinds", ())) or tuple(k.value for k in Kind)
+        items.append(
+            CollectionError(
+                source=collector.source,
+                origin=collector.origin,
+                kinds=kinds,
+                message=f"collector crashed: {type(exc).__name__}: {exc}",
+                operation="collect",
+            )
+        )
+    return items
+
+
+def collect_all(
+    collectors: Sequence[Collector], workers: int = 8, progress: Progress | None = None
+) -> EvidenceBatch:
+    """Run every collector (at most ``workers`` at once); results in a stable order."""
+    evidence: list[Evidence] = []
+    errors: list[CollectionError] = []
+    done: dict[int, list[Evidence | CollectionError]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="collect") as pool:
+        futures = {}
+        for i, c in enumerate(collectors):
+            if progress:
+                progress(c, "start")
+            futures[pool.submit(_drain, c)] = i
+        for fut in as_completed(futures):
+            i = futures[fut]
+            done[i] = fut.result()
+            if progress:
+                failed = any(isinstance(x, CollectionError) for x in done[i])
+                progress(collectors[i], "failed" if failed else "done")
+    for i in range(len(collectors)):
+        for item in done[i]:
+            (errors if isinstance(item, CollectionError) else evidence).append(item)  # type: ignore[arg-type]
+    return EvidenceBatch(evidence, errors)

@@ -1,0 +1,134 @@
+"""The sources file (``sources.yaml``): which sources to collect and how to reach them.
+
+Credentials are never written in it: an entry names a profile, a role, an environment variable
+or a file. Each source type owns the JSON Schema of one entry of its section and a ``build``
+function that turns a validated entry into ready collectors; the catalogue below maps section
+names to those modules (adding a source is a module and one line here).
+
+    version: 1
+    concurrency: 8
+    sources:
+      aws:
+        - name: production-org
+          ...
+      m365:
+        - name: morel-tenant
+          ...
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+from clausewatch.collectors.base import Collector
+from clausewatch.collectors.raw import RawRecorder
+from clausewatch.policies.yaml_source import InputError, read_yaml, schema_problems
+
+#: section name -> module exposing ``ENTRY_SCHEMA`` and ``build(entry, context)``.
+CATALOGUE: Mapping[str, str] = {
+    "aws": "clausewatch.collectors.aws.source",
+    "m365": "clausewatch.collectors.m365.source",
+}
+
+
+class SecretSink(Protocol):
+    def add(self, secret: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildContext:
+    """What a source needs to build its collectors (the CLI provides it)."""
+
+    as_of: datetime
+    raw: RawRecorder
+    env: Mapping[str, str]
+    base_dir: Path  # relative paths in the sources file resolve against its folder
+    secrets: SecretSink  # every credential a build reads is registered here for redaction
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourcesConfig:
+    """A validated sources file."""
+
+    file: str
+    entries: Mapping[str, Sequence[Mapping[str, Any]]]
+    concurrency: int = 8
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def build(self, context: BuildContext) -> list[Collector]:
+        """Every collector of every entry, in file order."""
+        out: list[Collector] = []
+        for section, entries in self.entries.items():
+            builder: Callable[[Mapping[str, Any], BuildContext], list[Collector]]
+            builder = source_module(section).build
+            for entry in entries:
+                out += builder(entry, context)
+        return out
+
+
+def source_module(section: str) -> ModuleType:
+    return importlib.import_module(CATALOGUE[section])
+
+
+def sources_schema(sections: Sequence[str] | None = None) -> dict[str, Any]:
+    """The whole file's JSON Schema, composed from each source type's entry schema."""
+    names = list(CATALOGUE) if sections is None else list(sections)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "ClauseWatch sources file",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["version", "sources"],
+        "properties": {
+            "version": {"const": 1},
+            "concurrency": {"type": "integer", "minimum": 1, "maximum": 64},
+            "history": {"type": "string", "description": "path of the run-history store"},
+            "output": {"type": "string", "description": "default output folder"},
+            "alerts": {"type": "object", "description": "alert channels (see the README)"},
+            "sources": {
+                "type": "object",
+                "additionalProperties": False,
+                "minProperties": 1,
+                "properties": {
+                    name: {"type": "array", "items": source_module(name).ENTRY_SCHEMA}
+                    for name in names
+                },
+            },
+        },
+    }
+
+
+def is_sources_file(path: Path | str) -> bool:
+    """True if the file looks like a sources file (a top-level ``sources:`` and no ``contract:``)."""
+    doc = read_yaml(path)
+    return isinstance(doc.data, dict) and "sources" in doc.data and "contract" not in doc.data
+
+
+def load_sources(path: Path | str) -> SourcesConfig:
+    """Read and validate a sources file; raise ``InputError`` with every problem located."""
+    doc = read_yaml(path)
+    problems = schema_problems(doc, sources_schema())
+    if problems:
+        raise InputError(problems)
+    data = doc.data
+    for section, entries in data["sources"].items():
+        check = getattr(source_module(section), "entry_problems", None)
+        if check is None:
+            continue
+        for i, entry in enumerate(entries):
+            for where, message in check(entry):
+                problems.append(doc.problem(["sources", section, i, *where], message))
+    if problems:
+        raise InputError(problems)
+    return SourcesConfig(
+        file=str(path),
+        entries=data["sources"],
+        concurrency=data.get("concurrency", 8),
+        settings={k: v for k, v in data.items() if k not in ("sources", "version")},
+    )

@@ -105,7 +105,7 @@ def sources_schema(sections: Sequence[str] | None = None) -> dict[str, Any]:
 
 
 def is_sources_file(path: Path | str) -> bool:
-    """True if the file looks like a sources file (a top-level ``sources:`` and no ``contract:``)."""
+    """True for a sources file: a top-level ``sources:`` and no ``contract:``."""
     doc = read_yaml(path)
     return isinstance(doc.data, dict) and "sources" in doc.data and "contract" not in doc.data
 

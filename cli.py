@@ -108,15 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    err = Console(stderr=True)
     try:
         return int(COMMANDS[args.command](args))
-    except InputError as exc:
-        for problem in exc.problems:
-            err.print(str(problem), markup=False, highlight=False)
+    except InputError as exc:  # one problem a line, unwrapped: editors and CI parse them
+        sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
         return ExitCode.INVALID_INPUT
     except UsageError as exc:
-        err.print(f"clausewatch: {exc}", markup=False, highlight=False)
+        sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT
     except Exception:
         log.exception("internal error")

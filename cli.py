@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import sys
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,8 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT
-    except Exception:
-        log.exception("internal error")
+    except Exception as exc:  # a bug: say so plainly, with the traceback to report it
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.write(f"clausewatch: internal error: {type(exc).__name__}: {exc}\n")
         return ExitCode.INTERNAL_ERROR
 
 

@@ -64,11 +64,15 @@ class _Reader:
         self.validator = jsonschema_rs.validator_for(evidence_schema(), validate_formats=True)
         self.problems: list[Problem] = []
         self.invalid = 0
+        self.last_line = 0
         self.ids: dict[str, int] = {}
         self.strings: dict[str, str] = {}
 
     def fail(self, line: int, path: str, message: str) -> None:
-        self.invalid += 1
+        """Record one problem of an invalid record (a record may have several)."""
+        if self.last_line != line:
+            self.invalid += 1
+            self.last_line = line
         if len(self.problems) < MAX_REPORTED:
             self.problems.append(Problem(self.name, line, 1, path, message))
 
@@ -158,9 +162,12 @@ def read_evidence(path: Path | str) -> EvidenceBatch:
             handle.close()
     if reader.invalid:
         problems = reader.problems
-        if reader.invalid > len(problems):
-            more = reader.invalid - len(problems)
-            problems.append(Problem(name, 0, 0, "", f"... and {more} more invalid record(s)"))
+        reported = len({p.line for p in problems})
+        if reader.invalid > reported:
+            more = reader.invalid - reported
+            problems.append(
+                Problem(name, reader.last_line, 1, "", f"... and {more} more invalid record(s)")
+            )
         raise InputError(problems)
     return EvidenceBatch(evidence, errors)
 

@@ -1,0 +1,181 @@
+"""Reaching AWS accounts: the credential chain, Organizations discovery, AssumeRole per account.
+
+Every client is made by ``boto3_client`` (looked up at call time, so a test can wrap it to attach
+a Stubber or record calls; the production path stays the same code) with botocore's adaptive
+retry mode, bounded by ``max_attempts``, and the entry's per-service endpoint override.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from clausewatch.collectors.aws.pagination import PageReader
+from clausewatch.collectors.raw import RawRecorder
+from clausewatch.collectors.sources import SecretSink
+
+USER_AGENT = "clausewatch"
+#: Assume the role again when its credentials have less than this left (long runs).
+RENEW_BEFORE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AwsSettings:
+    """How one sources entry reaches its accounts (already validated)."""
+
+    name: str
+    home_region: str
+    regions: tuple[str, ...]
+    profile: str | None = None
+    accounts: tuple[str, ...] = ()
+    discover: bool = False
+    exclude: frozenset[str] = frozenset()
+    role_name: str | None = None
+    role_path: str = "/"
+    external_id: str | None = None  # the value, read from the environment variable named
+    session_name: str = "clausewatch"
+    duration_seconds: int = 3600
+    max_attempts: int = 10
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+
+    def config(self) -> Config:
+        return Config(
+            retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+            connect_timeout=10,
+            read_timeout=60,
+            user_agent_extra=USER_AGENT,
+        )
+
+
+ClientFactory = Callable[..., Any]
+
+
+def boto3_client(
+    session: boto3.Session,
+    service: str,
+    *,
+    region: str,
+    endpoint_url: str | None,
+    config: Config,
+    account_id: str,
+) -> Any:
+    """The one place a boto3 client is made (``account_id`` is for test seams and logs)."""
+    return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+class AwsAccess:
+    """Sessions and clients for one entry: base credentials, then one role session per account,
+    assumed lazily (from the collector's thread) and once."""
+
+    def __init__(
+        self,
+        settings: AwsSettings,
+        secrets: SecretSink,
+        *,
+        base_session: boto3.Session | None = None,
+        client_factory: ClientFactory | None = None,
+    ) -> None:
+        self.settings = settings
+        self.secrets = secrets
+        self._base = base_session or boto3.Session(profile_name=settings.profile)
+        self._factory = client_factory
+        self._config = settings.config()
+        self._lock = threading.Lock()
+        self._sessions: dict[str, tuple[boto3.Session, datetime | None]] = {}
+        self._failures: dict[str, BaseException] = {}
+        self._caller: str | None = None
+
+    @property
+    def partition(self) -> str:
+        return self._base.get_partition_for_region(self.settings.home_region)
+
+    def _client(self, session: boto3.Session, account_id: str, service: str, region: str) -> Any:
+        factory = self._factory or boto3_client
+        return factory(
+            session,
+            service,
+            region=region,
+            endpoint_url=self.settings.endpoints.get(service),
+            config=self._config,
+            account_id=account_id,
+        )
+
+    def base_client(self, service: str, region: str | None = None) -> Any:
+        """A client with the entry's own credentials (the management or audit account)."""
+        return self._client(self._base, "", service, region or self.settings.home_region)
+
+    def caller_account(self) -> str:
+        """The account the base credentials belong to (sts:GetCallerIdentity)."""
+        if self._caller is None:
+            self._caller = str(self.base_client("sts").get_caller_identity()["Account"])
+        return self._caller
+
+    def discover_accounts(self, raw: RawRecorder) -> list[str]:
+        """ACTIVE accounts of the Organization (suspended and closing ones are skipped)."""
+        reader = PageReader(self.base_client("organizations"), raw, "aws.organizations", "aws")
+        found: list[str] = []
+        for page, _ in reader.pages("list_accounts"):
+            for account in page.get("Accounts", []):
+                state = account.get("State") or account.get("Status")
+                if state == "ACTIVE" and account["Id"] not in self.settings.exclude:
+                    found.append(str(account["Id"]))
+        return sorted(found)
+
+    def accounts(self, raw: RawRecorder) -> Sequence[str]:
+        """The explicit list, the discovered Organization, or the caller's own account."""
+        if self.settings.discover:
+            return self.discover_accounts(raw)
+        if self.settings.accounts:
+            return [a for a in self.settings.accounts if a not in self.settings.exclude]
+        return [self.caller_account()]
+
+    def role_arn(self, account_id: str) -> str:
+        s = self.settings
+        return f"arn:{self.partition}:iam::{account_id}:role{s.role_path}{s.role_name}"
+
+    def session_for(self, account_id: str) -> boto3.Session:
+        """The session that reads ``account_id``; raises the AWS error if the role is refused
+        (and the same error again for every later caller, without asking twice)."""
+        if self.settings.role_name is None:
+            return self._base
+        with self._lock:
+            if account_id in self._failures:
+                raise self._failures[account_id]
+            cached = self._sessions.get(account_id)
+            if cached and (cached[1] is None or cached[1] - RENEW_BEFORE > datetime.now(UTC)):
+                return cached[0]
+            try:
+                self._sessions[account_id] = self._assume(account_id)
+            except Exception as exc:
+                self._failures[account_id] = exc
+                raise
+            return self._sessions[account_id][0]
+
+    def _assume(self, account_id: str) -> tuple[boto3.Session, datetime | None]:
+        params: dict[str, Any] = {
+            "RoleArn": self.role_arn(account_id),
+            "RoleSessionName": self.settings.session_name,
+            "DurationSeconds": self.settings.duration_seconds,
+        }
+        if self.settings.external_id:
+            params["ExternalId"] = self.settings.external_id
+        creds = self.base_client("sts").assume_role(**params)["Credentials"]
+        self.secrets.add(creds["SecretAccessKey"])
+        self.secrets.add(creds["SessionToken"])
+        session = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+        return session, creds.get("Expiration")
+
+    def client(self, account_id: str, service: str, region: str | None = None) -> Any:
+        """A client reading ``account_id`` in ``region`` (the home region for global services)."""
+        session = self.session_for(account_id)
+        return self._client(session, account_id, service, region or self.settings.home_region)

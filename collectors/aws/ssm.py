@@ -1,0 +1,278 @@
+"""Servers and their patches in one account and region: EC2 inventory joined to SSM Patch Manager.
+
+Every EC2 instance is an asset, managed by SSM or not: an instance SSM does not know keeps
+``patch_assessed_at: None``, so ``patch_lag`` reports it ``no_evidence`` instead of ignoring it.
+For managed nodes: ``DescribeInstancePatchStates`` (50 ids per call) gives the last assessment
+time, ``DescribeInstancePatches`` the updates (installed, missing, failed), and
+``DescribeAvailablePatches`` the vendor release dates of Windows KBs (cached for the run).
+
+State mapping: ``INSTALLED_PENDING_REBOOT`` counts as ``missing`` (the fixed code is not running
+until the reboot) and ``AVAILABLE_SECURITY_UPDATE`` (released, not yet approved by the baseline)
+as ``missing`` too; both keep the vendor state in ``vendor_state``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from clausewatch.collectors.aws.ec2 import SOURCE as EC2_SOURCE
+from clausewatch.collectors.aws.ec2 import Instance, read_instances
+from clausewatch.collectors.aws.errors import AWS_FAILURES, collection_error
+from clausewatch.collectors.aws.pagination import PageReader
+from clausewatch.collectors.evidence import CollectionError, Evidence, Kind
+from clausewatch.collectors.raw import RawRecorder
+
+SOURCE = "aws.ssm"
+STATE_BATCH = 50  # DescribeInstancePatchStates takes at most 50 instance ids
+RELEASE_BATCH = 20  # a PatchOrchestratorFilter holds at most 20 values
+KB = re.compile(r"^KB\d+$", re.IGNORECASE)
+#: Filter values are CamelCase; the states in the answer are UPPER_SNAKE.
+WANTED_STATES = ["Installed", "InstalledOther", "InstalledPendingReboot", "InstalledRejected",
+                 "Missing", "Failed", "AvailableSecurityUpdate"]
+STATES = {
+    "INSTALLED": "installed",
+    "INSTALLED_OTHER": "installed",
+    "INSTALLED_REJECTED": "installed",
+    "INSTALLED_PENDING_REBOOT": "missing",
+    "MISSING": "missing",
+    "FAILED": "failed",
+    "AVAILABLE_SECURITY_UPDATE": "missing",
+    "NOT_APPLICABLE": "not_applicable",
+}
+
+
+class ReleaseDates:
+    """KB -> vendor release date, asked once per run whatever the account or region."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, datetime | None] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, reader: PageReader, update_ids: Iterable[str]) -> dict[str, datetime | None]:
+        wanted = sorted({u.upper() for u in update_ids if KB.match(u)})
+        with self._lock:
+            todo = [kb for kb in wanted if kb not in self._known]
+            for i in range(0, len(todo), RELEASE_BATCH):
+                batch = todo[i : i + RELEASE_BATCH]
+                found: dict[str, datetime | None] = dict.fromkeys(batch)
+                filters = [{"Key": "PATCH_ID", "Values": batch}]
+                for page, _ in reader.pages("describe_available_patches", Filters=filters):
+                    for patch in page.get("Patches", []):
+                        kb = str(patch.get("KbNumber") or "").upper()
+                        date = patch.get("ReleaseDate")
+                        if kb in found and date is not None:
+                            prev = found[kb]
+                            found[kb] = date if prev is None else min(prev, date)
+                self._known.update(found)
+            return {kb: self._known.get(kb) for kb in wanted}
+
+
+class PatchCollector:
+    """Assets (servers) and patches of one account and region."""
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        account_id: str,
+        region: str,
+        client: Callable[[str], Any],
+        raw: RawRecorder,
+        as_of: datetime,
+        releases: ReleaseDates,
+        *,
+        partition: str = "aws",
+        with_patches: bool = True,
+    ) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.origin = f"aws/{account_id}/{region}"
+        self.kinds = (Kind.ASSET.value, Kind.PATCH.value) if with_patches else (Kind.ASSET.value,)
+        if not with_patches:
+            self.source = EC2_SOURCE
+        self._client = client
+        self._raw = raw
+        self._as_of = as_of
+        self._releases = releases
+        self._partition = partition
+        self._with_patches = with_patches
+
+    def _error(
+        self, exc: BaseException, source: str, kinds: tuple[str, ...], operation: str = "",
+        origin: str | None = None,
+    ) -> CollectionError:
+        return collection_error(
+            exc, source=source, origin=origin or self.origin, kinds=kinds, operation=operation
+        )
+
+    def collect(self) -> Iterator[Evidence | CollectionError]:
+        try:
+            ec2 = PageReader(self._client("ec2"), self._raw, EC2_SOURCE, self.origin)
+        except AWS_FAILURES as exc:
+            yield self._error(exc, EC2_SOURCE, self.kinds, "AssumeRole")
+            return
+        instances: list[Instance] = []
+        try:
+            instances = read_instances(ec2, self.account_id, self.region, self._partition)
+        except AWS_FAILURES as exc:
+            yield self._error(exc, EC2_SOURCE, self.kinds)
+        if not self._with_patches:
+            for inst in instances:
+                yield self._asset(inst, None, None)
+            return
+        yield from self._with_ssm(instances)
+
+    def _with_ssm(self, instances: list[Instance]) -> Iterator[Evidence | CollectionError]:
+        patch_kinds = (Kind.PATCH.value,)
+        nodes: dict[str, tuple[dict[str, Any], str]] = {}
+        states: dict[str, dict[str, Any]] = {}
+        patches: dict[str, list[dict[str, Any]]] = {}
+        try:
+            ssm = PageReader(self._client("ssm"), self._raw, SOURCE, self.origin)
+            for page, ref in ssm.pages("describe_instance_information"):
+                for node in page.get("InstanceInformationList", []):
+                    nodes[node["InstanceId"]] = (node, ref)
+            ids = sorted(nodes)
+            for i in range(0, len(ids), STATE_BATCH):
+                for page, ref in ssm.pages(
+                    "describe_instance_patch_states", InstanceIds=ids[i : i + STATE_BATCH]
+                ):
+                    for state in page.get("InstancePatchStates", []):
+                        states[state["InstanceId"]] = {**state, "raw_ref": ref}
+        except AWS_FAILURES as exc:
+            yield self._error(exc, SOURCE, patch_kinds)
+            states = {}
+        for instance_id in sorted(states):
+            try:
+                patches[instance_id] = self._patches(ssm, instance_id)
+            except AWS_FAILURES as exc:  # this node only: its asset keeps no assessment time
+                yield self._error(exc, SOURCE, patch_kinds, origin=f"{self.origin}/{instance_id}")
+        releases: dict[str, datetime | None] = {}
+        try:
+            wanted = (str(p.get("KBId", "")) for ps in patches.values() for p in ps)
+            releases = self._releases.lookup(ssm, wanted) if patches else {}
+        except AWS_FAILURES as exc:
+            yield self._error(exc, SOURCE, patch_kinds)
+        known = {inst.instance_id for inst in instances}
+        subjects: list[tuple[str, Evidence]] = []
+        for inst in instances:
+            node = nodes.get(inst.instance_id)
+            assessed = states.get(inst.instance_id) if inst.instance_id in patches else None
+            subjects.append((inst.instance_id, self._asset(inst, node, assessed)))
+        for node_id, node in sorted(nodes.items()):
+            if node_id not in known:
+                assessed = states.get(node_id) if node_id in patches else None
+                subjects.append((node_id, self._node_asset(node, assessed)))
+        for node_id, asset in subjects:
+            yield asset
+            state = states.get(node_id)
+            if state is None or node_id not in patches:
+                continue
+            seen: set[str] = set()
+            for patch in patches[node_id]:
+                kb = str(patch.get("KBId") or patch.get("Title"))
+                if kb in seen:
+                    continue
+                seen.add(kb)
+                yield self._patch(asset.subject, patch, state, releases.get(kb.upper()))
+
+    def _patches(self, ssm: PageReader, instance_id: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        filters = [{"Key": "State", "Values": WANTED_STATES}]
+        for page, ref in ssm.pages(
+            "describe_instance_patches", InstanceId=instance_id, Filters=filters
+        ):
+            out += [{**p, "raw_ref": ref} for p in page.get("Patches", [])]
+        return out
+
+    def _asset(
+        self,
+        inst: Instance,
+        node: tuple[dict[str, Any], str] | None,
+        state: Mapping[str, Any] | None,
+    ) -> Evidence:
+        info = node[0] if node else {}
+        facts: dict[str, Any] = {
+            "asset_kind": "server",
+            "name": inst.name,
+            "tags": dict(inst.tags),
+            "os": info.get("PlatformName") or inst.platform,
+            "os_version": info.get("PlatformVersion"),
+            "last_seen": info.get("LastPingDateTime"),
+            "patch_assessed_at": state.get("OperationEndTime") if state else None,
+            "instance_state": inst.state,
+            "ssm_managed": node is not None,
+            "ssm_ping_status": info.get("PingStatus"),
+        }
+        return self._evidence(Kind.ASSET, EC2_SOURCE, inst.arn, facts, self._as_of, inst.raw_ref)
+
+    def _node_asset(
+        self, node: tuple[dict[str, Any], str], state: Mapping[str, Any] | None
+    ) -> Evidence:
+        info, ref = node
+        node_id = info["InstanceId"]
+        if node_id.startswith("i-"):
+            arn = f"arn:{self._partition}:ec2:{self.region}:{self.account_id}:instance/{node_id}"
+        else:
+            arn = (f"arn:{self._partition}:ssm:{self.region}:{self.account_id}:"
+                   f"managed-instance/{node_id}")
+        facts: dict[str, Any] = {
+            "asset_kind": "server",
+            "name": info.get("Name") or info.get("ComputerName"),
+            "tags": {},
+            "os": info.get("PlatformName"),
+            "os_version": info.get("PlatformVersion"),
+            "last_seen": info.get("LastPingDateTime"),
+            "patch_assessed_at": state.get("OperationEndTime") if state else None,
+            "ssm_managed": True,
+            "ssm_ping_status": info.get("PingStatus"),
+        }
+        return self._evidence(Kind.ASSET, SOURCE, arn, facts, self._as_of, ref)
+
+    def _patch(
+        self,
+        subject: str,
+        patch: Mapping[str, Any],
+        state: Mapping[str, Any],
+        released: datetime | None,
+    ) -> Evidence:
+        vendor_state = str(patch.get("State", ""))
+        ours = STATES.get(vendor_state, "missing")
+        installed = patch.get("InstalledTime")
+        if ours != "installed" or not isinstance(installed, datetime) or installed.year <= 1970:
+            installed = None
+        cves = [c.strip() for c in str(patch.get("CVEIds") or "").split(",") if c.strip()]
+        facts: dict[str, Any] = {
+            "update_id": str(patch.get("KBId") or patch.get("Title")),
+            "severity": str(patch.get("Severity") or "unspecified").lower(),
+            "state": ours,
+            "vendor_state": vendor_state,
+            "released_at": released,
+            "first_seen_at": None,
+            "installed_at": installed,
+            "classification": patch.get("Classification"),
+            "title": patch.get("Title"),
+            "cves": cves,
+        }
+        observed = state.get("OperationEndTime") or self._as_of
+        return self._evidence(Kind.PATCH, SOURCE, subject, facts, observed, patch["raw_ref"])
+
+    def _evidence(
+        self, kind: str, source: str, subject: str, facts: dict[str, Any], observed: datetime,
+        ref: str | None,
+    ) -> Evidence:
+        suffix = f":{facts['update_id']}" if kind == Kind.PATCH else ""
+        return Evidence(
+            id=f"{source}:{kind}:{subject}{suffix}",
+            kind=kind,
+            source=source,
+            subject=subject,
+            observed_at=observed,
+            facts=facts,
+            origin=self.origin,
+            raw_ref=ref,
+        )

@@ -1,0 +1,153 @@
+"""IAM identities: real boto3 against moto (and Stubber where moto cannot say it)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from clausewatch.collectors.aws.iam import IamCollector, allows_admin
+from clausewatch.collectors.evidence import CollectionError, Evidence
+
+AS_OF = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+ACCOUNT = "123456789012"  # moto's default account
+ADMIN = json.dumps({"Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+READ = json.dumps({"Version": "2012-10-17",
+                   "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]})
+
+
+def _estate() -> None:
+    iam = boto3.client("iam", region_name="us-east-1")
+    iam.create_group(GroupName="admins")
+    iam.attach_group_policy(GroupName="admins",
+                            PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    local = iam.create_policy(PolicyName="full", PolicyDocument=ADMIN)["Policy"]["Arn"]
+    iam.create_policy(PolicyName="reader", PolicyDocument=READ)
+    for name in ("alice", "bob", "carol", "dave", "erin", "ci-bot"):
+        iam.create_user(UserName=name)
+    for name in ("alice", "bob", "carol", "dave", "erin"):
+        iam.create_login_profile(UserName=name, Password="Sup3r-secret!pw")
+    iam.add_user_to_group(GroupName="admins", UserName="alice")  # admin via group, with MFA
+    iam.add_user_to_group(GroupName="admins", UserName="bob")  # admin via group, no MFA
+    iam.put_user_policy(UserName="carol", PolicyName="everything", PolicyDocument=ADMIN)
+    iam.attach_user_policy(UserName="dave", PolicyArn=local)
+    for name in ("alice", "carol"):
+        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)
+        iam.enable_mfa_device(UserName=name, SerialNumber=serial["VirtualMFADevice"]["SerialNumber"],
+                              AuthenticationCode1="123456", AuthenticationCode2="654321")
+    iam.create_access_key(UserName="ci-bot")
+
+
+def _run(collector: IamCollector) -> tuple[dict[str, Evidence], list[CollectionError]]:
+    items = list(collector.collect())
+    ev = {i.subject: i for i in items if isinstance(i, Evidence)}
+    return ev, [i for i in items if isinstance(i, CollectionError)]
+
+
+@mock_aws
+def test_identities_from_credential_report_and_policies(aws_client: Any, raw: Any,
+                                                         tmp_path: Path) -> None:
+    _estate()
+    sleeps: list[float] = []
+    c = IamCollector(ACCOUNT, lambda: aws_client("iam"), raw, AS_OF, sleep=sleeps.append)
+    ev, errors = _run(c)
+    assert errors == []
+    assert sleeps == [2.0]  # moto answers STARTED first, then COMPLETE: polled once
+    f = {arn.rsplit("/", 1)[-1] if "user/" in arn else "root": e.facts for arn, e in ev.items()}
+    assert set(f) == {"root", "alice", "bob", "carol", "dave", "erin", "ci-bot"}
+    assert f["alice"]["privileged"] and f["alice"]["privileged_reason"] == \
+        "AdministratorAccess via group admins"
+    assert (f["alice"]["mfa_enforced"], f["bob"]["mfa_enforced"]) == (True, False)
+    assert f["bob"]["privileged"] and f["bob"]["mfa_registered"] is False
+    assert f["carol"]["privileged_reason"] == "inline policy everything allows full access"
+    assert f["dave"]["privileged_reason"] == "managed policy full allows full access"
+    assert f["erin"]["privileged"] is False and f["erin"]["account_type"] == "member"
+    assert f["ci-bot"]["account_type"] == "service" and f["ci-bot"]["enabled"] is True
+    assert f["ci-bot"]["mfa_enforced"] is None  # keys: enforcement lives in policy conditions
+    root = ev[f"arn:aws:iam::{ACCOUNT}:root"]
+    assert root.facts["account_type"] == "root" and root.facts["privileged"] is True
+    assert root.facts["mfa_enforced"] is False  # moto: AccountMFAEnabled is always 0
+    assert all(e.origin == f"aws/{ACCOUNT}" and e.source == "aws.iam" for e in ev.values())
+    # every record names the raw page it came from, and that page is on disk
+    for e in ev.values():
+        path, _, digest = e.raw_ref.partition("#sha256=")
+        assert (tmp_path / path).is_file() and len(digest) == 64
+    report = ev[f"arn:aws:iam::{ACCOUNT}:user/bob"].raw_ref.split("#")[0]
+    assert "GetCredentialReport" in report and "bob" in (tmp_path / report).read_text()
+
+
+REPORT = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
+    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n"
+    f"<root_account>,arn:aws:iam::{ACCOUNT}:root,2019-03-04T10:11:12+00:00,not_supported,"
+    "2026-10-02T08:15:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,"
+    "N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+    f"bob,arn:aws:iam::{ACCOUNT}:user/bob,2023-01-10T09:00:00+00:00,true,no_information,"
+    "2023-01-10T09:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,"
+    "N/A,false,N/A\n"
+)
+
+
+def test_access_denied_on_policies_keeps_users_but_reports_the_gap(aws_client: Any,
+                                                                    raw: Any) -> None:
+    client = aws_client("iam")
+    generated = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
+    with Stubber(client) as st:
+        st.add_client_error("get_account_authorization_details", "AccessDenied",
+                            "not authorized to perform iam:GetAccountAuthorizationDetails", 403)
+        st.add_response("generate_credential_report", {"State": "COMPLETE"})
+        st.add_response("get_credential_report", {"Content": REPORT.encode(),
+                                                   "ReportFormat": "text/csv",
+                                                   "GeneratedTime": generated})
+        st.add_response("get_account_summary", {"SummaryMap": {"AccountMFAEnabled": 1,
+                                                               "AccountPasswordPresent": 1}})
+        ev, errors = _run(IamCollector(ACCOUNT, lambda: client, raw, AS_OF))
+        st.assert_no_pending_responses()
+    assert [(e.source, e.origin, e.kinds, e.operation) for e in errors] == [
+        ("aws.iam", f"aws/{ACCOUNT}", ("identity",), "GetAccountAuthorizationDetails")]
+    assert errors[0].message.startswith("AccessDenied: ")
+    bob = ev[f"arn:aws:iam::{ACCOUNT}:user/bob"]
+    assert "privileged" not in bob.facts  # unknown, not "not privileged"
+    assert bob.observed_at == generated and bob.facts["created_at"] == datetime(
+        2023, 1, 10, 9, tzinfo=UTC)
+    assert ev[f"arn:aws:iam::{ACCOUNT}:root"].facts["mfa_enforced"] is True
+    assert len(ev) == 2  # the report's root row is not a user
+
+
+def test_report_not_ready_within_bound_is_a_retryable_error(aws_client: Any, raw: Any) -> None:
+    client = aws_client("iam")
+    with Stubber(client) as st:
+        st.add_response("get_account_authorization_details", {"UserDetailList": []})
+        st.add_response("generate_credential_report", {"State": "INPROGRESS"})
+        st.add_response("get_account_summary", {"SummaryMap": {"AccountMFAEnabled": 0}})
+        ev, errors = _run(IamCollector(ACCOUNT, lambda: client, raw, AS_OF,
+                                       report_wait_seconds=0, sleep=lambda s: None))
+    assert [(e.operation, e.retryable) for e in errors] == [("GenerateCredentialReport", True)]
+    assert "still INPROGRESS" in errors[0].message
+    assert list(ev) == [f"arn:aws:iam::{ACCOUNT}:root"]
+
+
+@pytest.mark.parametrize(
+    ("doc", "admin"),
+    [
+        ({"Statement": [{"Effect": "Allow", "Action": ["iam:*"], "Resource": ["*"]}]}, True),
+        ({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}, True),
+        ({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}, False),
+        ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"}]}, False),
+        ("%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C"
+         "%22Resource%22%3A%22%2A%22%7D%5D%7D", True),
+    ],
+)
+def test_admin_equivalent_documents(doc: Any, admin: bool) -> None:
+    assert allows_admin(doc) is admin

@@ -1,0 +1,84 @@
+"""Build Graph clients (v1.0 and beta) on one credential, one host and a bounded retry policy.
+
+The SDK's default pipeline is kept (redirects, parameter decoding, URL replacement, user agent,
+header and body inspection, Graph telemetry); only its ``RetryHandler`` is swapped for
+``BoundedRetryHandler``. The adapter's base URL is set without a trailing slash *before* the
+service client is built: httpx normalises a client ``base_url`` to end in ``/``, which would make
+every request go to ``.../v1.0//users`` (the "double slash" trap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from azure.core.credentials import TokenCredential
+from kiota_abstractions.authentication import AuthenticationProvider
+from kiota_authentication_azure.azure_identity_authentication_provider import (
+    AzureIdentityAuthenticationProvider,
+)
+from kiota_http.kiota_client_factory import KiotaClientFactory
+from kiota_http.middleware import RetryHandler
+from msgraph import GraphServiceClient
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_request_adapter import options as v1_options
+from msgraph_beta import GraphServiceClient as BetaGraphServiceClient
+from msgraph_beta.graph_request_adapter import GraphRequestAdapter as BetaGraphRequestAdapter
+from msgraph_beta.graph_request_adapter import options as beta_options
+from msgraph_core import GraphClientFactory
+
+from clausewatch.collectors.m365.retry import BoundedRetryHandler
+
+TIMEOUT = httpx.Timeout(100.0, connect=30.0)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Throttling bound: retries after the first attempt, and the longest single wait."""
+
+    max_retries: int = 4
+    max_wait_seconds: float = 60.0
+    backoff_base_seconds: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class GraphEndpoint:
+    """Where Graph is (``https://graph.microsoft.com`` or a local emulator) and its token scope."""
+
+    base: str  # scheme://host[:port], no trailing slash
+    scope: str  # e.g. https://graph.microsoft.com/.default
+
+
+def _http_client(options: dict, retry: RetryPolicy,
+                 transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+    middleware = [
+        BoundedRetryHandler(retry.max_retries, retry.max_wait_seconds, retry.backoff_base_seconds)
+        if isinstance(m, RetryHandler) else m
+        for m in KiotaClientFactory.get_default_middleware(options)
+    ]
+    middleware.append(GraphClientFactory._get_telemetry_handler(options))
+    client = httpx.AsyncClient(timeout=TIMEOUT, transport=transport)
+    return GraphClientFactory.create_with_custom_middleware(middleware, client=client)
+
+
+def auth_provider(credential: TokenCredential, endpoint: GraphEndpoint) -> AuthenticationProvider:
+    return AzureIdentityAuthenticationProvider(credential, scopes=[endpoint.scope])
+
+
+def graph_v1(credential: TokenCredential, endpoint: GraphEndpoint, retry: RetryPolicy,
+             transport: httpx.AsyncBaseTransport | None = None) -> GraphServiceClient:
+    """A v1.0 ``GraphServiceClient`` on a fresh HTTP client (one per collector: async clients
+    belong to the event loop that first uses them)."""
+    adapter = GraphRequestAdapter(auth_provider(credential, endpoint),
+                                  client=_http_client(v1_options, retry, transport))
+    adapter.base_url = f"{endpoint.base}/v1.0"
+    return GraphServiceClient(request_adapter=adapter)
+
+
+def graph_beta(credential: TokenCredential, endpoint: GraphEndpoint, retry: RetryPolicy,
+               transport: httpx.AsyncBaseTransport | None = None) -> BetaGraphServiceClient:
+    """A beta ``GraphServiceClient`` (the Windows Update catalog exists only in beta)."""
+    adapter = BetaGraphRequestAdapter(auth_provider(credential, endpoint),
+                                      client=_http_client(beta_options, retry, transport))
+    adapter.base_url = f"{endpoint.base}/beta"
+    return BetaGraphServiceClient(request_adapter=adapter)

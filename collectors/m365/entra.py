@@ -1,0 +1,122 @@
+"""The Entra ID collector: one ``identity`` record per user, MFA registration and enforcement.
+
+``mfa_enforced`` is True when security defaults are on (Microsoft's baseline: MFA for admins on
+every sign-in, for users when Entra judges it necessary) or when an enabled Conditional Access
+policy enforces MFA on every cloud app for the user (``conditional_access`` says exactly when);
+it names the policy in ``mfa_enforced_by``. ``mfa_registered`` is None for guests (their methods
+live in their home tenant) and for users the registration report does not list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from msgraph import GraphServiceClient
+
+from clausewatch.collectors.evidence import CollectionError, Evidence, Kind, default_evidence_id
+from clausewatch.collectors.m365 import conditional_access as ca
+from clausewatch.collectors.m365.directory import RoleHolding, group_members, role_holdings
+from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
+from clausewatch.collectors.m365.mfa import Enforcement, Registration, enforcement, registrations
+from clausewatch.collectors.m365.users import (
+    EntraUser,
+    account_type,
+    list_users,
+    with_mailbox_purpose,
+)
+from clausewatch.collectors.raw import RawRecorder
+
+SOURCE = "entra"
+
+
+@dataclass
+class EntraCollector:
+    """Identities of one tenant."""
+
+    tenant_id: str
+    client: GraphServiceClient
+    raw: RawRecorder
+    observed_at: datetime
+    classify_mailboxes: bool = True
+    service_accounts: Sequence[str] = ()
+    source: str = SOURCE
+    kinds: tuple[str, ...] = (Kind.IDENTITY.value,)
+
+    @property
+    def origin(self) -> str:
+        return f"entra/{self.tenant_id}"
+
+    def collect(self) -> Iterator[Evidence | CollectionError]:
+        reader = GraphReader(self.source, self.origin, self.raw)
+        try:
+            records = asyncio.run(self._collect(reader))
+        except GraphFailure as exc:
+            yield exc.to_error(self.source, self.origin, self.kinds,
+                               prefix=f"Entra ID tenant {self.tenant_id}: ")
+            return
+        yield from records
+
+    async def _collect(self, reader: GraphReader) -> list[Evidence]:
+        client = self.client
+        users = await list_users(client, reader)
+        if self.classify_mailboxes:
+            users = await with_mailbox_purpose(client, reader, users)
+        regs, premium = await registrations(client, reader, users)
+        enf = await enforcement(client, reader, premium)
+        roles = await role_holdings(client, reader)
+        members = await group_members(client, reader, ca.referenced_groups(enf.policies))
+        return [self._identity(u, regs.get(u.id), enf, roles, members) for u in users]
+
+    def _identity(self, user: EntraUser, reg: Registration | None, enf: Enforcement,
+                  roles: RoleHolding, members: dict[str, frozenset[str]]) -> Evidence:
+        who = ca.Principal(
+            id=user.id,
+            is_guest=user.is_guest,
+            groups=frozenset(g for g, ids in members.items() if user.id in ids),
+            roles=frozenset(roles.templates.get(user.id, ())),
+        )
+        policy = ca.enforcing(enf.policies, who)
+        if enf.security_defaults:
+            enforced, by = True, "security defaults"
+        elif policy is not None:
+            enforced, by = True, policy.label
+        else:
+            enforced, by = False, None
+        reasons = roles.reasons.get(user.id, [])
+        registered = None if user.is_guest or reg is None else reg.registered
+        facts: dict[str, Any] = {
+            "account": user.upn,
+            "display_name": user.display_name,
+            "enabled": bool(user.enabled),
+            "account_type": account_type(user, self.service_accounts),
+            "privileged": bool(reasons),
+            "privileged_reason": ", ".join(sorted(set(reasons))) or None,
+            "mfa_registered": registered,
+            "mfa_enforced": enforced,
+            "mfa_enforced_by": by,
+            "created_at": user.created_at,
+            "object_id": user.id,
+            "tenant_id": self.tenant_id,
+            "mfa_methods": list(reg.methods) if reg else [],
+            "mfa_registration_source": reg.via if reg else None,
+            "mfa_report_only_policies": [p.label for p in ca.report_only(enf.policies, who)],
+            "mailbox_purpose": user.mailbox_purpose,
+        }
+        if enf.note:
+            facts["mfa_enforcement_note"] = enf.note
+        pages = [user.raw_ref, *(x for x in [reg.raw_ref if reg else None] if x), *enf.raw_refs]
+        facts["raw_pages"] = list(dict.fromkeys(pages))
+        return Evidence(
+            id=default_evidence_id(Kind.IDENTITY, self.source, user.upn, facts),
+            kind=Kind.IDENTITY.value,
+            source=self.source,
+            subject=user.upn,
+            observed_at=self.observed_at,
+            facts=facts,
+            origin=self.origin,
+            raw_ref=user.raw_ref,
+        )

@@ -1,0 +1,174 @@
+"""Call Graph through the SDK's request builders: one page reader, one pager, one error map.
+
+Every page's raw JSON (captured by the SDK's body-inspection middleware, exactly as Graph sent
+it) is saved through the run's ``RawRecorder``; the returned ``raw_ref`` goes on the evidence
+derived from it. HTTP failures become ``GraphFailure`` (401/403/404/429/5xx, each with a sentence
+an operator can act on, naming the Graph permission the call needs), which collectors turn into
+``CollectionError`` records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from kiota_abstractions.api_error import APIError
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_http.middleware.options import BodyInspectionHandlerOption
+
+from clausewatch.collectors.evidence import CollectionError
+from clausewatch.collectors.raw import RawRecorder
+
+#: operation -> least-privileged application permission (see docs/m365-permissions.md)
+PERMISSIONS: Mapping[str, str] = {
+    "users": "User.Read.All",
+    "mailbox-settings": "MailboxSettings.Read",
+    "registration-details": "AuditLog.Read.All",
+    "authentication-methods": "UserAuthenticationMethod.Read.All",
+    "security-defaults": "Policy.Read.All",
+    "conditional-access": "Policy.Read.All",
+    "group-members": "GroupMember.Read.All",
+    "role-assignments": "RoleManagement.Read.Directory",
+    "role-definitions": "RoleManagement.Read.Directory",
+    "managed-devices": "DeviceManagementManagedDevices.Read.All",
+    "update-catalog": "WindowsUpdates.ReadWrite.All",
+    "backup-service": "BackupRestore-Control.Read.All",
+    "protection-policies": "BackupRestore-Configuration.Read.All",
+    "protection-units": "BackupRestore-Configuration.Read.All",
+    "restore-points": "BackupRestore-Search.Read.All",
+    "restore-sessions": "BackupRestore-Restore.Read.All",
+}
+
+
+@dataclass
+class GraphFailure(Exception):
+    """A Graph call that failed for good (after the SDK's retries)."""
+
+    operation: str
+    message: str
+    status: int | None = None
+    code: str | None = None
+    retryable: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_error(self, source: str, origin: str, kinds: tuple[str, ...],
+                 prefix: str = "") -> CollectionError:
+        details = {"status": self.status, "code": self.code, **self.details}
+        return CollectionError(
+            source=source,
+            origin=origin,
+            kinds=kinds,
+            message=f"{prefix}{self.message}",
+            operation=self.operation,
+            retryable=self.retryable,
+            details={k: v for k, v in details.items() if v is not None},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One response: the SDK's parsed model, the raw JSON and its ``raw_ref``."""
+
+    model: Any
+    raw: Any
+    raw_ref: str
+
+
+class GraphReader:
+    """Reads Graph for one collector (one source at one origin) and records the raw pages."""
+
+    def __init__(self, source: str, origin: str, raw: RawRecorder) -> None:
+        self.source = source
+        self.origin = origin
+        self.raw = raw
+
+    async def get(self, builder: Any, operation: str, query: Any = None) -> Page:
+        """``builder.get()`` with optional query parameters (the builder's own dataclass)."""
+        return await self._call(builder.get, operation, query)
+
+    async def post(self, builder: Any, operation: str, body: Any) -> Page:
+        return await self._call(lambda request_configuration: builder.post(
+            body, request_configuration=request_configuration), operation, None)
+
+    async def pages(self, builder: Any, operation: str, query: Any = None
+                    ) -> AsyncIterator[Page]:
+        """Every page of a collection, following ``@odata.nextLink`` with ``with_url``."""
+        page = await self.get(builder, operation, query)
+        yield page
+        while getattr(page.model, "odata_next_link", None):
+            page = await self.get(builder.with_url(page.model.odata_next_link), operation)
+            yield page
+
+    async def items(self, builder: Any, operation: str, query: Any = None
+                    ) -> AsyncIterator[tuple[Any, str]]:
+        """Every item of a collection with the ``raw_ref`` of the page it came on."""
+        async for page in self.pages(builder, operation, query):
+            for item in page.model.value or []:
+                yield item, page.raw_ref
+
+    async def _call(self, method: Any, operation: str, query: Any) -> Page:
+        inspect = BodyInspectionHandlerOption(inspect_response_body=True)
+        config = RequestConfiguration(query_parameters=query, options=[inspect])
+        try:
+            model = await method(request_configuration=config)
+        except APIError as exc:
+            raise failure(operation, exc, _json(inspect.response_body)) from exc
+        except httpx.HTTPError as exc:
+            raise GraphFailure(operation, f"{operation}: cannot reach Graph: "
+                               f"{type(exc).__name__}: {exc}", retryable=True) from exc
+        raw = _json(inspect.response_body)
+        ref = self.raw.save(self.source, self.origin, operation, raw)
+        return Page(model, raw, ref)
+
+
+def _json(body: bytes | None) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {"unparsed": body[:2000].decode("utf-8", "replace")}
+
+
+def error_code(exc: APIError, body: Any) -> tuple[str | None, str]:
+    """Graph's ``error.code`` and ``error.message`` from the SDK error or the raw body."""
+    err = getattr(exc, "error", None)
+    code = getattr(err, "code", None)
+    message = getattr(err, "message", None)
+    if (code is None or message is None) and isinstance(body, dict):
+        raw = body.get("error") or {}
+        if isinstance(raw, dict):
+            code = code or raw.get("code")
+            message = message or raw.get("message")
+    return code, message or exc.message or type(exc).__name__
+
+
+def failure(operation: str, exc: APIError, body: Any = None) -> GraphFailure:
+    """Map an SDK ``APIError`` to a ``GraphFailure`` with an actionable message."""
+    status = exc.response_status_code
+    code, detail = error_code(exc, body)
+    permission = PERMISSIONS.get(operation)
+    what = f"{operation}: HTTP {status}" + (f" {code}" if code else "")
+    if status == 401:
+        hint = "authentication failed: check the tenant id, client id and credential"
+    elif status == 403:
+        hint = "access denied" + (
+            f": the app needs the {permission} application permission (admin-consented)"
+            if permission else "")
+    elif status == 404:
+        hint = "not found (is the service available in this tenant?)"
+    elif status == 429:
+        hint = "still throttled after the bounded retries; try again later"
+    elif status is not None and status >= 500:
+        hint = "Graph server error"
+    else:
+        hint = "request failed"
+    retryable = status is not None and (status == 429 or status >= 500)
+    return GraphFailure(operation, f"{what}: {hint} ({detail})", status=status, code=code,
+                        retryable=retryable)

@@ -1,0 +1,164 @@
+"""The Intune collector: managed devices as ``asset`` records, Windows patch state as ``patch``.
+
+Each device is an asset whose subject is its Intune managed device id. ``patch_assessed_at`` is
+its last sync (when it last reported its OS build); patch records carry that same instant as
+``observed_at``, so a device that stopped syncing goes stale in the ``patch_lag`` check instead
+of looking patched. A device whose patch state cannot be read here (not Windows, a build the
+catalog does not list, or the catalog unreadable) has no ``patch_assessed_at`` and no patch
+records: ``no_evidence``, never "all clear". Phones and tablets are ``mobile`` assets, computers
+``workstation``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from msgraph import GraphServiceClient
+from msgraph.generated.device_management.managed_devices.managed_devices_request_builder import (  # noqa: E501
+    ManagedDevicesRequestBuilder,
+)
+from msgraph_beta import GraphServiceClient as BetaGraphServiceClient
+
+from clausewatch.collectors.evidence import CollectionError, Evidence, Kind, default_evidence_id
+from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
+from clausewatch.collectors.m365.windows_updates import SecurityUpdate, assess, security_updates
+from clausewatch.collectors.raw import RawRecorder
+
+SOURCE = "intune"
+DEVICE_FIELDS = ["id", "deviceName", "operatingSystem", "osVersion", "lastSyncDateTime",
+                 "enrolledDateTime", "complianceState", "managedDeviceOwnerType",
+                 "managementAgent", "userPrincipalName", "serialNumber", "azureADDeviceId",
+                 "model", "manufacturer"]
+MOBILE = frozenset({"ios", "ipados", "android", "windows mobile"})
+NEVER = 2000  # Intune reports "0001-01-01T00:00:00Z" for a device that never synced
+
+
+def _wire(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(getattr(value, "value", value))
+
+
+@dataclass
+class IntuneCollector:
+    """Managed devices of one tenant, and the security updates each Windows device lacks."""
+
+    tenant_id: str
+    client: GraphServiceClient
+    beta: BetaGraphServiceClient | None  # None: Windows patch state not collected
+    raw: RawRecorder
+    observed_at: datetime
+    tags: Mapping[str, str] = field(default_factory=dict)
+    source: str = SOURCE
+    kinds: tuple[str, ...] = (Kind.ASSET.value, Kind.PATCH.value)
+
+    @property
+    def origin(self) -> str:
+        return f"intune/{self.tenant_id}"
+
+    def collect(self) -> Iterator[Evidence | CollectionError]:
+        reader = GraphReader(self.source, self.origin, self.raw)
+        yield from asyncio.run(self._collect(reader))
+
+    async def _collect(self, reader: GraphReader) -> list[Evidence | CollectionError]:
+        query = ManagedDevicesRequestBuilder.ManagedDevicesRequestBuilderGetQueryParameters(
+            select=DEVICE_FIELDS)
+        devices: list[tuple[Any, str]] = []
+        try:
+            async for d, ref in reader.items(self.client.device_management.managed_devices,
+                                             "managed-devices", query):
+                devices.append((d, ref))
+        except GraphFailure as exc:
+            return [exc.to_error(self.source, self.origin, self.kinds,
+                                 prefix=f"Intune tenant {self.tenant_id}: ")]
+        out: list[Evidence | CollectionError] = []
+        catalog: list[SecurityUpdate] | None = None
+        windows = any((d.operating_system or "").lower() == "windows" for d, _ in devices)
+        if self.beta is not None and windows:
+            try:
+                catalog = await security_updates(self.beta, reader)
+            except GraphFailure as exc:
+                out.append(exc.to_error(
+                    self.source, self.origin, (Kind.PATCH.value,),
+                    prefix="Windows Update catalog (Graph beta) unreadable, Windows patch state "
+                    "unknown: "))
+        for device, ref in devices:
+            out += self._device(device, ref, catalog)
+        return out
+
+    def _device(self, d: Any, ref: str, catalog: list[SecurityUpdate] | None) -> list[Evidence]:
+        os_name = d.operating_system or ""
+        synced = d.last_sync_date_time if d.last_sync_date_time and \
+            d.last_sync_date_time.year >= NEVER else None
+        states = None
+        if os_name.lower() == "windows" and catalog is not None and synced is not None:
+            states = assess(d.os_version, catalog)
+        tags = {**self.tags}
+        for key, value in (("ownership", _wire(d.managed_device_owner_type)),
+                           ("compliance_state", _wire(d.compliance_state))):
+            if value:
+                tags[key] = value
+        facts: dict[str, Any] = {
+            "asset_kind": "mobile" if os_name.lower() in MOBILE else "workstation",
+            "name": d.device_name,
+            "tags": tags,
+            "os": os_name or None,
+            "os_version": d.os_version,
+            "last_seen": synced,
+            "patch_assessed_at": synced if states is not None else None,
+            "compliance_state": _wire(d.compliance_state),
+            "ownership": _wire(d.managed_device_owner_type),
+            "management_agent": _wire(d.management_agent),
+            "user_principal_name": d.user_principal_name,
+            "serial_number": d.serial_number,
+            "entra_device_id": d.azure_a_d_device_id,
+            "tenant_id": self.tenant_id,
+        }
+        if states is None:
+            facts["patch_note"] = _why_unassessed(os_name, d.os_version, synced, catalog)
+        asset = self._evidence(Kind.ASSET, d.id, facts, self.observed_at, ref)
+        out = [asset]
+        for s in states or []:
+            u = s.update
+            patch = {
+                "update_id": s.revision.kb or u.entry_id,
+                "severity": u.severity,
+                "state": s.state,
+                "released_at": u.released_at,
+                "classification": "security",
+                "title": u.title,
+                "cves": list(u.cves),
+                "build": s.revision.revision_id,
+                "catalog_entry_id": u.entry_id,
+                "raw_pages": [ref, u.raw_ref],
+            }
+            out.append(self._evidence(Kind.PATCH, d.id, patch, synced, u.raw_ref))
+        return out
+
+    def _evidence(self, kind: Kind, subject: str, facts: dict[str, Any],
+                  observed_at: datetime | None, ref: str) -> Evidence:
+        return Evidence(
+            id=default_evidence_id(kind, self.source, subject, facts),
+            kind=kind.value,
+            source=self.source,
+            subject=subject,
+            observed_at=observed_at or self.observed_at,
+            facts=facts,
+            origin=self.origin,
+            raw_ref=ref,
+        )
+
+
+def _why_unassessed(os_name: str, version: str | None, synced: datetime | None,
+                    catalog: list[SecurityUpdate] | None) -> str:
+    if synced is None:
+        return "device never synced"
+    if os_name.lower() != "windows":
+        return f"patch state of {os_name or 'this OS'} is not collected from Intune"
+    if catalog is None:
+        return "Windows Update catalog not read"
+    return f"build {version} is not in the Windows Update catalog"

@@ -1,0 +1,240 @@
+"""The ``m365`` section of the sources file: one entry per Microsoft 365 tenant.
+
+    sources:
+      m365:
+        - name: morel
+          tenant_id: 5f0c1d7e-...            # directory (tenant) id
+          client_id: 8a2b...                 # app registration with application permissions
+          client_secret_env: MOREL_GRAPH_SECRET   # or certificate_file (+ certificate_password_env)
+          # auth: azure_cli                  # a person running it by hand: their `az login`
+          cloud: global                      # global | usgov | usgov_dod | china
+          # graph_host / login_host: explicit overrides (a proxy, a local Graph emulator)
+          collect: [entra, intune, windows_updates, backup]
+
+Credentials are never written in the file: a secret is named by its environment variable, a
+certificate by its path. Every secret read is registered with the run's redactor. Each entry
+builds up to three collectors (``entra``, ``intune``, ``m365.backup``), each with its own Graph
+client (async HTTP clients belong to the event loop that first uses them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+from azure.identity import AzureCliCredential, CertificateCredential, ClientSecretCredential
+
+from clausewatch.collectors.base import Collector
+from clausewatch.collectors.evidence import CollectionError, Kind
+from clausewatch.collectors.m365.backup import BackupCollector
+from clausewatch.collectors.m365.clients import GraphEndpoint, RetryPolicy, graph_beta, graph_v1
+from clausewatch.collectors.m365.entra import EntraCollector
+from clausewatch.collectors.m365.intune import IntuneCollector
+from clausewatch.collectors.sources import BuildContext
+
+
+@dataclass(frozen=True, slots=True)
+class Cloud:
+    graph: str
+    login: str
+
+
+#: National clouds: Graph host and Entra ID login host.
+CLOUDS: Mapping[str, Cloud] = {
+    "global": Cloud("https://graph.microsoft.com", "https://login.microsoftonline.com"),
+    "usgov": Cloud("https://graph.microsoft.us", "https://login.microsoftonline.us"),
+    "usgov_dod": Cloud("https://dod-graph.microsoft.us", "https://login.microsoftonline.us"),
+    "china": Cloud("https://microsoftgraph.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
+}
+COLLECT = ("entra", "intune", "windows_updates", "backup")
+_ENV = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+        "description": "name of an environment variable (never the value itself)"}
+_HOST = {"type": "string", "pattern": "^https?://[^/?#\\s]+/?$",
+         "description": "scheme://host[:port], e.g. https://graph.microsoft.us"}
+_TAGS = {"type": "object", "additionalProperties": {"type": "string"}}
+
+ENTRY_SCHEMA: Mapping[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Microsoft 365 tenant",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "tenant_id"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "tenant_id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9.-]*$",
+                      "description": "directory (tenant) id, a GUID"},
+        "client_id": {"type": "string", "minLength": 1,
+                      "description": "application (client) id of the app registration"},
+        "auth": {"enum": ["client_secret", "certificate", "azure_cli"],
+                 "description": "inferred from the fields given; azure_cli uses `az login`"},
+        "client_secret_env": _ENV,
+        "certificate_file": {"type": "string", "minLength": 1,
+                             "description": "PEM/PKCS12 file with the private key, relative "
+                             "to the sources file"},
+        "certificate_password_env": _ENV,
+        "cloud": {"enum": list(CLOUDS), "default": "global"},
+        "graph_host": _HOST,
+        "login_host": _HOST,
+        "collect": {"type": "array", "uniqueItems": True, "minItems": 1,
+                    "items": {"enum": list(COLLECT)}, "default": list(COLLECT)},
+        "classify_mailboxes": {"type": "boolean", "default": True,
+                               "description": "read mailboxSettings.userPurpose to tell shared "
+                               "and room mailboxes apart (MailboxSettings.Read)"},
+        "service_accounts": {"type": "array", "items": {"type": "string", "minLength": 1},
+                             "description": "UPN glob patterns of service accounts"},
+        "tags": {**_TAGS, "description": "tags added to every Intune device"},
+        "backup_tags": {**_TAGS, "description": "tags added to every Microsoft 365 Backup asset"},
+        "backup_lookback_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 35},
+        "throttling": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "max_retries": {"type": "integer", "minimum": 0, "maximum": 10, "default": 4},
+                "max_wait_seconds": {"type": "number", "minimum": 0, "maximum": 170,
+                                     "default": 60},
+            },
+        },
+    },
+}
+
+
+def auth_kind(entry: Mapping[str, Any]) -> str | None:
+    if "auth" in entry:
+        return entry["auth"]
+    if "client_secret_env" in entry:
+        return "client_secret"
+    if "certificate_file" in entry:
+        return "certificate"
+    return None
+
+
+def entry_problems(entry: Mapping[str, Any]) -> Iterator[tuple[list[Any], str]]:
+    """Consistency rules JSON Schema does not express clearly."""
+    kind = auth_kind(entry)
+    given = [k for k in ("client_secret_env", "certificate_file") if k in entry]
+    if kind is None:
+        yield [], "say how to authenticate: client_secret_env, certificate_file or auth: azure_cli"
+    elif len(given) > 1 or (kind == "azure_cli" and given):
+        yield [given[-1]], f"auth {kind}: give only one way to authenticate"
+    elif kind == "client_secret" and "client_secret_env" not in entry:
+        yield ["auth"], "auth client_secret needs client_secret_env"
+    elif kind == "certificate" and "certificate_file" not in entry:
+        yield ["auth"], "auth certificate needs certificate_file"
+    if kind in ("client_secret", "certificate") and "client_id" not in entry:
+        yield [], "client_id is required with a client secret or certificate"
+    if "windows_updates" in entry.get("collect", ()) and "intune" not in entry["collect"]:
+        yield ["collect"], "windows_updates needs intune (it assesses Intune's Windows devices)"
+    if "certificate_password_env" in entry and "certificate_file" not in entry:
+        yield ["certificate_password_env"], "certificate_password_env without certificate_file"
+
+
+class CredentialError(Exception):
+    """A credential named in the sources file cannot be read (a missing variable or file)."""
+
+
+def make_credential(entry: Mapping[str, Any], context: BuildContext, login_host: str
+                    ) -> TokenCredential:
+    """The azure-identity credential for an entry; every secret read goes to the redactor."""
+    kind = auth_kind(entry)
+    tenant = entry["tenant_id"]
+    if kind == "azure_cli":
+        return AzureCliCredential(tenant_id=tenant)
+    if kind == "client_secret":
+        var = entry["client_secret_env"]
+        secret = context.env.get(var)
+        if not secret:
+            raise CredentialError(f"environment variable {var} (client_secret_env) is not set")
+        context.secrets.add(secret)
+        return ClientSecretCredential(tenant, entry["client_id"], secret, authority=login_host)
+    path = Path(entry["certificate_file"])
+    path = path if path.is_absolute() else context.base_dir / path
+    if not path.is_file():
+        raise CredentialError(f"certificate_file {path} does not exist")
+    password = None
+    if "certificate_password_env" in entry:
+        var = entry["certificate_password_env"]
+        password = context.env.get(var)
+        if not password:
+            raise CredentialError(f"environment variable {var} (certificate_password_env) "
+                                  "is not set")
+        context.secrets.add(password)
+    return CertificateCredential(tenant, entry["client_id"], certificate_path=str(path),
+                                 password=password, authority=login_host)
+
+
+def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
+    """The collectors of one tenant entry."""
+    cloud = CLOUDS[entry.get("cloud", "global")]
+    graph = (entry.get("graph_host") or cloud.graph).rstrip("/")
+    login = (entry.get("login_host") or cloud.login).rstrip("/")
+    tenant = entry["tenant_id"]
+    collect = list(entry.get("collect", COLLECT))
+    throttling = entry.get("throttling", {})
+    retry = RetryPolicy(max_retries=throttling.get("max_retries", 4),
+                        max_wait_seconds=throttling.get("max_wait_seconds", 60.0))
+    try:
+        credential = make_credential(entry, context, login)
+    except (CredentialError, ValueError) as exc:
+        return [_Unavailable(s, o, k, f"tenant {entry['name']}: {exc}")
+                for s, o, k in planned(tenant, collect)]
+    endpoint = GraphEndpoint(graph, f"{cloud.graph}/.default")
+    out: list[Collector] = []
+    if "entra" in collect:
+        out.append(EntraCollector(
+            tenant_id=tenant,
+            client=graph_v1(credential, endpoint, retry),
+            raw=context.raw,
+            observed_at=context.as_of,
+            classify_mailboxes=entry.get("classify_mailboxes", True),
+            service_accounts=tuple(entry.get("service_accounts", ())),
+        ))
+    if "intune" in collect:
+        beta = graph_beta(credential, endpoint, retry) if "windows_updates" in collect else None
+        out.append(IntuneCollector(
+            tenant_id=tenant,
+            client=graph_v1(credential, endpoint, retry),
+            beta=beta,
+            raw=context.raw,
+            observed_at=context.as_of,
+            tags=dict(entry.get("tags", {})),
+        ))
+    if "backup" in collect:
+        out.append(BackupCollector(
+            tenant_id=tenant,
+            client=graph_v1(credential, endpoint, retry),
+            raw=context.raw,
+            observed_at=context.as_of,
+            lookback_days=entry.get("backup_lookback_days", 35),
+            tags=dict(entry.get("backup_tags", {})),
+        ))
+    return out
+
+
+def planned(tenant: str, collect: Sequence[str]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(source, origin, kinds) of each collector an entry asks for."""
+    out = []
+    if "entra" in collect:
+        out.append(("entra", f"entra/{tenant}", (Kind.IDENTITY.value,)))
+    if "intune" in collect:
+        out.append(("intune", f"intune/{tenant}", (Kind.ASSET.value, Kind.PATCH.value)))
+    if "backup" in collect:
+        out.append(("m365.backup", f"m365backup/{tenant}",
+                    (Kind.ASSET.value, Kind.BACKUP.value, Kind.RESTORE_TEST.value)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Unavailable:
+    """Stands in for a collector whose credential could not be built: reports why, loudly."""
+
+    source: str
+    origin: str
+    kinds: tuple[str, ...]
+    message: str
+
+    def collect(self) -> Iterator[CollectionError]:
+        yield CollectionError(source=self.source, origin=self.origin, kinds=self.kinds,
+                              message=self.message, operation="credential")

@@ -8,6 +8,7 @@ input (contract, sources, evidence, arguments); 1 internal error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ from rich.console import Console
 from clausewatch.checks import CHECKS
 from clausewatch.checks.engine import Evaluation, evaluate
 from clausewatch.collectors.evidence import CollectionError, Evidence
-from clausewatch.collectors.jsonl import evidence_schema, read_evidence, write_evidence
+from clausewatch.collectors.jsonl import evidence_schema, read_evidence
 from clausewatch.collectors.raw import RawRecorder
 from clausewatch.collectors.redact import Redactor
 from clausewatch.collectors.runner import collect_all
@@ -33,8 +34,11 @@ from clausewatch.demo.estate import build_estate
 from clausewatch.policies.load import contract_schema, load_contract
 from clausewatch.policies.yaml_source import InputError, Problem
 from clausewatch.reports import results_json, terminal
-from clausewatch.reports.output import staged_dir, write_text_atomic
+from clausewatch.reports import verify as verifying
+from clausewatch.reports.evidence_pack import PackError, PackOptions
+from clausewatch.reports.output import staged_dir
 from clausewatch.reports.progress import CollectionProgress
+from clausewatch.reports.publish import check_replaceable, pack_options, publish_run
 from clausewatch.reports.run_info import ExitCode, RunInfo, exit_code_for, utc_now
 
 log = logging.getLogger("clausewatch")
@@ -65,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check that an IT outsourcing provider keeps the security commitments of "
         "its contract, with evidence.",
         epilog="Exit codes: 0 compliant/at risk/waived, 3 breached, 4 no evidence, "
-        "2 invalid input, 1 internal error.",
+        "2 invalid input, 1 internal error; verify: 0 verified, 5 verification failed, "
+        "2 unreadable pack or key.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", required=True, type=Path, help="contract YAML")
     p.add_argument("--evidence", required=True, help="evidence JSON Lines file ('-': stdin)")
     p.add_argument("--as-of", help="the instant to judge at (ISO 8601 with offset; default now)")
-    p.add_argument("--out", type=Path, help="write results.json into this folder")
+    p.add_argument("--out", type=Path, help="write results, reports and evidence pack here")
     p.add_argument("--json", action="store_true", help="print results.json to stdout")
+    add_report_options(p)
 
     p = sub.add_parser("run", help="collect, evaluate and report (--demo: the built-in demo)")
     p.add_argument("--demo", action="store_true", help="run on the built-in synthetic estate")
@@ -92,6 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
         f"else ./{LIVE_OUT})",
     )
     p.add_argument("--concurrency", type=int, help="collectors run at once (default 8)")
+    add_report_options(p)
+
+    p = sub.add_parser(
+        "verify",
+        help="check an evidence pack: hashes, signature, chain, and re-evaluation",
+        description=verifying.__doc__.split("\n\n")[1] if verifying.__doc__ else None,
+        epilog="Exit codes: 0 every check holds; 5 a check failed (each failing file is "
+        "named); 2 the pack or the key cannot be read.",
+    )
+    p.add_argument("pack", type=Path, metavar="PACK", help="evidence pack folder or its zip")
+    p.add_argument("--public-key", type=Path, metavar="PEM", help="Ed25519 public key to check "
+                   "the signature with")
+    p.add_argument("--previous", type=Path, metavar="PACK", help="the previous pack, to check "
+                   "the chain link")
 
     p = sub.add_parser("checks", help="list the checks and the params each accepts")
     p.add_argument("--json", action="store_true", help="print the params schemas as JSON")
@@ -99,6 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print a JSON Schema shipped with ClauseWatch")
     p.add_argument("which", choices=["contract", "evidence", "results"])
     return parser
+
+
+def add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=["fr", "en"], help="report language (default: the "
+                   "contract's language)")
+    p.add_argument("--signing-key", type=Path, metavar="PEM", help="Ed25519 private key to sign "
+                   "the evidence pack (default: $CLAUSEWATCH_SIGNING_KEY)")
+    p.add_argument("--previous-pack", type=Path, metavar="PACK", help="pack to chain this one "
+                   "to (default: the pack already in the output folder)")
+    p.add_argument("--pack-history", type=Path, metavar="DIR", help="folder of earlier packs: "
+                   "chain to the newest, then add this one")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -161,7 +192,14 @@ def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
         inputs={"policy": str(args.policy), "evidence": str(args.evidence)},
     )
     if args.out:
-        write_text_atomic(args.out / "results.json", results_json.dumps(ev, info))
+        try:
+            check_replaceable(args.out)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        options = report_options(args, args.out)
+        with staged_dir(args.out) as stage:
+            shutil.copyfile(args.policy, stage / "contract.yaml")
+            publish(stage, ev, info, [*batch.evidence, *batch.errors], options)
     if args.json:
         sys.stdout.write(results_json.dumps(ev, info))
     else:
@@ -173,7 +211,8 @@ def cmd_run(args: argparse.Namespace) -> ExitCode:
     if args.demo:
         if args.policy or args.sources:
             raise UsageError("--demo runs on its own contract and estate: drop --policy/--sources")
-        return run_demo(parse_as_of(args.as_of), args.out or DEMO_OUT)
+        out = args.out or DEMO_OUT
+        return run_demo(parse_as_of(args.as_of), out, report_options(args, out))
     if not (args.policy and args.sources):
         raise UsageError("run needs --policy and --sources (or --demo)")
     return run_live(args)
@@ -196,6 +235,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
         raise InputError(problems)
     out = args.out or Path(sources.settings.get("output", LIVE_OUT))
     redactor = Redactor()
+    options = report_options(args, out)
     console = Console(stderr=True)
     with staged_dir(out) as stage:
         context = BuildContext(
@@ -221,12 +261,13 @@ def run_live(args: argparse.Namespace) -> ExitCode:
             },
         )
         shutil.copyfile(args.policy, stage / "contract.yaml")
-        publish(stage, ev, info, [*batch.evidence, *batch.errors])
+        options = dataclasses.replace(options, secrets=(*options.secrets, *redactor.known))
+        publish(stage, ev, info, [*batch.evidence, *batch.errors], options)
     terminal.render(ev, Console())
     return exit_code_for(ev)
 
 
-def run_demo(as_of: datetime, out: Path) -> ExitCode:
+def run_demo(as_of: datetime, out: Path, options: PackOptions | None = None) -> ExitCode:
     """Evaluate the bundled French contract against the synthetic estate; write ``out``."""
     started = utc_now()
     text = demo_contract_text(as_of.date())
@@ -241,21 +282,59 @@ def run_demo(as_of: datetime, out: Path) -> ExitCode:
             started_at=started,
             finished_at=utc_now(),
             command="run --demo",
-            inputs={"policy": "contract.yaml", "evidence": "evidence.jsonl"},
+            inputs={
+                "policy": "contract.yaml",
+                "evidence": "evidence.jsonl",
+                "sources": [{"source": "demo", "endpoint": "synthetic estate "
+                             "(clausewatch.demo.estate)", "identity": "none (no API called)"}],
+            },
         )
-        publish(stage, ev, info, [*estate.evidence, *estate.errors])
+        publish(stage, ev, info, [*estate.evidence, *estate.errors], options)
     terminal.render(ev, console)
     console.print(f"Demo outputs written to {out.resolve()}/", markup=False, highlight=False)
     return exit_code_for(ev)
 
 
 def publish(
-    stage: Path, ev: Evaluation, info: RunInfo, records: Sequence[Evidence | CollectionError]
+    stage: Path,
+    ev: Evaluation,
+    info: RunInfo,
+    records: Sequence[Evidence | CollectionError],
+    options: PackOptions | None = None,
 ) -> None:
-    """Write a run's outputs into the staging folder (made live only if all of it succeeds)."""
-    with open(stage / "evidence.jsonl", "w", encoding="utf-8") as handle:
-        write_evidence(records, handle)
-    (stage / "results.json").write_text(results_json.dumps(ev, info), encoding="utf-8")
+    """Write a run's outputs into the staging folder (made live only if all of it succeeds):
+    evidence.jsonl, results.json, the reports, and the evidence pack with its zip. The contract
+    as evaluated must already be in ``stage/contract.yaml``."""
+    try:
+        publish_run(stage, ev, info, records, (stage / "contract.yaml").read_bytes(), options)
+    except PackError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def report_options(args: argparse.Namespace, out: Path) -> PackOptions:
+    """Report and pack options from ``--lang``, ``--signing-key``, ``--previous-pack``,
+    ``--pack-history`` (and the environment)."""
+    try:
+        return pack_options(
+            out=out,
+            lang=args.lang,
+            signing_key=args.signing_key,
+            previous=args.previous_pack,
+            history=args.pack_history,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check an evidence pack; print each check and what fails."""
+    try:
+        result = verifying.verify(args.pack, args.public_key, args.previous)
+    except verifying.Unreadable as exc:
+        sys.stderr.write(f"clausewatch verify: {exc}\n")
+        return verifying.VERIFY_UNREADABLE
+    sys.stdout.write("".join(f"{line}\n" for line in result.lines()))
+    return result.exit_code
 
 
 def cmd_checks(args: argparse.Namespace) -> ExitCode:
@@ -287,6 +366,7 @@ COMMANDS = {
     "run": cmd_run,
     "checks": cmd_checks,
     "schema": cmd_schema,
+    "verify": cmd_verify,
 }
 
 __all__ = ["Evaluation", "main"]

@@ -1,9 +1,10 @@
 """The HTML report: one self-contained file for people (steering committee, CISO, auditor).
 
-Rendered with Jinja2 (autoescape on, strict undefined) from ``templates/``: ``base.html.j2`` is
-the layout (inline CSS, print styles, a Content-Security-Policy that forbids loading anything),
-``report.html.j2`` the run report built from blocks that a period report can override. Charts are
-inline SVG computed in ``charts.py``; no script, no CDN, no network.
+Rendered with Jinja2 (autoescape on for HTML, strict undefined) from ``templates/``:
+``base.html.j2`` is the layout (inline CSS, print styles, a Content-Security-Policy that
+forbids loading anything), ``report.html.j2`` the run report built from blocks that a period
+report can override. Charts are inline SVG computed in ``charts.py``; no script, no CDN, no
+network.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def environment() -> jinja2.Environment:
     """The template environment shared by every HTML report."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("clausewatch.reports", "templates"),
-        autoescape=True,
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2",), disabled_extensions=("md.j2",), default=True
+        ),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

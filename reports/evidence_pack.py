@@ -1,0 +1,469 @@
+"""The evidence pack: everything an auditor needs to check a run, sealed by hashes.
+
+Layout (``LAYOUT``)::
+
+    README.md                      how to read and verify the pack (English, then French)
+    run.json                       tool version, as_of, start/end, sources and endpoints,
+                                   identities the collectors ran as, host, evidence summary
+    contract/contract.yaml         the contract file exactly as evaluated
+    contract/contract.yaml.sha256  its digest (sha256sum format)
+    evidence/evidence.jsonl        normalised evidence and collection errors
+    raw/                           raw API pages, secrets masked (README.txt when none)
+    results/results.json           verdicts and per-subject results
+    results/waivers-in-force.json  waivers applying at as_of
+    reports/                       report.html, summary.md, results.csv, junit.xml,
+                                   oscal-assessment-results.json
+    manifest.json                  SHA-256 of every file above
+    chain.json                     this manifest's digest, linked to the previous pack's
+    signature.json                 Ed25519 over manifest.json + chain.json (when a key is set)
+
+The pack is built inside a staging folder and renamed into place (``reports.output``), and every
+file is scanned for known secret values before the manifest is written: a leak aborts the pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import socket
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from clausewatch.checks.engine import Evaluation
+from clausewatch.collectors.evidence import CollectionError, Evidence
+from clausewatch.reports import html, signing
+from clausewatch.reports.i18n import pick_language
+from clausewatch.reports.output import staged_dir
+from clausewatch.reports.redact import Redactor
+from clausewatch.reports.results_json import iso
+from clausewatch.reports.run_info import RunInfo
+from clausewatch.reports.view import build_view, waiver_in_force
+
+log = logging.getLogger(__name__)
+FORMAT = "clausewatch-evidence-pack/1"
+MANIFEST, CHAIN, SIGNATURE = "manifest.json", "chain.json", "signature.json"
+#: Files outside the manifest (they seal it).
+SEALS = frozenset({MANIFEST, CHAIN, SIGNATURE})
+CONTRACT = "contract/contract.yaml"
+EVIDENCE = "evidence/evidence.jsonl"
+RESULTS = "results/results.json"
+WAIVERS = "results/waivers-in-force.json"
+RUN = "run.json"
+RAW = "raw"
+REPORTS = "reports"
+PACK_DIR, PACK_ZIP = "evidence-pack", "evidence-pack.zip"
+
+
+class PackError(Exception):
+    """The pack cannot be written as asked (a secret would leak, a previous pack is unreadable)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackOptions:
+    """How to build a pack. Paths are the caller's; nothing here is copied into the pack
+    except redacted raw pages."""
+
+    lang: str | None = None
+    signing_key: Ed25519PrivateKey | None = None
+    previous: Path | None = None  # the previous pack (folder or zip) to chain to
+    previous_optional: bool = False  # found, not asked for: if unreadable, start a new chain
+    history: Path | None = None  # a folder of earlier packs: newest is previous; new one added
+    secrets: tuple[str, ...] = ()  # known secret values: masked, then must appear nowhere
+    raw_dir: Path | None = None  # raw API pages to include, redacted
+    host: Mapping[str, Any] | None = None  # host facts (default: this machine)
+
+
+@dataclass(frozen=True, slots=True)
+class PackInfo:
+    path: Path
+    manifest_sha256: str
+    sequence: int
+    signed: bool
+    files: int
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What a pack's chain record says of the pack before it."""
+
+    run_id: str
+    as_of: str
+    manifest_sha256: str
+    chain_sha256: str
+    sequence: int
+    ref: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "as_of": self.as_of,
+            "manifest_sha256": self.manifest_sha256,
+            "chain_sha256": self.chain_sha256,
+            "sequence": self.sequence,
+            "ref": self.ref,
+        }
+
+
+@dataclass(slots=True)
+class _Writer:
+    root: Path
+    redactor: Redactor
+    written: list[str] = field(default_factory=list)
+
+    def text(self, rel: str, text: str) -> None:
+        self.bytes(rel, text.encode("utf-8"))
+
+    def bytes(self, rel: str, data: bytes) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.written.append(rel)
+
+    def json(self, rel: str, doc: Any) -> None:
+        self.text(rel, json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def build_pack(
+    dest: Path,
+    *,
+    ev: Evaluation,
+    info: RunInfo,
+    records: Sequence[Evidence | CollectionError],
+    contract_bytes: bytes,
+    evidence_text: str,
+    results_text: str,
+    reports: Mapping[str, str],
+    options: PackOptions | None = None,
+) -> PackInfo:
+    """Write a complete pack into the empty (or new) folder ``dest``.
+
+    ``dest`` should sit inside a staging folder (see ``write_pack``) so that a failure leaves no
+    half-written pack where a reader could take it for a real one.
+    """
+    options = options or PackOptions()
+    secrets = list(options.secrets)
+    if options.signing_key is not None:
+        secrets += _key_secrets(options.signing_key)
+    redactor = Redactor(secrets)
+    previous = _previous_link(options)
+    dest.mkdir(parents=True, exist_ok=True)
+    w = _Writer(dest, redactor)
+    lang = pick_language(options.lang, ev.contract.language)
+    view = build_view(ev, info, lang)
+    contract_digest = sha256_bytes(contract_bytes)
+
+    w.bytes(CONTRACT, contract_bytes)
+    w.text(CONTRACT + ".sha256", f"{contract_digest}  contract.yaml\n")
+    w.text(EVIDENCE, evidence_text)
+    w.text(RESULTS, results_text)
+    w.json(
+        WAIVERS,
+        [
+            {
+                "commitment": r.commitment,
+                "clause": r.clause,
+                "subjects": list(r.subjects),
+                "reason": r.reason,
+                "approver": r.approver,
+                "granted": iso(r.granted),
+                "expires": iso(r.expires),
+                "reference": r.reference,
+                "days_left": r.days_left,
+                "applied_to": list(r.applied_to),
+            }
+            for r in waiver_in_force(view.waivers)
+        ],
+    )
+    raw_count = _copy_raw(w, options.raw_dir)
+    for name, text in sorted(reports.items()):
+        w.text(f"{REPORTS}/{name}", text)
+    w.json(RUN, _run_metadata(ev, info, records, contract_digest, lang, options, raw_count))
+    w.text("README.md", _readme(ev, info, contract_digest, options))
+
+    _assert_no_leak(dest, redactor)
+    files = {rel: sha256_file(dest / rel) for rel in sorted(_walk(dest))}
+    manifest = {"format": FORMAT, "algorithm": "sha256", "run_id": info.run_id, "files": files}
+    w.json(MANIFEST, manifest)
+    manifest_sha = sha256_file(dest / MANIFEST)
+    sequence = previous.sequence + 1 if previous else 1
+    w.json(
+        CHAIN,
+        {
+            "format": "clausewatch-chain/1",
+            "run_id": info.run_id,
+            "as_of": iso(ev.as_of),
+            "manifest_sha256": manifest_sha,
+            "sequence": sequence,
+            "previous": previous.to_dict() if previous else None,
+        },
+    )
+    if options.signing_key is not None:
+        w.json(SIGNATURE, signing.sign(dest, options.signing_key))
+    return PackInfo(dest, manifest_sha, sequence, options.signing_key is not None, len(files))
+
+
+def _key_secrets(key: Ed25519PrivateKey) -> list[str]:
+    from cryptography.hazmat.primitives import serialization
+
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+    body = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+    raw = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return [body, raw.hex()]
+
+
+def _walk(root: Path) -> Iterator[str]:
+    for path in root.rglob("*"):
+        if path.is_file():
+            rel = path.relative_to(root).as_posix()
+            if rel not in SEALS:
+                yield rel
+
+
+def _copy_raw(w: _Writer, raw_dir: Path | None) -> int:
+    """Copy raw API pages, redacted: JSON through key and value masking, other text by value."""
+    if raw_dir is None or not raw_dir.is_dir():
+        w.text(
+            f"{RAW}/README.txt",
+            "No raw API pages were recorded for this run (the demo's evidence is synthetic).\n"
+            "Aucune page brute d'API n'a été enregistrée pour cette exécution (les preuves de "
+            "la démo sont synthétiques).\n",
+        )
+        return 0
+    n = 0
+    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(raw_dir).as_posix()
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PackError(f"raw page {path} is not UTF-8 text; cannot redact it") from None
+        w.text(
+            f"{RAW}/{rel}",
+            w.redactor.json_text(text) if rel.endswith(".json") else w.redactor.text(text),
+        )
+        n += 1
+    return n
+
+
+def host_facts() -> dict[str, str]:
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def _run_metadata(
+    ev: Evaluation,
+    info: RunInfo,
+    records: Sequence[Evidence | CollectionError],
+    contract_digest: str,
+    lang: str,
+    options: PackOptions,
+    raw_count: int,
+) -> dict[str, Any]:
+    by_source: dict[str, dict[str, Any]] = {}
+    for r in records:
+        entry = by_source.setdefault(
+            r.source, {"records": 0, "kinds": {}, "origins": set(), "errors": 0}
+        )
+        if isinstance(r, CollectionError):
+            entry["errors"] += 1
+            entry["origins"].add(r.origin)
+            continue
+        entry["records"] += 1
+        entry["kinds"][r.kind] = entry["kinds"].get(r.kind, 0) + 1
+        if r.origin:
+            entry["origins"].add(r.origin)
+    summary = {s: {**e, "origins": sorted(e["origins"])} for s, e in sorted(by_source.items())}
+    run = info.to_dict()
+    inputs = dict(run.pop("inputs") or {})
+    doc = {
+        "format": "clausewatch-run/1",
+        **run,
+        "language": lang,
+        "inputs": inputs,
+        "sources": inputs.get("sources", []),
+        "host": dict(options.host) if options.host is not None else host_facts(),
+        "contract": {
+            "id": ev.contract.id,
+            "file": CONTRACT,
+            "sha256": contract_digest,
+            "digest_as_loaded": ev.contract.digest,
+        },
+        "evidence": {"file": EVIDENCE, "records": ev.evidence_count, "by_source": summary},
+        "collection_errors": len(ev.errors),
+        "raw_pages": raw_count,
+        "overall_status": str(ev.status),
+        "signing": (
+            {
+                "algorithm": signing.ALGORITHM,
+                "public_key_sha256": signing.fingerprint(options.signing_key.public_key()),
+            }
+            if options.signing_key is not None
+            else None
+        ),
+    }
+    return Redactor(options.secrets).data(doc)  # type: ignore[no-any-return]
+
+
+def _readme(ev: Evaluation, info: RunInfo, contract_digest: str, options: PackOptions) -> str:
+    env = html.environment()
+    fp = (
+        signing.fingerprint(options.signing_key.public_key())
+        if options.signing_key is not None
+        else None
+    )
+    return env.get_template("pack-readme.md.j2").render(
+        contract=ev.contract,
+        as_of=iso(ev.as_of),
+        run_id=info.run_id,
+        version=info.tool_version,
+        contract_sha256=contract_digest,
+        fingerprint=fp,
+        status=str(ev.status),
+    )
+
+
+def _assert_no_leak(root: Path, redactor: Redactor) -> None:
+    for rel in sorted(_walk(root)):
+        found = redactor.leaks((root / rel).read_bytes())
+        if found:
+            raise PackError(f"secret value {found[0]} would leak into {rel}; pack not written")
+
+
+# --- chain ---------------------------------------------------------------------------------
+
+
+def read_link(pack: Path) -> Link:
+    """The chain link to ``pack`` (a folder or a zip): its manifest and chain digests."""
+    with open_pack(pack) as root:
+        try:
+            manifest = (root / MANIFEST).read_bytes()
+            chain_bytes = (root / CHAIN).read_bytes()
+            chain = json.loads(chain_bytes)
+            return Link(
+                run_id=str(chain["run_id"]),
+                as_of=str(chain["as_of"]),
+                manifest_sha256=sha256_bytes(manifest),
+                chain_sha256=sha256_bytes(chain_bytes),
+                sequence=int(chain["sequence"]),
+                ref=pack.name,
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise PackError(f"previous pack {pack} is unreadable: {exc}") from exc
+
+
+def latest_pack(history: Path) -> Path | None:
+    """The newest pack in a history folder (highest chain sequence, then as_of)."""
+    best: tuple[int, str, str] | None = None
+    found = None
+    if not history.is_dir():
+        return None
+    for child in history.iterdir():
+        if child.name.startswith(".") or not (child / CHAIN).is_file():
+            continue
+        try:
+            chain = json.loads((child / CHAIN).read_text(encoding="utf-8"))
+            key = (int(chain["sequence"]), str(chain["as_of"]), child.name)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if best is None or key > best:
+            best, found = key, child
+    return found
+
+
+def _previous_link(options: PackOptions) -> Link | None:
+    if options.previous is not None:
+        try:
+            return read_link(options.previous)
+        except PackError as exc:
+            if not options.previous_optional:
+                raise
+            log.warning("%s; this pack starts a new chain", exc)
+            return None
+    if options.history is not None:
+        latest = latest_pack(options.history)
+        return read_link(latest) if latest else None
+    return None
+
+
+def archive_pack(pack: Path, history: Path, run_id: str, as_of: datetime) -> Path:
+    """Copy a finished pack into the history folder, atomically, under a sortable name."""
+    name = f"{as_of.astimezone(UTC):%Y%m%dT%H%M%SZ}-{run_id[:12]}"
+    with staged_dir(history / name) as stage:
+        shutil.copytree(pack, stage, dirs_exist_ok=True)
+    return history / name
+
+
+# --- zip -----------------------------------------------------------------------------------
+
+
+def zip_pack(pack: Path, target: Path, as_of: datetime) -> None:
+    """A reproducible zip of the pack (sorted entries, timestamps at as_of), written atomically.
+
+    Entries sit under ``evidence-pack/``."""
+    stamp = as_of.astimezone(UTC).timetuple()[:6]
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(p for p in pack.rglob("*") if p.is_file()):
+                info = zipfile.ZipInfo(f"{PACK_DIR}/{path.relative_to(pack).as_posix()}", stamp)
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, path.read_bytes())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def open_pack(path: Path) -> Iterator[Path]:
+    """Yield the pack folder for ``path``: the folder itself, or a zip safely extracted."""
+    if path.is_dir():
+        yield path
+        return
+    if not zipfile.is_zipfile(path):
+        raise PackError(f"{path} is neither a pack folder nor a zip")
+    with tempfile.TemporaryDirectory(prefix="clausewatch-pack-") as tmp:
+        root = Path(tmp)
+        with zipfile.ZipFile(path) as zf:
+            for member in zf.infolist():
+                name = PurePosixPath(member.filename)
+                if name.is_absolute() or ".." in name.parts:
+                    raise PackError(f"{path}: unsafe entry {member.filename!r}")
+            zf.extractall(root)
+        tops = [p for p in root.iterdir()]
+        yield tops[0] if len(tops) == 1 and tops[0].is_dir() else root

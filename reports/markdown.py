@@ -1,0 +1,96 @@
+"""``summary.md``: the run in a page of Markdown (for tickets, chat, merge requests, wikis).
+
+Same content as the top of the HTML report, in the same language, from the same view: one line
+per clause, then the worst offenders of each clause that is not compliant, waivers and missing
+evidence.
+"""
+
+from __future__ import annotations
+
+from clausewatch.checks.engine import Evaluation
+from clausewatch.reports.i18n import Catalogue, pick_language
+from clausewatch.reports.run_info import RunInfo
+from clausewatch.reports.view import ReportView, build_view
+
+OFFENDERS_SHOWN = 10
+
+
+def cell(text: object) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
+
+
+def dumps(ev: Evaluation, info: RunInfo, *, lang: str | None = None) -> str:
+    view = build_view(ev, info, pick_language(lang, ev.contract.language))
+    return render(view)
+
+
+def render(view: ReportView) -> str:
+    t = Catalogue(view.lang)
+    k, tz = view.contract, view.tz
+    out = [
+        f"# {t.t('report_title')} — {k.title}",
+        "",
+        f"**{t.t('provider')}:** {k.provider} · **{t.t('customer')}:** {k.customer}  ",
+        f"**{t.t('as_of')}:** {t.moment(view.as_of, tz)} · "
+        f"**{t.t('overall')}:** {t.status(view.status).upper()}  ",
+        f"**{t.t('contract')}:** `{k.id}` (SHA-256 `{k.digest[:16]}…`) · "
+        f"**{t.t('run_id')}:** `{view.info.run_id}` · "
+        f"**{t.t('evidence_records')}:** {view.evidence_count}",
+        "",
+    ]
+    if view.partial:
+        out += [f"> {t.t('partial_run')}", ""]
+    out += [
+        f"## {t.t('summary')}",
+        "",
+        f"| {t.t('clause')} | {t.t('commitment')} | {t.t('responsible')} | {t.t('status')} "
+        f"| {t.t('measured')} / {t.t('target')} | {t.t('due')} |",
+        "|---|---|---|---|---:|---|",
+    ]
+    for row in view.clauses:
+        out.append(
+            f"| {cell(row.clause)} | {cell(row.title)} | {t.party(row.responsible)} "
+            f"| **{t.status(row.status)}** | {t.percent(row.measured)} / "
+            f"{t.percent(row.target, 0)} | {t.day(row.due, tz)} |"
+        )
+    out.append("")
+    attention = [row for row in view.clauses if row.offenders and row.status != "compliant"]
+    if attention:
+        out += [f"## {t.t('offenders')}", ""]
+    for row in attention:
+        out += [f"### {row.clause} — {row.title} ({t.status(row.status)})", ""]
+        out.append(f"{t.t('verdict_reason')} {row.reason}")
+        out.append("")
+        for r in row.offenders[:OFFENDERS_SHOWN]:
+            due = f" — {t.t('due')} {t.day(r.due, tz)}" if r.due else ""
+            out.append(f"- **{t.status(str(r.status))}** {r.reason}{due}")
+        more = len(row.offenders) + row.hidden - OFFENDERS_SHOWN
+        if more > 0:
+            out.append(f"- {t.t('more_offenders', n=more)}")
+        out.append("")
+    out += [f"## {t.t('waivers')}", ""]
+    if not view.waivers:
+        out += [t.t("waivers_none"), ""]
+    for w in view.waivers:
+        state = (
+            t.t("waiver_expiring", days=w.days_left)
+            if w.state == "expiring"
+            else t.t(f"waiver_{w.state}")
+        )
+        out.append(
+            f"- **{w.clause}** {', '.join(w.subjects)}: {state} ({t.t('waiver_expires')} "
+            f"{t.day(w.expires)}; {w.approver}; {w.reference}) — {w.reason}"
+        )
+    out += ["", f"## {t.t('missing')}", ""]
+    if not view.errors:
+        out += [t.t("missing_none"), ""]
+    for e in view.errors:
+        err = e.error
+        where = f"{err.origin} ({err.operation})" if err.operation else err.origin
+        out.append(
+            f"- `{err.source}` {where}: {err.message} — {t.t('error_affects')}: "
+            f"{', '.join(e.affects) or '-'}"
+        )
+    out += ["", "---", t.t("footer", version=view.info.tool_version), ""]
+    return "\n".join(out)

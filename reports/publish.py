@@ -1,0 +1,160 @@
+"""Write everything a run produces into a staging folder: the files, the reports, the pack.
+
+``cli.publish`` calls ``publish_run`` inside ``reports.output.staged_dir``, so the whole output
+folder (pack included) appears at once or not at all.
+
+Output folder::
+
+    contract.yaml? evidence.jsonl results.json          (the run itself)
+    report.html summary.md results.csv junit.xml oscal-assessment-results.json
+    evidence-pack/  evidence-pack.zip                    (see evidence_pack.py)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from clausewatch.checks.engine import Evaluation
+from clausewatch.collectors.evidence import CollectionError, Evidence
+from clausewatch.collectors.jsonl import write_evidence
+from clausewatch.reports import csv_results, junit, markdown, oscal, results_json
+from clausewatch.reports.evidence_pack import (
+    PACK_DIR,
+    PACK_ZIP,
+    PackInfo,
+    PackOptions,
+    archive_pack,
+    build_pack,
+    sha256_bytes,
+    zip_pack,
+)
+from clausewatch.reports.html import render_html
+from clausewatch.reports.i18n import LANGUAGES
+from clausewatch.reports.run_info import RunInfo
+from clausewatch.reports.signing import load_private_key
+
+SIGNING_KEY_ENV = "CLAUSEWATCH_SIGNING_KEY"
+SIGNING_PASSWORD_ENV = "CLAUSEWATCH_SIGNING_KEY_PASSWORD"
+REPORT_FILES = (
+    "report.html",
+    "summary.md",
+    "results.csv",
+    "junit.xml",
+    "oscal-assessment-results.json",
+)
+
+
+def pack_options(
+    *,
+    out: Path,
+    lang: str | None = None,
+    signing_key: Path | None = None,
+    previous: Path | None = None,
+    history: Path | None = None,
+    secrets: Iterable[str] = (),
+    env: Mapping[str, str] = os.environ,
+) -> PackOptions:
+    """Pack options from the command line and environment.
+
+    The signing key comes from ``--signing-key`` or ``$CLAUSEWATCH_SIGNING_KEY`` (its password,
+    if any, from ``$CLAUSEWATCH_SIGNING_KEY_PASSWORD``). Without ``--previous-pack`` or
+    ``--pack-history``, the pack chains to the one already in ``out`` (the previous run's), if any.
+    """
+    if lang is not None and lang not in LANGUAGES:
+        raise ValueError(f"--lang must be one of {', '.join(LANGUAGES)}")
+    key_path = signing_key or (Path(env[SIGNING_KEY_ENV]) if env.get(SIGNING_KEY_ENV) else None)
+    password = env.get(SIGNING_PASSWORD_ENV)
+    key = load_private_key(key_path, password.encode() if password else None) if key_path else None
+    implicit = previous is None and history is None and (out / PACK_DIR / "chain.json").is_file()
+    return PackOptions(
+        lang=lang,
+        signing_key=key,
+        previous=out / PACK_DIR if implicit else previous,
+        previous_optional=implicit,
+        history=history,
+        secrets=tuple([*secrets, *([password] if password else [])]),
+    )
+
+
+def check_replaceable(out: Path) -> None:
+    """Refuse to replace a non-empty folder that is not an earlier ClauseWatch output."""
+    if out.is_dir() and any(out.iterdir()) and not (out / "results.json").is_file():
+        raise ValueError(
+            f"--out {out} is a non-empty folder without results.json; ClauseWatch replaces its "
+            "output folder as a whole, so give it a folder of its own"
+        )
+
+
+def render_reports(
+    ev: Evaluation,
+    info: RunInfo,
+    *,
+    lang: str | None,
+    evidence: Sequence[Evidence],
+    evidence_text: str,
+    results_text: str,
+) -> dict[str, str]:
+    """Every report of the run, by file name."""
+    digests = {
+        "results.json": sha256_bytes(results_text.encode("utf-8")),
+        "evidence.jsonl": sha256_bytes(evidence_text.encode("utf-8")),
+    }
+    return {
+        "report.html": render_html(ev, info, lang=lang, evidence=evidence),
+        "summary.md": markdown.dumps(ev, info, lang=lang),
+        "results.csv": csv_results.dumps(ev),
+        "junit.xml": junit.dumps(ev, info),
+        "oscal-assessment-results.json": oscal.dumps(ev, info, digests),
+    }
+
+
+def publish_run(
+    stage: Path,
+    ev: Evaluation,
+    info: RunInfo,
+    records: Sequence[Evidence | CollectionError],
+    contract_bytes: bytes,
+    options: PackOptions | None = None,
+) -> PackInfo:
+    """Write the run's files, its reports, its evidence pack and the pack's zip into ``stage``.
+
+    Raw API pages a collector recorded under ``stage/raw`` go into the pack (redacted)."""
+    options = options or PackOptions()
+    if options.raw_dir is None and (stage / "raw").is_dir():
+        options = dataclasses.replace(options, raw_dir=stage / "raw")
+    buffer = io.StringIO()
+    write_evidence(records, buffer)
+    evidence_text = buffer.getvalue()
+    results_text = results_json.dumps(ev, info)
+    evidence = [r for r in records if isinstance(r, Evidence)]
+    reports = render_reports(
+        ev,
+        info,
+        lang=options.lang,
+        evidence=evidence,
+        evidence_text=evidence_text,
+        results_text=results_text,
+    )
+    (stage / "evidence.jsonl").write_text(evidence_text, encoding="utf-8")
+    (stage / "results.json").write_text(results_text, encoding="utf-8")
+    for name, text in reports.items():
+        (stage / name).write_text(text, encoding="utf-8", newline="")
+    pack = build_pack(
+        stage / PACK_DIR,
+        ev=ev,
+        info=info,
+        records=records,
+        contract_bytes=contract_bytes,
+        evidence_text=evidence_text,
+        results_text=results_text,
+        reports=reports,
+        options=options,
+    )
+    zip_pack(pack.path, stage / PACK_ZIP, ev.as_of)
+    if options.history is not None:
+        archive_pack(pack.path, options.history, info.run_id, ev.as_of)
+    return pack

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -110,10 +110,11 @@ def _counts(test: Evidence, rto: float | None, attested_ok: bool) -> bool:
     return duration is not None and float(duration) <= float(rto)
 
 
-def _why_not(tests: list[Evidence] | tuple[Evidence, ...] | Any, rto: float | None) -> str:
+def _why_not(tests: Sequence[Evidence], rto: float | None) -> str:
+    """Why the tests on record do not count: too slow for the RTO, or none succeeded."""
     if not tests:
         return ""
-    slow = [t for t in tests if t.facts.get("outcome") == "success"]
-    if slow and rto is not None:
-        return f" within the {rto:g}-minute RTO ({len(slow)} successful but too slow or undated)"
+    succeeded = [t for t in tests if t.facts.get("outcome") == "success"]
+    if succeeded and rto is not None:
+        return f" within the {rto:g}-minute RTO ({len(succeeded)} succeeded but too slow)"
     return f" ({len(tests)} test(s), none successful)"

@@ -39,8 +39,8 @@ def _estate() -> None:
     iam.put_user_policy(UserName="carol", PolicyName="everything", PolicyDocument=ADMIN)
     iam.attach_user_policy(UserName="dave", PolicyArn=local)
     for name in ("alice", "carol"):
-        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)
-        iam.enable_mfa_device(UserName=name, SerialNumber=serial["VirtualMFADevice"]["SerialNumber"],
+        device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
+        iam.enable_mfa_device(UserName=name, SerialNumber=device["SerialNumber"],
                               AuthenticationCode1="123456", AuthenticationCode2="654321")
     iam.create_access_key(UserName="ci-bot")
 

@@ -10,7 +10,9 @@ get Graph's 404 error shape.
 from __future__ import annotations
 
 import json
+import re
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,12 +71,14 @@ class GraphEmulator:
         query = parse_qs(url.query)
         with self._lock:
             self.requests.append({"method": method, "path": url.path, "query": query,
+                                  "at": time.monotonic(),
                                   "headers": headers, "body": body})
         if not headers.get("authorization", "").startswith("Bearer "):
             return 401, {}, _error("InvalidAuthenticationToken", "Access token is empty.")
         key = f"{method} {url.path}"
-        if "$skiptoken" in query:
-            key += f"?$skiptoken={query['$skiptoken'][0]}"
+        token = re.search(r"(?:^|&)(?:\$|%24)skiptoken=([^&]*)", url.query)
+        if token:
+            key += f"?$skiptoken={token.group(1)}"  # as sent, still percent-encoded
         with self._lock:
             queue = self.routes.get(key)
             spec = (queue.pop(0) if len(queue) > 1 else queue[0]) if queue else None

@@ -121,3 +121,30 @@ def test_unlicensed_ca_in_a_premium_tenant_is_an_error_not_an_empty_policy_list(
     emu.folder = folder
     evidence, errors = run_collector(emu, CONTOSO, "entra")
     assert evidence == [] and "Policy.Read.All" in errors[0].message
+
+
+def _contoso_with_policies(emulator, keep: set[str]):
+    folder = Path(__file__).parents[2] / "fixtures/m365/contoso"
+    routes = json.loads((folder / "routes.json").read_text())
+    page = json.loads((folder / "ca-policies.json").read_text())
+    page["value"] = [p for p in page["value"] if p["displayName"][:5] in keep]
+    routes["GET /v1.0/identity/conditionalAccess/policies"] = {"body": page}
+    emu = emulator(routes=routes)
+    emu.folder = folder
+    return emu
+
+
+def test_user_excluded_from_the_only_policy(emulator, run_collector):
+    emu = _contoso_with_policies(emulator, {"CA001"})
+    ids = by_account(run_collector(emu, CONTOSO, "entra")[0])
+    assert ids["alice@contoso.com"]["mfa_enforced"] is True
+    assert ids["bob@contoso.com"]["mfa_enforced"] is False  # excluded by id
+    assert ids["frank@contoso.com"]["mfa_enforced"] is False  # excluded by group, no CA003 now
+    assert ids["bob@contoso.com"]["mfa_report_only_policies"] == []
+
+
+def test_report_only_policy_enforces_nothing(emulator, run_collector):
+    emu = _contoso_with_policies(emulator, {"CA002"})
+    ids = by_account(run_collector(emu, CONTOSO, "entra")[0])
+    assert {f["mfa_enforced"] for f in ids.values()} == {False}
+    assert all(len(f["mfa_report_only_policies"]) == 1 for f in ids.values())

@@ -1,0 +1,1 @@
+"""Alerts on transitions: events from one run against the history, grouped and delivered."""

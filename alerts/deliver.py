@@ -1,0 +1,163 @@
+"""Send a run's digest to every configured channel: bounded retries, redacted logs, never raises.
+
+Each channel gets one message per run holding the events it wants. A failed delivery is retried
+(tenacity: exponential back-off, a bounded number of attempts, only for errors that may pass:
+timeouts, refused connections, HTTP 429/5xx, SMTP 4xx), then logged and reported as a failed
+``Delivery``; it never fails the run nor changes its exit code. Secrets read from the environment
+(webhook URLs, routing keys, passwords) are scrubbed from every detail and log line, including
+httpx's own request logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from clausewatch.alerts.channels import email, outbox, pagerduty, slack, teams, webhook
+from clausewatch.alerts.channels.base import Context, DeliveryError
+from clausewatch.alerts.config import AlertConfig, ChannelConfig
+from clausewatch.alerts.message import Digest, for_channel
+from clausewatch.history.store import Delivery
+
+log = logging.getLogger("clausewatch.alerts")
+
+Sender = Callable[[Digest, Context], str]
+SENDERS: Mapping[str, Sender] = {
+    "webhook": webhook.send,
+    "slack": slack.send,
+    "teams": teams.send,
+    "email": email.send,
+    "pagerduty": pagerduty.send,
+    "outbox": outbox.send,
+}
+REDACTED = "[redacted]"
+HTTP_TYPES = frozenset({"webhook", "slack", "teams", "pagerduty"})
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class _Scrub(logging.Filter):
+    """Scrubs secrets from records of the HTTP libraries (httpx logs every request URL)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message, self.secrets)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+@contextmanager
+def _scrubbed(secrets: list[str]) -> Iterator[None]:
+    scrub = _Scrub(secrets)
+    loggers = [logging.getLogger(n) for n in ("httpx", "httpcore", "clausewatch.alerts")]
+    for logger in loggers:
+        logger.addFilter(scrub)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(scrub)
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, DeliveryError) and exc.retryable
+
+
+def deliver(
+    digest: Digest,
+    config: AlertConfig,
+    *,
+    env: Mapping[str, str] | None = None,
+    http: httpx.Client | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Delivery]:
+    """Deliver ``digest`` to each channel; return one ``Delivery`` per channel."""
+    env = os.environ if env is None else env
+    own = http is None and any(c.type in HTTP_TYPES for c in config.channels)
+    client = httpx.Client(follow_redirects=False) if own else http
+    try:
+        return [
+            _one(digest, channel, config, env, client, sleep) for channel in config.channels
+        ]
+    finally:
+        if own and client is not None:
+            client.close()
+
+
+def _one(
+    digest: Digest,
+    channel: ChannelConfig,
+    config: AlertConfig,
+    env: Mapping[str, str],
+    client: httpx.Client | None,
+    sleep: Callable[[float], None],
+) -> Delivery:
+    events = [e for e in digest.events if channel.wants(e.kind)]
+    if not events:
+        return Delivery(channel=channel.name, type=channel.type, ok=True, attempts=0, events=0,
+                        detail="nothing to send")
+    ctx = Context(
+        config=channel,
+        env=env,
+        http=client,
+        timeout=config.timeout_seconds,
+        base_dir=config.base_dir,
+    )
+    retry = config.retry
+    retrying = Retrying(
+        stop=stop_after_attempt(retry.attempts),
+        wait=wait_exponential(multiplier=retry.initial_wait_seconds, max=retry.max_wait_seconds),
+        retry=retry_if_exception(_retryable),
+        reraise=True,
+        sleep=sleep,
+        before_sleep=lambda state: log.warning(
+            "alert channel %s: attempt %d failed (%s); retrying",
+            channel.name,
+            state.attempt_number,
+            redact(str(state.outcome.exception()) if state.outcome else "?", ctx.secrets),
+        ),
+    )
+    sender = SENDERS[channel.type]
+    with _scrubbed(ctx.secrets):
+        try:
+            detail = retrying(sender, for_channel(digest, events), ctx)
+            ok = True
+        except DeliveryError as exc:
+            detail, ok = str(exc), False
+        except Exception as exc:  # a channel bug must not fail the run either
+            detail, ok = f"{type(exc).__name__}: {exc}", False
+        attempts = int(retrying.statistics.get("attempt_number", 1))
+        detail = redact(detail, ctx.secrets)
+        if ok:
+            log.info("alert channel %s: %d event(s) delivered (%s)", channel.name, len(events),
+                     detail)
+        else:
+            log.error("alert channel %s: delivery failed after %d attempt(s): %s", channel.name,
+                      attempts, detail)
+    return Delivery(channel=channel.name, type=channel.type, ok=ok, attempts=attempts,
+                    events=len(events), detail=detail)
+
+
+def outbox_config(path: Path) -> AlertConfig:
+    """A configuration with only a local outbox (the demo)."""
+    return AlertConfig(
+        channels=(ChannelConfig(name="outbox", type="outbox", options={"path": path.name}),),
+        base_dir=path.parent,
+    )

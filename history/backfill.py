@@ -1,0 +1,168 @@
+"""The demo's past: back-fill nights of synthetic history so period reports show something real.
+
+Each night ``k`` before ``as_of`` runs the real pipeline (``build_estate`` + ``evaluate``) on the
+demo estate as it stood that night, varied deterministically so that things happen: each
+missing patch and each account without MFA has its own rhythm of breach and cure (it is always
+in its current state tonight), and the Graph collector fails on some nights (a collection error
+that must not cure anything). The same ``as_of`` always gives the same history.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from clausewatch.checks.engine import Evaluation, evaluate
+from clausewatch.collectors.evidence import (
+    CollectionError,
+    Evidence,
+    Kind,
+    default_evidence_id,
+)
+from clausewatch.demo.estate import TENANT, Estate, build_estate
+from clausewatch.history.store import Delivery, HistoryStore, Prior
+from clausewatch.policies.model import Contract
+from clausewatch.reports.run_info import RunInfo
+
+NIGHTS = 90
+OUTAGE_EVERY, OUTAGE_PHASE = 23, 11  # the Graph collector fails on nights k % 23 == 11
+
+OnNight = Callable[[Prior, Evaluation, RunInfo], Sequence[Delivery]]
+
+
+def _rhythm(key: str) -> tuple[int, int, int]:
+    """(cycle, episode length, offset) in nights, from a stable hash of ``key``."""
+    h = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16)
+    cycle = 18 + h % 40
+    length = 3 + (h >> 8) % max(1, int(cycle * 0.6))
+    return cycle, length, (h >> 20) % length
+
+
+def in_episode(key: str, k: int) -> bool:
+    """Whether the finding ``key`` is out of compliance ``k`` nights ago (always at ``k`` = 0)."""
+    cycle, length, offset = _rhythm(key)
+    return (k + offset) % cycle < length
+
+
+def vary(
+    evidence: Sequence[Evidence], errors: Sequence[CollectionError], k: int, night: datetime
+) -> tuple[list[Evidence], list[CollectionError]]:
+    """The estate of night ``k`` with findings outside their episode fixed, plus outages."""
+    if k == 0:
+        return list(evidence), list(errors)
+    out = []
+    for e in evidence:
+        facts = e.facts
+        if e.kind == Kind.PATCH and facts.get("state") in ("missing", "failed"):
+            if not in_episode(f"{e.subject}|{facts.get('update_id')}", k):
+                installed = min(facts["released_at"] + timedelta(days=1), night)
+                e = dataclasses.replace(
+                    e, facts={**facts, "state": "installed", "installed_at": installed}
+                )
+        elif (
+            e.kind == Kind.IDENTITY
+            and facts.get("enabled")
+            and facts.get("account_type") == "member"
+            and facts.get("mfa_enforced") is False
+            and not e.subject.startswith("bg-admin")
+            and not in_episode(e.subject, k)
+        ):
+            e = dataclasses.replace(
+                e,
+                facts={**facts, "mfa_enforced": True, "mfa_registered": True,
+                       "mfa_enforced_by": "CA001 Require MFA for all users"},
+            )
+        out.append(e)
+    errs = list(errors)
+    if k % OUTAGE_EVERY == OUTAGE_PHASE:
+        errs.append(
+            CollectionError(
+                source="entra",
+                origin=f"entra/{TENANT}",
+                kinds=(Kind.IDENTITY,),
+                operation="GET /reports/authenticationMethods/userRegistrationDetails",
+                message="HTTP 503 Service Unavailable after 5 attempts (Graph throttling)",
+                occurred_at=night - timedelta(hours=2),
+                retryable=True,
+            )
+        )
+    return out, errs
+
+
+class EstateCache:
+    """``build_estate(night)`` for many nights, built once per calendar year and shifted.
+
+    The demo estate is generated relative to its ``as_of`` from a fixed seed: the records of
+    two nights differ only by the shift of every instant (and by the year in generated advisory
+    ids, hence one build per year). Shifting is about four times cheaper than building;
+    ``tests/history/test_backfill.py`` checks the two agree record for record.
+    """
+
+    def __init__(self) -> None:
+        self._base: dict[int, tuple[datetime, Estate]] = {}
+
+    def estate(self, night: datetime) -> tuple[list[Evidence], list[CollectionError]]:
+        if night.year not in self._base:
+            self._base[night.year] = (night, build_estate(night))
+        at, base = self._base[night.year]
+        delta = night - at
+        if not delta:
+            return list(base.evidence), list(base.errors)
+        return (
+            [_shift_evidence(e, delta) for e in base.evidence],
+            [dataclasses.replace(x, occurred_at=x.occurred_at + delta if x.occurred_at else None)
+             for x in base.errors],
+        )
+
+
+def _shift_evidence(e: Evidence, delta: timedelta) -> Evidence:
+    facts = {k: v + delta if isinstance(v, datetime) else v for k, v in e.facts.items()}
+    moved = e.kind in (Kind.BACKUP, Kind.RESTORE_TEST)  # their ids carry the completion time
+    return Evidence(
+        id=default_evidence_id(e.kind, e.source, e.subject, facts) if moved else e.id,
+        kind=e.kind,
+        source=e.source,
+        subject=e.subject,
+        observed_at=e.observed_at + delta,
+        facts=facts,
+        origin=e.origin,
+        raw_ref=e.raw_ref,
+    )
+
+
+def night_run_id(contract: Contract, night: datetime) -> str:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"clausewatch-demo:{contract.id}:{night.isoformat()}").hex
+
+
+def backfill_demo(
+    store: HistoryStore,
+    contract: Contract,
+    contract_text: str,
+    as_of: datetime,
+    nights: int = NIGHTS,
+    on_night: OnNight | None = None,
+) -> int:
+    """Record ``nights`` synthetic nightly runs before ``as_of`` (oldest first); return the count.
+
+    ``on_night`` (the alerts) sees each night's evaluation and the history before it, and
+    returns the deliveries recorded with that night's run.
+    """
+    cache = EstateCache()
+    for k in range(nights, 0, -1):
+        night = as_of - timedelta(days=k)
+        evidence, errors = cache.estate(night)
+        evidence, errors = vary(evidence, errors, k, night)
+        ev = evaluate(contract, evidence, errors, night)
+        info = RunInfo(
+            as_of=night,
+            started_at=night,
+            finished_at=night,
+            run_id=night_run_id(contract, night),
+            command="run --demo (back-filled night)",
+        )
+        deliveries = on_night(store.prior(contract.id), ev, info) if on_night else ()
+        store.record(ev, info, contract_text=contract_text, deliveries=deliveries)
+    return nights

@@ -1,0 +1,538 @@
+"""The history store: an embedded SQLite database holding every run, result and interval.
+
+One writer at a time: ``open_history`` takes an exclusive lock on ``<store>.lock`` (released by
+the kernel if the process dies, so a killed run never leaves a stale lock) and refuses a second
+run with ``StoreBusy`` naming the holder. Each run is written in one ``BEGIN IMMEDIATE``
+transaction: a run that crashes or is killed before its commit leaves the store exactly as it
+was (SQLite's rollback journal undoes the partial write on the next open). The database uses
+SQLite's default rollback journal with ``synchronous=FULL``, which also works on filesystems
+where WAL does not (network mounts).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from clausewatch.checks.engine import Evaluation
+from clausewatch.checks.result import Status
+from clausewatch.history.intervals import (
+    Interval,
+    Key,
+    Step,
+    advance,
+    observations,
+    uncertain_commitments,
+)
+from clausewatch.history.schema import SchemaTooNew, migrate
+from clausewatch.reports.run_info import RunInfo, exit_code_for
+
+DEFAULT_PATH = Path("clausewatch-history.sqlite")
+
+
+class HistoryError(Exception):
+    """The store cannot be used (unreadable, not a ClauseWatch store, too new)."""
+
+
+class StoreBusy(HistoryError):
+    """Another run holds the store."""
+
+
+def ts(value: datetime) -> str:
+    """A UTC instant as stored: fixed width, so text order is time order."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """How one channel's message fared: recorded with the run and in ``alerts.json``."""
+
+    channel: str
+    type: str
+    ok: bool
+    attempts: int
+    events: int
+    detail: str  # HTTP status or the error, secrets redacted
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prior:
+    """What the store knew before this run: the previous run and the open intervals."""
+
+    as_of: datetime | None = None
+    statuses: dict[Key, Status] = field(default_factory=dict)
+    labels: dict[Key, str] = field(default_factory=dict)
+    open: dict[Key, Interval] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRecord:
+    seq: int
+    run_id: str
+    results_digest: str
+    step: Step
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredRun:
+    seq: int
+    run_id: str
+    as_of: datetime
+    status: str
+    exit_code: int
+    partial: bool
+    contract_digest: str
+
+
+def _verdict_rows(ev: Evaluation) -> list[tuple[Any, ...]]:
+    return [
+        (
+            o.commitment.id,
+            str(o.verdict.status),
+            o.verdict.measured,
+            o.verdict.target,
+            o.verdict.reason,
+            ts(o.verdict.due) if o.verdict.due else None,
+            json.dumps(dict(o.verdict.counts), sort_keys=True),
+        )
+        for o in ev.outcomes
+    ]
+
+
+def _result_rows(ev: Evaluation) -> list[tuple[Any, ...]]:
+    return [
+        (
+            r.commitment_id,
+            r.subject,
+            r.label or r.subject,
+            str(r.status),
+            r.reason,
+            ts(r.due) if r.due else None,
+            json.dumps(list(r.evidence_ids)),
+        )
+        for o in ev.outcomes
+        for r in o.results
+    ]
+
+
+def results_digest(ev: Evaluation) -> str:
+    """sha256 over the run's verdicts and results exactly as the store keeps them."""
+    return _digest(_verdict_rows(ev), _result_rows(ev))
+
+
+def _digest(verdicts: list[tuple[Any, ...]], results: list[tuple[Any, ...]]) -> str:
+    canon = json.dumps([verdicts, results], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+class _Lock:
+    """An exclusive ``flock`` on ``<store>.lock`` holding the owner's pid, host and start."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self.handle: IO[str] | None = None
+
+    def acquire(self) -> None:
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown process"
+            handle.close()
+            raise StoreBusy(
+                f"history store {self.path.with_suffix('')} is in use by another run "
+                f"({holder}); refusing to run two at once, try again when it has finished"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {started}\n")
+        handle.flush()
+        self.handle = handle
+
+    def release(self) -> None:
+        if self.handle is not None:
+            self.handle.seek(0)
+            self.handle.truncate()
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+
+@contextmanager
+def open_history(
+    path: Path | str = DEFAULT_PATH, *, durable: bool = True
+) -> Iterator[HistoryStore]:
+    """Open (creating and migrating) the store at ``path`` for one run; hold its lock throughout.
+
+    Raises ``StoreBusy`` if another run holds it, ``HistoryError`` if it cannot be used.
+    ``durable=False`` skips the fsync of each commit (the demo's throw-away store): still
+    atomic for a crashed process, not for a power cut.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = _Lock(path)
+    lock.acquire()
+    try:
+        conn = _connect(path, readonly=False)
+        if not durable:
+            conn.execute("PRAGMA synchronous = OFF")
+        try:
+            yield HistoryStore(conn, path)
+        finally:
+            conn.close()
+    finally:
+        lock.release()
+
+
+@contextmanager
+def read_history(path: Path | str) -> Iterator[HistoryStore]:
+    """Open an existing store read-only (reports); no lock needed, readers never block a run."""
+    path = Path(path)
+    if not path.is_file():
+        raise HistoryError(f"no history store at {path} (run with --history {path} first)")
+    conn = _connect(path, readonly=True)
+    try:
+        yield HistoryStore(conn, path)
+    finally:
+        conn.close()
+
+
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        else:
+            # timeout 0: the file lock already says we are alone; anything else is refused
+            conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+            conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if readonly:
+            from clausewatch.history.schema import VERSION, user_version
+
+            if user_version(conn) > VERSION:
+                raise SchemaTooNew(f"history schema is newer than this ClauseWatch ({VERSION})")
+        else:
+            migrate(conn)
+    except SchemaTooNew as exc:
+        raise HistoryError(f"{path}: {exc}") from exc
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise StoreBusy(f"history store {path} is locked by another process") from exc
+        raise HistoryError(f"{path}: cannot open the history store: {exc}") from exc
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(f"{path}: not a ClauseWatch history store: {exc}") from exc
+    return conn
+
+
+class HistoryStore:
+    """Queries and the one write of a run. Get one from ``open_history`` or ``read_history``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    def prior(self, contract_id: str) -> Prior:
+        """The previous run of ``contract_id`` and the intervals still open."""
+        row = self.conn.execute(
+            "SELECT seq, as_of FROM runs WHERE contract_id = ? ORDER BY as_of DESC, seq DESC "
+            "LIMIT 1",
+            (contract_id,),
+        ).fetchone()
+        if row is None:
+            return Prior()
+        seq, as_of = row
+        statuses: dict[Key, Status] = {}
+        labels: dict[Key, str] = {}
+        for commitment, subject, label, status in self.conn.execute(
+            "SELECT commitment_id, subject, label, status FROM results WHERE run_seq = ?", (seq,)
+        ):
+            statuses[(commitment, subject)] = Status(status)
+            labels[(commitment, subject)] = label
+        return Prior(
+            as_of=parse_ts(as_of),
+            statuses=statuses,
+            labels=labels,
+            open={i.key: i for i in self.open_intervals(contract_id)},
+        )
+
+    def open_intervals(self, contract_id: str) -> list[Interval]:
+        return self.intervals(contract_id, open_only=True)
+
+    def intervals(
+        self,
+        contract_id: str,
+        *,
+        open_only: bool = False,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[Interval]:
+        """Intervals of a contract; with ``start``/``end``, those overlapping [start, end)."""
+        sql = (
+            "SELECT id, commitment_id, subject, label, opened_at, breached_at, due, "
+            "last_seen_at, last_status, closed_at, end_reason FROM intervals "
+            "WHERE contract_id = ?"
+        )
+        args: list[Any] = [contract_id]
+        if open_only:
+            sql += " AND closed_at IS NULL"
+        if end is not None:
+            sql += " AND opened_at < ?"
+            args.append(ts(end))
+        if start is not None:
+            sql += " AND (closed_at IS NULL OR closed_at > ?)"
+            args.append(ts(start))
+        sql += " ORDER BY commitment_id, subject, opened_at"
+        return [
+            Interval(
+                id=r[0],
+                commitment_id=r[1],
+                subject=r[2],
+                label=r[3],
+                opened_at=parse_ts(r[4]),  # type: ignore[arg-type]
+                breached_at=parse_ts(r[5]),
+                due=parse_ts(r[6]),
+                last_seen_at=parse_ts(r[7]),  # type: ignore[arg-type]
+                last_status=Status(r[8]),
+                closed_at=parse_ts(r[9]),
+                end_reason=r[10],
+            )
+            for r in self.conn.execute(sql, args)
+        ]
+
+    def runs(
+        self, contract_id: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[StoredRun]:
+        """Runs of a contract with ``start <= as_of < end``, oldest first."""
+        sql = (
+            "SELECT seq, run_id, as_of, status, exit_code, partial, contract_digest FROM runs "
+            "WHERE contract_id = ?"
+        )
+        args: list[Any] = [contract_id]
+        if start is not None:
+            sql += " AND as_of >= ?"
+            args.append(ts(start))
+        if end is not None:
+            sql += " AND as_of < ?"
+            args.append(ts(end))
+        sql += " ORDER BY as_of, seq"
+        return [
+            StoredRun(
+                seq=r[0],
+                run_id=r[1],
+                as_of=parse_ts(r[2]),  # type: ignore[arg-type]
+                status=r[3],
+                exit_code=r[4],
+                partial=bool(r[5]),
+                contract_digest=r[6],
+            )
+            for r in self.conn.execute(sql, args)
+        ]
+
+    def contract_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT contract_id FROM runs")]
+
+    def contract_text(self, digest: str) -> tuple[str, str]:
+        """The contract file a run used: (name, text)."""
+        row = self.conn.execute(
+            "SELECT name, text FROM contracts WHERE digest = ?", (digest,)
+        ).fetchone()
+        if row is None:
+            raise HistoryError(f"contract {digest[:12]} is not in the store")
+        return row[0], row[1]
+
+    def verdicts(self, seqs: Sequence[int]) -> dict[int, dict[str, Status]]:
+        """run seq -> commitment id -> verdict status."""
+        out: dict[int, dict[str, Status]] = {s: {} for s in seqs}
+        for chunk in _chunks(seqs):
+            marks = ",".join("?" * len(chunk))
+            for seq, commitment, status in self.conn.execute(
+                f"SELECT run_seq, commitment_id, status FROM verdicts WHERE run_seq IN ({marks})",
+                chunk,
+            ):
+                out[seq][commitment] = Status(status)
+        return out
+
+    def result_counts(self, seqs: Sequence[int]) -> dict[int, dict[str, dict[Status, int]]]:
+        """run seq -> commitment id -> status -> number of subjects."""
+        out: dict[int, dict[str, dict[Status, int]]] = {s: {} for s in seqs}
+        for chunk in _chunks(seqs):
+            marks = ",".join("?" * len(chunk))
+            for seq, commitment, status, n in self.conn.execute(
+                "SELECT run_seq, commitment_id, status, COUNT(*) FROM results "
+                f"WHERE run_seq IN ({marks}) GROUP BY run_seq, commitment_id, status",
+                chunk,
+            ):
+                out[seq].setdefault(commitment, {})[Status(status)] = n
+        return out
+
+    def deliveries(self, seq: int) -> list[Delivery]:
+        return [
+            Delivery(channel=r[0], type=r[1], ok=bool(r[2]), attempts=r[3], events=r[4],
+                     detail=r[5])
+            for r in self.conn.execute(
+                "SELECT channel, type, ok, attempts, events, detail FROM deliveries "
+                "WHERE run_seq = ? ORDER BY channel",
+                (seq,),
+            )
+        ]
+
+    def count(self, table: str) -> int:
+        if table not in {"runs", "results", "verdicts", "intervals", "contracts", "deliveries"}:
+            raise ValueError(table)
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    # ---- writing ----------------------------------------------------------------------------
+
+    def record(
+        self,
+        ev: Evaluation,
+        info: RunInfo,
+        *,
+        contract_text: str,
+        deliveries: Iterable[Delivery] = (),
+        before_commit: Callable[[], None] | None = None,
+    ) -> RunRecord:
+        """Write the whole run in one transaction: run, verdicts, results, intervals, deliveries.
+
+        ``before_commit`` runs inside the transaction, just before COMMIT (tests use it to kill
+        the process there).
+        """
+        contract = ev.contract
+        verdict_rows = _verdict_rows(ev)
+        result_rows = _result_rows(ev)
+        digest = _digest(verdict_rows, result_rows)
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreBusy(f"history store {self.path} is locked by another process") from exc
+        try:
+            conn.execute(
+                "INSERT OR IGNORE INTO contracts (digest, contract_id, name, text) "
+                "VALUES (?, ?, ?, ?)",
+                (contract.digest, contract.id, contract.source_file, contract_text),
+            )
+            cur = conn.execute(
+                "INSERT INTO runs (run_id, contract_id, contract_digest, as_of, recorded_at, "
+                "status, exit_code, partial, results_digest, tool_version, command) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    info.run_id,
+                    contract.id,
+                    contract.digest,
+                    ts(ev.as_of),
+                    ts(info.finished_at or datetime.now(UTC)),
+                    str(ev.status),
+                    int(exit_code_for(ev)),
+                    int(ev.partial),
+                    digest,
+                    info.tool_version,
+                    info.command,
+                ),
+            )
+            seq = int(cur.lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO verdicts (run_seq, commitment_id, status, measured, target, reason, "
+                "due, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(seq, *row) for row in verdict_rows],
+            )
+            conn.executemany(
+                "INSERT INTO results (run_seq, commitment_id, subject, label, status, reason, "
+                "due, evidence_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(seq, *row) for row in result_rows],
+            )
+            open_now = {i.key: i for i in self.open_intervals(contract.id)}
+            step = advance(open_now, observations(ev), ev.as_of, uncertain_commitments(ev))
+            self._write_step(contract.id, seq, step)
+            conn.executemany(
+                "INSERT INTO deliveries (run_seq, channel, type, ok, attempts, events, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(seq, d.channel, d.type, int(d.ok), d.attempts, d.events, d.detail)
+                 for d in deliveries],
+            )
+            if before_commit is not None:
+                before_commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+        return RunRecord(seq=seq, run_id=info.run_id, results_digest=digest, step=step)
+
+    def _write_step(self, contract_id: str, seq: int, step: Step) -> None:
+        conn = self.conn
+        # close first: a cured breach and a new item falling due may share a key in one run
+        conn.executemany(
+            "UPDATE intervals SET closed_at = ?, closed_run = ?, end_reason = ?, "
+            "cured_within_deadline = ?, last_status = ? WHERE id = ?",
+            [
+                (
+                    ts(i.closed_at),  # type: ignore[arg-type]
+                    seq,
+                    i.end_reason,
+                    None if i.cured_within_deadline is None else int(i.cured_within_deadline),
+                    str(i.last_status),
+                    i.id,
+                )
+                for i in step.closed
+            ],
+        )
+        conn.executemany(
+            "UPDATE intervals SET label = ?, breached_at = ?, due = ?, last_seen_at = ?, "
+            "last_status = ? WHERE id = ?",
+            [
+                (
+                    i.label,
+                    ts(i.breached_at) if i.breached_at else None,
+                    ts(i.due) if i.due else None,
+                    ts(i.last_seen_at),
+                    str(i.last_status),
+                    i.id,
+                )
+                for i in step.updated
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO intervals (contract_id, commitment_id, subject, label, opened_at, "
+            "opened_run, breached_at, due, last_seen_at, last_status) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    contract_id,
+                    i.commitment_id,
+                    i.subject,
+                    i.label,
+                    ts(i.opened_at),
+                    seq,
+                    ts(i.breached_at) if i.breached_at else None,
+                    ts(i.due) if i.due else None,
+                    ts(i.last_seen_at),
+                    str(i.last_status),
+                )
+                for i in step.opened
+            ],
+        )
+
+
+def _chunks(seqs: Sequence[int], size: int = 500) -> Iterator[list[int]]:
+    for i in range(0, len(seqs), size):
+        yield list(seqs[i : i + size])

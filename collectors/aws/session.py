@@ -46,7 +46,8 @@ class AwsSettings:
 
     def config(self) -> Config:
         return Config(
-            retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+            # total attempts, the first call included (botocore's "max_attempts" counts retries)
+            retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
             connect_timeout=10,
             read_timeout=60,
             user_agent_extra=USER_AGENT,

@@ -105,3 +105,9 @@ def raw(tmp_path: Path) -> Any:
     from clausewatch.collectors.redact import Redactor
 
     return RawRecorder(tmp_path, Redactor())
+
+
+@pytest.fixture
+def outside_policy() -> Any:
+    """``outside_policy(actions)``: the actions the shipped policy does not allow."""
+    return lambda actions: sorted({a for a in actions if not is_allowed(a, allowed_actions())})

@@ -99,6 +99,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "status_waived": "Waived",
         "status_no_evidence": "No evidence",
         "counts_line": "{ok} of {n} compliant",
+        "colon": ":",
     },
     "fr": {
         "report_title": "Rapport de conformité contractuelle",
@@ -183,6 +184,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "status_waived": "Dérogation",
         "status_no_evidence": "Sans preuve",
         "counts_line": "{ok} conformes sur {n}",
+        "colon": "\u00a0:",
     },
 }
 

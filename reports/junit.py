@@ -77,7 +77,7 @@ def _testcase(suite: ET.Element, o: Outcome, classname: str) -> None:
 def _listing(o: Outcome) -> str:
     offenders = [r for r in o.results if r.status is not Status.COMPLIANT]
     lines = [
-        f"[{r.status}] {r.label or r.subject}: {r.reason}"
+        f"[{r.status}] {r.reason}"
         + (f" (due {iso(r.due)})" if r.due else "")
         for r in offenders[:MAX_LISTED]
     ]

@@ -28,15 +28,19 @@ def dumps(ev: Evaluation, info: RunInfo, *, lang: str | None = None) -> str:
 def render(view: ReportView) -> str:
     t = Catalogue(view.lang)
     k, tz = view.contract, view.tz
+
+    def label(key: str) -> str:
+        return f"**{t.t(key)}{t.t('colon')}**"
+
     out = [
         f"# {t.t('report_title')} — {k.title}",
         "",
-        f"**{t.t('provider')}:** {k.provider} · **{t.t('customer')}:** {k.customer}  ",
-        f"**{t.t('as_of')}:** {t.moment(view.as_of, tz)} · "
-        f"**{t.t('overall')}:** {t.status(view.status).upper()}  ",
-        f"**{t.t('contract')}:** `{k.id}` (SHA-256 `{k.digest[:16]}…`) · "
-        f"**{t.t('run_id')}:** `{view.info.run_id}` · "
-        f"**{t.t('evidence_records')}:** {view.evidence_count}",
+        f"{label('provider')} {k.provider} · {label('customer')} {k.customer}  ",
+        f"{label('as_of')} {t.moment(view.as_of, tz)} · "
+        f"{label('overall')} {t.status(view.status).upper()}  ",
+        f"{label('contract')} `{k.id}` (SHA-256 `{k.digest[:16]}…`) · "
+        f"{label('run_id')} `{view.info.run_id}` · "
+        f"{label('evidence_records')} {view.evidence_count}",
         "",
     ]
     if view.partial:
@@ -89,7 +93,7 @@ def render(view: ReportView) -> str:
         err = e.error
         where = f"{err.origin} ({err.operation})" if err.operation else err.origin
         out.append(
-            f"- `{err.source}` {where}: {err.message} — {t.t('error_affects')}: "
+            f"- `{err.source}` {where}: {err.message} — {t.t('error_affects')}{t.t('colon')} "
             f"{', '.join(e.affects) or '-'}"
         )
     out += ["", "---", t.t("footer", version=view.info.tool_version), ""]

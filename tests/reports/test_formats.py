@@ -1,0 +1,162 @@
+"""The report formats against golden files (fixed clock, fixed run id), and their contracts."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema_rs
+import pytest
+
+from clausewatch.checks.result import Status
+from clausewatch.reports import csv_results, junit, markdown, oscal
+from clausewatch.reports.html import render_html
+from clausewatch.reports.i18n import MESSAGES, Catalogue, pick_language
+
+OSCAL_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "oscal"
+
+
+def test_html_golden_in_the_contract_language_and_in_english(case, golden):
+    golden("report.fr.html", render_html(case.ev, case.info, evidence=case.evidence))
+    golden("report.en.html", render_html(case.ev, case.info, lang="en", evidence=case.evidence))
+
+
+def test_markdown_csv_junit_oscal_golden(case, golden):
+    golden("summary.fr.md", markdown.dumps(case.ev, case.info))
+    golden("summary.en.md", markdown.dumps(case.ev, case.info, lang="en"))
+    golden("results.csv", csv_results.dumps(case.ev))
+    golden("junit.xml", junit.dumps(case.ev, case.info))
+    golden("oscal-assessment-results.json", oscal.dumps(case.ev, case.info))
+
+
+def test_french_contract_renders_in_french_and_english_on_request(case):
+    fr = render_html(case.ev, case.info, evidence=case.evidence)
+    en = render_html(case.ev, case.info, lang="en", evidence=case.evidence)
+    assert '<html lang="fr">' in fr and '<html lang="en">' in en
+    for word in ("Non conforme", "Dérogations", "Preuves manquantes", "Clause par clause"):
+        assert word in fr and word not in en
+    for word in ("Breached", "Waivers", "Missing evidence", "Clause by clause"):
+        assert word in en
+    assert "22 novembre 2026" in fr and "22 Nov 2026" in en
+
+
+def test_html_is_self_contained_and_escapes_contract_text(case):
+    hostile = dataclasses.replace(
+        case.ev, contract=dataclasses.replace(case.ev.contract, title="<script>alert(1)</script>")
+    )
+    page = render_html(hostile, case.info, evidence=case.evidence)
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "default-src 'none'" in page  # the page may load nothing at all
+    assert not re.search(r"""(src|href)=["'](https?:)?//""", page)
+    assert "<link" not in page and "@import" not in page
+    assert page.count("<svg") >= 2  # status chart + patch-age histograms
+    assert "@media print" in page
+
+
+def test_html_lists_offenders_waivers_and_missing_evidence(case):
+    page = render_html(case.ev, case.info, lang="en", evidence=case.evidence)
+    for text in (
+        "bob@client.test (Global Administrator): MFA registered but not enforced.",
+        "srv-c: in inventory but no patch data from any source.",
+        "DER-1",  # in force, expiring within 30 days
+        "in force, expires in 18 d",
+        "DER-0",  # expired
+        "AccessDenied: not allowed to perform backup:ListBackupJobs",
+        "§3, §4",  # the clauses the collection error leaves without evidence
+    ):
+        assert text in page, text
+
+
+def test_patch_age_histograms_put_late_updates_right_of_the_deadline(case):
+    from clausewatch.reports.charts import patch_age_histograms
+
+    hists = patch_age_histograms(case.ev, case.evidence)
+    charts = {(h.commitment_id, h.severity): h for h in hists}
+    crit = charts[("PATCH-SRV", "critical")]
+    assert crit.outstanding == 1 and crit.late == 1 and crit.deadline == 7
+    (late_bin,) = [b for b in crit.bins if b.count]
+    assert late_bin.late and late_bin.x >= crit.deadline_x
+    imp = charts[("PATCH-SRV", "important")]
+    assert imp.outstanding == 2 and imp.late == 0
+    assert all(not b.late for b in imp.bins if b.count)
+
+
+def test_csv_has_one_row_per_subject_result(case):
+    rows = list(csv.DictReader(io.StringIO(csv_results.dumps(case.ev))))
+    assert len(rows) == sum(len(o.results) for o in case.ev.outcomes)
+    assert tuple(rows[0]) == csv_results.COLUMNS
+    bob = next(r for r in rows if r["label"] == "bob@client.test")
+    assert (bob["commitment_id"], bob["status"], bob["commitment_status"]) == (
+        "MFA-ADMINS", "breached", "breached",
+    )  # fmt: skip
+    waived = next(r for r in rows if r["status"] == "waived")
+    assert waived["waiver_reference"] == "DER-1" and waived["waiver_expires"] == "2026-12-10"
+    assert json.loads(bob["measured"])["mfa_enforced"] is False
+
+
+def test_junit_one_testcase_per_commitment_with_failures_and_errors(case):
+    root = ET.fromstring(junit.dumps(case.ev, case.info).encode())
+    cases = {c.get("name").split(" ")[1].rstrip(":"): c for c in root.iter("testcase")}
+    assert set(cases) == {c.id for c in case.ev.contract.commitments}
+    expected = {
+        "MFA-ADMINS": "failure", "PATCH-SRV": "failure", "BACKUP-DB": "error",
+        "RESTORE": "error", "PATCH-BATCH": None, "PATCH-LEGACY": None,
+    }  # fmt: skip
+    for cid, kind in expected.items():
+        children = {child.tag for child in cases[cid]}
+        assert ("failure" in children) == (kind == "failure"), cid
+        assert ("error" in children) == (kind == "error"), cid
+    assert "srv-b" in cases["PATCH-BATCH"].find("system-out").text
+    assert "bob@client.test" in cases["MFA-ADMINS"].find("failure").text
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("6", "2", "2")
+
+
+def _oscal_validator():
+    schema = json.loads((OSCAL_SCHEMA / "oscal_assessment-results_schema.json").read_text())
+    assert schema["$id"].endswith("/1.1.3/oscal-ar-schema.json")
+    return jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+def test_oscal_document_is_valid_against_the_published_schema(case):
+    validator = _oscal_validator()
+    doc = oscal.to_document(case.ev, case.info, {"results.json": "ab" * 32})
+    errors = [f"{list(e.instance_path)}: {e.message}" for e in validator.iter_errors(doc)]
+    assert errors == []
+    findings = doc["assessment-results"]["results"][0]["findings"]
+    states = {f["target"]["target-id"]: f["target"]["status"] for f in findings}
+    assert states["MFA-ADMINS"] == {"state": "not-satisfied", "reason": "fail"}
+    assert states["BACKUP-DB"] == {"state": "not-satisfied", "reason": "other"}
+    assert states["PATCH-BATCH"] == {"state": "satisfied", "reason": "pass"}
+    # the validator is not a rubber stamp
+    doc["assessment-results"]["results"][0]["findings"][0]["target"]["status"]["state"] = "meh"
+    assert not validator.is_valid(doc)
+
+
+def test_oscal_is_deterministic_per_run_and_valid_for_the_demo(tmp_path):
+    from clausewatch.cli import main
+
+    assert main(["run", "--demo", "--as-of", "2026-11-22T06:00:00Z", "--out", str(tmp_path / "d")])
+    doc = json.loads((tmp_path / "d" / "oscal-assessment-results.json").read_text())
+    assert _oscal_validator().is_valid(doc)
+
+
+def test_catalogue_has_every_key_in_every_language():
+    assert set(MESSAGES["fr"]) == set(MESSAGES["en"])
+    for status in Status:
+        assert Catalogue("fr").status(str(status)) != Catalogue("en").status(str(status))
+
+
+def test_language_choice_and_number_formats():
+    assert pick_language(None, "fr") == "fr"
+    assert pick_language("en", "fr") == "en"
+    assert pick_language(None, "de") == "en"
+    with pytest.raises(ValueError):
+        pick_language("de", "fr")
+    assert Catalogue("fr").percent(0.875) == "87,5\u00a0%"
+    assert Catalogue("en").percent(0.875) == "87.5%"
+    assert Catalogue("en").percent(None) == "n/a"

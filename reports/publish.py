@@ -34,6 +34,7 @@ from clausewatch.reports.evidence_pack import (
 )
 from clausewatch.reports.html import render_html
 from clausewatch.reports.i18n import LANGUAGES
+from clausewatch.reports.redact import Redactor
 from clausewatch.reports.run_info import RunInfo
 from clausewatch.reports.signing import load_private_key
 
@@ -124,6 +125,9 @@ def publish_run(
 
     Raw API pages a collector recorded under ``stage/raw`` go into the pack (redacted)."""
     options = options or PackOptions()
+    # Run inputs (sources, endpoints, identities) reach results.json and every report: mask
+    # secret keys and known secret values there first.
+    info = dataclasses.replace(info, inputs=Redactor(options.secrets).data(info.inputs))
     if options.raw_dir is None and (stage / "raw").is_dir():
         options = dataclasses.replace(options, raw_dir=stage / "raw")
     buffer = io.StringIO()

@@ -9,6 +9,11 @@ time, ``DescribeInstancePatches`` the updates (installed, missing, failed), and
 State mapping: ``INSTALLED_PENDING_REBOOT`` counts as ``missing`` (the fixed code is not running
 until the reboot) and ``AVAILABLE_SECURITY_UPDATE`` (released, not yet approved by the baseline)
 as ``missing`` too; both keep the vendor state in ``vendor_state``.
+
+Release dates: only Windows KBs have one through ``DescribeAvailablePatches`` by id. A missing
+update without a date stays in the evidence (its deadline is unknown: ``no_evidence``); an
+*installed* one without a date is left out, since lateness cannot be measured for it either
+way, and counted on the asset (``undated_installed_updates``).
 """
 
 from __future__ import annotations
@@ -168,7 +173,7 @@ class PatchCollector:
                 assessed = states.get(node_id) if node_id in patches else None
                 subjects.append((node_id, self._node_asset(node, assessed)))
         for node_id, asset in subjects:
-            yield asset
+            yield _with_undated(asset, patches.get(node_id, []), releases)
             state = states.get(node_id)
             if state is None or node_id not in patches:
                 continue
@@ -178,7 +183,9 @@ class PatchCollector:
                 if kb in seen:
                     continue
                 seen.add(kb)
-                yield self._patch(asset.subject, patch, state, releases.get(kb.upper()))
+                record = self._patch(asset.subject, patch, state, releases.get(kb.upper()))
+                if record.facts["state"] != "installed" or record.facts["released_at"]:
+                    yield record
 
     def _patches(self, ssm: PageReader, instance_id: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -276,3 +283,20 @@ class PatchCollector:
             origin=self.origin,
             raw_ref=ref,
         )
+
+
+def _with_undated(
+    asset: Evidence, patches: list[dict[str, Any]], releases: Mapping[str, datetime | None]
+) -> Evidence:
+    """The asset, counting its installed updates that have no release date."""
+    undated = {
+        str(p.get("KBId")) for p in patches
+        if STATES.get(str(p.get("State"))) == "installed"
+        and not releases.get(str(p.get("KBId", "")).upper())
+    }
+    if not undated:
+        return asset
+    facts = {**asset.facts, "undated_installed_updates": len(undated)}
+    return Evidence(id=asset.id, kind=asset.kind, source=asset.source, subject=asset.subject,
+                    observed_at=asset.observed_at, facts=facts, origin=asset.origin,
+                    raw_ref=asset.raw_ref)

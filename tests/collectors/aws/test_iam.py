@@ -51,9 +51,16 @@ def _run(collector: IamCollector) -> tuple[dict[str, Evidence], list[CollectionE
     return ev, [i for i in items if isinstance(i, CollectionError)]
 
 
+@pytest.fixture
+def managed_policies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto loads the AWS managed policies (AdministratorAccess) only when asked: slow."""
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+
 @mock_aws
-def test_identities_from_credential_report_and_policies(aws_client: Any, raw: Any,
-                                                         tmp_path: Path) -> None:
+def test_identities_from_credential_report_and_policies(
+    managed_policies: None, aws_client: Any, raw: Any, tmp_path: Path
+) -> None:
     _estate()
     sleeps: list[float] = []
     c = IamCollector(ACCOUNT, lambda: aws_client("iam"), raw, AS_OF, sleep=sleeps.append)

@@ -113,12 +113,29 @@ def evaluate(
     )
 
 
-def _subject_origins(evidence: Iterable[Evidence]) -> dict[str, set[str]]:
-    origins: dict[str, set[str]] = {}
+def _subject_origins(evidence: Iterable[Evidence]) -> dict[str, set[tuple[str, str]]]:
+    """Subject -> the (source, origin) pairs of the inventory records that name it."""
+    origins: dict[str, set[tuple[str, str]]] = {}
     for ev in evidence:
         if ev.kind in ("asset", "identity") and ev.origin:
-            origins.setdefault(ev.subject, set()).add(ev.origin)
+            origins.setdefault(ev.subject, set()).add((ev.source, ev.origin))
     return origins
+
+
+def _covers(
+    error: CollectionError, subject_kinds: frozenset[str], seen: Iterable[tuple[str, str]]
+) -> bool:
+    """Whether a failure leaves this subject uncertain.
+
+    A failure on records about subjects (patches, backups) covers every subject at its origin.
+    A failure on the inventory itself covers only subjects that source reported: a server seen
+    by EC2 is not made uncertain because the RDS listing next to it failed.
+    """
+    about_subjects = bool(set(error.kinds) - subject_kinds)
+    return any(
+        origin_covers(error.origin, origin) and (about_subjects or source == error.source)
+        for source, origin in seen
+    )
 
 
 def _apply_errors(
@@ -126,7 +143,7 @@ def _apply_errors(
     subject_kinds: frozenset[str],
     results: list[Result],
     errors: Sequence[CollectionError],
-    origins: Mapping[str, set[str]],
+    origins: Mapping[str, set[tuple[str, str]]],
 ) -> list[Result]:
     """A collection failure makes every subject it could have informed ``no_evidence``.
 
@@ -143,7 +160,7 @@ def _apply_errors(
         hits = [
             i
             for i, e in enumerate(errors)
-            if any(origin_covers(e.origin, o) for o in origins.get(r.subject, ()))
+            if _covers(e, subject_kinds, origins.get(r.subject, ()))
         ]
         if not hits:
             out.append(r)

@@ -95,6 +95,17 @@ def test_error_on_unrelated_kind_does_not_touch_the_commitment():
     assert out.outcomes[0].results[0].status is Status.COMPLIANT
 
 
+def test_inventory_error_of_one_source_leaves_other_sources_subjects_alone():
+    server = asset("srv", patch_assessed_at=days_ago(0, 1), origin="aws/1/eu-west-3")
+    err = CollectionError(source="aws.rds", origin="aws/1/eu-west-3", kinds=("asset",),
+                          message="AccessDenied", operation="DescribeDBInstances")
+    out = evaluate(contract(commitment("patch_lag", DEADLINES)), [server], [err], AS_OF)
+    by = {r.subject: r for r in out.outcomes[0].results}
+    assert by["srv"].status is Status.COMPLIANT
+    assert by["aws.rds:aws/1/eu-west-3"].status is Status.NO_EVIDENCE  # unseen assets may exist
+    assert out.outcomes[0].verdict.status is Status.NO_EVIDENCE
+
+
 # ---- the one rule, as properties ----------------------------------------------------------
 
 statuses = st.sampled_from(list(Status))
@@ -140,7 +151,7 @@ def test_asset_with_missing_or_stale_patch_data_is_never_compliant(assessed, ins
 @given(st.lists(st.sampled_from(["aws/1", "aws/1/eu-west-1", "aws/2", "aws/10"]), min_size=1,
                 max_size=8), st.sampled_from(["aws/1", "aws/2", ""]))
 def test_collection_error_never_leaves_a_covered_subject_compliant(origins, failed):
-    records = [identity(f"u{i}", origin=o) for i, o in enumerate(origins)]
+    records = [identity(f"u{i}", origin=o, source="aws.iam") for i, o in enumerate(origins)]
     err = CollectionError(source="aws.iam", origin=failed, kinds=("identity",), message="denied")
     out = evaluate(contract(commitment("mfa_coverage", {})), records, [err], AS_OF)
     for r in out.outcomes[0].results:

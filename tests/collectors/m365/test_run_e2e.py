@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from clausewatch.cli import main
+from clausewatch.collectors.jsonl import read_evidence
 
 FIXTURES = Path(__file__).parents[2] / "fixtures/m365"
 CONTOSO = "11111111-1111-1111-1111-111111111111"
@@ -87,5 +88,8 @@ sources:
     assert refs and all((out / ref).is_file() for ref in refs)
     bob = next(x for x in lines if x.get("subject") == "bob@contoso.com")
     assert bob["origin"] == f"entra/{CONTOSO}"
+    # the records validate against the interchange schema and read back whole
+    batch = read_evidence(out / "evidence.jsonl")
+    assert len(batch.evidence) == len(lines) - 1 and len(batch.errors) == 1
     # the fixed test token never reaches the outputs
     assert not any(credential.token in p.read_text() for p in out.rglob("*.json*"))

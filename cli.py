@@ -21,6 +21,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from clausewatch.alerts.config import load_alerts
+from clausewatch.alerts.nightly import Nightly, demo_publish
+from clausewatch.alerts.notify import send_test
 from clausewatch.checks import CHECKS
 from clausewatch.checks.engine import Evaluation, evaluate
 from clausewatch.collectors.evidence import CollectionError, Evidence
@@ -31,8 +34,12 @@ from clausewatch.collectors.runner import collect_all
 from clausewatch.collectors.sources import BuildContext, is_sources_file, load_sources
 from clausewatch.demo.contract import demo_contract_text
 from clausewatch.demo.estate import build_estate
+from clausewatch.history.attainment import attainment_trend, stored_contract
+from clausewatch.history.periods import parse_period
+from clausewatch.history.store import DEFAULT_PATH, HistoryError, read_history
 from clausewatch.policies.load import contract_schema, load_contract
 from clausewatch.policies.yaml_source import InputError, Problem
+from clausewatch.reports import period as period_report
 from clausewatch.reports import results_json, terminal
 from clausewatch.reports import verify as verifying
 from clausewatch.reports.evidence_pack import PackError, PackOptions
@@ -85,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write results, reports and evidence pack here")
     p.add_argument("--json", action="store_true", help="print results.json to stdout")
     add_report_options(p)
+    add_history_args(p)
 
     p = sub.add_parser("run", help="collect, evaluate and report (--demo: the built-in demo)")
     p.add_argument("--demo", action="store_true", help="run on the built-in synthetic estate")
@@ -99,6 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--concurrency", type=int, help="collectors run at once (default 8)")
     add_report_options(p)
+    add_history_args(p)
+
+    p = sub.add_parser("report", help="render the report of a contract period from the history")
+    p.add_argument("--period", required=True, help="a month (2026-10) or a quarter (2026-Q4)")
+    p.add_argument("--history", type=Path, default=DEFAULT_PATH,
+                   help=f"history store (default ./{DEFAULT_PATH})")
+    p.add_argument("--contract", help="contract id (when the history holds several)")
+    p.add_argument("--out", type=Path, default=Path("."), help="folder for the HTML and Markdown")
+
+    p = sub.add_parser("alert", help="alert channels")
+    p.add_argument("action", choices=["test"], help="test: send a test message to each channel")
+    p.add_argument("--alerts", required=True, type=Path, help="alerts YAML (alerts: section)")
 
     p = sub.add_parser(
         "verify",
@@ -119,6 +139,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print a JSON Schema shipped with ClauseWatch")
     p.add_argument("which", choices=["contract", "evidence", "results"])
     return parser
+
+
+def add_history_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--history", type=Path, metavar="PATH",
+                   help=f"record the run in this history store (with --alerts the default is "
+                   f"./{DEFAULT_PATH}; the demo keeps its own)")
+    p.add_argument("--alerts", type=Path, metavar="YAML", help="alerts file: send alerts on "
+                   "transitions (needs the history)")
+
+
+def nightly_for(args: argparse.Namespace) -> Nightly:
+    config = load_alerts(args.alerts) if args.alerts else None
+    text = args.policy.read_text(encoding="utf-8") if args.history or config else ""
+    return Nightly.from_args(args.history, config, text)
 
 
 def add_report_options(p: argparse.ArgumentParser) -> None:
@@ -146,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
         return ExitCode.INVALID_INPUT
     except UsageError as exc:
+        sys.stderr.write(f"clausewatch: {exc}\n")
+        return ExitCode.INVALID_INPUT
+    except HistoryError as exc:  # the store is busy (another run) or unusable
         sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT
     except Exception as exc:  # a bug: say so plainly, with the traceback to report it
@@ -180,6 +217,7 @@ def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
     started = utc_now()
     as_of = parse_as_of(args.as_of)
     contract = load_contract(args.policy, CHECKS)
+    nightly = nightly_for(args)
     batch = read_evidence(args.evidence)
     log.info("read %d evidence records, %d collection errors", len(batch.evidence),
              len(batch.errors))
@@ -199,7 +237,9 @@ def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
         options = report_options(args, args.out)
         with staged_dir(args.out) as stage:
             shutil.copyfile(args.policy, stage / "contract.yaml")
-            publish(stage, ev, info, [*batch.evidence, *batch.errors], options)
+            publish(stage, ev, info, [*batch.evidence, *batch.errors], options, nightly)
+    else:
+        nightly.publish(None, ev, info)
     if args.json:
         sys.stdout.write(results_json.dumps(ev, info))
     else:
@@ -233,6 +273,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
         problems += exc.problems
     if problems:
         raise InputError(problems)
+    nightly = nightly_for(args)
     out = args.out or Path(sources.settings.get("output", LIVE_OUT))
     redactor = Redactor()
     options = report_options(args, out)
@@ -262,7 +303,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
         )
         shutil.copyfile(args.policy, stage / "contract.yaml")
         options = dataclasses.replace(options, secrets=(*options.secrets, *redactor.known))
-        publish(stage, ev, info, [*batch.evidence, *batch.errors], options)
+        publish(stage, ev, info, [*batch.evidence, *batch.errors], options, nightly)
     terminal.render(ev, Console())
     return exit_code_for(ev)
 
@@ -290,6 +331,8 @@ def run_demo(as_of: datetime, out: Path, options: PackOptions | None = None) -> 
             },
         )
         publish(stage, ev, info, [*estate.evidence, *estate.errors], options)
+        past = demo_publish(stage, ev, info, text)  # 90 nights of history, outbox, period report
+    log.info("demo history: %d nights back-filled in %.1f s", past.nights, past.seconds)
     terminal.render(ev, console)
     console.print(f"Demo outputs written to {out.resolve()}/", markup=False, highlight=False)
     return exit_code_for(ev)
@@ -301,6 +344,7 @@ def publish(
     info: RunInfo,
     records: Sequence[Evidence | CollectionError],
     options: PackOptions | None = None,
+    nightly: Nightly | None = None,
 ) -> None:
     """Write a run's outputs into the staging folder (made live only if all of it succeeds):
     evidence.jsonl, results.json, the reports, and the evidence pack with its zip. The contract
@@ -309,6 +353,33 @@ def publish(
         publish_run(stage, ev, info, records, (stage / "contract.yaml").read_bytes(), options)
     except PackError as exc:
         raise UsageError(str(exc)) from exc
+    if nightly is not None:
+        nightly.publish(stage, ev, info)  # history + alerts.json; delivery never fails the run
+
+
+def cmd_report(args: argparse.Namespace) -> ExitCode:
+    try:
+        period = parse_period(args.period)
+    except ValueError as exc:
+        raise UsageError(f"--period: {exc}") from exc
+    with read_history(args.history) as store:
+        contract = stored_contract(store, args.contract)
+        trend = attainment_trend(store, contract, period)
+    written = period_report.write(args.out, trend[-1], trend, utc_now())
+    Console().print(f"Period report {period.label}: {written.html} and {written.markdown}",
+                    markup=False, highlight=False)
+    return ExitCode.OK
+
+
+def cmd_alert(args: argparse.Namespace) -> ExitCode:
+    """``alert test``: 0 when every channel took the test message, 1 otherwise."""
+    config = load_alerts(args.alerts)
+    console = Console()
+    deliveries = send_test(config, utc_now())
+    for d in deliveries:
+        console.print(f"{d.channel} ({d.type}): {'ok' if d.ok else 'FAILED'} after "
+                      f"{d.attempts} attempt(s): {d.detail}", markup=False, highlight=False)
+    return ExitCode.OK if all(d.ok for d in deliveries) else ExitCode.INTERNAL_ERROR
 
 
 def report_options(args: argparse.Namespace, out: Path) -> PackOptions:
@@ -366,6 +437,8 @@ COMMANDS = {
     "run": cmd_run,
     "checks": cmd_checks,
     "schema": cmd_schema,
+    "report": cmd_report,
+    "alert": cmd_alert,
     "verify": cmd_verify,
 }
 

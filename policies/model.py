@@ -43,6 +43,22 @@ class Scope:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Penalty:
+    """Service credits a commitment's breach costs the provider (optional in the contract).
+
+    ``per_breach`` is due for each breach of the commitment that begins, ``per_day_late`` for
+    each night the commitment is seen breached; ``cap_per_period`` bounds the sum per ``period``
+    (a calendar month or quarter in the contract's time zone). ``None`` means no cap.
+    """
+
+    per_breach: float = 0.0
+    per_day_late: float = 0.0
+    cap_per_period: float | None = None
+    currency: str = "EUR"
+    period: str = "month"  # "month" or "quarter"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Commitment:
     """One security commitment of the contract, checked by one check."""
 
@@ -59,6 +75,7 @@ class Commitment:
     description: str = ""
     source_file: str = ""
     source_line: int = 0
+    penalty: Penalty | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +117,7 @@ class Contract:
     language: str = "en"
     source_file: str = ""
     digest: str = ""  # sha256 of the file as read
+    period: str = "month"  # the attainment period: "month" or "quarter", contract time zone
 
     def commitment(self, commitment_id: str) -> Commitment:
         for c in self.commitments:

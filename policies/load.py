@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from clausewatch.policies.model import Commitment, Contract, Party, Scope, Waiver
+from clausewatch.policies.model import Commitment, Contract, Party, Penalty, Scope, Waiver
 from clausewatch.policies.yaml_source import (
     InputError,
     Problem,
@@ -158,6 +158,19 @@ def _scope(data: Mapping[str, Any]) -> Scope:
     )
 
 
+def _penalty(data: Mapping[str, Any] | None, period: str) -> Penalty | None:
+    if data is None:
+        return None
+    cap = data.get("cap_per_period")
+    return Penalty(
+        per_breach=float(data.get("per_breach", 0)),
+        per_day_late=float(data.get("per_day_late", 0)),
+        cap_per_period=float(cap) if cap is not None else None,
+        currency=data.get("currency", "EUR"),
+        period=data.get("period", period),
+    )
+
+
 def _build(doc: YamlDocument) -> Contract:
     data = doc.data
     head = data["contract"]
@@ -177,6 +190,7 @@ def _build(doc: YamlDocument) -> Contract:
             description=c.get("description", ""),
             source_file=doc.file,
             source_line=doc.node_at(["commitments", i]).start_mark.line + 1,
+            penalty=_penalty(c.get("penalty"), head.get("period", "month")),
         )
         for i, c in enumerate(data["commitments"])
     )
@@ -206,6 +220,7 @@ def _build(doc: YamlDocument) -> Contract:
         language=head.get("language", "en"),
         source_file=doc.file,
         digest=hashlib.sha256(doc.raw).hexdigest(),
+        period=head.get("period", "month"),
     )
 
 

@@ -49,20 +49,37 @@ def load_contract(path: Path | str, catalog: CheckCatalog, name: str | None = No
     ``name`` is how messages and results call the file (default: ``path`` as given).
     """
     doc = read_yaml(path, name)
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem([], "the file must be a mapping (contract:, commitments:)")])
     problems = schema_problems(doc, contract_schema())
-    if problems or not isinstance(doc.data, dict):
-        raise InputError(problems or [doc.problem([], "the file must be a mapping")])
-    problems = [*_params_problems(doc, catalog), *_semantic_problems(doc)]
+    # The later stages read defensively, so one pass reports every problem in the file.
+    problems += _params_problems(doc, catalog) + _semantic_problems(doc)
     if problems:
-        raise InputError(problems)
+        raise InputError(sorted(set(problems)))
     return _build(doc)
+
+
+def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    """(index, mapping) for the well-formed entries of a list that may be malformed."""
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _params_problems(doc: YamlDocument, catalog: CheckCatalog) -> list[Problem]:
     known = catalog.names()
     out: list[Problem] = []
-    for i, c in enumerate(doc.data["commitments"]):
-        name = c["check"]
+    for i, c in _items(doc.data.get("commitments")):
+        name = c.get("check")
+        if not isinstance(name, str):
+            continue
         if name not in known:
             close = difflib.get_close_matches(name, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -74,62 +91,67 @@ def _params_problems(doc: YamlDocument, catalog: CheckCatalog) -> list[Problem]:
             )
             continue
         params = c.get("params", {})
-        out += schema_problems(
-            doc, catalog.params_schema(name), params, base=["commitments", i, "params"]
-        )
+        if isinstance(params, dict):
+            out += schema_problems(
+                doc, catalog.params_schema(name), params, base=["commitments", i, "params"]
+            )
     return out
 
 
 def _semantic_problems(doc: YamlDocument) -> list[Problem]:
     data = doc.data
     out: list[Problem] = []
-    head = data["contract"]
-    try:
-        ZoneInfo(head["timezone"])
-    except (ZoneInfoNotFoundError, ValueError):
-        out.append(
-            doc.problem(
-                ["contract", "timezone"],
-                f"unknown time zone {head['timezone']!r} (use an IANA name such as Europe/Paris)",
+    head = data.get("contract") if isinstance(data.get("contract"), dict) else {}
+    tz = head.get("timezone")
+    if isinstance(tz, str) and tz:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            out.append(
+                doc.problem(
+                    ["contract", "timezone"],
+                    f"unknown time zone {tz!r} (use an IANA name such as Europe/Paris)",
+                )
             )
-        )
-    if "effective_to" in head and date.fromisoformat(head["effective_to"]) < date.fromisoformat(
-        head["effective_from"]
-    ):
+    start, end = _date(head.get("effective_from")), _date(head.get("effective_to"))
+    if start and end and end < start:
         out.append(
             doc.problem(
                 ["contract", "effective_to"],
-                f"effective_to {head['effective_to']} is before effective_from "
-                f"{head['effective_from']}",
+                f"effective_to {end} is before effective_from {start}",
             )
         )
     first_line: dict[str, int] = {}
-    for i, c in enumerate(data["commitments"]):
-        line = doc.node_at(["commitments", i, "id"]).start_mark.line + 1
-        if c["id"] in first_line:
+    for i, c in _items(data.get("commitments")):
+        cid = c.get("id")
+        if not isinstance(cid, str):
+            continue
+        if cid in first_line:
             out.append(
                 doc.problem(
                     ["commitments", i, "id"],
-                    f"duplicate commitment id {c['id']!r} (first on line {first_line[c['id']]})",
+                    f"duplicate commitment id {cid!r} (first on line {first_line[cid]})",
                 )
             )
         else:
-            first_line[c["id"]] = line
-    for i, w in enumerate(data.get("waivers", [])):
-        if w["commitment"] not in first_line:
-            close = difflib.get_close_matches(w["commitment"], list(first_line), n=1)
+            first_line[cid] = doc.node_at(["commitments", i, "id"]).start_mark.line + 1
+    for i, w in _items(data.get("waivers")):
+        target = w.get("commitment")
+        if isinstance(target, str) and target not in first_line:
+            close = difflib.get_close_matches(target, list(first_line), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             out.append(
                 doc.problem(
                     ["waivers", i, "commitment"],
-                    f"waiver for unknown commitment {w['commitment']!r}{hint}",
+                    f"waiver for unknown commitment {target!r}{hint}",
                 )
             )
-        if "granted" in w and date.fromisoformat(w["granted"]) > date.fromisoformat(w["expires"]):
+        granted, expires = _date(w.get("granted")), _date(w.get("expires"))
+        if granted and expires and granted > expires:
             out.append(
                 doc.problem(
                     ["waivers", i, "expires"],
-                    f"waiver expires {w['expires']}, before it was granted {w['granted']}",
+                    f"waiver expires {expires}, before it was granted {granted}",
                 )
             )
     return out

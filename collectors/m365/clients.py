@@ -1,5 +1,11 @@
 """Build Graph clients (v1.0 and beta) on one credential, one host and a bounded retry policy.
 
+v1.0 is msgraph-sdk's ``GraphServiceClient``. Beta is a bare msgraph-core
+``BaseGraphRequestAdapter`` on ``.../beta``: ClauseWatch reads a single beta endpoint, whose
+request builder and models live in ``catalog_api`` (the generated msgraph-beta-sdk weighs
+~680 MB for it). Both get the same credential, the same pipeline and msgraph-sdk's telemetry
+options (msgraph-sdk's machinery sends the requests either way).
+
 The SDK's default pipeline is kept (redirects, parameter decoding, URL replacement, user agent,
 header and body inspection, Graph telemetry); only its ``RetryHandler`` is swapped for
 ``BoundedRetryHandler``. The adapter's base URL is set without a trailing slash *before* the
@@ -13,19 +19,19 @@ from dataclasses import dataclass
 
 import httpx
 from azure.core.credentials import TokenCredential
+from kiota_abstractions.api_client_builder import register_default_deserializer
 from kiota_abstractions.authentication import AuthenticationProvider
+from kiota_abstractions.request_adapter import RequestAdapter
 from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
 )
 from kiota_http.kiota_client_factory import KiotaClientFactory
 from kiota_http.middleware import RetryHandler
+from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
 from msgraph import GraphServiceClient
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_request_adapter import options as v1_options
-from msgraph_beta import GraphServiceClient as BetaGraphServiceClient
-from msgraph_beta.graph_request_adapter import GraphRequestAdapter as BetaGraphRequestAdapter
-from msgraph_beta.graph_request_adapter import options as beta_options
-from msgraph_core import GraphClientFactory
+from msgraph_core import BaseGraphRequestAdapter, GraphClientFactory
 
 from clausewatch.collectors.m365.retry import BoundedRetryHandler
 
@@ -76,9 +82,12 @@ def graph_v1(credential: TokenCredential, endpoint: GraphEndpoint, retry: RetryP
 
 
 def graph_beta(credential: TokenCredential, endpoint: GraphEndpoint, retry: RetryPolicy,
-               transport: httpx.AsyncBaseTransport | None = None) -> BetaGraphServiceClient:
-    """A beta ``GraphServiceClient`` (the Windows Update catalog exists only in beta)."""
-    adapter = BetaGraphRequestAdapter(auth_provider(credential, endpoint),
-                                      client=_http_client(beta_options, retry, transport))
+               transport: httpx.AsyncBaseTransport | None = None) -> RequestAdapter:
+    """A request adapter on ``.../beta`` for ``catalog_api`` (the Windows Update catalog exists
+    only in beta); JSON responses are parsed by kiota's JSON parse node factory, registered the
+    way generated service clients register it."""
+    register_default_deserializer(JsonParseNodeFactory)
+    adapter = BaseGraphRequestAdapter(auth_provider(credential, endpoint),
+                                      http_client=_http_client(v1_options, retry, transport))
     adapter.base_url = f"{endpoint.base}/beta"
-    return BetaGraphServiceClient(request_adapter=adapter)
+    return adapter

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kiota_abstractions.request_adapter import RequestAdapter
 from msgraph import GraphServiceClient
 from msgraph.generated.device_management.managed_devices.managed_devices_request_builder import (  # noqa: E501
     ManagedDevicesRequestBuilder,
 )
-from msgraph_beta import GraphServiceClient as BetaGraphServiceClient
 
 from clausewatch.collectors.evidence import CollectionError, Evidence, Kind, default_evidence_id
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
@@ -49,7 +49,7 @@ class IntuneCollector:
 
     tenant_id: str
     client: GraphServiceClient
-    beta: BetaGraphServiceClient | None  # None: Windows patch state not collected
+    beta: RequestAdapter | None  # Graph /beta (clients.graph_beta); None: no Windows patch state
     raw: RawRecorder
     observed_at: datetime
     tags: Mapping[str, str] = field(default_factory=dict)

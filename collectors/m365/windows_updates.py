@@ -5,7 +5,8 @@ with its release date, CVE severity and the product revisions (full builds such 
 ``10.0.22631.4317``, KB article) it produced. Quality updates are cumulative: a device whose
 build ``22631`` is at revision ``4317`` has every security update of build 22631 whose revision
 is ``<= 4317`` and lacks every one above it. Only ``security`` entries count; feature, driver,
-recovery and non-security entries are filtered out on the server and checked again here.
+recovery and non-security entries are filtered out on the server and checked again here. The
+request and its models are declared in ``catalog_api`` (no beta SDK is installed).
 """
 
 from __future__ import annotations
@@ -15,19 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from msgraph_beta import GraphServiceClient as BetaGraphServiceClient
-from msgraph_beta.generated.admin.windows.updates.catalog.entries.entries_request_builder import (
-    EntriesRequestBuilder,
-)
-from msgraph_beta.generated.models.windows_updates.quality_update_catalog_entry import (
-    QualityUpdateCatalogEntry,
-)
+from kiota_abstractions.request_adapter import RequestAdapter
 
 from clausewatch.collectors.evidence import require_utc
+from clausewatch.collectors.m365.catalog_api import (
+    CatalogEntriesRequestBuilder,
+    QualityUpdateCatalogEntry,
+)
 from clausewatch.collectors.m365.graph import GraphReader
 
 QUALITY = "microsoft.graph.windowsUpdates.qualityUpdateCatalogEntry"
 CATALOG_FILTER = (f"isof('{QUALITY}') and {QUALITY}/qualityUpdateClassification eq 'security'")
+#: cveSeverityLevel members (beta); anything else (unknownFutureValue, absent) is "unrated"
+SEVERITIES = frozenset({"critical", "important", "moderate"})
 _BUILD = re.compile(r"^(\d+)\.(\d+)\.(\d+)\.(\d+)$")
 
 
@@ -70,22 +71,21 @@ def parse_build(os_version: str | None) -> tuple[int, int] | None:
     return (int(m.group(3)), int(m.group(4))) if m else None
 
 
-async def security_updates(client: BetaGraphServiceClient, reader: GraphReader
-                           ) -> list[SecurityUpdate]:
-    """Every security quality update in the catalog, with its product revisions."""
-    query = EntriesRequestBuilder.EntriesRequestBuilderGetQueryParameters(
+async def security_updates(beta: RequestAdapter, reader: GraphReader) -> list[SecurityUpdate]:
+    """Every security quality update in the catalog, with its product revisions (``beta``: a
+    request adapter on Graph's ``/beta``, see ``clients.graph_beta``)."""
+    query = CatalogEntriesRequestBuilder.GetQueryParameters(
         filter=CATALOG_FILTER, expand=[f"{QUALITY}/productRevisions"],
         orderby=["releaseDateTime desc"])
     out: list[SecurityUpdate] = []
-    builder = client.admin.windows.updates.catalog.entries
+    builder = CatalogEntriesRequestBuilder(beta)
     async for entry, ref in reader.items(builder, "update-catalog", query):
         if not isinstance(entry, QualityUpdateCatalogEntry):
             continue
-        classification = getattr(entry.quality_update_classification, "value", None)
-        if classification != "security":
+        if entry.quality_update_classification != "security":
             continue
         info = entry.cve_severity_information
-        severity = getattr(getattr(info, "max_severity", None), "value", None)
+        severity = info.max_severity if info else None
         cves = tuple(c.number for c in (getattr(info, "exploited_cves", None) or []) if c.number)
         revisions = []
         for r in entry.product_revisions or []:
@@ -99,7 +99,7 @@ async def security_updates(client: BetaGraphServiceClient, reader: GraphReader
             entry_id=entry.id,
             title=entry.display_name or entry.catalog_name or entry.id,
             released_at=require_utc(released) if released else None,
-            severity=severity if severity and severity != "unknownFutureValue" else "unrated",
+            severity=severity if severity in SEVERITIES else "unrated",
             cves=cves,
             revisions=tuple(revisions),
             raw_ref=ref,

@@ -45,8 +45,8 @@ def generate(path: Path, assets: int, per_asset: int) -> int:
             out.write(json.dumps({
                 "kind": "asset", "source": "rmm", "subject": subject, "observed_at": observed,
                 "origin": f"rmm/site-{a % 40}",
-                "facts": {"asset_kind": kind, "name": f"HOST-{a:06d}", "tags": {"site": str(a % 40)},
-                          "patch_assessed_at": assessed}}) + "\n")
+                "facts": {"asset_kind": kind, "name": f"HOST-{a:06d}",
+                          "tags": {"site": str(a % 40)}, "patch_assessed_at": assessed}}) + "\n")
             for p in range(per_asset):
                 released = rng.choice(releases)
                 late = rng.random()

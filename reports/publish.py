@@ -21,6 +21,7 @@ from pathlib import Path
 from clausewatch.checks.engine import Evaluation
 from clausewatch.collectors.evidence import CollectionError, Evidence
 from clausewatch.collectors.jsonl import write_evidence
+from clausewatch.collectors.redact import Redactor
 from clausewatch.reports import csv_results, junit, markdown, oscal, results_json
 from clausewatch.reports.evidence_pack import (
     PACK_DIR,
@@ -34,7 +35,6 @@ from clausewatch.reports.evidence_pack import (
 )
 from clausewatch.reports.html import render_html
 from clausewatch.reports.i18n import LANGUAGES
-from clausewatch.reports.redact import Redactor
 from clausewatch.reports.run_info import RunInfo
 from clausewatch.reports.signing import load_private_key
 

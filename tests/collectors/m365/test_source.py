@@ -60,7 +60,7 @@ def test_client_secret_is_read_from_env_registered_and_sent_to_the_cloud_login(c
     cred = source.make_credential(entry, env_context, source.CLOUDS["usgov"].login)
     assert isinstance(cred, ClientSecretCredential)
     assert cred._authority == "https://login.microsoftonline.us"
-    assert context.secrets("token=s3cr3t-value-42") == "token=***REDACTED***"
+    assert context.secrets("token=s3cr3t-value-42") == "token=[REDACTED]"
 
 
 def test_missing_secret_gives_collectors_that_report_it(context):

@@ -43,9 +43,9 @@ from clausewatch.reports import period as period_report
 from clausewatch.reports import results_json, terminal
 from clausewatch.reports import verify as verifying
 from clausewatch.reports.evidence_pack import PackError, PackOptions
-from clausewatch.reports.output import staged_dir
+from clausewatch.reports.output import NotAnOutputFolder, check_replaceable, staged_dir
 from clausewatch.reports.progress import CollectionProgress
-from clausewatch.reports.publish import check_replaceable, pack_options, publish_run
+from clausewatch.reports.publish import pack_options, publish_run
 from clausewatch.reports.run_info import ExitCode, RunInfo, exit_code_for, utc_now
 
 log = logging.getLogger("clausewatch")
@@ -179,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:  # one problem a line, unwrapped: editors and CI parse them
         sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
         return ExitCode.INVALID_INPUT
-    except UsageError as exc:
+    except (UsageError, NotAnOutputFolder) as exc:
         sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT
     except HistoryError as exc:  # the store is busy (another run) or unusable
@@ -216,6 +216,8 @@ def _validate_one(path: Path) -> str:
 def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
     started = utc_now()
     as_of = parse_as_of(args.as_of)
+    if args.out:
+        check_replaceable(args.out)  # before any work: refuse a folder that is not ours
     contract = load_contract(args.policy, CHECKS)
     nightly = nightly_for(args)
     batch = read_evidence(args.evidence)
@@ -230,10 +232,6 @@ def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
         inputs={"policy": str(args.policy), "evidence": str(args.evidence)},
     )
     if args.out:
-        try:
-            check_replaceable(args.out)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from exc
         options = report_options(args, args.out)
         with staged_dir(args.out) as stage:
             shutil.copyfile(args.policy, stage / "contract.yaml")
@@ -252,6 +250,7 @@ def cmd_run(args: argparse.Namespace) -> ExitCode:
         if args.policy or args.sources:
             raise UsageError("--demo runs on its own contract and estate: drop --policy/--sources")
         out = args.out or DEMO_OUT
+        check_replaceable(out)
         return run_demo(parse_as_of(args.as_of), out, report_options(args, out))
     if not (args.policy and args.sources):
         raise UsageError("run needs --policy and --sources (or --demo)")
@@ -275,6 +274,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
         raise InputError(problems)
     nightly = nightly_for(args)
     out = args.out or Path(sources.settings.get("output", LIVE_OUT))
+    check_replaceable(out)  # before collecting for minutes
     redactor = Redactor()
     options = report_options(args, out)
     console = Console(stderr=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import tempfile
@@ -9,13 +10,47 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+#: What ClauseWatch writes into an output folder. A folder holding anything else is not ours
+#: to replace: it may hold the very evidence file being judged.
+OUTPUT_NAMES = (
+    "contract.yaml", "evidence.jsonl", "results.json", "report.html", "summary.md",
+    "results.csv", "junit.xml", "oscal-assessment-results.json", "evidence-pack",
+    "evidence-pack.zip", "raw", "history.sqlite", "history.sqlite.lock", "history.sqlite-*",
+    "outbox.jsonl", "alerts.json", "period-*.html", "period-*.md",
+)
+
+
+class NotAnOutputFolder(ValueError):
+    """The output folder holds files ClauseWatch did not write."""
+
+
+def check_replaceable(target: Path) -> None:
+    """Refuse to replace a folder that holds anything but ClauseWatch outputs."""
+    if not target.is_dir():
+        if target.exists():
+            raise NotAnOutputFolder(f"--out {target} exists and is not a folder")
+        return
+    foreign = sorted(
+        p.name for p in target.iterdir()
+        if not any(fnmatch.fnmatch(p.name, pattern) for pattern in OUTPUT_NAMES)
+    )
+    if foreign:
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        shown = ", ".join(foreign[:5]) + more
+        raise NotAnOutputFolder(
+            f"--out {target} holds files ClauseWatch did not write ({shown}); it replaces its "
+            "output folder as a whole, so give it a folder of its own"
+        )
+
 
 @contextmanager
 def staged_dir(target: Path) -> Iterator[Path]:
     """Yield an empty staging folder beside ``target``; on success it replaces ``target``.
 
-    On any exception the staging folder is removed and ``target`` is left as it was.
+    On any exception the staging folder is removed and ``target`` is left as it was. A
+    ``target`` holding files ClauseWatch did not write is refused (``NotAnOutputFolder``).
     """
+    check_replaceable(target)
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))

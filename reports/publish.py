@@ -81,15 +81,6 @@ def pack_options(
     )
 
 
-def check_replaceable(out: Path) -> None:
-    """Refuse to replace a non-empty folder that is not an earlier ClauseWatch output."""
-    if out.is_dir() and any(out.iterdir()) and not (out / "results.json").is_file():
-        raise ValueError(
-            f"--out {out} is a non-empty folder without results.json; ClauseWatch replaces its "
-            "output folder as a whole, so give it a folder of its own"
-        )
-
-
 def render_reports(
     ev: Evaluation,
     info: RunInfo,

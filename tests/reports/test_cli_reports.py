@@ -78,5 +78,27 @@ def test_evaluate_refuses_to_replace_a_foreign_folder(tmp_path, capsys):
     argv = ["evaluate", "--policy", str(GOLDEN / "contract.yaml"), "--evidence", str(evidence),
             "--as-of", AS_OF, "--out", str(foreign)]  # fmt: skip
     assert main(argv) == 2
-    assert "non-empty folder without results.json" in capsys.readouterr().err
+    assert "holds files ClauseWatch did not write (thesis.docx)" in capsys.readouterr().err
     assert [p.name for p in foreign.iterdir()] == ["thesis.docx"]
+
+
+def test_an_earlier_output_holding_the_evidence_file_is_not_replaced(tmp_path, capsys):
+    """The benchmark once lost its input: --out pointed at the folder holding the evidence."""
+    from report_case import GOLDEN, case_records
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("{}")  # looks like an earlier run's folder...
+    evidence = out / "estate.jsonl"  # ...but also holds the input
+    with open(evidence, "w", encoding="utf-8") as handle:
+        write_evidence(case_records(), handle)
+    argv = ["evaluate", "--policy", str(GOLDEN / "contract.yaml"), "--evidence", str(evidence),
+            "--as-of", AS_OF, "--out", str(out)]  # fmt: skip
+    assert main(argv) == 2
+    assert "(estate.jsonl)" in capsys.readouterr().err
+    assert evidence.is_file()
+
+    for demo_out in (tmp_path / "fresh", out):
+        code = main(["run", "--demo", "--as-of", AS_OF, "--out", str(demo_out)])
+        assert code == (3 if demo_out.name == "fresh" else 2)
+    assert main(["run", "--demo", "--as-of", AS_OF, "--out", str(tmp_path / "fresh")]) == 3

@@ -43,11 +43,13 @@ DATETIME_FACTS = frozenset(
         "started_at",
     }
 )
+DATETIME_KEYS = tuple(sorted(DATETIME_FACTS))
 #: Facts whose values repeat across records; one shared object each keeps memory flat.
-SHARED_FACTS = frozenset(
-    {"severity", "state", "outcome", "asset_kind", "account_type", "update_id", "cves",
-     "classification", "os", "os_version", "method", "backup_type"}
+SHARED_KEYS = (
+    "severity", "state", "outcome", "asset_kind", "account_type", "update_id", "cves",
+    "classification", "os", "os_version", "method", "backup_type",
 )
+MAX_CACHED_INSTANTS = 500_000
 MAX_REPORTED = 200
 
 
@@ -75,6 +77,7 @@ class _Reader:
         self.ids: dict[str, int] = {}
         self.strings: dict[str, str] = {}
         self.lists: dict[tuple[Any, ...], list[Any]] = {}
+        self.instants: dict[str, datetime] = {}
 
     def fail(self, line: int, path: str, message: str) -> None:
         """Record one problem of an invalid record (a record may have several)."""
@@ -121,26 +124,36 @@ class _Reader:
                 details=obj.get("details", {}),
             )
         facts = obj["facts"]
-        for key in DATETIME_FACTS.intersection(facts):
-            if facts[key] is not None:
-                facts[key] = parse_utc(facts[key], f"facts.{key}")
-        for key in SHARED_FACTS.intersection(facts):
-            value = facts[key]
-            if isinstance(value, str):
-                facts[key] = self.intern(value)
-            elif isinstance(value, list):  # read-only by convention: equal lists are shared
+        for key in DATETIME_KEYS:
+            value = facts.get(key)
+            if value is not None:
+                facts[key] = self.instant(value, key)
+        for key in SHARED_KEYS:
+            value = facts.get(key)
+            if value.__class__ is str:
+                facts[key] = self.strings.setdefault(value, value)
+            elif value.__class__ is list:  # read-only by convention: equal lists are shared
                 facts[key] = self.lists.setdefault(tuple(value), value)
-        subject = self.intern(obj["subject"])
+        subject = self.strings.setdefault(obj["subject"], obj["subject"])
         return Evidence(
             id=obj.get("id") or default_evidence_id(kind, source, subject, facts),
             kind=kind,
             source=source,
             subject=subject,
-            observed_at=parse_utc(obj["observed_at"], "observed_at"),
+            observed_at=self.instant(obj["observed_at"], "observed_at"),
             facts=facts,
             origin=self.intern(obj.get("origin", "")),
             raw_ref=obj.get("raw_ref"),
         )
+
+    def instant(self, text: str, key: str) -> datetime:
+        """Parse a timestamp once per distinct text: files repeat the same instants a lot."""
+        value = self.instants.get(text)
+        if value is None:
+            value = parse_utc(text, key if key == "observed_at" else f"facts.{key}")
+            if len(self.instants) < MAX_CACHED_INSTANTS:
+                self.instants[text] = value
+        return value
 
 
 def read_evidence(path: Path | str) -> EvidenceBatch:

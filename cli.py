@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from clausewatch.alerts.config import from_mapping as alerts_from_mapping
 from clausewatch.alerts.config import load_alerts
 from clausewatch.alerts.nightly import Nightly, demo_publish
 from clausewatch.alerts.notify import send_test
@@ -31,7 +32,12 @@ from clausewatch.collectors.jsonl import evidence_schema, read_evidence
 from clausewatch.collectors.raw import RawRecorder
 from clausewatch.collectors.redact import Redactor
 from clausewatch.collectors.runner import collect_all
-from clausewatch.collectors.sources import BuildContext, is_sources_file, load_sources
+from clausewatch.collectors.sources import (
+    BuildContext,
+    SourcesConfig,
+    is_sources_file,
+    load_sources,
+)
 from clausewatch.demo.contract import demo_contract_text
 from clausewatch.demo.estate import build_estate
 from clausewatch.history.attainment import attainment_trend, stored_contract
@@ -115,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"history store (default ./{DEFAULT_PATH})")
     p.add_argument("--contract", help="contract id (when the history holds several)")
     p.add_argument("--out", type=Path, default=Path("."), help="folder for the HTML and Markdown")
+    p.add_argument("--lang", choices=["fr", "en"], help="report language (default: the "
+                   "stored contract's language)")
 
     p = sub.add_parser("alert", help="alert channels")
     p.add_argument("action", choices=["test"], help="test: send a test message to each channel")
@@ -143,16 +151,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_history_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--history", type=Path, metavar="PATH",
-                   help=f"record the run in this history store (with --alerts the default is "
-                   f"./{DEFAULT_PATH}; the demo keeps its own)")
+                   help=f"record the run in this history store (run: default the sources "
+                   f"file's 'history', else {DEFAULT_PATH.name} beside it; evaluate: only with "
+                   "this flag or --alerts; the demo keeps its own)")
     p.add_argument("--alerts", type=Path, metavar="YAML", help="alerts file: send alerts on "
                    "transitions (needs the history)")
 
 
-def nightly_for(args: argparse.Namespace) -> Nightly:
+def nightly_for(args: argparse.Namespace, sources: SourcesConfig | None = None) -> Nightly:
+    """Where the run is recorded and alerted.
+
+    ``evaluate`` records only with ``--history``/``--alerts``. The nightly ``run`` always keeps
+    a history (that is what makes alerts on transitions and period reports possible): the flag,
+    else the sources file's ``history:``, else clausewatch-history.sqlite, both relative to the
+    sources file; its alerts come from ``--alerts``, else the sources file's ``alerts:``.
+    """
     config = load_alerts(args.alerts) if args.alerts else None
-    text = args.policy.read_text(encoding="utf-8") if args.history or config else ""
-    return Nightly.from_args(args.history, config, text)
+    history = args.history
+    if sources is not None:
+        base = Path(sources.file).resolve().parent
+        if config is None and "alerts" in sources.settings:
+            config = alerts_from_mapping(sources.settings["alerts"], base_dir=base)
+        if history is None:
+            history = base / sources.settings.get("history", DEFAULT_PATH.name)
+    text = args.policy.read_text(encoding="utf-8") if history or config else ""
+    return Nightly.from_args(history, config, text)
 
 
 def add_report_options(p: argparse.ArgumentParser) -> None:
@@ -272,7 +295,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
         problems += exc.problems
     if problems:
         raise InputError(problems)
-    nightly = nightly_for(args)
+    nightly = nightly_for(args, sources)
     out = args.out or Path(sources.settings.get("output", LIVE_OUT))
     check_replaceable(out)  # before collecting for minutes
     redactor = Redactor()
@@ -331,7 +354,8 @@ def run_demo(as_of: datetime, out: Path, options: PackOptions | None = None) -> 
             },
         )
         publish(stage, ev, info, [*estate.evidence, *estate.errors], options)
-        past = demo_publish(stage, ev, info, text)  # 90 nights of history, outbox, period report
+        # 90 nights of history, outbox, period report (in the run report's language)
+        past = demo_publish(stage, ev, info, text, lang=options.lang if options else None)
     log.info("demo history: %d nights back-filled in %.1f s", past.nights, past.seconds)
     terminal.render(ev, console)
     console.print(f"Demo outputs written to {out.resolve()}/", markup=False, highlight=False)
@@ -365,7 +389,7 @@ def cmd_report(args: argparse.Namespace) -> ExitCode:
     with read_history(args.history) as store:
         contract = stored_contract(store, args.contract)
         trend = attainment_trend(store, contract, period)
-    written = period_report.write(args.out, trend[-1], trend, utc_now())
+    written = period_report.write(args.out, trend[-1], trend, utc_now(), lang=args.lang)
     Console().print(f"Period report {period.label}: {written.html} and {written.markdown}",
                     markup=False, highlight=False)
     return ExitCode.OK

@@ -78,8 +78,12 @@ def source_module(section: str) -> ModuleType:
 
 def sources_schema(sections: Sequence[str] | None = None) -> dict[str, Any]:
     """The whole file's JSON Schema, composed from each source type's entry schema."""
+    from clausewatch.alerts.config import alerts_schema  # the run's alerts may live here too
+
+    alerts = alerts_schema()
     names = list(CATALOGUE) if sections is None else list(sections)
     return {
+        "$defs": alerts.get("$defs", {}),
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "ClauseWatch sources file",
         "type": "object",
@@ -90,7 +94,7 @@ def sources_schema(sections: Sequence[str] | None = None) -> dict[str, Any]:
             "concurrency": {"type": "integer", "minimum": 1, "maximum": 64},
             "history": {"type": "string", "description": "path of the run-history store"},
             "output": {"type": "string", "description": "default output folder"},
-            "alerts": {"type": "object", "description": "alert channels (see the README)"},
+            "alerts": alerts["properties"]["alerts"],
             "sources": {
                 "type": "object",
                 "additionalProperties": False,

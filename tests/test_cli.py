@@ -152,3 +152,23 @@ def test_python_dash_m_and_checks_listing():
 def test_schema_command_prints_the_evidence_schema(capsys):
     assert main(["schema", "evidence"]) == 0
     assert json.loads(capsys.readouterr().out)["title"].startswith("ClauseWatch evidence")
+
+
+def test_nightly_run_takes_history_and_alerts_from_the_sources_file(tmp_path):
+    import argparse
+
+    from clausewatch.cli import nightly_for
+    from clausewatch.collectors.sources import load_sources
+
+    sources = tmp_path / "conf" / "sources.yaml"
+    sources.parent.mkdir()
+    sources.write_text("version: 1\nhistory: state/history.sqlite\nalerts:\n  channels:\n"
+                       "    - {name: box, type: outbox, path: outbox.jsonl}\n"
+                       "sources:\n  aws:\n    - name: a\n      regions: [eu-west-3]\n")
+    policy = tmp_path / "contract.yaml"
+    policy.write_text(CONTRACT)
+    args = argparse.Namespace(history=None, alerts=None, policy=policy)
+    nightly = nightly_for(args, load_sources(sources))
+    assert nightly.history == sources.parent / "state/history.sqlite"
+    assert nightly.alerts is not None and nightly.alerts.channels[0].name == "box"
+    assert nightly_for(args).history is None  # evaluate records only when asked

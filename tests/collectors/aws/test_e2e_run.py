@@ -336,6 +336,11 @@ sources:
     assert not any(EXTERNAL_ID.encode() in b or b"Sup3r-secret" in b for b in blobs)
     assert {"ssm:DescribeInstancePatches", "backup:ListRestoreJobs", "sts:AssumeRole",
             "organizations:ListAccounts", "iam:GetCredentialReport"} <= set(api_calls.actions)
+    # the nightly run keeps a history by default, beside the sources file
+    from clausewatch.history.store import read_history
+    with read_history(tmp_path / "clausewatch-history.sqlite") as store:
+        (run,) = store.runs(doc["contract"]["id"])
+    assert run.run_id == doc["run"]["run_id"] and run.exit_code == 3
 
 
 def aws_session_services() -> list[str]:

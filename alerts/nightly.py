@@ -65,13 +65,18 @@ class DemoHistory:
 
 
 def demo_publish(
-    stage: Path, ev: Evaluation, info: RunInfo, text: str, nights: int = NIGHTS
+    stage: Path,
+    ev: Evaluation,
+    info: RunInfo,
+    text: str,
+    nights: int = NIGHTS,
+    lang: str | None = None,
 ) -> DemoHistory:
     """The demo's history: back-fill ``nights``, record tonight, alerts to an outbox, a report.
 
     Everything lands in ``stage``: ``history.sqlite``, ``outbox.jsonl`` (every message the
     alerts would have sent, night by night), ``alerts.json`` (tonight's) and the report of the
-    last complete period before tonight.
+    last complete period before tonight (in ``lang``, default the contract's language).
     """
     started = time.perf_counter()
     config = outbox_config(stage / OUTBOX_FILE)
@@ -92,7 +97,8 @@ def demo_publish(
         contract = ev.contract
         current = period_of(ev.as_of, contract.period, contract.timezone)
         trend = attainment_trend(store, contract, current.previous())
-        written = period_report.write(stage, trend[-1], trend, info.finished_at or ev.as_of)
+        written = period_report.write(stage, trend[-1], trend, info.finished_at or ev.as_of,
+                                      lang=lang)
     return DemoHistory(nights=nights, seconds=time.perf_counter() - started,
                        report=written.html)
 

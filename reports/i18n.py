@@ -100,6 +100,62 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "status_no_evidence": "No evidence",
         "counts_line": "{ok} of {n} compliant",
         "colon": ":",
+        # the period report (reports/period.py, templates/period.*.j2)
+        "period_parties": "{provider} for {customer}",
+        "period_exposure": "Penalty exposure",
+        "period_no_penalty": "no penalty clause",
+        "period_range": "{start} to {end} ({tz})",
+        "period_nights_label": "Nightly runs in the period",
+        "period_nights_count": "{nights} nights ({runs} runs)",
+        "period_latest": "Latest run in the history",
+        "period_latest_none": "none",
+        "period_no_run": "No run was recorded in this period: nothing can be attained without "
+        "evidence.",
+        "period_attainment": "Attainment per commitment",
+        "period_col_nights": "Nights in compliance",
+        "period_col_no_evidence": "Nights without evidence",
+        "period_col_subject_days": "Subject-days in compliance",
+        "period_col_breaches": "Breaches (days)",
+        "period_col_findings": "Findings cured",
+        "period_col_cure": "Time to cure mean / p90",
+        "period_p90": "p90 {value}",
+        "period_col_penalty": "Penalty",
+        "period_nights_no_evidence": "{n} without evidence",
+        "period_breaches_began": "{n} began",
+        "period_cured_late": "{n} late",
+        "period_cured_in_time": "{n} in time",
+        "period_findings_breached": "{n} breached",
+        "period_findings_md": "Findings cured late / in time",
+        "period_capped": "capped from {amount}",
+        "period_strip": "Verdict night by night",
+        "period_no_run_legend": "no run",
+        "period_lines": "Share of subjects in compliance, night by night",
+        "period_last": "last {value}",
+        "period_lines_note": "Dashed red line: the commitment's target. Dots are coloured by "
+        "the night's verdict.",
+        "period_trend": "Trend: nights in compliance over the last {n} periods",
+        "period_trend_md": "Trend: nights in compliance",
+        "period_trend_aria": "{clause}: trend",
+        "period_method": "How these figures are computed",
+        "period_method_nights": "A night is the last run of a calendar day in {tz}. A night is in "
+        "compliance when the commitment's verdict was compliant, at risk or waived; a night "
+        "without evidence never is.",
+        "period_method_subjects": "Subject-days count every subject judged each night (waived "
+        "subjects excepted); those without evidence count against compliance.",
+        "period_method_breaches": "Breaches are episodes of the commitment's own verdict "
+        "breached; their days are clipped to the period. Time to cure runs from a finding's "
+        "deadline (or first breached night) to the night it was seen compliant; p90 is the "
+        "nearest-rank 90th percentile.",
+        "period_method_penalty": "Penalty exposure: the per-breach amount for each breach that "
+        "began in the period plus the per-day amount for each night the verdict was breached, "
+        "capped per month or quarter as each penalty clause says (a quarterly cap counts what "
+        "earlier months of the quarter used). Nights without evidence cost nothing.",
+        "period_footer": "Generated {when} by ClauseWatch {version} from the run history. "
+        "Figures come from recorded runs; nothing is re-evaluated.",
+        "period_footer_md": "Generated {when} by ClauseWatch {version} from the run history; "
+        "nothing is re-evaluated.",
+        "unit_day": "d",
+        "quarter": "Q{n}",
     },
     "fr": {
         "report_title": "Rapport de conformité contractuelle",
@@ -185,12 +241,73 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "status_no_evidence": "Sans preuve",
         "counts_line": "{ok} conformes sur {n}",
         "colon": "\u00a0:",
+        "period_parties": "{provider} pour {customer}",
+        "period_exposure": "Pénalités encourues",
+        "period_no_penalty": "aucune clause de pénalité",
+        "period_range": "du {start} au {end} ({tz})",
+        "period_nights_label": "Exécutions nocturnes de la période",
+        "period_nights_count": "{nights} nuits ({runs} exécutions)",
+        "period_latest": "Dernière exécution de l'historique",
+        "period_latest_none": "aucune",
+        "period_no_run": "Aucune exécution n'a été enregistrée sur la période : sans preuve, "
+        "aucun engagement ne peut être tenu.",
+        "period_attainment": "Tenue des engagements",
+        "period_col_nights": "Nuits conformes",
+        "period_col_no_evidence": "Nuits sans preuve",
+        "period_col_subject_days": "Éléments-jours conformes",
+        "period_col_breaches": "Manquements (jours)",
+        "period_col_findings": "Constats corrigés",
+        "period_col_cure": "Délai de correction moyen / p90",
+        "period_p90": "p90\u00a0: {value}",
+        "period_col_penalty": "Pénalité",
+        "period_nights_no_evidence": "{n} sans preuve",
+        "period_breaches_began": "{n} ouvert(s)",
+        "period_cured_late": "{n} en retard",
+        "period_cured_in_time": "{n} à temps",
+        "period_findings_breached": "{n} en manquement",
+        "period_findings_md": "Constats corrigés en retard / à temps",
+        "period_capped": "plafonnée, au lieu de {amount}",
+        "period_strip": "Verdict nuit par nuit",
+        "period_no_run_legend": "pas d'exécution",
+        "period_lines": "Part des éléments conformes, nuit par nuit",
+        "period_last": "dernière valeur {value}",
+        "period_lines_note": "Pointillé rouge : la cible de l'engagement. Les points prennent "
+        "la couleur du verdict de la nuit.",
+        "period_trend": "Tendance : nuits conformes sur les {n} dernières périodes",
+        "period_trend_md": "Tendance : nuits conformes",
+        "period_trend_aria": "{clause} : tendance",
+        "period_method": "Comment ces chiffres sont calculés",
+        "period_method_nights": "Une nuit est la dernière exécution d'un jour calendaire "
+        "(fuseau {tz}). Une nuit est conforme quand le verdict de l'engagement était conforme, "
+        "à risque ou sous dérogation ; une nuit sans preuve ne l'est jamais.",
+        "period_method_subjects": "Les éléments-jours comptent chaque élément jugé chaque nuit "
+        "(hors dérogations) ; ceux sans preuve comptent comme non conformes.",
+        "period_method_breaches": "Un manquement est une période où le verdict de l'engagement "
+        "était non conforme ; ses jours sont bornés à la période. Le délai de correction court "
+        "de l'échéance d'un constat (ou de sa première nuit non conforme) à la nuit où il a été "
+        "vu conforme ; p90 est le 90e centile (rang le plus proche).",
+        "period_method_penalty": "Pénalités encourues : le montant par manquement pour chaque "
+        "manquement ouvert dans la période, plus le montant par jour pour chaque nuit non "
+        "conforme, plafonnés par mois ou par trimestre selon chaque clause de pénalité (un "
+        "plafond trimestriel tient compte de ce que les mois précédents du trimestre ont "
+        "consommé). Les nuits sans preuve ne coûtent rien.",
+        "period_footer": "Produit le {when} par ClauseWatch {version} à partir de l'historique "
+        "des exécutions. Les chiffres viennent des exécutions enregistrées ; rien n'est "
+        "réévalué.",
+        "period_footer_md": "Produit le {when} par ClauseWatch {version} à partir de "
+        "l'historique des exécutions ; rien n'est réévalué.",
+        "unit_day": "j",
+        "quarter": "T{n}",
     },
 }
 
 _MONTHS_FR = (
     "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
     "octobre", "novembre", "décembre",
+)  # fmt: skip
+_MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
 )  # fmt: skip
 
 
@@ -235,6 +352,31 @@ class Catalogue:
     def number(self, value: float) -> str:
         text = f"{value:g}"
         return text.replace(".", ",") if self.lang == "fr" else text
+
+    def decimal(self, value: float, digits: int = 1) -> str:
+        """A number with a fixed count of decimals (``22.0``, ``22,0`` in French)."""
+        text = f"{value:.{digits}f}"
+        return text.replace(".", ",") if self.lang == "fr" else text
+
+    def duration(self, days: float | None) -> str:
+        """A span in days with one decimal (``22.0 d``, ``22,0\u00a0j``)."""
+        if days is None:
+            return self.t("na")
+        return f"{self.decimal(days)}\u00a0{self.t('unit_day')}"
+
+    def money(self, amount: float, currency: str) -> str:
+        """A whole amount (``4,650 EUR``; ``4\u202f650 EUR`` in French)."""
+        text = f"{amount:,.0f}"
+        if self.lang == "fr":
+            text = text.replace(",", "\u202f")
+        return f"{text}\u00a0{currency}"
+
+    def period(self, kind: str, year: int, index: int) -> str:
+        """A contract period for people: ``October 2026``, ``octobre 2026``, ``Q4 2026``."""
+        if kind == "quarter":
+            return f"{self.t('quarter', n=index)} {year}"
+        months = _MONTHS_FR if self.lang == "fr" else _MONTHS_EN
+        return f"{months[index - 1]} {year}"
 
     def day(self, value: date | datetime | None, tz: ZoneInfo | None = None) -> str:
         """A calendar day for people; datetimes are shown in ``tz`` (the contract's zone)."""

@@ -1,7 +1,9 @@
 """The steering-committee report for one period: HTML (inline CSS and SVG) and Markdown.
 
 It reads attainment computed from the history (``history.attainment``); it never re-judges a
-run. The HTML extends the shared ``base.html.j2`` layout of the run report.
+run. The HTML extends the shared ``base.html.j2`` layout of the run report. Every word and
+number format comes from the report catalogue (``reports/i18n.py``), in the language asked for
+or else the contract's.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from clausewatch.history.attainment import CommitmentAttainment, PeriodAttainment
 from clausewatch.reports import period_charts
+from clausewatch.reports.i18n import Catalogue, pick_language
 from clausewatch.reports.output import write_text_atomic
 from clausewatch.reports.run_info import tool_version
 
 TREND_PERIODS = 6
+STRIP_CODES = {"compliant": "C", "at_risk": "r", "waived": "w", "no_evidence": "?",
+               "breached": "X"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +33,7 @@ class Written:
 
 
 def environment() -> Environment:
-    env = Environment(
+    return Environment(
         loader=PackageLoader("clausewatch.reports", "templates"),
         autoescape=select_autoescape(["html", "html.j2"], default_for_string=False),
         undefined=StrictUndefined,
@@ -36,39 +41,28 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["pct"] = pct
-    env.filters["days"] = days
-    env.filters["money"] = money
-    return env
-
-
-def pct(value: float | None, digits: int = 1) -> str:
-    return "n/a" if value is None else f"{value * 100:.{digits}f} %"
-
-
-def days(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f} d"
-
-
-def money(value: float, currency: str) -> str:
-    return f"{value:,.0f} {currency}".replace(",", "\u202f")
 
 
 def context(
-    att: PeriodAttainment, history: list[PeriodAttainment], now: datetime
+    att: PeriodAttainment, history: list[PeriodAttainment], now: datetime, lang: str
 ) -> dict[str, Any]:
     tz = att.contract.timezone
+    t = Catalogue(lang)
     rows: list[CommitmentAttainment] = list(att.commitments)
+    p = att.period
     return {
         "att": att,
         "rows": rows,
-        "lang": att.contract.language,
+        "t": t,
+        "lang": lang,
         "version": tool_version(),
-        "generated": now.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z"),
-        "first_day": att.period.first_day().isoformat(),
-        "last_day": att.period.days()[-1].isoformat(),
-        "latest": att.latest.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if att.latest else "",
+        "period_name": t.period(p.kind, p.year, p.index),
+        "generated": t.moment(now, tz),
+        "first_day": t.day(p.first_day()),
+        "last_day": t.day(p.days()[-1]),
+        "latest": t.moment(att.latest, tz) if att.latest else "",
         "strip": period_charts.strip(att),
+        "strip_codes": STRIP_CODES,
         "lines": [period_charts.line(att, c) for c in rows],
         "trends": period_charts.trends(history),
         "history": history,
@@ -77,11 +71,17 @@ def context(
 
 
 def render(
-    att: PeriodAttainment, history: list[PeriodAttainment], now: datetime
+    att: PeriodAttainment,
+    history: list[PeriodAttainment],
+    now: datetime,
+    lang: str | None = None,
 ) -> tuple[str, str]:
-    """(HTML, Markdown) of the report; ``history`` is the trend, oldest first, ending at ``att``."""
+    """(HTML, Markdown) of the report; ``history`` is the trend, oldest first, ending at ``att``.
+
+    ``lang`` defaults to the contract's language (``ValueError`` for an unknown one).
+    """
     env = environment()
-    ctx = context(att, history, now)
+    ctx = context(att, history, now, pick_language(lang, att.contract.language))
     return (
         env.get_template("period.html.j2").render(ctx),
         env.get_template("period.md.j2").render(ctx),
@@ -89,8 +89,8 @@ def render(
 
 
 def write(out: Path, att: PeriodAttainment, history: list[PeriodAttainment],
-          now: datetime) -> Written:
-    html, markdown = render(att, history, now)
+          now: datetime, lang: str | None = None) -> Written:
+    html, markdown = render(att, history, now, lang)
     stem = f"period-{att.period.label}"
     written = Written(out / f"{stem}.html", out / f"{stem}.md")
     write_text_atomic(written.html, html)

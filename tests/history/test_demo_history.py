@@ -72,7 +72,7 @@ def test_demo_writes_last_months_report(demo):
     md = (demo / "period-2026-10.md").read_text()
     assert "<svg" in html and "http://" not in html.replace("http://www.w3.org", "")
     assert "PAS §4.2" in html and "EUR" in html
-    assert "| PAS §4.2 |" in md and "Nights in compliance" in md
+    assert "| PAS §4.2 |" in md and "Nuits conformes" in md  # the demo contract is French
 
 
 def test_report_command_for_a_quarter(demo, tmp_path, capsys):
@@ -81,6 +81,16 @@ def test_report_command_for_a_quarter(demo, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     md = (tmp_path / "period-2026-Q4.md").read_text()
     assert "2026-Q4" in md and "2026-Q3" in md  # the trend goes back over earlier quarters
+    assert "— T4 2026" in md and "## Tenue des engagements" in md  # the stored contract's fr
+    code = main(["report", "--period", "2026-Q4", "--history", str(demo / "history.sqlite"),
+                 "--out", str(tmp_path), "--lang", "en"])
+    assert code == 0, capsys.readouterr().err
+    md = (tmp_path / "period-2026-Q4.md").read_text()
+    assert "— Q4 2026" in md and "## Attainment per commitment" in md
+    with pytest.raises(SystemExit) as exit_info:  # argparse refuses an unknown language
+        main(["report", "--period", "2026-Q4", "--history", str(demo / "history.sqlite"),
+              "--lang", "de"])
+    assert exit_info.value.code == 2
     assert main(["report", "--period", "2026-14", "--history", str(demo / "history.sqlite")]) == 2
     assert "YYYY-MM" in capsys.readouterr().err
     assert main(["report", "--period", "2026-10", "--history", str(tmp_path / "none")]) == 2

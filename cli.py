@@ -217,10 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_validate(args: argparse.Namespace) -> ExitCode:
     """Validate contract and sources files (told apart by their top-level key)."""
     problems: list[Problem] = []
-    out = Console()
     for path in args.files:
         try:
-            out.print(f"{path}: ok ({_validate_one(path)})", markup=False, highlight=False)
+            sys.stdout.write(f"{path}: ok ({_validate_one(path)})\n")
         except InputError as exc:
             problems += exc.problems
     if problems:
@@ -233,7 +232,7 @@ def _validate_one(path: Path) -> str:
         sources = load_sources(path)
         return ", ".join(f"{len(v)} {k} source(s)" for k, v in sources.entries.items())
     contract = load_contract(path, CHECKS)
-    return f"{len(contract.commitments)} commitments, {len(contract.waivers)} waivers"
+    return f"{len(contract.commitments)} commitment(s), {len(contract.waivers)} waiver(s)"
 
 
 def cmd_evaluate(args: argparse.Namespace) -> ExitCode:

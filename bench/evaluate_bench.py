@@ -1,12 +1,13 @@
 """Benchmark: `clausewatch evaluate` on 1,000,000 patch records over 25,000 assets.
 
-Generates the estate once (bench/out/estate.jsonl), then times the real command in a child
-process (loading, validation, evaluation and results.json included) and reads its peak RSS.
-The last line is the figure to record in the README:
+Generates the estate once (bench/out/estate-*.jsonl), then times the real command in a child
+process (loading, validation, evaluation and the terminal summary) and reads its peak RSS.
+With ``--publish`` the command also writes every output (results.json, reports, evidence pack)
+to bench/out/run/. The last line is the figure to record in the README:
 
     evaluate: <records> records in <seconds> s (<records/s> records/s), peak RSS <MB> MB
 
-Usage: python bench/evaluate_bench.py [--assets 25000] [--per-asset 40] [--regenerate]
+Usage: python bench/evaluate_bench.py [--assets 25000] [--per-asset 40] [--regenerate] [--publish]
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def main() -> int:
     parser.add_argument("--assets", type=int, default=25_000)
     parser.add_argument("--per-asset", type=int, default=40)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--publish", action="store_true", help="also write every output")
     args = parser.parse_args()
     estate = HERE / "out" / f"estate-{args.assets}x{args.per_asset}.jsonl"
     records = args.assets * args.per_asset
@@ -81,7 +83,9 @@ def main() -> int:
         records = generate(estate, args.assets, args.per_asset)
         print(f"generated {records} patch records in {time.perf_counter() - t0:.1f} s: {estate}")
     cmd = [sys.executable, "-m", "clausewatch", "evaluate", "--policy", str(HERE / "contract.yaml"),
-           "--evidence", str(estate), "--as-of", iso(AS_OF), "--out", str(HERE / "out")]
+           "--evidence", str(estate), "--as-of", iso(AS_OF)]
+    if args.publish:
+        cmd += ["--out", str(HERE / "out" / "run")]
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - t0
@@ -89,7 +93,8 @@ def main() -> int:
         sys.stderr.write(done.stderr)
         return 1
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"evaluate: {records} records in {seconds:.1f} s ({records / seconds:,.0f} records/s), "
+    what = "evaluate+publish" if args.publish else "evaluate"
+    print(f"{what}: {records} records in {seconds:.1f} s ({records / seconds:,.0f} records/s), "
           f"peak RSS {peak_mb:.0f} MB")
     return 0
 

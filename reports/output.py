@@ -47,10 +47,9 @@ def check_replaceable(target: Path) -> None:
 def staged_dir(target: Path) -> Iterator[Path]:
     """Yield an empty staging folder beside ``target``; on success it replaces ``target``.
 
-    On any exception the staging folder is removed and ``target`` is left as it was. A
-    ``target`` holding files ClauseWatch did not write is refused (``NotAnOutputFolder``).
+    On any exception the staging folder is removed and ``target`` is left as it was. Callers
+    that write a user's ``--out`` call ``check_replaceable`` first.
     """
-    check_replaceable(target)
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))

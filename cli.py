@@ -178,6 +178,22 @@ def nightly_for(args: argparse.Namespace, sources: SourcesConfig | None = None) 
     return Nightly.from_args(history, config, text)
 
 
+def keep_state_outside(out: Path, nightly: Nightly) -> None:
+    """Refuse a history store or outbox inside the output folder: each run replaces that
+    folder whole, and the memory of past runs (open breaches, alerts sent) would go with it."""
+    state = [nightly.history] if nightly.history else []
+    if nightly.alerts is not None:
+        base = nightly.alerts.base_dir
+        state += [base / c.options["path"] for c in nightly.alerts.channels if "path" in c.options]
+    root = out.resolve()
+    for path in state:
+        if path.resolve().is_relative_to(root):
+            raise UsageError(
+                f"{path} lies inside the output folder {out}, which every run replaces: keep "
+                "the history and outboxes outside it"
+            )
+
+
 def add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=["fr", "en"], help="report language (default: the "
                    "contract's language)")
@@ -242,6 +258,8 @@ def cmd_evaluate(args: argparse.Namespace) -> ExitCode:
         check_replaceable(args.out)  # before any work: refuse a folder that is not ours
     contract = load_contract(args.policy, CHECKS)
     nightly = nightly_for(args)
+    if args.out:
+        keep_state_outside(args.out, nightly)
     batch = read_evidence(args.evidence)
     log.info("read %d evidence records, %d collection errors", len(batch.evidence),
              len(batch.errors))
@@ -297,6 +315,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
     nightly = nightly_for(args, sources)
     out = args.out or Path(sources.settings.get("output", LIVE_OUT))
     check_replaceable(out)  # before collecting for minutes
+    keep_state_outside(out, nightly)
     redactor = Redactor()
     options = report_options(args, out)
     console = Console(stderr=True)

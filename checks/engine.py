@@ -17,6 +17,9 @@ from clausewatch.collectors.evidence import CollectionError, Evidence, origin_co
 from clausewatch.policies.model import Commitment, Contract, Waiver
 
 WORST_OFFENDERS = 5
+#: A waiver accepts a known shortfall. It never hides missing evidence: a collection failure on
+#: a waived subject stays ``no_evidence``, loudly.
+WAIVABLE = frozenset({Status.BREACHED, Status.AT_RISK})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,7 +120,7 @@ def _subject_origins(evidence: Iterable[Evidence]) -> dict[str, set[tuple[str, s
     """Subject -> the (source, origin) pairs of the inventory records that name it."""
     origins: dict[str, set[tuple[str, str]]] = {}
     for ev in evidence:
-        if ev.kind in ("asset", "identity") and ev.origin:
+        if ev.kind in ("asset", "identity"):  # an empty origin is covered by an empty one
             origins.setdefault(ev.subject, set()).add((ev.source, ev.origin))
     return origins
 
@@ -198,6 +201,11 @@ def _apply_waivers(
     as_of: datetime,
     hits: dict[int, list[str]],
 ) -> list[Result]:
+    """Waivers in force turn breached or at-risk subjects into ``waived``.
+
+    A waiver names subjects by id, or by label (hostname, account name) when only one subject of
+    the commitment carries that label: a second server tagged with the same name is not waived.
+    """
     waivers = [
         (i, w)
         for i, w in enumerate(contract.waivers)
@@ -205,12 +213,18 @@ def _apply_waivers(
     ]
     if not waivers:
         return results
+    labels = Counter(r.label for r in results)
     out = []
     for r in results:
         match = next(
-            ((i, w) for i, w in waivers if r.subject in w.subjects or r.label in w.subjects), None
+            (
+                (i, w)
+                for i, w in waivers
+                if r.subject in w.subjects or (labels[r.label] == 1 and r.label in w.subjects)
+            ),
+            None,
         )
-        if match is None or r.status is Status.COMPLIANT:
+        if match is None or r.status not in WAIVABLE:
             out.append(r)
             continue
         i, w = match

@@ -48,13 +48,17 @@ DEFAULT_POPULATION: Mapping[str, Any] = {
 }
 
 
-def in_population(facts: Mapping[str, Any], subject: str, population: Mapping[str, Any]) -> bool:
-    """Whether an identity belongs to the commitment's population."""
+def in_population(
+    facts: Mapping[str, Any], subject: str, population: Mapping[str, Any]
+) -> bool | None:
+    """Whether an identity belongs to the commitment's population; None when the evidence
+    cannot tell (a privileged-only population, and the source did not say who is privileged).
+
+    An unknown ``enabled`` counts as enabled: an account is left out only on evidence.
+    """
     pop = {**DEFAULT_POPULATION, **population}
     account = facts.get("account", "")
     if subject in pop["break_glass"] or account in pop["break_glass"]:
-        return False
-    if pop["privileged_only"] and not facts.get("privileged"):
         return False
     if facts.get("enabled") is False and not pop["include_disabled"]:
         return False
@@ -65,7 +69,12 @@ def in_population(facts: Mapping[str, Any], subject: str, population: Mapping[st
         return False
     if account_type in ("shared_mailbox", "room") and not pop["include_shared_mailboxes"]:
         return False
-    return not (account_type == "root" and not pop["include_root"])
+    if account_type == "root" and not pop["include_root"]:
+        return False
+    if pop["privileged_only"]:
+        privileged = facts.get("privileged")
+        return None if privileged is None else bool(privileged)
+    return True
 
 
 @CHECKS.register(
@@ -81,9 +90,20 @@ def mfa_coverage(commitment: Commitment, view: EvidenceView, as_of: datetime) ->
     grace = float(params.get("grace_days", 0))
     expected = {"mfa": require}
     for ev in view.identities(commitment.scope):
-        if not in_population(ev.facts, ev.subject, commitment.scope.population):
-            continue
-        yield _judge(commitment, ev, as_of, require, freshness, grace, expected)
+        member = in_population(ev.facts, ev.subject, commitment.scope.population)
+        if member is None:
+            label = str(ev.facts.get("account") or ev.subject)
+            yield Result(
+                commitment_id=commitment.id,
+                subject=ev.subject,
+                label=label,
+                status=Status.NO_EVIDENCE,
+                reason=f"{label}: {ev.source} does not say whether the account is privileged.",
+                expected=expected,
+                evidence_ids=(ev.id,),
+            )
+        elif member:
+            yield _judge(commitment, ev, as_of, require, freshness, grace, expected)
 
 
 def _judge(

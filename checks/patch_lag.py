@@ -41,8 +41,18 @@ PARAMS_SCHEMA: Mapping[str, Any] = {
             "default": 7,
             "description": "Patch data older than this is stale: no_evidence.",
         },
+        "unrated_as": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Severity given to outstanding updates the vendor did not rate "
+            "('ignore' to leave them out). Default: the asset is no_evidence, since an unrated "
+            "update may be critical.",
+        },
     },
 }
+
+#: Severities that say nothing: an outstanding update carrying one cannot be given a deadline.
+UNRATED = frozenset({"", "unspecified", "unrated", "unknown", "none"})
 
 OUTSTANDING = frozenset({"missing", "failed"})
 
@@ -71,6 +81,8 @@ class _Rules:
         self.clock: str = params.get("clock", "release")
         self.window_start = add_days(as_of, -float(params.get("window_days", 30)), self.tz)
         self.freshness = float(params.get("freshness_days", 7))
+        unrated_as = params.get("unrated_as")
+        self.unrated_as: str | None = None if unrated_as is None else unrated_as.lower()
         self.expected = {"deadlines_days": self.deadlines, "clock": self.clock}
 
     def judge(self, asset: Evidence, patches: Sequence[Evidence]) -> Result:
@@ -103,11 +115,22 @@ class _Rules:
         soon: list[dict[str, Any]] = []
         undated: list[str] = []
         ids = [asset.id]
+        unrated: list[str] = []
         for p in patches:
             f = p.facts
-            days = self.deadlines.get(str(f.get("severity", "")).lower())
             state = f.get("state")
-            if days is None or state == "not_applicable":
+            if state == "not_applicable":
+                continue
+            severity = str(f.get("severity") or "").lower()
+            if severity in UNRATED:
+                if self.unrated_as is None:
+                    if state in OUTSTANDING:
+                        unrated.append(str(f.get("update_id")))
+                        ids.append(p.id)
+                    continue
+                severity = self.unrated_as
+            days = self.deadlines.get(severity)
+            if days is None:
                 continue
             start = self._start(f)
             if start is None:
@@ -130,7 +153,7 @@ class _Rules:
                 overdue.append(self._finding(p, due, self.as_of, state))
             elif status is Status.AT_RISK:
                 soon.append(self._finding(p, due, None, state))
-        return self._verdict(base, overdue, soon, undated, tuple(ids))
+        return self._verdict(base, overdue, soon, undated, unrated, tuple(ids))
 
     def _start(self, facts: Mapping[str, Any]) -> datetime | None:
         if self.clock == "release":
@@ -158,6 +181,7 @@ class _Rules:
         overdue: list[dict[str, Any]],
         soon: list[dict[str, Any]],
         undated: list[str],
+        unrated: list[str],
         ids: tuple[str, ...],
     ) -> Result:
         label = base["label"]
@@ -182,6 +206,15 @@ class _Rules:
                 reason=f"{label}: {len(undated)} update(s) carry neither release nor detection "
                 f"date ({', '.join(undated[:3])}), so their deadline is unknown.",
                 measured={"undated": undated},
+                evidence_ids=ids,
+            )
+        if unrated:
+            return Result(
+                **base,
+                status=Status.NO_EVIDENCE,
+                reason=f"{label}: {len(unrated)} outstanding update(s) without a severity "
+                f"({', '.join(unrated[:3])}), so their deadline is unknown.",
+                measured={"unrated": unrated},
                 evidence_ids=ids,
             )
         if soon:

@@ -172,3 +172,13 @@ def test_nightly_run_takes_history_and_alerts_from_the_sources_file(tmp_path):
     assert nightly.history == sources.parent / "state/history.sqlite"
     assert nightly.alerts is not None and nightly.alerts.channels[0].name == "box"
     assert nightly_for(args).history is None  # evaluate records only when asked
+
+
+def test_history_inside_the_output_folder_is_refused(files, tmp_path, capsys):
+    policy, evidence = files
+    out = tmp_path / "out"
+    code = evaluate(policy, evidence(asset_line("s1")), "--out", str(out), "--history",
+                    str(out / "history.sqlite"))
+    assert code == 2
+    assert "inside the output folder" in capsys.readouterr().err
+    assert not out.exists()

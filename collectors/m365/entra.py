@@ -91,7 +91,7 @@ class EntraCollector:
         facts: dict[str, Any] = {
             "account": user.upn,
             "display_name": user.display_name,
-            "enabled": bool(user.enabled),
+            "enabled": user.enabled,  # None (not returned) stays unknown: never "disabled"
             "account_type": account_type(user, self.service_accounts),
             "privileged": bool(reasons),
             "privileged_reason": ", ".join(sorted(set(reasons))) or None,

@@ -161,3 +161,26 @@ def test_collection_error_never_leaves_a_covered_subject_compliant(origins, fail
             assert r.status is Status.NO_EVIDENCE
     assert out.outcomes[0].verdict.status is not Status.COMPLIANT or not any(
         o == failed or o.startswith(failed + "/") or failed == "" for o in origins)
+
+
+def test_error_for_everything_from_a_source_covers_records_without_origin():
+    srv = asset("srv", patch_assessed_at=days_ago(0, 1))  # no origin given
+    err = CollectionError(source="test", origin="", kinds=("patch",), message="API down")
+    out = evaluate(contract(commitment("patch_lag", DEADLINES)), [srv], [err], AS_OF)
+    assert out.outcomes[0].results[0].status is Status.NO_EVIDENCE
+
+
+def test_waiver_never_hides_missing_evidence_and_labels_must_be_unique():
+    today = AS_OF.astimezone(PARIS).date()
+    stale = [asset("srv1", patch_assessed_at=days_ago(30))]
+    out = evaluate(contract(commitment("patch_lag", DEADLINES),
+                            waivers=(_waiver(today + timedelta(days=9)),)), stale, [], AS_OF)
+    assert out.outcomes[0].results[0].status is Status.NO_EVIDENCE
+
+    twins = [asset("i-1", name="srv1", patch_assessed_at=days_ago(0, 1)),
+             asset("i-2", name="srv1", patch_assessed_at=days_ago(0, 1)),
+             patch("i-1", "KB1", "critical", "missing", released_at=days_ago(30)),
+             patch("i-2", "KB1", "critical", "missing", released_at=days_ago(30))]
+    out = evaluate(contract(commitment("patch_lag", DEADLINES),
+                            waivers=(_waiver(today + timedelta(days=9)),)), twins, [], AS_OF)
+    assert {r.status for r in out.outcomes[0].results} == {Status.BREACHED}

@@ -80,3 +80,14 @@ def test_sources_scope():
     b = identity("b", source="aws.iam")
     c = commitment("mfa_coverage", {}, sources=("entra",))
     assert [r.subject for r in mfa_coverage(c, EvidenceView([a, b]), AS_OF)] == ["a"]
+
+
+def test_unknown_privilege_is_no_evidence_in_a_privileged_population():
+    out = run([identity("x", privileged=None, mfa_enforced=False)], privileged_only=True)
+    assert out["x"].status is Status.NO_EVIDENCE
+    assert "does not say whether the account is privileged" in out["x"].reason
+
+
+def test_unknown_enabled_flag_keeps_the_account_in():
+    out = run([identity("x", enabled=None, mfa_enforced=False)])
+    assert out["x"].status is Status.BREACHED

@@ -153,3 +153,14 @@ def test_evaluate_turns_collection_error_into_no_evidence_for_its_origin():
     assert by["a2"].status is Status.NO_EVIDENCE
     assert "AccessDenied" in by["a2"].reason
     assert out.outcomes[0].verdict.status is Status.NO_EVIDENCE
+
+
+def test_outstanding_update_without_severity_is_no_evidence_unless_mapped():
+    records = [fresh(), patch("srv1", "RHSA-1", "unspecified", "missing",
+                              released_at=days_ago(90))]
+    (r,) = run(records)
+    assert r.status is Status.NO_EVIDENCE and "without a severity" in r.reason
+    (mapped,) = run(records, params={"unrated_as": "important"})
+    assert mapped.status is Status.BREACHED
+    (ignored,) = run(records, params={"unrated_as": "ignore"})
+    assert ignored.status is Status.COMPLIANT

@@ -24,6 +24,7 @@ from clausewatch.alerts.channels import email, outbox, pagerduty, slack, teams, 
 from clausewatch.alerts.channels.base import Context, DeliveryError
 from clausewatch.alerts.config import AlertConfig, ChannelConfig
 from clausewatch.alerts.message import Digest, for_channel
+from clausewatch.collectors.redact import Redactor
 from clausewatch.history.store import Delivery
 
 log = logging.getLogger("clausewatch.alerts")
@@ -37,15 +38,12 @@ SENDERS: Mapping[str, Sender] = {
     "pagerduty": pagerduty.send,
     "outbox": outbox.send,
 }
-REDACTED = "[redacted]"
 HTTP_TYPES = frozenset({"webhook", "slack", "teams", "pagerduty"})
 
 
 def redact(text: str, secrets: list[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+    """``text`` with every channel secret (webhook URLs, keys, passwords) masked."""
+    return Redactor(secrets).text(text)
 
 
 class _Scrub(logging.Filter):

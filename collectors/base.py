@@ -19,3 +19,17 @@ class Collector(Protocol):
     origin: str
 
     def collect(self) -> Iterator[Evidence | CollectionError]: ...
+
+
+class FailedCollector:
+    """Stands for collectors that could not even be built (a credential missing, account
+    discovery refused): yields the error that says why, so the gap reaches the verdicts."""
+
+    def __init__(self, error: CollectionError) -> None:
+        self.error = error
+        self.source = error.source
+        self.origin = error.origin
+        self.kinds = error.kinds
+
+    def collect(self) -> Iterator[Evidence | CollectionError]:
+        yield self.error

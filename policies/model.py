@@ -33,9 +33,6 @@ class Scope:
     exclude_tags: Mapping[str, str] = field(default_factory=dict)
     population: Mapping[str, Any] = field(default_factory=dict)
 
-    def source_in_scope(self, source: str) -> bool:
-        return not self.sources or source in self.sources
-
     def tags_in_scope(self, tags: Mapping[str, Any]) -> bool:
         if any(str(tags.get(k)) != str(v) for k, v in self.tags.items()):
             return False

@@ -21,7 +21,7 @@ external id from the environment variable named.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -31,8 +31,8 @@ from clausewatch.collectors.aws.iam import IamCollector
 from clausewatch.collectors.aws.inventory import READERS
 from clausewatch.collectors.aws.session import AwsAccess, AwsSettings
 from clausewatch.collectors.aws.ssm import PatchCollector, ReleaseDates
-from clausewatch.collectors.base import Collector
-from clausewatch.collectors.evidence import CollectionError, Evidence, Kind
+from clausewatch.collectors.base import Collector, FailedCollector
+from clausewatch.collectors.evidence import Kind
 from clausewatch.collectors.sources import BuildContext
 from clausewatch.policies.yaml_source import InputError, Problem
 
@@ -142,19 +142,6 @@ def settings_from(entry: Mapping[str, Any], env: Mapping[str, str]) -> AwsSettin
         max_attempts=entry.get("max_attempts", 10),
         endpoints=dict(entry.get("endpoints", {})),
     )
-
-
-class FailedCollector:
-    """Stands for collectors that could not be built (e.g. account discovery was refused)."""
-
-    def __init__(self, error: CollectionError) -> None:
-        self.error = error
-        self.source = error.source
-        self.origin = error.origin
-        self.kinds = error.kinds
-
-    def collect(self) -> Iterator[Evidence | CollectionError]:
-        yield self.error
 
 
 def build(

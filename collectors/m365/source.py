@@ -27,7 +27,7 @@ from typing import Any
 from azure.core.credentials import TokenCredential
 from azure.identity import AzureCliCredential, CertificateCredential, ClientSecretCredential
 
-from clausewatch.collectors.base import Collector
+from clausewatch.collectors.base import Collector, FailedCollector
 from clausewatch.collectors.evidence import CollectionError, Kind
 from clausewatch.collectors.m365.backup import BackupCollector
 from clausewatch.collectors.m365.clients import GraphEndpoint, RetryPolicy, graph_beta, graph_v1
@@ -178,7 +178,8 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
     try:
         credential = make_credential(entry, context, login)
     except (CredentialError, ValueError) as exc:
-        return [_Unavailable(s, o, k, f"tenant {entry['name']}: {exc}")
+        return [FailedCollector(CollectionError(source=s, origin=o, kinds=k, operation="credential",
+                                                message=f"tenant {entry['name']}: {exc}"))
                 for s, o, k in planned(tenant, collect)]
     endpoint = GraphEndpoint(graph, f"{cloud.graph}/.default")
     out: list[Collector] = []
@@ -224,17 +225,3 @@ def planned(tenant: str, collect: Sequence[str]) -> list[tuple[str, str, tuple[s
         out.append(("m365.backup", f"m365backup/{tenant}",
                     (Kind.ASSET.value, Kind.BACKUP.value, Kind.RESTORE_TEST.value)))
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class _Unavailable:
-    """Stands in for a collector whose credential could not be built: reports why, loudly."""
-
-    source: str
-    origin: str
-    kinds: tuple[str, ...]
-    message: str
-
-    def collect(self) -> Iterator[CollectionError]:
-        yield CollectionError(source=self.source, origin=self.origin, kinds=self.kinds,
-                              message=self.message, operation="credential")

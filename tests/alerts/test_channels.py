@@ -161,7 +161,7 @@ def test_a_failed_delivery_is_reported_not_raised_and_secrets_are_redacted(caplo
         assert len(down.requests) == 6
         assert "delivery failed after 3 attempt(s)" in caplog.text
         assert "s3cr3t-t0k3n" not in caplog.text  # httpx logs the URL: scrubbed
-        assert "[redacted]" in caplog.text
+        assert "[REDACTED]" in caplog.text
     finally:
         down.close()
 

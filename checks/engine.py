@@ -83,7 +83,7 @@ def evaluate(
     """Run every commitment's check over the evidence, then apply collection errors and waivers."""
     as_of = require_utc(as_of, "as_of")
     view = EvidenceView(evidence)
-    origins = _subject_origins(evidence)
+    origins = _subject_origins([*view.of_kind("asset"), *view.of_kind("identity")])
     waiver_hits: dict[int, list[str]] = {}
     outcomes = []
     for commitment in contract.commitments:
@@ -116,12 +116,14 @@ def evaluate(
     )
 
 
-def _subject_origins(evidence: Iterable[Evidence]) -> dict[str, set[tuple[str, str]]]:
-    """Subject -> the (source, origin) pairs of the inventory records that name it."""
+def _subject_origins(inventory: Iterable[Evidence]) -> dict[str, set[tuple[str, str]]]:
+    """Subject -> the (source, origin) pairs of the inventory records that name it.
+
+    An empty origin ("everything from the source") is covered by an error with an empty origin.
+    """
     origins: dict[str, set[tuple[str, str]]] = {}
-    for ev in evidence:
-        if ev.kind in ("asset", "identity"):  # an empty origin is covered by an empty one
-            origins.setdefault(ev.subject, set()).add((ev.source, ev.origin))
+    for ev in inventory:
+        origins.setdefault(ev.subject, set()).add((ev.source, ev.origin))
     return origins
 
 

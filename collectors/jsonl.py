@@ -27,28 +27,26 @@ from clausewatch.collectors.evidence import (
     Evidence,
     default_evidence_id,
     parse_utc,
+    require_utc,
 )
 from clausewatch.policies.yaml_source import InputError, Problem
 
-#: Facts that hold timestamps; they are parsed into aware UTC datetimes on reading.
-DATETIME_FACTS = frozenset(
-    {
-        "created_at",
-        "last_seen",
-        "patch_assessed_at",
-        "released_at",
-        "first_seen_at",
-        "installed_at",
-        "completed_at",
-        "started_at",
-    }
-)
-DATETIME_KEYS = tuple(sorted(DATETIME_FACTS))
-#: Facts whose values repeat across records; one shared object each keeps memory flat.
-SHARED_KEYS = (
-    "severity", "state", "outcome", "asset_kind", "account_type", "update_id", "cves",
-    "classification", "os", "os_version", "method", "backup_type",
-)
+#: Per kind, the facts that hold timestamps and those whose values repeat across records (one
+#: shared object each keeps a million records' memory flat).
+DATETIME_KEYS: dict[str, tuple[str, ...]] = {
+    "identity": ("created_at",),
+    "asset": ("last_seen", "patch_assessed_at"),
+    "patch": ("released_at", "first_seen_at", "installed_at"),
+    "backup": ("completed_at", "started_at"),
+    "restore_test": ("completed_at",),
+}
+SHARED_KEYS: dict[str, tuple[str, ...]] = {
+    "identity": ("account_type",),
+    "asset": ("asset_kind", "os", "os_version"),
+    "patch": ("severity", "state", "update_id", "cves", "classification"),
+    "backup": ("outcome", "backup_type"),
+    "restore_test": ("outcome", "method"),
+}
 MAX_CACHED_INSTANTS = 500_000
 MAX_REPORTED = 200
 
@@ -109,8 +107,9 @@ class _Reader:
             return None
 
     def _build(self, obj: dict[str, Any]) -> Evidence | CollectionError:
-        kind = self.intern(obj["kind"])
-        source = self.intern(obj["source"])
+        strings = self.strings
+        kind = strings.setdefault(obj["kind"], obj["kind"])
+        source = strings.setdefault(obj["source"], obj["source"])
         if kind == "collection_error":
             occurred = obj.get("occurred_at")
             return CollectionError(
@@ -124,17 +123,17 @@ class _Reader:
                 details=obj.get("details", {}),
             )
         facts = obj["facts"]
-        for key in DATETIME_KEYS:
+        for key in DATETIME_KEYS[kind]:
             value = facts.get(key)
             if value is not None:
                 facts[key] = self.instant(value, key)
-        for key in SHARED_KEYS:
+        for key in SHARED_KEYS[kind]:
             value = facts.get(key)
             if value.__class__ is str:
-                facts[key] = self.strings.setdefault(value, value)
+                facts[key] = strings.setdefault(value, value)
             elif value.__class__ is list:  # read-only by convention: equal lists are shared
                 facts[key] = self.lists.setdefault(tuple(value), value)
-        subject = self.strings.setdefault(obj["subject"], obj["subject"])
+        subject = strings.setdefault(obj["subject"], obj["subject"])
         return Evidence(
             id=obj.get("id") or default_evidence_id(kind, source, subject, facts),
             kind=kind,
@@ -142,7 +141,7 @@ class _Reader:
             subject=subject,
             observed_at=self.instant(obj["observed_at"], "observed_at"),
             facts=facts,
-            origin=self.intern(obj.get("origin", "")),
+            origin=strings.setdefault(origin := obj.get("origin", ""), origin),
             raw_ref=obj.get("raw_ref"),
         )
 
@@ -150,7 +149,9 @@ class _Reader:
         """Parse a timestamp once per distinct text: files repeat the same instants a lot."""
         value = self.instants.get(text)
         if value is None:
-            value = parse_utc(text, key if key == "observed_at" else f"facts.{key}")
+            value = datetime.fromisoformat(text)
+            if value.tzinfo is not UTC:
+                value = require_utc(value, key if key == "observed_at" else f"facts.{key}")
             if len(self.instants) < MAX_CACHED_INSTANTS:
                 self.instants[text] = value
         return value

@@ -86,3 +86,12 @@ def test_many_invalid_records_are_counted(tmp_path):
         read_evidence(path)
     assert len(info.value.problems) == 201  # 100 records x 2 messages, then the count
     assert info.value.problems[-1].message == "... and 150 more invalid record(s)"
+
+
+def test_every_timestamp_fact_of_the_schema_is_parsed():
+    from clausewatch.collectors.jsonl import DATETIME_KEYS
+
+    defs = evidence_schema()["$defs"]
+    for kind, keys in DATETIME_KEYS.items():
+        in_schema = {k for k, v in defs[kind]["properties"].items() if "datetime" in json.dumps(v)}
+        assert set(keys) == in_schema, kind

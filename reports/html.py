@@ -20,7 +20,8 @@ from clausewatch.collectors.evidence import Evidence
 from clausewatch.reports import charts
 from clausewatch.reports.i18n import Catalogue, pick_language
 from clausewatch.reports.run_info import RunInfo
-from clausewatch.reports.view import ReportView, build_view
+from clausewatch.reports.verdict_text import verdict_sentence
+from clausewatch.reports.view import OPEN_OFFENDERS, ClauseRow, ReportView, build_view
 
 
 def environment() -> jinja2.Environment:
@@ -38,7 +39,12 @@ def environment() -> jinja2.Environment:
 
 
 def context(view: ReportView) -> dict[str, Any]:
-    """What every report template receives: the view, the catalogue and date helpers."""
+    """What every report template receives: the view, the catalogue and date helpers.
+
+    ``verdict(row)`` phrases a clause's verdict in the report's language; the engine's English
+    ``reason`` stays in results.json. Per-subject reasons come from the checks in English, so a
+    report in another language marks them ``lang="en"`` (``source_lang``).
+    """
     t = Catalogue(view.lang)
     tz = view.tz
 
@@ -48,12 +54,18 @@ def context(view: ReportView) -> dict[str, Any]:
     def moment(value: datetime | None) -> str:
         return t.moment(value, tz)
 
+    def verdict(row: ClauseRow) -> str:
+        return verdict_sentence(t, row.outcome.verdict, tz, row.errors)
+
     return {
         "view": view,
         "t": t,
         "lang": view.lang,
         "day": day,
         "moment": moment,
+        "verdict": verdict,
+        "source_lang": "en",
+        "open_offenders": OPEN_OFFENDERS,
         "version": view.info.tool_version,
     }
 

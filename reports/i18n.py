@@ -62,6 +62,32 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "no_offenders": "Every subject in scope complies.",
         "more_offenders": "… and {n} more (see results.csv).",
         "verdict_reason": "Verdict:",
+        # the verdict sentence (reports/verdict_text.py), from the verdict's figures
+        "n_subjects_one": "{n} subject",
+        "n_subjects_other": "{n} subjects",
+        "verdict_share": "{measured} compliant across {counted}, against a target of {target}",
+        "verdict_compliant": "{share}.",
+        "verdict_compliant_unknown_one": "{share}; the subject without evidence cannot change it.",
+        "verdict_compliant_unknown_other": "{share}; the {n} subjects without evidence cannot "
+        "change it.",
+        "verdict_breached_one": "{share}: {n} subject breached.",
+        "verdict_breached_other": "{share}: {n} subjects breached.",
+        "verdict_undecided_one": "{share}: undecided, {n} subject without usable evidence.",
+        "verdict_undecided_other": "{share}: undecided, {n} subjects without usable evidence.",
+        "verdict_at_risk_one": "{share}: {n} subject falls due on {due}.",
+        "verdict_at_risk_other": "{share}: {n} subjects fall due, the first on {due}.",
+        "verdict_waived_one": "The only subject in scope is waived.",
+        "verdict_waived_other": "All {n} subjects in scope are waived.",
+        "verdict_nothing": "No subject in scope had usable evidence.",
+        "verdict_nothing_errors_one": "No subject in scope had usable evidence; {n} collection "
+        "error bears on this commitment.",
+        "verdict_nothing_errors_other": "No subject in scope had usable evidence; {n} collection "
+        "errors bear on this commitment.",
+        "measured_note": "Measured = (compliant + at risk) ÷ subjects counted: at-risk subjects "
+        "still comply today; waived subjects are left out of the count; subjects without "
+        "evidence count as not compliant.",
+        "show_more_offenders_one": "Show {n} more subject",
+        "show_more_offenders_other": "Show {n} more subjects",
         "waivers": "Waivers",
         "waivers_none": "No waiver is declared in the contract.",
         "waiver_subjects": "Subjects",
@@ -203,6 +229,35 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "no_offenders": "Tous les éléments du périmètre sont conformes.",
         "more_offenders": "… et {n} de plus (voir results.csv).",
         "verdict_reason": "Verdict\u00a0:",
+        "n_subjects_one": "{n} élément",
+        "n_subjects_other": "{n} éléments",
+        "verdict_share": "{measured} de conformité sur {counted}, pour une cible de {target}",
+        "verdict_compliant": "{share}.",
+        "verdict_compliant_unknown_one": "{share}\u00a0; l'élément sans preuve ne peut pas "
+        "changer ce verdict.",
+        "verdict_compliant_unknown_other": "{share}\u00a0; les {n} éléments sans preuve ne "
+        "peuvent pas changer ce verdict.",
+        "verdict_breached_one": "{share}\u00a0: {n} élément non conforme.",
+        "verdict_breached_other": "{share}\u00a0: {n} éléments non conformes.",
+        "verdict_undecided_one": "{share}\u00a0: impossible de trancher, {n} élément sans "
+        "preuve exploitable.",
+        "verdict_undecided_other": "{share}\u00a0: impossible de trancher, {n} éléments sans "
+        "preuve exploitable.",
+        "verdict_at_risk_one": "{share}\u00a0: {n} élément arrive à échéance le {due}.",
+        "verdict_at_risk_other": "{share}\u00a0: {n} éléments arrivent à échéance, le premier "
+        "le {due}.",
+        "verdict_waived_one": "L'unique élément du périmètre est sous dérogation.",
+        "verdict_waived_other": "Les {n} éléments du périmètre sont sous dérogation.",
+        "verdict_nothing": "Aucun élément du périmètre n'a de preuve exploitable.",
+        "verdict_nothing_errors_one": "Aucun élément du périmètre n'a de preuve exploitable\u00a0;"
+        " {n} erreur de collecte touche cet engagement.",
+        "verdict_nothing_errors_other": "Aucun élément du périmètre n'a de preuve "
+        "exploitable\u00a0; {n} erreurs de collecte touchent cet engagement.",
+        "measured_note": "Mesuré = (conformes + à risque) ÷ éléments comptés\u00a0: les éléments "
+        "à risque sont encore conformes aujourd'hui\u00a0; les éléments sous dérogation sont "
+        "exclus du compte\u00a0; ceux sans preuve comptent comme non conformes.",
+        "show_more_offenders_one": "Afficher {n} autre élément",
+        "show_more_offenders_other": "Afficher les {n} autres éléments",
         "waivers": "Dérogations",
         "waivers_none": "Aucune dérogation n'est déclarée dans le contrat.",
         "waiver_subjects": "Éléments",
@@ -332,6 +387,11 @@ class Catalogue:
     def t(self, key: str, **values: object) -> str:
         text = MESSAGES[self.lang].get(key) or MESSAGES[DEFAULT][key]
         return text.format(**values) if values else text
+
+    def count(self, key: str, n: int, **values: object) -> str:
+        """``key_one`` or ``key_other`` by ``n`` (French takes the singular for 0 and 1)."""
+        one = n < 2 if self.lang == "fr" else n == 1
+        return self.t(f"{key}_{'one' if one else 'other'}", n=n, **values)
 
     def status(self, status: str) -> str:
         return self.t(f"status_{status}")

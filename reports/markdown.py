@@ -1,7 +1,8 @@
 """``summary.md``: the run in a page of Markdown (for tickets, chat, merge requests, wikis).
 
 Same content as the top of the HTML report, in the same language, from the same view: one line
-per clause, then the worst offenders of each clause that is not compliant, waivers and missing
+per clause and how the measured share is computed, then the worst offenders of every clause
+(whatever its verdict) with the verdict phrased in the report's language, waivers and missing
 evidence.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from clausewatch.checks.engine import Evaluation
 from clausewatch.reports.i18n import Catalogue, pick_language
 from clausewatch.reports.run_info import RunInfo
+from clausewatch.reports.verdict_text import verdict_sentence
 from clausewatch.reports.view import ReportView, build_view
 
 OFFENDERS_SHOWN = 10
@@ -58,13 +60,15 @@ def render(view: ReportView) -> str:
             f"| **{t.status(row.status)}** | {t.percent(row.measured)} / "
             f"{t.percent(row.target, 0)} | {t.day(row.due, tz)} |"
         )
-    out.append("")
-    attention = [row for row in view.clauses if row.offenders and row.status != "compliant"]
+    out += ["", f"*{t.t('measured_note')}*", ""]
+    attention = [row for row in view.clauses if row.offenders]
     if attention:
         out += [f"## {t.t('offenders')}", ""]
     for row in attention:
         out += [f"### {row.clause} — {row.title} ({t.status(row.status)})", ""]
-        out.append(f"{t.t('verdict_reason')} {row.reason}")
+        out.append(
+            f"{t.t('verdict_reason')} {verdict_sentence(t, row.outcome.verdict, tz, row.errors)}"
+        )
         out.append("")
         for r in row.offenders[:OFFENDERS_SHOWN]:
             due = f" — {t.t('due')} {t.day(r.due, tz)}" if r.due else ""

@@ -1,8 +1,10 @@
 """What the human-readable reports show, gathered once from an evaluation.
 
 The HTML and Markdown writers (and later the period report) render this view; none of them
-re-computes a verdict. Only presentation is decided here: which subjects are offenders, which
-waivers are about to expire, which clauses a collection error leaves without evidence.
+re-computes a verdict. Only presentation is decided here: which subjects are offenders (every
+subject not compliant, whatever the commitment's verdict: a commitment that meets its 95 % target
+still has accounts to fix), which waivers are about to expire, which clauses a collection error
+leaves without evidence.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from zoneinfo import ZoneInfo
 from clausewatch.checks.engine import Evaluation, Outcome
 from clausewatch.checks.evidence_view import source_matches
 from clausewatch.checks.registry import CHECKS, Registry
-from clausewatch.checks.result import Result, Status
+from clausewatch.checks.result import SEVERITY_ORDER, Result, Status
 from clausewatch.collectors.evidence import CollectionError
-from clausewatch.policies.model import Contract
+from clausewatch.policies.model import Commitment, Contract
 from clausewatch.reports.run_info import RunInfo
 
 #: Offenders listed per clause in a report; the rest are counted (all are in results.csv).
 MAX_OFFENDERS = 50
+#: Offenders shown unfolded per clause in the HTML report; the rest fold away on screen only.
+OPEN_OFFENDERS = 10
 #: A waiver in force that ends within this many days is flagged as expiring.
 EXPIRING_DAYS = 30
 #: Order of statuses in tables and stacked bars: good first.
@@ -41,6 +45,7 @@ class ClauseRow:
     outcome: Outcome
     offenders: tuple[Result, ...]
     hidden: int  # offenders not listed (over MAX_OFFENDERS)
+    errors: int = 0  # collection errors bearing on the commitment
 
     @property
     def id(self) -> str:
@@ -152,12 +157,16 @@ def build_view(
     """Gather the report's content from an evaluation."""
     clauses = []
     for o in ev.outcomes:
-        offenders = [r for r in o.results if r.status is not Status.COMPLIANT]
+        offenders = sorted(
+            (r for r in o.results if r.status is not Status.COMPLIANT),
+            key=lambda r: SEVERITY_ORDER[r.status],  # stable: keeps the engine's due-date order
+        )
         clauses.append(
             ClauseRow(
                 outcome=o,
                 offenders=tuple(offenders[:max_offenders]),
                 hidden=max(0, len(offenders) - max_offenders),
+                errors=sum(_bears_on(e, o.commitment, registry) for e in ev.errors),
             )
         )
     return ReportView(
@@ -209,17 +218,22 @@ def _waiver_rows(ev: Evaluation) -> list[WaiverRow]:
     return rows
 
 
+def _bears_on(e: CollectionError, c: Commitment, registry: Registry) -> bool:
+    """Whether a collection error concerns what the commitment's check reads (as the engine)."""
+    kinds = registry[c.check].evidence_kinds if c.check in registry else frozenset()
+    return bool(kinds.intersection(e.kinds)) and source_matches(e.source, c.scope.sources)
+
+
 def _error_rows(ev: Evaluation, registry: Registry) -> list[ErrorRow]:
-    rows = []
-    for e in ev.errors:
-        affects = []
-        for o in ev.outcomes:
-            c = o.commitment
-            kinds = registry[c.check].evidence_kinds if c.check in registry else frozenset()
-            if kinds.intersection(e.kinds) and source_matches(e.source, c.scope.sources):
-                affects.append(c.clause)
-        rows.append(ErrorRow(error=e, affects=tuple(affects)))
-    return rows
+    return [
+        ErrorRow(
+            error=e,
+            affects=tuple(
+                o.commitment.clause for o in ev.outcomes if _bears_on(e, o.commitment, registry)
+            ),
+        )
+        for e in ev.errors
+    ]
 
 
 def waiver_in_force(rows: Sequence[WaiverRow]) -> list[WaiverRow]:

@@ -12,7 +12,6 @@ A tenant without the service (HTTP 403/404, or the service disabled) yields a
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,7 +31,7 @@ from clausewatch.collectors.evidence import (
     default_evidence_id,
     require_utc,
 )
-from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
+from clausewatch.collectors.m365.graph import GraphReader, run_tenant
 from clausewatch.collectors.raw import RawRecorder
 
 SOURCE = "m365.backup"
@@ -85,14 +84,8 @@ class BackupCollector:
         return f"m365backup/{self.tenant_id}"
 
     def collect(self) -> Iterator[Evidence | CollectionError]:
-        reader = GraphReader(self.source, self.origin, self.raw)
-        try:
-            records = asyncio.run(self._collect(reader))
-        except GraphFailure as exc:
-            yield exc.to_error(self.source, self.origin, self.kinds,
-                               prefix=f"{SERVICE}, tenant {self.tenant_id}: ")
-            return
-        yield from records
+        return run_tenant(self.source, self.origin, self.kinds, self.raw,
+                          f"{SERVICE}, tenant {self.tenant_id}: ", self._collect)
 
     async def _collect(self, reader: GraphReader) -> list[Evidence | CollectionError]:
         backup = self.client.solutions.backup_restore

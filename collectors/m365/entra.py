@@ -9,7 +9,6 @@ live in their home tenant) and for users the registration report does not list.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ from msgraph import GraphServiceClient
 from clausewatch.collectors.evidence import CollectionError, Evidence, Kind, default_evidence_id
 from clausewatch.collectors.m365 import conditional_access as ca
 from clausewatch.collectors.m365.directory import RoleHolding, group_members, role_holdings
-from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
+from clausewatch.collectors.m365.graph import GraphReader, run_tenant
 from clausewatch.collectors.m365.mfa import Enforcement, Registration, enforcement, registrations
 from clausewatch.collectors.m365.users import (
     EntraUser,
@@ -51,14 +50,8 @@ class EntraCollector:
         return f"entra/{self.tenant_id}"
 
     def collect(self) -> Iterator[Evidence | CollectionError]:
-        reader = GraphReader(self.source, self.origin, self.raw)
-        try:
-            records = asyncio.run(self._collect(reader))
-        except GraphFailure as exc:
-            yield exc.to_error(self.source, self.origin, self.kinds,
-                               prefix=f"Entra ID tenant {self.tenant_id}: ")
-            return
-        yield from records
+        return run_tenant(self.source, self.origin, self.kinds, self.raw,
+                          f"Entra ID tenant {self.tenant_id}: ", self._collect)
 
     async def _collect(self, reader: GraphReader) -> list[Evidence]:
         client = self.client

@@ -9,8 +9,9 @@ an operator can act on, naming the Graph permission the call needs), which colle
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from kiota_abstractions.api_error import APIError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_http.middleware.options import BodyInspectionHandlerOption
 
-from clausewatch.collectors.evidence import CollectionError
+from clausewatch.collectors.evidence import CollectionError, Evidence
 from clausewatch.collectors.raw import RawRecorder
 
 #: operation -> least-privileged application permission (see docs/m365-permissions.md)
@@ -172,3 +173,21 @@ def failure(operation: str, exc: APIError, body: Any = None) -> GraphFailure:
     retryable = status is not None and (status == 429 or status >= 500)
     return GraphFailure(operation, f"{what}: {hint} ({detail})", status=status, code=code,
                         retryable=retryable)
+
+
+def run_tenant(
+    source: str,
+    origin: str,
+    kinds: tuple[str, ...],
+    raw: RawRecorder,
+    prefix: str,
+    job: Callable[[GraphReader], Awaitable[Sequence[Evidence | CollectionError]]],
+) -> Iterator[Evidence | CollectionError]:
+    """Run one tenant's async collection; a Graph failure that stops it becomes one error."""
+    reader = GraphReader(source, origin, raw)
+    try:
+        records = asyncio.run(job(reader))
+    except GraphFailure as exc:
+        yield exc.to_error(source, origin, kinds, prefix=prefix)
+        return
+    yield from records

@@ -89,12 +89,7 @@ def evaluate(
     for commitment in contract.commitments:
         spec = registry[commitment.check]
         results = list(spec.fn(commitment, view, as_of))
-        relevant = [
-            e
-            for e in errors
-            if spec.evidence_kinds.intersection(e.kinds)
-            and source_matches(e.source, commitment.scope.sources)
-        ]
+        relevant = [e for e in errors if bears_on(e, commitment, spec.evidence_kinds)]
         subject_kinds = spec.evidence_kinds.intersection({"asset", "identity"})
         results = _apply_errors(commitment, subject_kinds, results, relevant, origins)
         results = _apply_waivers(contract, commitment, results, as_of, waiver_hits)
@@ -113,6 +108,13 @@ def evaluate(
         waivers=tuple(_waiver_states(contract, as_of, waiver_hits)),
         errors=tuple(errors),
         evidence_count=len(evidence),
+    )
+
+
+def bears_on(error: CollectionError, commitment: Commitment, kinds: frozenset[str]) -> bool:
+    """Whether a collection error concerns what the commitment's check reads (``kinds``)."""
+    return bool(kinds.intersection(error.kinds)) and source_matches(
+        error.source, commitment.scope.sources
     )
 
 

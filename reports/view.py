@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from clausewatch.checks.engine import Evaluation, Outcome
-from clausewatch.checks.evidence_view import source_matches
+from clausewatch.checks.engine import Evaluation, Outcome, bears_on
 from clausewatch.checks.registry import CHECKS, Registry
 from clausewatch.checks.result import SEVERITY_ORDER, Result, Status
 from clausewatch.collectors.evidence import CollectionError
@@ -221,7 +220,7 @@ def _waiver_rows(ev: Evaluation) -> list[WaiverRow]:
 def _bears_on(e: CollectionError, c: Commitment, registry: Registry) -> bool:
     """Whether a collection error concerns what the commitment's check reads (as the engine)."""
     kinds = registry[c.check].evidence_kinds if c.check in registry else frozenset()
-    return bool(kinds.intersection(e.kinds)) and source_matches(e.source, c.scope.sources)
+    return bears_on(e, c, kinds)
 
 
 def _error_rows(ev: Evaluation, registry: Registry) -> list[ErrorRow]:

@@ -26,11 +26,9 @@ from clausewatch.alerts.config import load_alerts
 from clausewatch.alerts.nightly import Nightly, demo_publish
 from clausewatch.alerts.notify import send_test
 from clausewatch.checks import CHECKS
-from clausewatch.checks.engine import Evaluation, evaluate
-from clausewatch.collectors.evidence import CollectionError, Evidence
+from clausewatch.checks.engine import evaluate
 from clausewatch.collectors.jsonl import evidence_schema, read_evidence
 from clausewatch.collectors.raw import RawRecorder
-from clausewatch.collectors.redact import Redactor
 from clausewatch.collectors.runner import collect_all
 from clausewatch.collectors.sources import (
     BuildContext,
@@ -38,13 +36,18 @@ from clausewatch.collectors.sources import (
     is_sources_file,
     load_sources,
 )
+from clausewatch.core.clock import utc_now
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.problems import InputError, Problem
+from clausewatch.core.redact import Redactor
+from clausewatch.core.run import ExitCode, RunInfo, exit_code_for
 from clausewatch.demo.contract import demo_contract_text
 from clausewatch.demo.estate import build_estate
 from clausewatch.history.attainment import attainment_trend, stored_contract
 from clausewatch.history.periods import parse_period
 from clausewatch.history.store import DEFAULT_PATH, HistoryError, read_history
 from clausewatch.policies.load import contract_schema, load_contract
-from clausewatch.policies.yaml_source import InputError, Problem
 from clausewatch.reports import period as period_report
 from clausewatch.reports import results_json, terminal
 from clausewatch.reports import verify as verifying
@@ -52,7 +55,6 @@ from clausewatch.reports.evidence_pack import PackError, PackOptions
 from clausewatch.reports.output import NotAnOutputFolder, check_replaceable, staged_dir
 from clausewatch.reports.progress import CollectionProgress
 from clausewatch.reports.publish import pack_options, publish_run
-from clausewatch.reports.run_info import ExitCode, RunInfo, exit_code_for, utc_now
 
 log = logging.getLogger("clausewatch")
 DEMO_OUT = Path("clausewatch-demo")

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from clausewatch.alerts.events import EventKind, Rules
-from clausewatch.policies.yaml_source import InputError, read_yaml, schema_problems
+from clausewatch.core.problems import InputError
+from clausewatch.policies.yaml_source import read_yaml, schema_problems
 
 ALL_EVENTS = frozenset(k for k in EventKind if k is not EventKind.TEST)
 

@@ -24,7 +24,7 @@ from clausewatch.alerts.channels import email, outbox, pagerduty, slack, teams, 
 from clausewatch.alerts.channels.base import Context, DeliveryError
 from clausewatch.alerts.config import AlertConfig, ChannelConfig
 from clausewatch.alerts.message import Digest, for_channel
-from clausewatch.collectors.redact import Redactor
+from clausewatch.core.redact import Redactor
 from clausewatch.history.store import Delivery
 
 log = logging.getLogger("clausewatch.alerts")

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from clausewatch.checks.engine import Evaluation
-from clausewatch.checks.result import Status
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.result import Status
 from clausewatch.history.intervals import Key, uncertain_commitments
 from clausewatch.history.store import Prior
 

@@ -15,14 +15,14 @@ from pathlib import Path
 from clausewatch.alerts.config import AlertConfig
 from clausewatch.alerts.deliver import outbox_config
 from clausewatch.alerts.notify import AlertOutcome, notify
-from clausewatch.checks.engine import Evaluation
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.run import RunInfo
 from clausewatch.history.attainment import attainment_trend
 from clausewatch.history.backfill import NIGHTS, backfill_demo
 from clausewatch.history.periods import period_of
 from clausewatch.history.store import DEFAULT_PATH, open_history
 from clausewatch.reports import period as period_report
 from clausewatch.reports.output import write_text_atomic
-from clausewatch.reports.run_info import RunInfo
 
 HISTORY_FILE = "history.sqlite"
 OUTBOX_FILE = "outbox.jsonl"

@@ -16,9 +16,9 @@ from clausewatch.alerts.config import AlertConfig
 from clausewatch.alerts.deliver import deliver
 from clausewatch.alerts.events import Detection, Event, EventKind, Rules, detect
 from clausewatch.alerts.message import Digest, event_to_dict, iso
-from clausewatch.checks.engine import Evaluation
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.run import RunInfo
 from clausewatch.history.store import Delivery, Prior
-from clausewatch.reports.run_info import RunInfo
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

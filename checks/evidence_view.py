@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from clausewatch.collectors.evidence import Evidence, Kind
-from clausewatch.policies.model import Scope
+from clausewatch.core.contract import Scope
+from clausewatch.core.evidence import Evidence, Kind
 
 _EMPTY: tuple[Evidence, ...] = ()
 

@@ -6,12 +6,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from clausewatch.checks.clock import add_days, age_days, deadline_status, fmt_day
+from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day
 from clausewatch.checks.evidence_view import EvidenceView
 from clausewatch.checks.registry import CHECKS
-from clausewatch.checks.result import Result, Status
-from clausewatch.collectors.evidence import Evidence, Kind
-from clausewatch.policies.model import Commitment
+from clausewatch.core.contract import Commitment
+from clausewatch.core.evidence import Evidence, Kind
+from clausewatch.core.result import Result, Status
 
 PARAMS_SCHEMA: Mapping[str, Any] = {
     "type": "object",

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from clausewatch.checks.evidence_view import EvidenceView
-from clausewatch.checks.result import Result
-from clausewatch.policies.model import Commitment
+from clausewatch.core.contract import Commitment
+from clausewatch.core.result import Result
 
 CheckFn = Callable[[Commitment, EvidenceView, datetime], Iterable[Result]]
 

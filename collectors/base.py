@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from clausewatch.collectors.evidence import CollectionError, Evidence
+from clausewatch.core.evidence import CollectionError, Evidence
 
 
 class Collector(Protocol):

@@ -27,14 +27,9 @@ import orjson
 from msgspec import to_builtins
 
 from clausewatch.collectors import fast_lines
-from clausewatch.collectors.evidence import (
-    CollectionError,
-    Evidence,
-    default_evidence_id,
-    parse_utc,
-    require_utc,
-)
-from clausewatch.policies.yaml_source import InputError, Problem
+from clausewatch.core.clock import parse_utc, require_utc
+from clausewatch.core.evidence import CollectionError, Evidence, default_evidence_id
+from clausewatch.core.problems import InputError, Problem
 
 #: Per kind, the facts that hold timestamps and those whose values repeat across records (one
 #: shared object each keeps a million records' memory flat).

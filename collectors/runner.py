@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from clausewatch.collectors.base import Collector
-from clausewatch.collectors.evidence import CollectionError, Evidence, Kind
 from clausewatch.collectors.jsonl import EvidenceBatch
+from clausewatch.core.evidence import CollectionError, Evidence, Kind
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Collector, str], None]  # (collector, "start" | "done" | "failed")

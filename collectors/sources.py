@@ -28,7 +28,8 @@ from typing import Any, Protocol
 
 from clausewatch.collectors.base import Collector
 from clausewatch.collectors.raw import RawRecorder
-from clausewatch.policies.yaml_source import InputError, read_yaml, schema_problems
+from clausewatch.core.problems import InputError
+from clausewatch.policies.yaml_source import read_yaml, schema_problems
 
 #: section name -> module exposing ``ENTRY_SCHEMA`` and ``build(entry, context)``.
 CATALOGUE: Mapping[str, str] = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from clausewatch.collectors.evidence import CollectionError, Evidence, Kind, default_evidence_id
+from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
 
 TENANT = "3f0a2c6e-6a4d-4a8e-9d1b-7c2f5e8a9b10"
 DOMAIN = "morel-transports.fr"

@@ -33,12 +33,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from clausewatch.checks import CHECKS
-from clausewatch.checks.result import Status
+from clausewatch.core.contract import Commitment, Contract, Penalty
+from clausewatch.core.result import Status
 from clausewatch.history.intervals import VERDICT, Interval
 from clausewatch.history.periods import Period, local_day, period_of
 from clausewatch.history.store import HistoryError, HistoryStore, StoredRun
 from clausewatch.policies.load import load_contract
-from clausewatch.policies.model import Commitment, Contract, Penalty
 
 IN_COMPLIANCE = frozenset({Status.COMPLIANT, Status.AT_RISK, Status.WAIVED})
 DAY = 86400.0

@@ -15,17 +15,18 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from clausewatch.checks.engine import Evaluation, evaluate
-from clausewatch.collectors.evidence import (
+from clausewatch.checks.engine import evaluate
+from clausewatch.core.contract import Contract
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.evidence import (
     CollectionError,
     Evidence,
     Kind,
     default_evidence_id,
 )
+from clausewatch.core.run import RunInfo
 from clausewatch.demo.estate import TENANT, Estate, build_estate
 from clausewatch.history.store import Delivery, HistoryStore, Prior
-from clausewatch.policies.model import Contract
-from clausewatch.reports.run_info import RunInfo
 
 NIGHTS = 90
 OUTAGE_EVERY, OUTAGE_PHASE = 23, 11  # the Graph collector fails on nights k % 23 == 11

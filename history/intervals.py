@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from clausewatch.checks.engine import Evaluation
 from clausewatch.checks.evidence_view import source_matches
 from clausewatch.checks.registry import CHECKS, Registry
-from clausewatch.checks.result import Status
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.result import Status
 
 VERDICT = ""  # the subject under which a commitment's own verdict is tracked
 

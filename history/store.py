@@ -24,8 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from clausewatch.checks.engine import Evaluation
-from clausewatch.checks.result import Status
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.result import Status
+from clausewatch.core.run import RunInfo, exit_code_for
 from clausewatch.history.intervals import (
     Interval,
     Key,
@@ -35,7 +36,6 @@ from clausewatch.history.intervals import (
     uncertain_commitments,
 )
 from clausewatch.history.schema import SchemaTooNew, migrate
-from clausewatch.reports.run_info import RunInfo, exit_code_for
 
 DEFAULT_PATH = Path("clausewatch-history.sqlite")
 

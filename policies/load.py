@@ -19,14 +19,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from clausewatch.policies.model import Commitment, Contract, Party, Penalty, Scope, Waiver
-from clausewatch.policies.yaml_source import (
-    InputError,
-    Problem,
-    YamlDocument,
-    read_yaml,
-    schema_problems,
-)
+from clausewatch.core.contract import Commitment, Contract, Party, Penalty, Scope, Waiver
+from clausewatch.core.problems import InputError, Problem
+from clausewatch.policies.yaml_source import YamlDocument, read_yaml, schema_problems
 
 
 class CheckCatalog(Protocol):

@@ -18,31 +18,10 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from clausewatch.core.problems import InputError, Problem
+
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Problem:
-    """One thing wrong with an input file, where it is and what it is."""
-
-    file: str
-    line: int
-    col: int
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        return f"{self.file}:{self.line}:{self.col}: {where}{self.message}"
-
-
-class InputError(Exception):
-    """Raised with every problem found in one or more input files."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = sorted(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 class _Loader(yaml.SafeLoader):

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from clausewatch.checks.engine import Evaluation
-from clausewatch.collectors.evidence import Evidence, Kind
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.evidence import Evidence, Kind
 from clausewatch.reports.view import STATUS_ORDER, ClauseRow
 
 BAR_X = 96  # where bars start (clause labels to the left)

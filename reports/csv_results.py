@@ -11,7 +11,7 @@ import csv
 import io
 import json
 
-from clausewatch.checks.engine import Evaluation
+from clausewatch.core.evaluation import Evaluation
 from clausewatch.reports.results_json import iso, result_to_dict
 
 COLUMNS = (

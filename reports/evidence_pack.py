@@ -41,14 +41,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from clausewatch.checks.engine import Evaluation
-from clausewatch.collectors.evidence import CollectionError, Evidence
-from clausewatch.collectors.redact import Redactor
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.redact import Redactor
+from clausewatch.core.run import RunInfo
 from clausewatch.reports import html, signing
 from clausewatch.reports.i18n import pick_language
 from clausewatch.reports.output import staged_dir
 from clausewatch.reports.results_json import iso
-from clausewatch.reports.run_info import RunInfo
 from clausewatch.reports.view import build_view, waiver_in_force
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,11 @@ from typing import Any
 
 import jinja2
 
-from clausewatch.checks.engine import Evaluation
-from clausewatch.collectors.evidence import Evidence
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.evidence import Evidence
+from clausewatch.core.run import RunInfo
 from clausewatch.reports import charts
 from clausewatch.reports.i18n import Catalogue, pick_language
-from clausewatch.reports.run_info import RunInfo
 from clausewatch.reports.verdict_text import verdict_sentence
 from clausewatch.reports.view import OPEN_OFFENDERS, ClauseRow, ReportView, build_view
 

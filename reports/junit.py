@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from clausewatch.checks.engine import Evaluation, Outcome
-from clausewatch.checks.result import Status
+from clausewatch.core.evaluation import Evaluation, Outcome
+from clausewatch.core.result import Status
+from clausewatch.core.run import RunInfo
 from clausewatch.reports.results_json import iso
-from clausewatch.reports.run_info import RunInfo
 
 MAX_LISTED = 100
 

@@ -8,9 +8,9 @@ evidence.
 
 from __future__ import annotations
 
-from clausewatch.checks.engine import Evaluation
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.run import RunInfo
 from clausewatch.reports.i18n import Catalogue, pick_language
-from clausewatch.reports.run_info import RunInfo
 from clausewatch.reports.verdict_text import verdict_sentence
 from clausewatch.reports.view import ReportView, build_view
 

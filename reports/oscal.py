@@ -24,10 +24,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from clausewatch.checks.engine import Evaluation, Outcome
-from clausewatch.checks.result import Result, Status
+from clausewatch.core.evaluation import Evaluation, Outcome
+from clausewatch.core.result import Result, Status
+from clausewatch.core.run import RunInfo
 from clausewatch.reports.results_json import iso
-from clausewatch.reports.run_info import RunInfo
 
 OSCAL_VERSION = "1.1.3"
 NS = "urn:clausewatch:oscal"

@@ -15,11 +15,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from clausewatch.core.run import tool_version
 from clausewatch.history.attainment import CommitmentAttainment, PeriodAttainment
 from clausewatch.reports import period_charts
 from clausewatch.reports.i18n import Catalogue, pick_language
 from clausewatch.reports.output import write_text_atomic
-from clausewatch.reports.run_info import tool_version
 
 TREND_PERIODS = 6
 STRIP_CODES = {"compliant": "C", "at_risk": "r", "waived": "w", "no_evidence": "?",

@@ -18,10 +18,11 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from clausewatch.checks.engine import Evaluation
-from clausewatch.collectors.evidence import CollectionError, Evidence
 from clausewatch.collectors.jsonl import write_evidence
-from clausewatch.collectors.redact import Redactor
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.redact import Redactor
+from clausewatch.core.run import RunInfo
 from clausewatch.reports import csv_results, junit, markdown, oscal, results_json
 from clausewatch.reports.evidence_pack import (
     PACK_DIR,
@@ -35,7 +36,6 @@ from clausewatch.reports.evidence_pack import (
 )
 from clausewatch.reports.html import render_html
 from clausewatch.reports.i18n import LANGUAGES
-from clausewatch.reports.run_info import RunInfo
 from clausewatch.reports.signing import load_private_key
 
 SIGNING_KEY_ENV = "CLAUSEWATCH_SIGNING_KEY"

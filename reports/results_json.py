@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
 
-from clausewatch.checks.engine import Evaluation, Outcome
-from clausewatch.checks.result import Result
-from clausewatch.reports.run_info import RunInfo, exit_code_for
+from clausewatch.core.evaluation import Evaluation, Outcome
+from clausewatch.core.result import Result
+from clausewatch.core.run import RunInfo, exit_code_for
 
 SCHEMA_VERSION = "1"
 

@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from clausewatch.policies.yaml_source import InputError, Problem
+from clausewatch.core.problems import InputError, Problem
 
 SIGNED_FILES = ("manifest.json", "chain.json")
 ALGORITHM = "Ed25519"

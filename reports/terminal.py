@@ -7,8 +7,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from clausewatch.checks.engine import Evaluation, Outcome
-from clausewatch.checks.result import Status
+from clausewatch.core.evaluation import Evaluation, Outcome
+from clausewatch.core.result import Status
 
 STYLE = {
     Status.COMPLIANT: "bold green",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from clausewatch.checks.result import Status, Verdict
+from clausewatch.core.result import Status, Verdict
 from clausewatch.reports.i18n import Catalogue
 
 

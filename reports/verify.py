@@ -26,10 +26,11 @@ from typing import Any
 
 from clausewatch.checks import CHECKS
 from clausewatch.checks.engine import evaluate
-from clausewatch.collectors.evidence import parse_utc
 from clausewatch.collectors.jsonl import read_evidence
+from clausewatch.core.clock import parse_utc
+from clausewatch.core.problems import InputError
+from clausewatch.core.run import RunInfo
 from clausewatch.policies.load import load_contract
-from clausewatch.policies.yaml_source import InputError
 from clausewatch.reports import results_json, signing
 from clausewatch.reports.evidence_pack import (
     CHAIN,
@@ -45,7 +46,6 @@ from clausewatch.reports.evidence_pack import (
     sha256_bytes,
     sha256_file,
 )
-from clausewatch.reports.run_info import RunInfo
 
 VERIFY_OK = 0
 VERIFY_UNREADABLE = 2

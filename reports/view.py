@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from clausewatch.checks.engine import Evaluation, Outcome, bears_on
+from clausewatch.checks.engine import bears_on
 from clausewatch.checks.registry import CHECKS, Registry
-from clausewatch.checks.result import SEVERITY_ORDER, Result, Status
-from clausewatch.collectors.evidence import CollectionError
-from clausewatch.policies.model import Commitment, Contract
-from clausewatch.reports.run_info import RunInfo
+from clausewatch.core.contract import Commitment, Contract
+from clausewatch.core.evaluation import Evaluation, Outcome
+from clausewatch.core.evidence import CollectionError
+from clausewatch.core.result import SEVERITY_ORDER, Result, Status
+from clausewatch.core.run import RunInfo
 
 #: Offenders listed per clause in a report; the rest are counted (all are in results.csv).
 MAX_OFFENDERS = 50

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from clausewatch.collectors.evidence import Evidence, default_evidence_id
-from clausewatch.policies.model import Commitment, Party, Scope
+from clausewatch.core.contract import Commitment, Party, Scope
+from clausewatch.core.evidence import Evidence, default_evidence_id
 
 AS_OF = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
@@ -98,7 +98,7 @@ def commitment(
 
 
 def contract(*commitments: Commitment, waivers: tuple[Any, ...] = ()) -> Any:
-    from clausewatch.policies.model import Contract
+    from clausewatch.core.contract import Contract
 
     return Contract(
         id="k",

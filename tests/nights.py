@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from clausewatch.checks.engine import Evaluation, Outcome, WaiverState, make_verdict
-from clausewatch.checks.result import Result, Status
-from clausewatch.collectors.evidence import CollectionError
-from clausewatch.policies.model import Commitment, Contract, Party, Penalty, Scope, Waiver
-from clausewatch.reports.run_info import RunInfo
+from clausewatch.checks.engine import make_verdict
+from clausewatch.core.contract import Commitment, Contract, Party, Penalty, Scope, Waiver
+from clausewatch.core.evaluation import Evaluation, Outcome, WaiverState
+from clausewatch.core.evidence import CollectionError
+from clausewatch.core.result import Result, Status
+from clausewatch.core.run import RunInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)  # 03:00 Paris, the first night of October

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from clausewatch.checks import CHECKS
-from clausewatch.checks.engine import Evaluation, evaluate
-from clausewatch.collectors.evidence import CollectionError, Evidence, default_evidence_id
+from clausewatch.checks.engine import evaluate
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.evidence import CollectionError, Evidence, default_evidence_id
+from clausewatch.core.run import RunInfo
 from clausewatch.policies.load import load_contract
-from clausewatch.reports.run_info import RunInfo
 
 AS_OF = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden"

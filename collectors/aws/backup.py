@@ -21,8 +21,8 @@ from typing import Any
 from clausewatch.collectors.aws.errors import AWS_FAILURES, collection_error
 from clausewatch.collectors.aws.inventory import BACKUP_TYPE_KINDS, READERS, Resource
 from clausewatch.collectors.aws.pagination import PageReader
-from clausewatch.collectors.evidence import CollectionError, Evidence, Kind
 from clausewatch.collectors.raw import RawRecorder
+from clausewatch.core.evidence import CollectionError, Evidence, Kind
 
 SOURCE = "aws.backup"
 JOBS_WINDOW = timedelta(days=30)  # what ListBackupJobs returns at most

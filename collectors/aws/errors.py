@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError
 
-from clausewatch.collectors.evidence import CollectionError
+from clausewatch.core.evidence import CollectionError
 
 #: What AWS answers when it cannot be read (as opposed to a bug in this code).
 AWS_FAILURES = (ClientError, BotoCoreError)

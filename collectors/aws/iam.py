@@ -25,8 +25,9 @@ from typing import Any
 
 from clausewatch.collectors.aws.errors import AWS_FAILURES, collection_error
 from clausewatch.collectors.aws.pagination import PageReader
-from clausewatch.collectors.evidence import CollectionError, Evidence, Kind, parse_utc
 from clausewatch.collectors.raw import RawRecorder
+from clausewatch.core.clock import parse_utc
+from clausewatch.core.evidence import CollectionError, Evidence, Kind
 
 SOURCE = "aws.iam"
 ADMIN_MANAGED = {

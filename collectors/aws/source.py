@@ -32,9 +32,9 @@ from clausewatch.collectors.aws.inventory import READERS
 from clausewatch.collectors.aws.session import AwsAccess, AwsSettings
 from clausewatch.collectors.aws.ssm import PatchCollector, ReleaseDates
 from clausewatch.collectors.base import Collector, FailedCollector
-from clausewatch.collectors.evidence import Kind
 from clausewatch.collectors.sources import BuildContext
-from clausewatch.policies.yaml_source import InputError, Problem
+from clausewatch.core.evidence import Kind
+from clausewatch.core.problems import InputError, Problem
 
 SERVICES = ["sts", "iam", "organizations", "ec2", "ssm", "backup", "rds", "efs", "dynamodb"]
 JOBS = {

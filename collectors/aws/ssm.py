@@ -28,8 +28,8 @@ from clausewatch.collectors.aws.ec2 import SOURCE as EC2_SOURCE
 from clausewatch.collectors.aws.ec2 import Instance, read_instances
 from clausewatch.collectors.aws.errors import AWS_FAILURES, collection_error
 from clausewatch.collectors.aws.pagination import PageReader
-from clausewatch.collectors.evidence import CollectionError, Evidence, Kind
 from clausewatch.collectors.raw import RawRecorder
+from clausewatch.core.evidence import CollectionError, Evidence, Kind
 
 SOURCE = "aws.ssm"
 STATE_BATCH = 50  # DescribeInstancePatchStates takes at most 50 instance ids

@@ -24,15 +24,10 @@ from msgraph.generated.solutions.backup_restore.restore_points.search.search_pos
     SearchPostRequestBody,
 )
 
-from clausewatch.collectors.evidence import (
-    CollectionError,
-    Evidence,
-    Kind,
-    default_evidence_id,
-    require_utc,
-)
 from clausewatch.collectors.m365.graph import GraphReader, run_tenant
 from clausewatch.collectors.raw import RawRecorder
+from clausewatch.core.clock import require_utc
+from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
 
 SOURCE = "m365.backup"
 SERVICE = "Microsoft 365 Backup"

@@ -16,7 +16,6 @@ from typing import Any
 
 from msgraph import GraphServiceClient
 
-from clausewatch.collectors.evidence import CollectionError, Evidence, Kind, default_evidence_id
 from clausewatch.collectors.m365 import conditional_access as ca
 from clausewatch.collectors.m365.directory import RoleHolding, group_members, role_holdings
 from clausewatch.collectors.m365.graph import GraphReader, run_tenant
@@ -28,6 +27,7 @@ from clausewatch.collectors.m365.users import (
     with_mailbox_purpose,
 )
 from clausewatch.collectors.raw import RawRecorder
+from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
 
 SOURCE = "entra"
 

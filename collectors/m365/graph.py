@@ -20,8 +20,8 @@ from kiota_abstractions.api_error import APIError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_http.middleware.options import BodyInspectionHandlerOption
 
-from clausewatch.collectors.evidence import CollectionError, Evidence
 from clausewatch.collectors.raw import RawRecorder
+from clausewatch.core.evidence import CollectionError, Evidence
 
 #: operation -> least-privileged application permission (see docs/m365-permissions.md)
 PERMISSIONS: Mapping[str, str] = {

@@ -23,10 +23,10 @@ from msgraph.generated.device_management.managed_devices.managed_devices_request
     ManagedDevicesRequestBuilder,
 )
 
-from clausewatch.collectors.evidence import CollectionError, Evidence, Kind, default_evidence_id
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
 from clausewatch.collectors.m365.windows_updates import SecurityUpdate, assess, security_updates
 from clausewatch.collectors.raw import RawRecorder
+from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
 
 SOURCE = "intune"
 DEVICE_FIELDS = ["id", "deviceName", "operatingSystem", "osVersion", "lastSyncDateTime",

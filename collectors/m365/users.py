@@ -15,8 +15,8 @@ from msgraph.generated.users.item.mailbox_settings.mailbox_settings_request_buil
 )
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
-from clausewatch.collectors.evidence import require_utc
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
+from clausewatch.core.clock import require_utc
 
 USER_FIELDS = ["id", "userPrincipalName", "displayName", "accountEnabled", "userType",
                "createdDateTime", "mail"]

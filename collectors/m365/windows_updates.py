@@ -18,12 +18,12 @@ from datetime import datetime
 
 from kiota_abstractions.request_adapter import RequestAdapter
 
-from clausewatch.collectors.evidence import require_utc
 from clausewatch.collectors.m365.catalog_api import (
     CatalogEntriesRequestBuilder,
     QualityUpdateCatalogEntry,
 )
 from clausewatch.collectors.m365.graph import GraphReader
+from clausewatch.core.clock import require_utc
 
 QUALITY = "microsoft.graph.windowsUpdates.qualityUpdateCatalogEntry"
 CATALOG_FILTER = (f"isof('{QUALITY}') and {QUALITY}/qualityUpdateClassification eq 'security'")

@@ -11,7 +11,7 @@ import pytest
 from clausewatch.alerts.config import load_alerts
 from clausewatch.alerts.events import EventKind
 from clausewatch.cli import main
-from clausewatch.policies.yaml_source import InputError
+from clausewatch.core.problems import InputError
 
 GOOD = """\
 alerts:

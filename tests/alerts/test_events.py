@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from nights import OUTAGE, PARIS, B, C, N, R, W, contract, evaluation, info, night
 
 from clausewatch.alerts.events import EventKind, Rules, alert_key, detect
-from clausewatch.checks.engine import WaiverState
+from clausewatch.core.contract import Waiver
+from clausewatch.core.evaluation import WaiverState
 from clausewatch.history.store import open_history
-from clausewatch.policies.model import Waiver
 
 RULES = Rules(reminder_days=7, waiver_warning_days=14)
 

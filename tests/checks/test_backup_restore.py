@@ -9,7 +9,7 @@ from builders import AS_OF, asset, commitment, days_ago, ev
 from clausewatch.checks.backup_freshness import backup_freshness
 from clausewatch.checks.evidence_view import EvidenceView
 from clausewatch.checks.restore_test import restore_test
-from clausewatch.checks.result import Status
+from clausewatch.core.result import Status
 
 
 def backup(subject, completed, outcome="success"):

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from clausewatch.checks import CHECKS
 from clausewatch.checks.engine import evaluate, make_verdict
-from clausewatch.checks.result import Result, Status
-from clausewatch.collectors.evidence import CollectionError
-from clausewatch.policies.model import Waiver
+from clausewatch.core.contract import Waiver
+from clausewatch.core.evidence import CollectionError
+from clausewatch.core.result import Result, Status
 
 DEADLINES = {"deadlines_days": {"critical": 7}}
 

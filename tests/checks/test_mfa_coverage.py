@@ -6,7 +6,7 @@ from builders import AS_OF, commitment, days_ago, identity
 
 from clausewatch.checks.evidence_view import EvidenceView
 from clausewatch.checks.mfa_coverage import mfa_coverage
-from clausewatch.checks.result import Status
+from clausewatch.core.result import Status
 
 
 def run(records, params=None, **population):

@@ -10,8 +10,8 @@ from builders import AS_OF, asset, commitment, contract, days_ago, patch
 from clausewatch.checks.engine import evaluate
 from clausewatch.checks.evidence_view import EvidenceView
 from clausewatch.checks.patch_lag import patch_lag
-from clausewatch.checks.result import Status
-from clausewatch.collectors.evidence import CollectionError
+from clausewatch.core.evidence import CollectionError
+from clausewatch.core.result import Status
 
 DEADLINES = {"deadlines_days": {"critical": 7, "important": 30}}
 

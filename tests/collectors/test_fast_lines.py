@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from clausewatch.collectors.jsonl import _Reader, dumps, evidence_schema, read_evidence
+from clausewatch.core.problems import InputError
 from clausewatch.demo.estate import build_estate
-from clausewatch.policies.yaml_source import InputError
 
 SCHEMA = jsonschema.Draft202012Validator(
     evidence_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER

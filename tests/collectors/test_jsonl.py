@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 from builders import AS_OF, asset, patch
 
-from clausewatch.collectors.evidence import CollectionError
 from clausewatch.collectors.jsonl import evidence_schema, read_evidence, write_evidence
-from clausewatch.policies.yaml_source import InputError
+from clausewatch.core.evidence import CollectionError
+from clausewatch.core.problems import InputError
 
 GOOD_PATCH = {
     "kind": "patch", "source": "rmm", "subject": "srv1", "observed_at": "2026-11-22T01:00:00Z",

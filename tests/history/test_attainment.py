@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from nights import OUTAGE, PARIS, B, C, N, R, commitment, contract, evaluation, info, night
 
+from clausewatch.core.contract import Penalty
 from clausewatch.history.attainment import attainment, percentile
 from clausewatch.history.periods import parse_period, period_of
 from clausewatch.history.store import open_history
-from clausewatch.policies.model import Penalty
 
 P = commitment("P", penalty=Penalty(per_breach=500, per_day_late=100, cap_per_period=1000,
                                     period="month"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from clausewatch.checks import CHECKS
+from clausewatch.core.contract import Penalty
+from clausewatch.core.problems import InputError
 from clausewatch.policies.load import load_contract
-from clausewatch.policies.model import Penalty
-from clausewatch.policies.yaml_source import InputError
 
 CONTRACT = """\
 contract:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from nights import OUTAGE, B, C, N, commitment, contract, evaluation, info, night
 
+from clausewatch.core.contract import Penalty
 from clausewatch.history.attainment import attainment
 from clausewatch.history.periods import parse_period
 from clausewatch.history.store import open_history
-from clausewatch.policies.model import Penalty
 from clausewatch.reports import period as period_report
 
 NOW = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)

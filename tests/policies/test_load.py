@@ -8,9 +8,10 @@ import pytest
 from builders import FIXTURES, REPO
 
 from clausewatch.checks import CHECKS
+from clausewatch.core.contract import Party
+from clausewatch.core.problems import InputError
 from clausewatch.policies.load import load_contract, parse_target
-from clausewatch.policies.model import Party
-from clausewatch.policies.yaml_source import MAX_BYTES, InputError
+from clausewatch.policies.yaml_source import MAX_BYTES
 
 EXAMPLES = sorted((REPO / "policies" / "examples").glob("*.yaml"))
 MINIMAL = """\

@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 
-from clausewatch.checks.result import Status
+from clausewatch.core.result import Status
 from clausewatch.reports import csv_results, junit, markdown, oscal
 from clausewatch.reports.html import render_html
 from clausewatch.reports.i18n import MESSAGES, Catalogue, pick_language

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from clausewatch.collectors.redact import MASK, Redactor, is_secret_key, redact
+from clausewatch.core.redact import MASK, Redactor, is_secret_key, redact
 
 
 def test_secret_keys_are_masked_whatever_their_spelling():

@@ -19,9 +19,9 @@ from report_case import AS_OF
 
 from clausewatch.checks import CHECKS
 from clausewatch.checks.engine import evaluate
-from clausewatch.checks.result import SEVERITY_ORDER, Status, Verdict
 from clausewatch.cli import main
-from clausewatch.collectors.evidence import CollectionError, Evidence
+from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.result import SEVERITY_ORDER, Status, Verdict
 from clausewatch.reports import markdown
 from clausewatch.reports.html import render_html
 from clausewatch.reports.i18n import Catalogue

@@ -101,7 +101,7 @@ def aws_client() -> Any:
 def raw(tmp_path: Path) -> Any:
     """A raw-page recorder writing under ``tmp_path``."""
     from clausewatch.collectors.raw import RawRecorder
-    from clausewatch.collectors.redact import Redactor
+    from clausewatch.core.redact import Redactor
 
     return RawRecorder(tmp_path, Redactor())
 

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from clausewatch.collectors.aws.iam import IamCollector, allows_admin
-from clausewatch.collectors.evidence import CollectionError, Evidence
+from clausewatch.core.evidence import CollectionError, Evidence
 
 AS_OF = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"  # moto's default account

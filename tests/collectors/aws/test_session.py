@@ -18,7 +18,7 @@ from clausewatch.collectors.aws.iam import IamCollector
 from clausewatch.collectors.aws.session import AwsAccess, AwsSettings
 from clausewatch.collectors.aws.ssm import PatchCollector, ReleaseDates
 from clausewatch.collectors.raw import RawRecorder
-from clausewatch.collectors.redact import Redactor
+from clausewatch.core.redact import Redactor
 
 AS_OF = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 CREDS = {"AccessKeyId": "ASIAEXAMPLEEXAMPLE01", "SecretAccessKey": "s3cr3t-key-material-xyz",

@@ -16,9 +16,9 @@ from clausewatch.collectors.aws.backup import BackupCollector
 from clausewatch.collectors.aws.iam import IamCollector
 from clausewatch.collectors.aws.ssm import PatchCollector
 from clausewatch.collectors.raw import RawRecorder
-from clausewatch.collectors.redact import Redactor
 from clausewatch.collectors.sources import BuildContext, load_sources
-from clausewatch.policies.yaml_source import InputError
+from clausewatch.core.problems import InputError
+from clausewatch.core.redact import Redactor
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "policies" / "examples" / "sources-aws.yaml"

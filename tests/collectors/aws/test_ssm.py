@@ -10,7 +10,7 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from clausewatch.collectors.aws.ssm import WANTED_STATES, PatchCollector, ReleaseDates
-from clausewatch.collectors.evidence import CollectionError, Evidence
+from clausewatch.core.evidence import CollectionError, Evidence
 
 AS_OF = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"

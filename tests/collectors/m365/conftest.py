@@ -25,8 +25,8 @@ from azure.core.credentials import AccessToken
 
 from clausewatch.collectors.m365 import source as m365_source
 from clausewatch.collectors.raw import RawRecorder
-from clausewatch.collectors.redact import Redactor
 from clausewatch.collectors.sources import BuildContext
+from clausewatch.core.redact import Redactor
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "m365"
 AS_OF = datetime(2025, 1, 20, 6, 0, tzinfo=UTC)
@@ -161,7 +161,7 @@ def context(tmp_path: Path) -> BuildContext:
 
 def collect(collector: Any) -> tuple[list[Any], list[Any]]:
     """(evidence, errors) of one collector."""
-    from clausewatch.collectors.evidence import CollectionError
+    from clausewatch.core.evidence import CollectionError
 
     items = list(collector.collect())
     return ([i for i in items if not isinstance(i, CollectionError)],

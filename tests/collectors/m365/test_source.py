@@ -10,7 +10,7 @@ from azure.identity import AzureCliCredential, ClientSecretCredential
 
 from clausewatch.collectors.m365 import source
 from clausewatch.collectors.sources import load_sources
-from clausewatch.policies.yaml_source import InputError
+from clausewatch.core.problems import InputError
 
 EXAMPLE = Path(__file__).parents[3] / "policies/examples/sources-m365.yaml"
 TENANT = "11111111-1111-1111-1111-111111111111"

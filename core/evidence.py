@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
+
+from clausewatch.core.clock import require_utc
 
 
 class Kind(StrEnum):
@@ -21,33 +22,6 @@ class Kind(StrEnum):
     PATCH = "patch"
     BACKUP = "backup"
     RESTORE_TEST = "restore_test"
-
-
-def require_utc(value: datetime, what: str = "datetime") -> datetime:
-    """Return ``value`` converted to UTC; raise ``ValueError`` if it is naive."""
-    if value.tzinfo is UTC:
-        return value
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what} must carry a time zone, got naive {value.isoformat()}")
-    return value.astimezone(UTC)
-
-
-def parse_utc(text: str, what: str = "datetime") -> datetime:
-    """Parse an ISO 8601 timestamp with an explicit offset (``Z`` allowed) into UTC.
-
-    Results are cached: evidence files repeat the same instants (release dates, collection
-    times) hundreds of thousands of times, and sharing one object saves time and memory.
-    """
-    return _parse_utc_cached(text) if len(text) <= 40 else _parse_utc(text, what)
-
-
-def _parse_utc(text: str, what: str) -> datetime:
-    return require_utc(datetime.fromisoformat(text), what)
-
-
-@lru_cache(maxsize=1 << 16)
-def _parse_utc_cached(text: str) -> datetime:
-    return _parse_utc(text, "datetime")
 
 
 def origin_covers(error_origin: str, evidence_origin: str) -> bool:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from clausewatch.checks.result import Status
+from clausewatch.core.result import Status
 
 
 @lru_cache(maxsize=1 << 16)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import IntEnum
 from importlib import metadata
 from typing import Any
 
-from clausewatch.checks.engine import Evaluation
-from clausewatch.checks.result import Status
+from clausewatch.core.clock import iso_z
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.result import Status
 
 
 class ExitCode(IntEnum):
@@ -54,7 +55,7 @@ class RunInfo:
 
     def to_dict(self) -> dict[str, Any]:
         def iso(v: datetime | None) -> str | None:
-            return v.astimezone(UTC).isoformat().replace("+00:00", "Z") if v else None
+            return iso_z(v) if v else None
 
         return {
             "run_id": self.run_id,
@@ -66,7 +67,3 @@ class RunInfo:
             "finished_at": iso(self.finished_at),
             "inputs": self.inputs,
         }
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -23,19 +23,12 @@ from rich.console import Console
 
 from clausewatch.alerts.config import from_mapping as alerts_from_mapping
 from clausewatch.alerts.config import load_alerts
-from clausewatch.alerts.nightly import Nightly, demo_publish
 from clausewatch.alerts.notify import send_test
 from clausewatch.checks import CHECKS
 from clausewatch.checks.engine import evaluate
 from clausewatch.collectors.jsonl import evidence_schema, read_evidence
 from clausewatch.collectors.raw import RawRecorder
 from clausewatch.collectors.runner import collect_all
-from clausewatch.collectors.sources import (
-    BuildContext,
-    SourcesConfig,
-    is_sources_file,
-    load_sources,
-)
 from clausewatch.core.clock import utc_now
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence
@@ -44,9 +37,17 @@ from clausewatch.core.redact import Redactor
 from clausewatch.core.run import ExitCode, RunInfo, exit_code_for
 from clausewatch.demo.contract import demo_contract_text
 from clausewatch.demo.estate import build_estate
+from clausewatch.demo.history import demo_publish
 from clausewatch.history.attainment import attainment_trend, stored_contract
 from clausewatch.history.periods import parse_period
 from clausewatch.history.store import DEFAULT_PATH, HistoryError, read_history
+from clausewatch.pipeline.nightly import Nightly
+from clausewatch.pipeline.sources_file import (
+    BuildContext,
+    SourcesConfig,
+    is_sources_file,
+    load_sources,
+)
 from clausewatch.policies.load import contract_schema, load_contract
 from clausewatch.reports import period as period_report
 from clausewatch.reports import results_json, terminal

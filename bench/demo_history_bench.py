@@ -14,12 +14,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clausewatch.alerts.nightly import demo_publish
 from clausewatch.checks import CHECKS
 from clausewatch.checks.engine import evaluate
 from clausewatch.core.run import RunInfo
 from clausewatch.demo.contract import demo_contract_text
 from clausewatch.demo.estate import build_estate
+from clausewatch.demo.history import demo_publish
 from clausewatch.policies.load import load_contract
 
 

@@ -158,7 +158,7 @@ def test_nightly_run_takes_history_and_alerts_from_the_sources_file(tmp_path):
     import argparse
 
     from clausewatch.cli import nightly_for
-    from clausewatch.collectors.sources import load_sources
+    from clausewatch.pipeline.sources_file import load_sources
 
     sources = tmp_path / "conf" / "sources.yaml"
     sources.parent.mkdir()

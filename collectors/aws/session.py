@@ -17,8 +17,8 @@ import boto3
 from botocore.config import Config
 
 from clausewatch.collectors.aws.pagination import PageReader
+from clausewatch.collectors.catalogue import SecretSink
 from clausewatch.collectors.raw import RawRecorder
-from clausewatch.collectors.sources import SecretSink
 
 USER_AGENT = "clausewatch"
 #: Assume the role again when its credentials have less than this left (long runs).

@@ -32,7 +32,7 @@ from clausewatch.collectors.aws.inventory import READERS
 from clausewatch.collectors.aws.session import AwsAccess, AwsSettings
 from clausewatch.collectors.aws.ssm import PatchCollector, ReleaseDates
 from clausewatch.collectors.base import Collector, FailedCollector
-from clausewatch.collectors.sources import BuildContext
+from clausewatch.collectors.catalogue import BuildContext
 from clausewatch.core.evidence import Kind
 from clausewatch.core.problems import InputError, Problem
 

@@ -28,11 +28,11 @@ from azure.core.credentials import TokenCredential
 from azure.identity import AzureCliCredential, CertificateCredential, ClientSecretCredential
 
 from clausewatch.collectors.base import Collector, FailedCollector
+from clausewatch.collectors.catalogue import BuildContext
 from clausewatch.collectors.m365.backup import BackupCollector
 from clausewatch.collectors.m365.clients import GraphEndpoint, RetryPolicy, graph_beta, graph_v1
 from clausewatch.collectors.m365.entra import EntraCollector
 from clausewatch.collectors.m365.intune import IntuneCollector
-from clausewatch.collectors.sources import BuildContext
 from clausewatch.core.evidence import CollectionError, Kind
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from clausewatch.cli import main
+from clausewatch.demo.backfill import OUTAGE_EVERY, OUTAGE_PHASE, EstateCache, in_episode
 from clausewatch.demo.estate import build_estate
-from clausewatch.history.backfill import OUTAGE_EVERY, OUTAGE_PHASE, EstateCache, in_episode
 from clausewatch.history.store import read_history
 
 AS_OF = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)

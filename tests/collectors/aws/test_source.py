@@ -15,10 +15,11 @@ from clausewatch.collectors.aws import source
 from clausewatch.collectors.aws.backup import BackupCollector
 from clausewatch.collectors.aws.iam import IamCollector
 from clausewatch.collectors.aws.ssm import PatchCollector
+from clausewatch.collectors.catalogue import BuildContext
 from clausewatch.collectors.raw import RawRecorder
-from clausewatch.collectors.sources import BuildContext, load_sources
 from clausewatch.core.problems import InputError
 from clausewatch.core.redact import Redactor
+from clausewatch.pipeline.sources_file import load_sources
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "policies" / "examples" / "sources-aws.yaml"

@@ -23,9 +23,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from azure.core.credentials import AccessToken
 
+from clausewatch.collectors.catalogue import BuildContext
 from clausewatch.collectors.m365 import source as m365_source
 from clausewatch.collectors.raw import RawRecorder
-from clausewatch.collectors.sources import BuildContext
 from clausewatch.core.redact import Redactor
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "m365"

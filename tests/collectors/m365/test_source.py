@@ -9,8 +9,8 @@ import pytest
 from azure.identity import AzureCliCredential, ClientSecretCredential
 
 from clausewatch.collectors.m365 import source
-from clausewatch.collectors.sources import load_sources
 from clausewatch.core.problems import InputError
+from clausewatch.pipeline.sources_file import load_sources
 
 EXAMPLE = Path(__file__).parents[3] / "policies/examples/sources-m365.yaml"
 TENANT = "11111111-1111-1111-1111-111111111111"

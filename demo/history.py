@@ -1,10 +1,4 @@
-"""The history-and-alerts step of a run, as the CLI calls it from ``publish``.
-
-Order, and why: the store is locked, the previous state read, the events detected and delivered,
-then the run recorded in one transaction with the delivery report. A run killed after delivering
-but before committing sends its alerts again next night (at least once, never silently lost);
-a run killed before committing leaves the history as it was.
-"""
+"""The demo's history: 90 back-filled nights, tonight's run, an outbox of alerts, a report."""
 
 from __future__ import annotations
 
@@ -12,49 +6,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from clausewatch.alerts.config import AlertConfig
 from clausewatch.alerts.deliver import outbox_config
-from clausewatch.alerts.notify import AlertOutcome, notify
+from clausewatch.alerts.notify import notify
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.run import RunInfo
+from clausewatch.demo.backfill import NIGHTS, backfill_demo
 from clausewatch.history.attainment import attainment_trend
-from clausewatch.history.backfill import NIGHTS, backfill_demo
 from clausewatch.history.periods import period_of
-from clausewatch.history.store import DEFAULT_PATH, open_history
+from clausewatch.history.store import open_history
+from clausewatch.pipeline.nightly import ALERTS_FILE, HISTORY_FILE, OUTBOX_FILE
 from clausewatch.reports import period as period_report
-from clausewatch.reports.output import write_text_atomic
-
-HISTORY_FILE = "history.sqlite"
-OUTBOX_FILE = "outbox.jsonl"
-ALERTS_FILE = "alerts.json"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Nightly:
-    """Where this run's history and alerts go (``None``: not recorded, not alerted)."""
-
-    history: Path | None = None
-    alerts: AlertConfig | None = None
-    contract_text: str = ""
-
-    @classmethod
-    def from_args(cls, history: Path | None, alerts: AlertConfig | None, text: str) -> Nightly:
-        if alerts is not None and history is None:
-            history = DEFAULT_PATH  # transitions need a memory
-        return cls(history=history, alerts=alerts, contract_text=text)
-
-    def publish(self, stage: Path | None, ev: Evaluation, info: RunInfo) -> AlertOutcome | None:
-        """Record the run and send its alerts; write ``alerts.json`` into ``stage`` if given."""
-        if self.history is None:
-            return None
-        with open_history(self.history) as store:
-            prior = store.prior(ev.contract.id)
-            outcome = notify(prior, ev, info, self.alerts)
-            store.record(ev, info, contract_text=self.contract_text,
-                         deliveries=outcome.deliveries)
-        if stage is not None:
-            write_text_atomic(stage / ALERTS_FILE, outcome.dumps())
-        return outcome
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,8 +2,8 @@
 
 Credentials are never written in it: an entry names a profile, a role, an environment variable
 or a file. Each source type owns the JSON Schema of one entry of its section and a ``build``
-function that turns a validated entry into ready collectors; the catalogue below maps section
-names to those modules (adding a source is a module and one line here).
+function that turns a validated entry into ready collectors (``collectors/catalogue.py``). The file
+also carries the run's settings: history store, output folder and alerts.
 
     version: 1
     concurrency: 8
@@ -18,39 +18,21 @@ names to those modules (adding a source is a module and one line here).
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 
+from clausewatch.alerts.config import alerts_schema
 from clausewatch.collectors.base import Collector
-from clausewatch.collectors.raw import RawRecorder
+from clausewatch.collectors.catalogue import (
+    BuildContext,
+    build_collectors,
+    entry_schemas,
+    source_module,
+)
 from clausewatch.core.problems import InputError
 from clausewatch.policies.yaml_source import read_yaml, schema_problems
-
-#: section name -> module exposing ``ENTRY_SCHEMA`` and ``build(entry, context)``.
-CATALOGUE: Mapping[str, str] = {
-    "aws": "clausewatch.collectors.aws.source",
-    "m365": "clausewatch.collectors.m365.source",
-}
-
-
-class SecretSink(Protocol):
-    def add(self, secret: str) -> None: ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BuildContext:
-    """What a source needs to build its collectors (the CLI provides it)."""
-
-    as_of: datetime
-    raw: RawRecorder
-    env: Mapping[str, str]
-    base_dir: Path  # relative paths in the sources file resolve against its folder
-    secrets: SecretSink  # every credential a build reads is registered here for redaction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,25 +46,12 @@ class SourcesConfig:
 
     def build(self, context: BuildContext) -> list[Collector]:
         """Every collector of every entry, in file order."""
-        out: list[Collector] = []
-        for section, entries in self.entries.items():
-            builder: Callable[[Mapping[str, Any], BuildContext], list[Collector]]
-            builder = source_module(section).build
-            for entry in entries:
-                out += builder(entry, context)
-        return out
-
-
-def source_module(section: str) -> ModuleType:
-    return importlib.import_module(CATALOGUE[section])
+        return build_collectors(self.entries, context)
 
 
 def sources_schema(sections: Sequence[str] | None = None) -> dict[str, Any]:
     """The whole file's JSON Schema, composed from each source type's entry schema."""
-    from clausewatch.alerts.config import alerts_schema  # the run's alerts may live here too
-
-    alerts = alerts_schema()
-    names = list(CATALOGUE) if sections is None else list(sections)
+    alerts = alerts_schema()  # the run's alerts may live here too
     return {
         "$defs": alerts.get("$defs", {}),
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -100,10 +69,7 @@ def sources_schema(sections: Sequence[str] | None = None) -> dict[str, Any]:
                 "type": "object",
                 "additionalProperties": False,
                 "minProperties": 1,
-                "properties": {
-                    name: {"type": "array", "items": source_module(name).ENTRY_SCHEMA}
-                    for name in names
-                },
+                "properties": entry_schemas(sections),
             },
         },
     }

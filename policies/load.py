@@ -38,12 +38,15 @@ def contract_schema() -> dict[str, Any]:
     return json.loads(text.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def load_contract(path: Path | str, catalog: CheckCatalog, name: str | None = None) -> Contract:
-    """Read, validate and build the contract at ``path``; raise ``InputError`` on any problem.
+def load_contract(
+    path: Path | str, catalog: CheckCatalog, name: str | None = None, raw: bytes | None = None
+) -> Contract:
+    """Read, validate and build the contract at ``path`` (or from ``raw``, its bytes); raise
+    ``InputError`` on any problem.
 
     ``name`` is how messages and results call the file (default: ``path`` as given).
     """
-    doc = read_yaml(path, name)
+    doc = read_yaml(path, name, raw)
     if not isinstance(doc.data, dict):
         raise InputError([doc.problem([], "the file must be a mapping (contract:, commitments:)")])
     problems = schema_problems(doc, contract_schema())

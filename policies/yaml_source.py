@@ -75,13 +75,17 @@ def format_path(path: Iterable[str | int]) -> str:
     return out
 
 
-def read_yaml(path: Path | str, name: str | None = None) -> YamlDocument:
-    """Parse one YAML file; raise ``InputError`` naming the file, line and problem."""
+def read_yaml(path: Path | str, name: str | None = None, raw: bytes | None = None) -> YamlDocument:
+    """Parse one YAML file (or ``raw``, its bytes); raise ``InputError`` naming the file, line
+    and problem."""
     name = name or str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError([Problem(name, 0, 0, "", f"cannot read: {exc.strerror or exc}")]) from exc
+    if raw is None:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(
+                [Problem(name, 0, 0, "", f"cannot read: {exc.strerror or exc}")]
+            ) from exc
     if len(raw) > MAX_BYTES:
         raise InputError(
             [Problem(name, 1, 1, "", f"file is {len(raw)} bytes, over the {MAX_BYTES}-byte limit")]

@@ -122,7 +122,7 @@ def test_internal_error_exits_1(files, monkeypatch, capsys):
     def boom(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr("clausewatch.cli.evaluate", boom)
+    monkeypatch.setattr("clausewatch.pipeline.run.evaluate", boom)
     assert evaluate(policy, evidence(asset_line("s1"))) == 1
     assert "RuntimeError: bug" in capsys.readouterr().err
 
@@ -135,7 +135,7 @@ def test_failed_run_leaves_previous_output_untouched(files, tmp_path, monkeypatc
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("clausewatch.cli.evaluate", boom)
+    monkeypatch.setattr("clausewatch.pipeline.run.evaluate", boom)
     assert main(["run", "--demo", "--as-of", "2026-11-23T06:00:00Z", "--out", str(out)]) == 1
     assert (out / "results.json").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["contract.yaml", "demo"]
@@ -157,7 +157,7 @@ def test_schema_command_prints_the_evidence_schema(capsys):
 def test_nightly_run_takes_history_and_alerts_from_the_sources_file(tmp_path):
     import argparse
 
-    from clausewatch.cli import nightly_for
+    from clausewatch.commands.common import nightly_for
     from clausewatch.pipeline.sources_file import load_sources
 
     sources = tmp_path / "conf" / "sources.yaml"

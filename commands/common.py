@@ -1,0 +1,127 @@
+"""What several commands share: argument groups, the ``--as-of`` clock, report and pack options,
+and where a run's history and alerts go."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+from clausewatch.alerts.config import from_mapping as alerts_from_mapping
+from clausewatch.alerts.config import load_alerts
+from clausewatch.checks import CHECKS
+from clausewatch.core.clock import utc_now
+from clausewatch.core.contract import Contract
+from clausewatch.core.problems import InputError, Problem
+from clausewatch.history.store import DEFAULT_PATH
+from clausewatch.pipeline.nightly import Nightly
+from clausewatch.pipeline.sources_file import SourcesConfig
+from clausewatch.policies.load import load_contract
+from clausewatch.reports.evidence_pack import PackOptions
+from clausewatch.reports.publish import pack_options
+
+DEMO_OUT = Path("clausewatch-demo")
+LIVE_OUT = Path("clausewatch-out")
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2 with the message."""
+
+
+def parse_as_of(text: str | None) -> datetime:
+    """``--as-of``: an ISO 8601 instant with an offset; default now (UTC)."""
+    if text is None:
+        return utc_now()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"--as-of {text!r} is not an ISO 8601 date-time") from exc
+    if value.tzinfo is None:
+        raise UsageError(f"--as-of {text!r} needs a UTC offset, e.g. {text}Z or {text}+01:00")
+    return value.astimezone(UTC)
+
+
+def read_contract(path: Path) -> tuple[Contract, bytes]:
+    """The contract at ``path`` and its bytes as read (read once: what is judged is what is
+    copied into the outputs)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(str(path), 0, 0, "", f"cannot read: {exc.strerror or exc}")]) \
+            from exc
+    return load_contract(path, CHECKS, raw=raw), raw
+
+
+def add_as_of(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", help="the instant to judge at (ISO 8601 with offset; default now)")
+
+
+def add_history_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--history", type=Path, metavar="PATH",
+                   help=f"record the run in this history store (run: default the sources "
+                   f"file's 'history', else {DEFAULT_PATH.name} beside it; evaluate: only with "
+                   "this flag or --alerts; the demo keeps its own)")
+    p.add_argument("--alerts", type=Path, metavar="YAML", help="alerts file: send alerts on "
+                   "transitions (needs the history)")
+
+
+def add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=["fr", "en"], help="report language (default: the "
+                   "contract's language)")
+    p.add_argument("--signing-key", type=Path, metavar="PEM", help="Ed25519 private key to sign "
+                   "the evidence pack (default: $CLAUSEWATCH_SIGNING_KEY)")
+    p.add_argument("--previous-pack", type=Path, metavar="PACK", help="pack to chain this one "
+                   "to (default: the pack already in the output folder)")
+    p.add_argument("--pack-history", type=Path, metavar="DIR", help="folder of earlier packs: "
+                   "chain to the newest, then add this one")
+
+
+def report_options(args: argparse.Namespace, out: Path) -> PackOptions:
+    """Report and pack options from ``--lang``, ``--signing-key``, ``--previous-pack``,
+    ``--pack-history`` (and the environment)."""
+    try:
+        return pack_options(
+            out=out,
+            lang=args.lang,
+            signing_key=args.signing_key,
+            previous=args.previous_pack,
+            history=args.pack_history,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def nightly_for(args: argparse.Namespace, sources: SourcesConfig | None = None) -> Nightly:
+    """Where the run is recorded and alerted.
+
+    ``evaluate`` records only with ``--history``/``--alerts``. The nightly ``run`` always keeps
+    a history (that is what makes alerts on transitions and period reports possible): the flag,
+    else the sources file's ``history:``, else clausewatch-history.sqlite, both relative to the
+    sources file; its alerts come from ``--alerts``, else the sources file's ``alerts:``.
+    """
+    config = load_alerts(args.alerts) if args.alerts else None
+    history = args.history
+    if sources is not None:
+        base = Path(sources.file).resolve().parent
+        if config is None and "alerts" in sources.settings:
+            config = alerts_from_mapping(sources.settings["alerts"], base_dir=base)
+        if history is None:
+            history = base / sources.settings.get("history", DEFAULT_PATH.name)
+    text = args.policy.read_text(encoding="utf-8") if history or config else ""
+    return Nightly.from_args(history, config, text)
+
+
+def keep_state_outside(out: Path, nightly: Nightly) -> None:
+    """Refuse a history store or outbox inside the output folder: each run replaces that
+    folder whole, and the memory of past runs (open breaches, alerts sent) would go with it."""
+    state = [nightly.history] if nightly.history else []
+    if nightly.alerts is not None:
+        base = nightly.alerts.base_dir
+        state += [base / c.options["path"] for c in nightly.alerts.channels if "path" in c.options]
+    root = out.resolve()
+    for path in state:
+        if path.resolve().is_relative_to(root):
+            raise UsageError(
+                f"{path} lies inside the output folder {out}, which every run replaces: keep "
+                "the history and outboxes outside it"
+            )

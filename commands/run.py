@@ -1,0 +1,143 @@
+"""``clausewatch run``: collect from the sources, evaluate the contract, write the outputs
+(``--demo``: the same pipeline on the built-in synthetic estate)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from clausewatch.collectors.catalogue import BuildContext
+from clausewatch.collectors.raw import RawRecorder
+from clausewatch.collectors.runner import collect_all
+from clausewatch.commands.common import (
+    DEMO_OUT,
+    LIVE_OUT,
+    UsageError,
+    add_as_of,
+    add_history_args,
+    add_report_options,
+    keep_state_outside,
+    nightly_for,
+    parse_as_of,
+    read_contract,
+    report_options,
+)
+from clausewatch.core.clock import utc_now
+from clausewatch.core.contract import Contract
+from clausewatch.core.problems import InputError, Problem
+from clausewatch.core.redact import Redactor
+from clausewatch.core.run import ExitCode, exit_code_for
+from clausewatch.pipeline.run import Gathered, Run, execute
+from clausewatch.pipeline.sources_file import SourcesConfig, load_sources
+from clausewatch.reports import terminal
+from clausewatch.reports.evidence_pack import PackOptions
+from clausewatch.reports.output import check_replaceable
+from clausewatch.reports.progress import CollectionProgress
+
+NAME = "run"
+HELP = "collect, evaluate and report (--demo: the built-in demo)"
+log = logging.getLogger("clausewatch")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--demo", action="store_true", help="run on the built-in synthetic estate")
+    p.add_argument("--policy", type=Path, help="contract YAML")
+    p.add_argument("--sources", type=Path, help="sources YAML: what to collect, how to reach it")
+    add_as_of(p)
+    p.add_argument(
+        "--out",
+        type=Path,
+        help=f"output folder (demo default: ./{DEMO_OUT}; else the sources file's 'output', "
+        f"else ./{LIVE_OUT})",
+    )
+    p.add_argument("--concurrency", type=int, help="collectors run at once (default 8)")
+    add_report_options(p)
+    add_history_args(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.demo:
+        if args.policy or args.sources:
+            raise UsageError("--demo runs on its own contract and estate: drop --policy/--sources")
+        out = args.out or DEMO_OUT
+        check_replaceable(out)
+        return run_demo(parse_as_of(args.as_of), out, report_options(args, out))
+    if not (args.policy and args.sources):
+        raise UsageError("run needs --policy and --sources (or --demo)")
+    return run_live(args)
+
+
+def run_live(args: argparse.Namespace) -> ExitCode:
+    """Collect from the sources file's sources, evaluate the contract, write the outputs."""
+    started = utc_now()
+    as_of = parse_as_of(args.as_of)
+    problems: list[Problem] = []
+    contract: Contract | None = None
+    sources: SourcesConfig | None = None
+    try:
+        contract, contract_bytes = read_contract(args.policy)
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        sources = load_sources(args.sources)
+    except InputError as exc:
+        problems += exc.problems
+    if problems or contract is None or sources is None:
+        raise InputError(problems)
+    nightly = nightly_for(args, sources)
+    out = args.out or Path(sources.settings.get("output", LIVE_OUT))
+    check_replaceable(out)  # before collecting for minutes
+    keep_state_outside(out, nightly)
+    redactor = Redactor()
+    config = sources
+
+    def gather(stage: Path | None) -> Gathered:
+        context = BuildContext(
+            as_of=as_of,
+            raw=RawRecorder(stage, redactor),
+            env=os.environ,
+            base_dir=args.sources.resolve().parent,
+            secrets=redactor,
+        )
+        collectors = config.build(context)
+        with CollectionProgress(Console(stderr=True)) as progress:
+            batch = collect_all(collectors, args.concurrency or config.concurrency, progress)
+        return Gathered(
+            evidence=batch.evidence,
+            errors=batch.errors,
+            inputs={"collectors": [f"{c.source} {c.origin}" for c in collectors]},
+            secrets=tuple(redactor.known),
+        )
+
+    ev, _ = execute(
+        Run(
+            command="run",
+            contract=contract,
+            contract_bytes=contract_bytes,
+            as_of=as_of,
+            started_at=started,
+            gather=gather,
+            inputs={"policy": str(args.policy), "sources": str(args.sources)},
+            out=out,
+            options=report_options(args, out),
+            nightly=nightly,
+        )
+    )
+    terminal.render(ev, Console())
+    return exit_code_for(ev)
+
+
+def run_demo(as_of: datetime, out: Path, options: PackOptions | None = None) -> ExitCode:
+    """Evaluate the bundled French contract against the synthetic estate; write ``out``."""
+    from clausewatch.demo.run import demo_run  # the demo's estate is built only when asked
+
+    console = Console()
+    ev = execute(demo_run(as_of, out, options or PackOptions()))[0]
+    terminal.render(ev, console)
+    console.print(f"Demo outputs written to {out.resolve()}/", markup=False, highlight=False)
+    return exit_code_for(ev)

@@ -1,0 +1,42 @@
+"""``clausewatch validate FILE...``: check contract and sources files, report every problem."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from clausewatch.checks import CHECKS
+from clausewatch.core.problems import InputError, Problem
+from clausewatch.core.run import ExitCode
+from clausewatch.pipeline.sources_file import is_sources_file, load_sources
+from clausewatch.policies.load import load_contract
+
+NAME = "validate"
+HELP = "check contract and sources files; report every problem"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="contract or sources YAML files (told apart by their top-level key)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate contract and sources files (told apart by their top-level key)."""
+    problems: list[Problem] = []
+    for path in args.files:
+        try:
+            sys.stdout.write(f"{path}: ok ({_validate_one(path)})\n")
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return ExitCode.OK
+
+
+def _validate_one(path: Path) -> str:
+    if is_sources_file(path):
+        sources = load_sources(path)
+        return ", ".join(f"{len(v)} {k} source(s)" for k, v in sources.entries.items())
+    contract = load_contract(path, CHECKS)
+    return f"{len(contract.commitments)} commitment(s), {len(contract.waivers)} waiver(s)"

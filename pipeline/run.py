@@ -1,0 +1,94 @@
+"""The one pipeline every run goes through: collect -> evaluate -> publish -> record and alert.
+
+``evaluate`` (evidence from a file), ``run`` (evidence from the live sources) and the demo (a
+synthetic estate) differ only in how they gather evidence; this module does the rest, in the
+same order for all three. With an output folder, everything is written into a staging folder
+beside it that replaces it only when the whole run succeeded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from clausewatch.checks.engine import evaluate
+from clausewatch.core.clock import utc_now
+from clausewatch.core.contract import Contract
+from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.run import RunInfo
+from clausewatch.pipeline.nightly import Nightly
+from clausewatch.reports.evidence_pack import PackOptions
+from clausewatch.reports.output import staged_dir
+from clausewatch.reports.publish import publish_run
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Gathered:
+    """What a run judges: the evidence, the collection errors, and facts about how they came."""
+
+    evidence: Sequence[Evidence]
+    errors: Sequence[CollectionError]
+    inputs: Mapping[str, Any] = field(default_factory=dict)  # added to the run's inputs
+    secrets: Sequence[str] = ()  # credentials read while gathering: masked in every output
+
+
+#: Gathers the evidence; given the staging folder (raw API pages go under it) or None.
+Gather = Callable[[Path | None], Gathered]
+#: Runs after the outputs are written into the staging folder (the demo's history).
+After = Callable[[Path, Evaluation, RunInfo], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    """One run to make: the contract as read, what gathers its evidence, where results go."""
+
+    command: str
+    contract: Contract
+    contract_bytes: bytes
+    as_of: datetime
+    started_at: datetime
+    gather: Gather
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    out: Path | None = None
+    options: PackOptions = field(default_factory=PackOptions)
+    nightly: Nightly = field(default_factory=Nightly)
+    after: After | None = None
+
+
+def execute(run: Run) -> tuple[Evaluation, RunInfo]:
+    """Make the run: gather, evaluate, write the outputs (if any), record history, alert."""
+    if run.out is None:
+        ev, info, _ = _judge(run, None)
+        run.nightly.publish(None, ev, info)
+        return ev, info
+    with staged_dir(run.out) as stage:
+        (stage / "contract.yaml").write_bytes(run.contract_bytes)
+        ev, info, gathered = _judge(run, stage)
+        options = dataclasses.replace(
+            run.options, secrets=(*run.options.secrets, *gathered.secrets)
+        )
+        publish_run(
+            stage, ev, info, [*gathered.evidence, *gathered.errors], run.contract_bytes, options
+        )
+        run.nightly.publish(stage, ev, info)  # history + alerts.json; delivery never fails it
+        if run.after is not None:
+            run.after(stage, ev, info)
+    return ev, info
+
+
+def _judge(run: Run, stage: Path | None) -> tuple[Evaluation, RunInfo, Gathered]:
+    gathered = run.gather(stage)
+    ev = evaluate(run.contract, gathered.evidence, gathered.errors, run.as_of)
+    info = RunInfo(
+        as_of=run.as_of,
+        started_at=run.started_at,
+        finished_at=utc_now(),
+        command=run.command,
+        inputs={**run.inputs, **gathered.inputs},
+    )
+    return ev, info, gathered

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from clausewatch.core.contract import Commitment, Contract, Waiver
 from clausewatch.core.evidence import CollectionError
-from clausewatch.core.result import Result, Status, Verdict
+from clausewatch.core.result import Result, Status, Verdict, is_offender
 
 WORST_OFFENDERS = 5
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,7 +21,7 @@ class Outcome:
     results: tuple[Result, ...]
 
     def worst(self, n: int = WORST_OFFENDERS) -> tuple[Result, ...]:
-        return tuple(r for r in self.results if r.status is not Status.COMPLIANT)[:n]
+        return tuple(r for r in self.results if is_offender(r.status))[:n]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,6 +19,23 @@ class Status(StrEnum):
     NO_EVIDENCE = "no_evidence"  # missing, stale or unreadable evidence: never compliant
 
 
+#: Statuses that count towards a commitment's measured share: waived subjects leave the count.
+COUNTED: frozenset[Status] = frozenset(s for s in Status if s is not Status.WAIVED)
+#: Statuses that meet the commitment today (at risk: compliant now, falls due soon).
+MEETING: frozenset[Status] = frozenset({Status.COMPLIANT, Status.AT_RISK})
+
+
+def is_offender(status: Status | str) -> bool:
+    """Whether a subject is listed as an offender: every subject not compliant (at risk,
+    waived and without evidence included), whatever its commitment's verdict."""
+    return status != Status.COMPLIANT
+
+
+def counted(counts: Mapping[Status, int] | Mapping[str, int]) -> int:
+    """How many subjects count towards the measured share, from counts by status."""
+    return sum(n for s, n in counts.items() if s in COUNTED)
+
+
 #: Order used to sort offenders, worst first.
 SEVERITY_ORDER: Mapping[Status, int] = {
     Status.BREACHED: 0,

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from clausewatch.checks import CHECKS
 from clausewatch.core.contract import Commitment, Contract, Penalty
-from clausewatch.core.result import Status
+from clausewatch.core.result import Status, counted
 from clausewatch.history.intervals import VERDICT, Interval
 from clausewatch.history.periods import Period, local_day, period_of
 from clausewatch.history.store import HistoryError, HistoryStore, StoredRun
@@ -55,9 +55,9 @@ class Night:
 
     @property
     def share(self) -> float | None:
-        counted = sum(n for s, n in self.counts.items() if s is not Status.WAIVED)
+        n = counted(self.counts)
         ok = self.counts.get(Status.COMPLIANT, 0) + self.counts.get(Status.AT_RISK, 0)
-        return ok / counted if counted else None
+        return ok / n if n else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,7 +234,7 @@ def _commitment(
         nights_in_compliance=sum(1 for n in nights if n.status in IN_COMPLIANCE),
         nights_breached=sum(1 for n in nights if n.status is Status.BREACHED),
         nights_no_evidence=sum(1 for n in nights if n.status is Status.NO_EVIDENCE),
-        subject_days=sum(k for s, k in sd.items() if s is not Status.WAIVED),
+        subject_days=counted(sd),
         subject_days_compliant=sd.get(Status.COMPLIANT, 0) + sd.get(Status.AT_RISK, 0),
         subject_days_breached=sd.get(Status.BREACHED, 0),
         subject_days_no_evidence=sd.get(Status.NO_EVIDENCE, 0),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from clausewatch.core.evaluation import Evaluation, Outcome
-from clausewatch.core.result import Status
+from clausewatch.core.result import Status, is_offender
 from clausewatch.core.run import RunInfo
 from clausewatch.reports.results_json import iso
 
@@ -75,7 +75,7 @@ def _testcase(suite: ET.Element, o: Outcome, classname: str) -> None:
 
 
 def _listing(o: Outcome) -> str:
-    offenders = [r for r in o.results if r.status is not Status.COMPLIANT]
+    offenders = [r for r in o.results if is_offender(r.status)]
     lines = [
         f"[{r.status}] {r.reason}"
         + (f" (due {iso(r.due)})" if r.due else "")

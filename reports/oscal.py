@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from clausewatch.core.evaluation import Evaluation, Outcome
-from clausewatch.core.result import Result, Status
+from clausewatch.core.result import Result, Status, is_offender
 from clausewatch.core.run import RunInfo
 from clausewatch.reports.results_json import iso
 
@@ -191,7 +191,7 @@ def _observations(ids: _Ids, o: Outcome, as_of: str) -> list[dict[str, Any]]:
 
 
 def _offends(r: Result) -> bool:
-    return r.status is not Status.COMPLIANT
+    return is_offender(r.status)
 
 
 def _subject_observation(ids: _Ids, cid: str, r: Result, as_of: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from clausewatch.core.evaluation import Evaluation, Outcome
-from clausewatch.core.result import Status
+from clausewatch.core.result import Status, is_offender
 
 STYLE = {
     Status.COMPLIANT: "bold green",
@@ -47,7 +47,7 @@ def _offenders(o: Outcome) -> str:
     lines = []
     for r in o.worst(OFFENDERS_SHOWN):
         lines.append(f"{LABEL[r.status].lower()}: {r.reason}")
-    hidden = sum(1 for r in o.results if r.status is not Status.COMPLIANT) - len(lines)
+    hidden = sum(1 for r in o.results if is_offender(r.status)) - len(lines)
     if hidden > 0:
         lines.append(f"... and {hidden} more")
     return "\n".join(lines)

@@ -19,7 +19,7 @@ from clausewatch.checks.registry import CHECKS, Registry
 from clausewatch.core.contract import Commitment, Contract
 from clausewatch.core.evaluation import Evaluation, Outcome
 from clausewatch.core.evidence import CollectionError
-from clausewatch.core.result import SEVERITY_ORDER, Result, Status
+from clausewatch.core.result import SEVERITY_ORDER, Result, Status, counted, is_offender
 from clausewatch.core.run import RunInfo
 
 #: Offenders listed per clause in a report; the rest are counted (all are in results.csv).
@@ -82,8 +82,7 @@ class ClauseRow:
     @property
     def counted(self) -> int:
         """Subjects that count towards the measured share (waived ones leave the count)."""
-        c = self.counts
-        return sum(c[str(s)] for s in STATUS_ORDER if s is not Status.WAIVED)
+        return counted(self.counts)
 
     @property
     def due(self) -> datetime | None:
@@ -158,7 +157,7 @@ def build_view(
     clauses = []
     for o in ev.outcomes:
         offenders = sorted(
-            (r for r in o.results if r.status is not Status.COMPLIANT),
+            (r for r in o.results if is_offender(r.status)),
             key=lambda r: SEVERITY_ORDER[r.status],  # stable: keeps the engine's due-date order
         )
         clauses.append(

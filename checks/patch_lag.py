@@ -1,4 +1,10 @@
-"""``patch_lag``: security updates installed within the deadline for their severity, per asset."""
+"""``patch_lag``: security updates installed within the deadline for their severity, per asset.
+
+Every judged asset's result lists in ``measured["outstanding"]`` each outstanding update that
+has a deadline: its vendor ``severity``, the ``deadline_severity`` its deadline comes from (after
+``unrated_as``), its ``state`` and its ``due`` instant as this check computed it. The report's
+patch-age chart draws from that list and never recomputes a deadline.
+"""
 
 from __future__ import annotations
 
@@ -113,6 +119,7 @@ class _Rules:
             )
         overdue: list[dict[str, Any]] = []
         soon: list[dict[str, Any]] = []
+        outstanding: list[dict[str, Any]] = []
         undated: list[str] = []
         ids = [asset.id]
         unrated: list[str] = []
@@ -148,12 +155,13 @@ class _Rules:
             if state not in OUTSTANDING:
                 continue
             ids.append(p.id)
+            outstanding.append(self._outstanding(p, severity, due, str(state)))
             status = deadline_status(due, self.as_of, self.commitment.warning_days, self.tz)
             if status is Status.BREACHED:
                 overdue.append(self._finding(p, due, self.as_of, state))
             elif status is Status.AT_RISK:
                 soon.append(self._finding(p, due, None, state))
-        return self._verdict(base, overdue, soon, undated, unrated, tuple(ids))
+        return self._verdict(base, overdue, soon, undated, unrated, outstanding, tuple(ids))
 
     def _start(self, facts: Mapping[str, Any]) -> datetime | None:
         if self.clock == "release":
@@ -175,6 +183,20 @@ class _Rules:
             finding["days_late"] = round(age_days(due, until), 1)
         return finding
 
+    @staticmethod
+    def _outstanding(
+        patch: Evidence, deadline_severity: str, due: datetime, state: str
+    ) -> dict[str, Any]:
+        f = patch.facts
+        return {
+            "update_id": f.get("update_id"),
+            "severity": f.get("severity"),
+            "deadline_severity": deadline_severity,
+            "state": state,
+            "due": due,
+            "evidence_id": patch.id,
+        }
+
     def _verdict(
         self,
         base: dict[str, Any],
@@ -182,6 +204,7 @@ class _Rules:
         soon: list[dict[str, Any]],
         undated: list[str],
         unrated: list[str],
+        outstanding: list[dict[str, Any]],
         ids: tuple[str, ...],
     ) -> Result:
         label = base["label"]
@@ -195,7 +218,12 @@ class _Rules:
                 status=Status.BREACHED,
                 reason=f"{label}: {len(overdue)} security update(s) past deadline{detail}; worst "
                 f"{worst['update_id']} ({worst['severity']}) {worst['days_late']:g} days late.",
-                measured={"overdue": len(overdue), "due_soon": len(soon), "findings": overdue},
+                measured={
+                    "overdue": len(overdue),
+                    "due_soon": len(soon),
+                    "findings": overdue,
+                    "outstanding": outstanding,
+                },
                 evidence_ids=ids,
                 due=min(x["due"] for x in overdue),
             )
@@ -205,7 +233,7 @@ class _Rules:
                 status=Status.NO_EVIDENCE,
                 reason=f"{label}: {len(undated)} update(s) carry neither release nor detection "
                 f"date ({', '.join(undated[:3])}), so their deadline is unknown.",
-                measured={"undated": undated},
+                measured={"undated": undated, "outstanding": outstanding},
                 evidence_ids=ids,
             )
         if unrated:
@@ -214,7 +242,7 @@ class _Rules:
                 status=Status.NO_EVIDENCE,
                 reason=f"{label}: {len(unrated)} outstanding update(s) without a severity "
                 f"({', '.join(unrated[:3])}), so their deadline is unknown.",
-                measured={"unrated": unrated},
+                measured={"unrated": unrated, "outstanding": outstanding},
                 evidence_ids=ids,
             )
         if soon:
@@ -224,7 +252,12 @@ class _Rules:
                 status=Status.AT_RISK,
                 reason=f"{label}: {len(soon)} security update(s) fall due by "
                 f"{fmt_day(due, self.tz)}.",
-                measured={"overdue": 0, "due_soon": len(soon), "findings": soon},
+                measured={
+                    "overdue": 0,
+                    "due_soon": len(soon),
+                    "findings": soon,
+                    "outstanding": outstanding,
+                },
                 evidence_ids=ids,
                 due=due,
             )
@@ -232,7 +265,7 @@ class _Rules:
             **base,
             status=Status.COMPLIANT,
             reason=f"{label}: no security update past its deadline.",
-            measured={"overdue": 0, "due_soon": 0},
+            measured={"overdue": 0, "due_soon": 0, "outstanding": outstanding},
             evidence_ids=ids,
         )
 

@@ -18,6 +18,7 @@ from clausewatch.pipeline.nightly import Nightly
 from clausewatch.pipeline.sources_file import SourcesConfig
 from clausewatch.policies.load import load_contract
 from clausewatch.reports.evidence_pack import PackOptions
+from clausewatch.reports.formats import FORMATS
 from clausewatch.reports.publish import pack_options
 
 DEMO_OUT = Path("clausewatch-demo")
@@ -65,7 +66,30 @@ def add_history_args(p: argparse.ArgumentParser) -> None:
                    "transitions (needs the history)")
 
 
+def format_names(text: str) -> list[str]:
+    """One ``--format`` value: output format names, comma-separated."""
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in FORMATS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown output format {', '.join(unknown) or repr(text)} (choose from "
+            f"{', '.join(FORMATS.names())})"
+        )
+    return names
+
+
+def _formats_help() -> str:
+    listed = "; ".join(f"{f.name}: {f.file_name}, {f.description['en']}" for f in FORMATS)
+    return (
+        f"output formats to write, repeatable or comma-separated (default: all). {listed}. "
+        "results.json and evidence.jsonl, the run's record, are always written: the evidence "
+        "pack and 'verify' rest on them"
+    )
+
+
 def add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", dest="formats", action="append", type=format_names,
+                   metavar="{" + ",".join(FORMATS.names()) + "}", help=_formats_help())
     p.add_argument("--lang", choices=["fr", "en"], help="report language (default: the "
                    "contract's language)")
     p.add_argument("--signing-key", type=Path, metavar="PEM", help="Ed25519 private key to sign "
@@ -77,8 +101,9 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
 
 
 def report_options(args: argparse.Namespace, out: Path) -> PackOptions:
-    """Report and pack options from ``--lang``, ``--signing-key``, ``--previous-pack``,
-    ``--pack-history`` (and the environment)."""
+    """Report and pack options from ``--format``, ``--lang``, ``--signing-key``,
+    ``--previous-pack``, ``--pack-history`` (and the environment)."""
+    formats = None if args.formats is None else [n for group in args.formats for n in group]
     try:
         return pack_options(
             out=out,
@@ -86,6 +111,7 @@ def report_options(args: argparse.Namespace, out: Path) -> PackOptions:
             signing_key=args.signing_key,
             previous=args.previous_pack,
             history=args.pack_history,
+            formats=formats,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc

@@ -4,23 +4,28 @@ Two charts: the subjects of each clause by status (a stacked bar against the tar
 age of outstanding security updates per severity against the patch deadline (small histograms).
 Only numbers and coordinates are computed here; ``templates/_charts.html.j2`` draws them, so the
 report needs no script and no network, and prints as it shows.
+
+The patch-age chart reads the ``patch_lag`` check's results (``measured["outstanding"]``: each
+outstanding update's due instant and the severity its deadline comes from) and recomputes no
+deadline: an update sits at the deadline plus its lateness (``as_of - due``, in days), so it falls
+right of the deadline line exactly when the check found it past due, whatever daylight saving or
+``unrated_as`` did to the arithmetic.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from clausewatch.core.evaluation import Evaluation
-from clausewatch.core.evidence import Evidence, Kind
+from clausewatch.core.evaluation import Evaluation, Outcome
 from clausewatch.reports.view import STATUS_ORDER, ClauseRow
 
 BAR_X = 96  # where bars start (clause labels to the left)
 BAR_W = 440  # bar length for 100 %
 ROW_H = 28
-OUTSTANDING = frozenset({"missing", "failed"})
 HIST_W, HIST_H = 300, 120  # plot area of one histogram
 MAX_BINS = 14
 
@@ -118,40 +123,35 @@ class AgeHistogram:
     height: int = HIST_H
 
 
-def patch_age_histograms(ev: Evaluation, evidence: Iterable[Evidence]) -> list[AgeHistogram]:
-    """One histogram per patch commitment and severity with a deadline."""
-    patches: dict[str, list[Evidence]] = {}
-    for e in evidence:
-        if e.kind == Kind.PATCH and e.facts.get("state") in OUTSTANDING:
-            patches.setdefault(e.subject, []).append(e)
+def patch_age_histograms(ev: Evaluation) -> list[AgeHistogram]:
+    """One histogram per patch commitment and severity with a deadline, from the check's
+    results."""
     out = []
     for o in ev.outcomes:
         c = o.commitment
         if c.check != "patch_lag":
             continue
         clock = str(c.params.get("clock", "release"))
-        subjects = {r.subject for r in o.results}
+        ages: dict[str, list[float]] = {}  # days past due, by deadline severity
+        for severity, due in _outstanding(o):
+            ages.setdefault(severity, []).append((ev.as_of - due).total_seconds() / 86400)
         for severity, days in c.params["deadlines_days"].items():
-            ages = [
-                age
-                for s in subjects
-                for p in patches.get(s, ())
-                if str(p.facts.get("severity", "")).lower() == str(severity).lower()
-                and (age := _age(p, clock, ev.as_of)) is not None
-            ]
-            out.append(_histogram(c.clause, c.id, str(severity), float(days), clock, ages))
+            late_by = ages.get(str(severity).lower(), [])
+            out.append(_histogram(c.clause, c.id, str(severity), float(days), clock, late_by))
     return out
 
 
-def _age(patch: Evidence, clock: str, as_of: datetime) -> float | None:
-    f = patch.facts
-    keys = ("released_at", "first_seen_at")
-    if clock != "release":
-        keys = keys[::-1]
-    start = next((f[k] for k in keys if isinstance(f.get(k), datetime)), None)
-    if start is None:
-        return None
-    return max(0.0, (as_of - start).total_seconds() / 86400)
+def _outstanding(o: Outcome) -> Iterator[tuple[str, datetime]]:
+    """(deadline severity, due) of every outstanding update the check dated, per result."""
+    for r in o.results:
+        entries = r.measured.get("outstanding", ())
+        for entry in entries if isinstance(entries, list | tuple) else ():
+            if isinstance(entry, Mapping) and isinstance(entry.get("due"), datetime):
+                yield _severity(entry), entry["due"]
+
+
+def _severity(entry: Mapping[str, Any]) -> str:
+    return str(entry.get("deadline_severity") or "").lower()
 
 
 def _bin_width(x_max: float, deadline: float) -> float:
@@ -162,15 +162,23 @@ def _bin_width(x_max: float, deadline: float) -> float:
 
 
 def _histogram(
-    clause: str, cid: str, severity: str, deadline: float, clock: str, ages: list[float]
+    clause: str, cid: str, severity: str, deadline: float, clock: str, late_by: list[float]
 ) -> AgeHistogram:
+    """The histogram of updates ``late_by`` days past their due instant (negative: time left).
+
+    Past due means ``as_of > due``, as in the check: such an update is counted in a bin right of
+    the deadline, and one not past due (due exactly at ``as_of`` included) left of it.
+    """
+    ages = [max(0.0, deadline + d) for d in late_by]
     x_max = max([deadline * 2, *(a + 0.001 for a in ages), 1.0])
     width = _bin_width(x_max, deadline)
     n_bins = max(1, math.ceil(x_max / width))
     x_max = n_bins * width
     counts = [0] * n_bins
-    for a in ages:
-        counts[min(n_bins - 1, int(a // width))] += 1
+    first_late = min(n_bins - 1, math.ceil(deadline / width))  # first bin starting at/after it
+    for a, d in zip(ages, late_by, strict=True):
+        i = min(n_bins - 1, int(a // width))
+        counts[max(i, first_late) if d > 0 else max(0, min(i, first_late - 1))] += 1
     top = max(counts) if ages else 0
     scale = HIST_W / x_max
     bins = []
@@ -198,7 +206,7 @@ def _histogram(
         clock=clock,
         bins=tuple(bins),
         outstanding=len(ages),
-        late=sum(1 for a in ages if a > deadline),
+        late=sum(1 for d in late_by if d > 0),
         max_count=top,
         x_max=x_max,
         deadline_x=round(deadline * scale, 2),

@@ -11,8 +11,8 @@ Layout (``LAYOUT``)::
     raw/                           raw API pages, secrets masked (README.txt when none)
     results/results.json           verdicts and per-subject results
     results/waivers-in-force.json  waivers applying at as_of
-    reports/                       report.html, summary.md, results.csv, junit.xml,
-                                   oscal-assessment-results.json
+    reports/                       one file per output format written (report.html,
+                                   summary.md, ...: ``reports.formats.FORMATS``)
     manifest.json                  SHA-256 of every file above
     chain.json                     this manifest's digest, linked to the previous pack's
     signature.json                 Ed25519 over manifest.json + chain.json (when a key is set)
@@ -45,10 +45,12 @@ from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
-from clausewatch.reports import html, signing
+from clausewatch.reports import signing
+from clausewatch.reports.formats import FORMATS
 from clausewatch.reports.i18n import pick_language
 from clausewatch.reports.output import staged_dir
 from clausewatch.reports.results_json import iso
+from clausewatch.reports.templating import environment
 from clausewatch.reports.view import build_view, waiver_in_force
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ class PackOptions:
     secrets: tuple[str, ...] = ()  # known secret values: masked, then must appear nowhere
     raw_dir: Path | None = None  # raw API pages to include, redacted
     host: Mapping[str, Any] | None = None  # host facts (default: this machine)
+    formats: tuple[str, ...] | None = None  # output formats to write (None: every registered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +159,12 @@ def build_pack(
     contract_bytes: bytes,
     evidence_text: str,
     results_text: str,
-    reports: Mapping[str, str],
+    reports: Mapping[str, bytes],
     options: PackOptions | None = None,
 ) -> PackInfo:
     """Write a complete pack into the empty (or new) folder ``dest``.
+
+    ``reports``: the rendered output formats, by file name (they go under ``reports/``).
 
     ``dest`` should sit inside a staging folder (see ``write_pack``) so that a failure leaves no
     half-written pack where a reader could take it for a real one.
@@ -199,10 +204,10 @@ def build_pack(
         ],
     )
     raw_count = _copy_raw(w, options.raw_dir)
-    for name, text in sorted(reports.items()):
-        w.text(f"{REPORTS}/{name}", text)
+    for name, data in sorted(reports.items()):
+        w.bytes(f"{REPORTS}/{name}", data)
     w.json(RUN, _run_metadata(ev, info, records, contract_digest, lang, options, raw_count))
-    w.text("README.md", _readme(ev, info, contract_digest, options))
+    w.text("README.md", _readme(ev, info, contract_digest, options, reports))
 
     _assert_no_leak(dest, redactor)
     files = {rel: sha256_file(dest / rel) for rel in sorted(_walk(dest))}
@@ -337,14 +342,30 @@ def _run_metadata(
     return Redactor(options.secrets).data(doc)  # type: ignore[no-any-return]
 
 
-def _readme(ev: Evaluation, info: RunInfo, contract_digest: str, options: PackOptions) -> str:
-    env = html.environment()
+def _readme(
+    ev: Evaluation,
+    info: RunInfo,
+    contract_digest: str,
+    options: PackOptions,
+    reports: Mapping[str, bytes],
+) -> str:
+    """The pack's README; its ``reports/`` rows name the formats in the pack, from the
+    registry."""
     fp = (
         signing.fingerprint(options.signing_key.public_key())
         if options.signing_key is not None
         else None
     )
-    return env.get_template("pack-readme.md.j2").render(
+    formats = [f for f in FORMATS if f.file_name in reports]
+    return environment().get_template("pack-readme.md.j2").render(
+        reports=[
+            {
+                "path": f"{REPORTS}/{f.file_name}",
+                "en": f.description["en"],
+                "fr": f.description.get("fr", f.description["en"]),
+            }
+            for f in formats
+        ],
         contract=ev.contract,
         as_of=iso(ev.as_of),
         run_id=info.run_id,

@@ -10,14 +10,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-#: What ClauseWatch writes into an output folder. A folder holding anything else is not ours
-#: to replace: it may hold the very evidence file being judged.
-OUTPUT_NAMES = (
-    "contract.yaml", "evidence.jsonl", "results.json", "report.html", "summary.md",
-    "results.csv", "junit.xml", "oscal-assessment-results.json", "evidence-pack",
-    "evidence-pack.zip", "raw", "history.sqlite", "history.sqlite.lock", "history.sqlite-*",
-    "outbox.jsonl", "alerts.json", "period-*.html", "period-*.md",
+from clausewatch.reports.formats import FORMATS
+
+#: The run's record, written whatever formats are selected (the pack and ``verify`` need it).
+RECORD_NAMES = ("contract.yaml", "evidence.jsonl", "results.json")
+#: What else ClauseWatch writes into an output folder besides the output formats' files.
+FIXED_NAMES = (
+    *RECORD_NAMES, "evidence-pack", "evidence-pack.zip", "raw", "history.sqlite",
+    "history.sqlite.lock", "history.sqlite-*", "outbox.jsonl", "alerts.json", "period-*.html",
+    "period-*.md",
 )
+
+
+def output_names() -> tuple[str, ...]:
+    """What ClauseWatch writes into an output folder (names and glob patterns): the fixed
+    files and every registered output format's file. A folder holding anything else is not
+    ours to replace: it may hold the very evidence file being judged."""
+    return (*FIXED_NAMES, *FORMATS.file_names())
 
 
 class NotAnOutputFolder(ValueError):
@@ -30,9 +39,10 @@ def check_replaceable(target: Path) -> None:
         if target.exists():
             raise NotAnOutputFolder(f"--out {target} exists and is not a folder")
         return
+    names = output_names()
     foreign = sorted(
         p.name for p in target.iterdir()
-        if not any(fnmatch.fnmatch(p.name, pattern) for pattern in OUTPUT_NAMES)
+        if not any(fnmatch.fnmatch(p.name, pattern) for pattern in names)
     )
     if foreign:
         more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""

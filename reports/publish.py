@@ -5,8 +5,8 @@ folder (pack included) appears at once or not at all.
 
 Output folder::
 
-    contract.yaml? evidence.jsonl results.json          (the run itself)
-    report.html summary.md results.csv junit.xml oscal-assessment-results.json
+    contract.yaml? evidence.jsonl results.json          (the run's record: always written)
+    one file per selected output format                  (``reports.formats.FORMATS``)
     evidence-pack/  evidence-pack.zip                    (see evidence_pack.py)
 """
 
@@ -23,7 +23,7 @@ from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
-from clausewatch.reports import csv_results, junit, markdown, oscal, results_json
+from clausewatch.reports import results_json
 from clausewatch.reports.evidence_pack import (
     PACK_DIR,
     PACK_ZIP,
@@ -34,19 +34,12 @@ from clausewatch.reports.evidence_pack import (
     sha256_bytes,
     zip_pack,
 )
-from clausewatch.reports.html import render_html
+from clausewatch.reports.formats import FORMATS, RunView
 from clausewatch.reports.i18n import LANGUAGES
 from clausewatch.reports.signing import load_private_key
 
 SIGNING_KEY_ENV = "CLAUSEWATCH_SIGNING_KEY"
 SIGNING_PASSWORD_ENV = "CLAUSEWATCH_SIGNING_KEY_PASSWORD"
-REPORT_FILES = (
-    "report.html",
-    "summary.md",
-    "results.csv",
-    "junit.xml",
-    "oscal-assessment-results.json",
-)
 
 
 def pack_options(
@@ -57,6 +50,7 @@ def pack_options(
     previous: Path | None = None,
     history: Path | None = None,
     secrets: Iterable[str] = (),
+    formats: Iterable[str] | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> PackOptions:
     """Pack options from the command line and environment.
@@ -64,9 +58,11 @@ def pack_options(
     The signing key comes from ``--signing-key`` or ``$CLAUSEWATCH_SIGNING_KEY`` (its password,
     if any, from ``$CLAUSEWATCH_SIGNING_KEY_PASSWORD``). Without ``--previous-pack`` or
     ``--pack-history``, the pack chains to the one already in ``out`` (the previous run's), if any.
+    ``formats``: the output formats to write (``--format``; None: every registered one).
     """
     if lang is not None and lang not in LANGUAGES:
         raise ValueError(f"--lang must be one of {', '.join(LANGUAGES)}")
+    selected = None if formats is None else tuple(f.name for f in FORMATS.select(formats))
     key_path = signing_key or (Path(env[SIGNING_KEY_ENV]) if env.get(SIGNING_KEY_ENV) else None)
     password = env.get(SIGNING_PASSWORD_ENV)
     key = load_private_key(key_path, password.encode() if password else None) if key_path else None
@@ -78,30 +74,14 @@ def pack_options(
         previous_optional=implicit,
         history=history,
         secrets=tuple([*secrets, *([password] if password else [])]),
+        formats=selected,
     )
 
 
-def render_reports(
-    ev: Evaluation,
-    info: RunInfo,
-    *,
-    lang: str | None,
-    evidence: Sequence[Evidence],
-    evidence_text: str,
-    results_text: str,
-) -> dict[str, str]:
-    """Every report of the run, by file name."""
-    digests = {
-        "results.json": sha256_bytes(results_text.encode("utf-8")),
-        "evidence.jsonl": sha256_bytes(evidence_text.encode("utf-8")),
-    }
-    return {
-        "report.html": render_html(ev, info, lang=lang, evidence=evidence),
-        "summary.md": markdown.dumps(ev, info, lang=lang),
-        "results.csv": csv_results.dumps(ev),
-        "junit.xml": junit.dumps(ev, info),
-        "oscal-assessment-results.json": oscal.dumps(ev, info, digests),
-    }
+def render_reports(view: RunView, names: Iterable[str] | None = None) -> dict[str, bytes]:
+    """The selected reports of the run (every registered format when ``names`` is None), by
+    file name."""
+    return {f.file_name: f.render(view) for f in FORMATS.select(names)}
 
 
 def publish_run(
@@ -112,7 +92,8 @@ def publish_run(
     contract_bytes: bytes,
     options: PackOptions | None = None,
 ) -> PackInfo:
-    """Write the run's files, its reports, its evidence pack and the pack's zip into ``stage``.
+    """Write the run's record, its reports (``options.formats``, default every registered
+    format), its evidence pack and the pack's zip into ``stage``.
 
     Raw API pages a collector recorded under ``stage/raw`` go into the pack (redacted)."""
     options = options or PackOptions()
@@ -125,19 +106,19 @@ def publish_run(
     write_evidence(records, buffer)
     evidence_text = buffer.getvalue()
     results_text = results_json.dumps(ev, info)
-    evidence = [r for r in records if isinstance(r, Evidence)]
-    reports = render_reports(
+    view = RunView.of(
         ev,
         info,
+        records=records,
         lang=options.lang,
-        evidence=evidence,
-        evidence_text=evidence_text,
-        results_text=results_text,
+        evidence_sha256=sha256_bytes(evidence_text.encode("utf-8")),
+        results_sha256=sha256_bytes(results_text.encode("utf-8")),
     )
+    reports = render_reports(view, options.formats)
     (stage / "evidence.jsonl").write_text(evidence_text, encoding="utf-8")
     (stage / "results.json").write_text(results_text, encoding="utf-8")
-    for name, text in reports.items():
-        (stage / name).write_text(text, encoding="utf-8", newline="")
+    for name, data in reports.items():
+        (stage / name).write_bytes(data)
     pack = build_pack(
         stage / PACK_DIR,
         ev=ev,

@@ -18,6 +18,7 @@ from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence, default_evidence_id
 from clausewatch.core.run import RunInfo
 from clausewatch.policies.load import load_contract
+from clausewatch.reports.formats import FORMATS, RunView
 
 AS_OF = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden"
@@ -158,3 +159,8 @@ def build_case() -> Case:
     evidence = [r for r in records if isinstance(r, Evidence)]
     errors = [r for r in records if isinstance(r, CollectionError)]
     return Case(path, records, evaluate(contract, evidence, errors, AS_OF), case_info())
+
+
+def render(name: str, ev: Evaluation, info: RunInfo, lang: str | None = None, **view: Any) -> str:
+    """Output format ``name`` of a run, as text (``view``: more ``RunView.of`` arguments)."""
+    return FORMATS[name].render(RunView.of(ev, info, lang=lang, **view)).decode("utf-8")

@@ -9,7 +9,7 @@ from report_packs import keypair
 
 from clausewatch.cli import main
 from clausewatch.collectors.jsonl import write_evidence
-from clausewatch.reports.publish import REPORT_FILES
+from clausewatch.reports.formats import FORMATS
 from clausewatch.reports.verify import verify
 
 AS_OF = "2026-11-22T06:00:00Z"
@@ -18,7 +18,7 @@ AS_OF = "2026-11-22T06:00:00Z"
 def test_run_demo_writes_every_report_and_a_pack_that_verifies(tmp_path):
     out = tmp_path / "demo"
     assert main(["run", "--demo", "--as-of", AS_OF, "--out", str(out)]) == 3
-    for name in (*REPORT_FILES, "results.json", "evidence.jsonl", "evidence-pack.zip"):
+    for name in (*FORMATS.file_names(), "results.json", "evidence.jsonl", "evidence-pack.zip"):
         assert (out / name).is_file(), name
     html = (out / "report.html").read_text()
     assert '<html lang="fr">' in html and "Non conforme" in html  # the French contract

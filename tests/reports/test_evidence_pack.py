@@ -12,7 +12,7 @@ from report_packs import RAW_BEARER, RAW_SECRET, build, keypair, write_raw
 
 from clausewatch.reports import evidence_pack
 from clausewatch.reports.evidence_pack import PackError, latest_pack, sha256_file
-from clausewatch.reports.publish import REPORT_FILES
+from clausewatch.reports.formats import FORMATS
 
 SECRETS = (CLIENT_SECRET, ACCESS_TOKEN, RAW_SECRET)
 
@@ -32,7 +32,7 @@ def test_layout_manifest_and_reports(signed, case):
         "README.md", "run.json", "contract/contract.yaml", "contract/contract.yaml.sha256",
         "evidence/evidence.jsonl", "results/results.json", "results/waivers-in-force.json",
         "raw/entra/users-0001.json", "raw/entra/note.txt", "manifest.json", "chain.json",
-        "signature.json", *(f"reports/{name}" for name in REPORT_FILES),
+        "signature.json", *(f"reports/{name}" for name in FORMATS.file_names()),
     }  # fmt: skip
     assert set(files) == expected
     manifest = json.loads((pack / "manifest.json").read_text())

@@ -12,31 +12,31 @@ from pathlib import Path
 
 import jsonschema_rs
 import pytest
+from report_case import render
 
 from clausewatch.core.result import Status
-from clausewatch.reports import csv_results, junit, markdown, oscal
-from clausewatch.reports.html import render_html
+from clausewatch.reports.formats import RunView, csv_results, oscal
 from clausewatch.reports.i18n import MESSAGES, Catalogue, pick_language
 
 OSCAL_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "oscal"
 
 
 def test_html_golden_in_the_contract_language_and_in_english(case, golden):
-    golden("report.fr.html", render_html(case.ev, case.info, evidence=case.evidence))
-    golden("report.en.html", render_html(case.ev, case.info, lang="en", evidence=case.evidence))
+    golden("report.fr.html", render("html", case.ev, case.info))
+    golden("report.en.html", render("html", case.ev, case.info, "en"))
 
 
 def test_markdown_csv_junit_oscal_golden(case, golden):
-    golden("summary.fr.md", markdown.dumps(case.ev, case.info))
-    golden("summary.en.md", markdown.dumps(case.ev, case.info, lang="en"))
-    golden("results.csv", csv_results.dumps(case.ev))
-    golden("junit.xml", junit.dumps(case.ev, case.info))
-    golden("oscal-assessment-results.json", oscal.dumps(case.ev, case.info))
+    golden("summary.fr.md", render("markdown", case.ev, case.info))
+    golden("summary.en.md", render("markdown", case.ev, case.info, "en"))
+    golden("results.csv", render("csv", case.ev, case.info))
+    golden("junit.xml", render("junit", case.ev, case.info))
+    golden("oscal-assessment-results.json", render("oscal", case.ev, case.info))
 
 
 def test_french_contract_renders_in_french_and_english_on_request(case):
-    fr = render_html(case.ev, case.info, evidence=case.evidence)
-    en = render_html(case.ev, case.info, lang="en", evidence=case.evidence)
+    fr = render("html", case.ev, case.info)
+    en = render("html", case.ev, case.info, "en")
     assert '<html lang="fr">' in fr and '<html lang="en">' in en
     for word in ("Non conforme", "Dérogations", "Preuves manquantes", "Clause par clause"):
         assert word in fr and word not in en
@@ -49,7 +49,7 @@ def test_html_is_self_contained_and_escapes_contract_text(case):
     hostile = dataclasses.replace(
         case.ev, contract=dataclasses.replace(case.ev.contract, title="<script>alert(1)</script>")
     )
-    page = render_html(hostile, case.info, evidence=case.evidence)
+    page = render("html", hostile, case.info)
     assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "default-src 'none'" in page  # the page may load nothing at all
     assert not re.search(r"""(src|href)=["'](https?:)?//""", page)
@@ -59,7 +59,7 @@ def test_html_is_self_contained_and_escapes_contract_text(case):
 
 
 def test_html_lists_offenders_waivers_and_missing_evidence(case):
-    page = render_html(case.ev, case.info, lang="en", evidence=case.evidence)
+    page = render("html", case.ev, case.info, "en")
     for text in (
         "bob@client.test (Global Administrator): MFA registered but not enforced.",
         "srv-c: in inventory but no patch data from any source.",
@@ -75,7 +75,7 @@ def test_html_lists_offenders_waivers_and_missing_evidence(case):
 def test_patch_age_histograms_put_late_updates_right_of_the_deadline(case):
     from clausewatch.reports.charts import patch_age_histograms
 
-    hists = patch_age_histograms(case.ev, case.evidence)
+    hists = patch_age_histograms(case.ev)
     charts = {(h.commitment_id, h.severity): h for h in hists}
     crit = charts[("PATCH-SRV", "critical")]
     assert crit.outstanding == 1 and crit.late == 1 and crit.deadline == 7
@@ -87,7 +87,7 @@ def test_patch_age_histograms_put_late_updates_right_of_the_deadline(case):
 
 
 def test_csv_has_one_row_per_subject_result(case):
-    rows = list(csv.DictReader(io.StringIO(csv_results.dumps(case.ev))))
+    rows = list(csv.DictReader(io.StringIO(render("csv", case.ev, case.info))))
     assert len(rows) == sum(len(o.results) for o in case.ev.outcomes)
     assert tuple(rows[0]) == csv_results.COLUMNS
     bob = next(r for r in rows if r["label"] == "bob@client.test")
@@ -100,7 +100,7 @@ def test_csv_has_one_row_per_subject_result(case):
 
 
 def test_junit_one_testcase_per_commitment_with_failures_and_errors(case):
-    root = ET.fromstring(junit.dumps(case.ev, case.info).encode())
+    root = ET.fromstring(render("junit", case.ev, case.info).encode())
     cases = {c.get("name").split(" ")[1].rstrip(":"): c for c in root.iter("testcase")}
     assert set(cases) == {c.id for c in case.ev.contract.commitments}
     expected = {
@@ -124,7 +124,7 @@ def _oscal_validator():
 
 def test_oscal_document_is_valid_against_the_published_schema(case):
     validator = _oscal_validator()
-    doc = oscal.to_document(case.ev, case.info, {"results.json": "ab" * 32})
+    doc = oscal.to_document(RunView.of(case.ev, case.info, results_sha256="ab" * 32))
     errors = [f"{list(e.instance_path)}: {e.message}" for e in validator.iter_errors(doc)]
     assert errors == []
     findings = doc["assessment-results"]["results"][0]["findings"]

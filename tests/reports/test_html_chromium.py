@@ -8,8 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from clausewatch.reports.html import render_html
+from report_case import render
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -34,7 +33,7 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def page(case, tmp_path) -> Path:
     path = tmp_path / "report.html"
-    path.write_text(render_html(case.ev, case.info, evidence=case.evidence), encoding="utf-8")
+    path.write_text(render("html", case.ev, case.info), encoding="utf-8")
     return path
 
 

@@ -15,15 +15,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from markupsafe import escape
-from report_case import AS_OF
+from report_case import AS_OF, render
 
 from clausewatch.checks import CHECKS
 from clausewatch.checks.engine import evaluate
 from clausewatch.cli import main
 from clausewatch.core.evidence import CollectionError, Evidence
 from clausewatch.core.result import SEVERITY_ORDER, Status, Verdict
-from clausewatch.reports import markdown
-from clausewatch.reports.html import render_html
 from clausewatch.reports.i18n import Catalogue
 from clausewatch.reports.verdict_text import verdict_sentence
 
@@ -69,8 +67,8 @@ def section(page: str, anchor: str) -> str:
 
 
 def test_french_report_phrases_verdicts_in_french_not_the_engines_english(case):
-    html = render_html(case.ev, case.info, evidence=case.evidence)
-    md = markdown.dumps(case.ev, case.info)
+    html = render("html", case.ev, case.info)
+    md = render("markdown", case.ev, case.info)
     for o in case.ev.outcomes:  # the engine's English sentence stays in results.json only
         assert str(escape(o.verdict.reason)) not in html, o.commitment.id
         assert o.verdict.reason not in md, o.commitment.id
@@ -90,8 +88,8 @@ def test_french_report_phrases_verdicts_in_french_not_the_engines_english(case):
 
 
 def test_english_report_phrases_the_same_verdicts_in_english(case):
-    html = render_html(case.ev, case.info, lang="en", evidence=case.evidence)
-    md = markdown.dumps(case.ev, case.info, lang="en")
+    html = render("html", case.ev, case.info, "en")
+    md = render("markdown", case.ev, case.info, "en")
     sentence = "66.7% compliant across 3 subjects, against a target of 100%: 1 subject breached."
     assert f"<b>Verdict:</b> {sentence}</p>" in section(html, "MFA-ADMINS")
     assert f"Verdict: {sentence}\n" in md
@@ -173,8 +171,8 @@ def test_verdict_sentence_from_the_verdicts_figures(v, errors, fr, en):
 
 
 def test_subject_reasons_are_marked_english_in_a_french_report(case):
-    fr = cells(render_html(case.ev, case.info, evidence=case.evidence))
-    en = cells(render_html(case.ev, case.info, lang="en", evidence=case.evidence))
+    fr = cells(render("html", case.ev, case.info))
+    en = cells(render("html", case.ev, case.info, "en"))
     reasons = {r.reason for o in case.ev.outcomes for r in o.results if r.status != "compliant"}
     reasons |= {e.message for e in case.ev.errors}
     assert len(reasons) >= 6
@@ -204,12 +202,12 @@ def test_a_compliant_commitment_still_lists_its_breached_subject(case):
     assert mfa.verdict.status is Status.COMPLIANT and mfa.verdict.counts["breached"] == 1
     bob = "bob@client.test (Global Administrator): MFA registered but not enforced."
 
-    html = section(render_html(ev, case.info, evidence=case.evidence), "MFA-ADMINS")
+    html = section(render("html", ev, case.info), "MFA-ADMINS")
     assert '<span class="badge s-compliant">Conforme</span>' in html
     assert "Éléments à traiter (1)" in html
     assert f'<span class="badge s-breached">Non conforme</span></td><td lang="en">{bob}' in html
 
-    md = markdown.dumps(ev, case.info)
+    md = render("markdown", ev, case.info)
     head = "### §1 — MFA imposée aux administrateurs (Conforme)"
     assert head in md.split("## Éléments à traiter", 1)[1]
     assert f"{head}\n\nVerdict{NBSP}: " in md
@@ -268,10 +266,10 @@ def test_measured_share_is_explained_under_the_table(case, lang, words):
     note = Catalogue(lang).t("measured_note")
     for w in words:
         assert w in note, w
-    html = render_html(case.ev, case.info, lang=lang, evidence=case.evidence)
+    html = render("html", case.ev, case.info, lang)
     summary_end = html.index("</table>", html.index('<table class="summary">'))
     assert html[summary_end:].startswith(f'</table>\n<p class="table-note">{escape(note)}</p>')
-    md = markdown.dumps(case.ev, case.info, lang=lang)
+    md = render("markdown", case.ev, case.info, lang)
     last_row = md.index("| §4 |")
     assert md[md.index("\n", last_row) :].startswith(f"\n\n*{note}*\n")
 
@@ -289,8 +287,8 @@ FLAGS = [
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
 def test_folded_subjects_are_in_the_printed_report(case, tmp_path, monkeypatch):
     pypdf = pytest.importorskip("pypdf")
-    monkeypatch.setattr("clausewatch.reports.html.OPEN_OFFENDERS", 1)  # fold §2's last two
-    page = render_html(case.ev, case.info, evidence=case.evidence)
+    monkeypatch.setattr("clausewatch.reports.formats.html.OPEN_OFFENDERS", 1)  # fold §2's last two
+    page = render("html", case.ev, case.info)
     srv_c = "srv-c: in inventory but no patch data from any source."
     folded = section(page, "PATCH-SRV").split('<details class="more-offenders">', 1)[1]
     assert "Afficher les 2 autres éléments" in folded and srv_c in folded

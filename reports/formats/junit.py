@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from clausewatch.core.evaluation import Evaluation, Outcome
+from clausewatch.core.evaluation import Outcome
 from clausewatch.core.result import Status, is_offender
-from clausewatch.core.run import RunInfo
+from clausewatch.reports.formats.registry import FORMATS, RunView
 from clausewatch.reports.results_json import iso
 
 MAX_LISTED = 100
 
 
-def dumps(ev: Evaluation, info: RunInfo) -> str:
+@FORMATS.register(
+    "junit",
+    file_name="junit.xml",
+    media_type="application/xml",
+    description={
+        "en": "one test case per commitment, so CI systems show the contract as a test suite",
+        "fr": "un cas de test par engagement : les outils d'intégration continue affichent le "
+        "contrat comme une suite de tests",
+    },
+)
+def render(view: RunView) -> bytes:
     """The JUnit XML document (the common Jenkins/GitLab/GitHub dialect)."""
+    ev, info = view.evaluation, view.info
     k = ev.contract
     statuses = [o.verdict.status for o in ev.outcomes]
     suites = ET.Element(
@@ -55,7 +66,8 @@ def dumps(ev: Evaluation, info: RunInfo) -> str:
     for o in ev.outcomes:
         _testcase(suite, o, k.id)
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+    return text.encode("utf-8")
 
 
 def _testcase(suite: ET.Element, o: Outcome, classname: str) -> None:

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 
-from clausewatch.core.evaluation import Evaluation
+from clausewatch.reports.formats.registry import FORMATS, RunView
 from clausewatch.reports.results_json import iso, result_to_dict
 
 COLUMNS = (
@@ -32,8 +32,18 @@ COLUMNS = (
 )
 
 
-def dumps(ev: Evaluation) -> str:
-    """The CSV text (RFC 4180: comma separated, CRLF line ends, UTF-8)."""
+@FORMATS.register(
+    "csv",
+    file_name="results.csv",
+    media_type="text/csv",
+    description={
+        "en": "one row per commitment and subject, for spreadsheets and BI tools",
+        "fr": "une ligne par engagement et par élément, pour les tableurs et outils décisionnels",
+    },
+)
+def render(view: RunView) -> bytes:
+    """The CSV file (RFC 4180: comma separated, CRLF line ends, UTF-8)."""
+    ev = view.evaluation
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
@@ -60,7 +70,7 @@ def dumps(ev: Evaluation) -> str:
                     _json(d["expected"]),
                 )
             )
-    return out.getvalue()
+    return out.getvalue().encode("utf-8")
 
 
 def _json(value: object) -> str:

@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from clausewatch.core.evaluation import Evaluation, Outcome
+from clausewatch.core.evaluation import Outcome
 from clausewatch.core.result import Result, Status, is_offender
-from clausewatch.core.run import RunInfo
+from clausewatch.reports.formats.registry import FORMATS, RunView
 from clausewatch.reports.results_json import iso
 
 OSCAL_VERSION = "1.1.3"
@@ -64,14 +64,13 @@ def _prop(name: str, value: object, *, ns: bool = True) -> dict[str, str]:
     return out
 
 
-def to_document(
-    ev: Evaluation, info: RunInfo, digests: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """The OSCAL document as a dict. ``digests``: SHA-256 of the files the pack holds, by name
-    (``results.json``, ``evidence.jsonl``), recorded on their back-matter resources."""
+def to_document(view: RunView) -> dict[str, Any]:
+    """The OSCAL document as a dict. The view's digests of ``results.json`` and
+    ``evidence.jsonl`` (and the contract's) are recorded on their back-matter resources."""
+    ev, info = view.evaluation, view.info
     ids = _Ids(info.run_id)
     k = ev.contract
-    digests = dict(digests or {})
+    digests = view.digests
     digests.setdefault("contract.yaml", k.digest)
     as_of = iso(ev.as_of) or ""
     start = iso(info.started_at) or as_of
@@ -236,5 +235,16 @@ def _finding(ids: _Ids, o: Outcome, observation_ids: list[str]) -> dict[str, Any
     }
 
 
-def dumps(ev: Evaluation, info: RunInfo, digests: Mapping[str, str] | None = None) -> str:
-    return json.dumps(to_document(ev, info, digests), indent=2, ensure_ascii=False) + "\n"
+@FORMATS.register(
+    "oscal",
+    file_name="oscal-assessment-results.json",
+    media_type="application/json",
+    description={
+        "en": "OSCAL 1.1 Assessment Results, for GRC tools",
+        "fr": "OSCAL 1.1, Assessment Results, pour les outils de GRC",
+    },
+)
+def render(view: RunView) -> bytes:
+    """The OSCAL Assessment Results document, JSON."""
+    text = json.dumps(to_document(view), indent=2, ensure_ascii=False) + "\n"
+    return text.encode("utf-8")

@@ -8,11 +8,10 @@ evidence.
 
 from __future__ import annotations
 
-from clausewatch.core.evaluation import Evaluation
-from clausewatch.core.run import RunInfo
-from clausewatch.reports.i18n import Catalogue, pick_language
+from clausewatch.reports.formats.registry import FORMATS, RunView
+from clausewatch.reports.i18n import Catalogue
 from clausewatch.reports.verdict_text import verdict_sentence
-from clausewatch.reports.view import ReportView, build_view
+from clausewatch.reports.view import ReportView
 
 OFFENDERS_SHOWN = 10
 
@@ -22,12 +21,23 @@ def cell(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
 
 
-def dumps(ev: Evaluation, info: RunInfo, *, lang: str | None = None) -> str:
-    view = build_view(ev, info, pick_language(lang, ev.contract.language))
-    return render(view)
+@FORMATS.register(
+    "markdown",
+    file_name="summary.md",
+    media_type="text/markdown",
+    description={
+        "en": "the run in a page of Markdown, for tickets, chat, merge requests and wikis",
+        "fr": "l'exécution en une page de Markdown, pour les tickets, messageries, demandes "
+        "de fusion et wikis",
+    },
+)
+def render(view: RunView) -> bytes:
+    """``summary.md`` in the view's language."""
+    return page(view.report()).encode("utf-8")
 
 
-def render(view: ReportView) -> str:
+def page(view: ReportView) -> str:
+    """The Markdown text of a report view."""
     t = Catalogue(view.lang)
     k, tz = view.contract, view.tz
 

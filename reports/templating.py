@@ -1,0 +1,19 @@
+"""The Jinja2 environment of the run report and the evidence pack's README (``templates/``)."""
+
+from __future__ import annotations
+
+import jinja2
+
+
+def environment() -> jinja2.Environment:
+    """Autoescape on for ``*.html.j2``, off for ``*.md.j2``; undefined names are errors."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("clausewatch.reports", "templates"),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2",), disabled_extensions=("md.j2",), default=True
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

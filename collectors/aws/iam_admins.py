@@ -2,7 +2,8 @@
 
 Any one of :data:`CRITERIA` (checked in order; the first that holds is the reason given):
 
-1. every action on every resource (``*``, ``NotAction`` of a few services, ``NotResource``);
+1. full access (any service, IAM included, on every resource): ``*``, ``NotAction`` of a
+   few services, ``NotResource`` (AdministratorAccess);
 2. ``iam:*`` on every IAM resource (``IAMFullAccess``: it can grant itself anything);
 3. a privilege-escalation path by which a principal gives itself any permission, after Rhino
    Security Labs, "AWS IAM Privilege Escalation – Methods and Mitigation" (2018) and its
@@ -96,7 +97,7 @@ _PASS = "can run code as any role"
 
 #: Administrator-equivalent, in the order reasons are given (see the module docstring).
 CRITERIA: Final[tuple[Criterion, ...]] = (
-    Criterion("every action on every resource",
+    Criterion("full access (any service, IAM included, on every resource)",
               ((_ANY_ACTION, "anything"), (_IAM_ACTION, "iam"))),
     Criterion("iam:* on every IAM resource", ((_IAM_ACTION, "iam"),)),
     _one("iam:PutUserPolicy", "self", _GRANT),

@@ -20,6 +20,7 @@ from clausewatch.core.result import Status
 from clausewatch.policies.load import load_contract
 
 AS_OF = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+FULL = "full access (any service, IAM included, on every resource)"
 MSA = Path(__file__).resolve().parents[3] / "policies" / "examples" / "msa-en.yaml"
 ACCOUNT = "123456789012"  # moto's default account
 ADMIN = json.dumps({"Version": "2012-10-17",
@@ -75,14 +76,14 @@ def test_identities_from_credential_report_and_policies(
     f = {arn.rsplit("/", 1)[-1] if "user/" in arn else "root": e.facts for arn, e in ev.items()}
     assert set(f) == {"root", "alice", "bob", "carol", "dave", "erin", "ci-bot"}
     assert f["alice"]["privileged"] and f["alice"]["privileged_reason"] == (
-        "every action on every resource: group admins's managed policy AdministratorAccess, "
+        f"{FULL}: group admins's managed policy AdministratorAccess, "
         "statement #1")
     assert (f["alice"]["mfa_enforced"], f["bob"]["mfa_enforced"]) == (True, False)
     assert f["bob"]["privileged"] and f["bob"]["mfa_registered"] is False
     assert f["carol"]["privileged_reason"] == (
-        "every action on every resource: inline policy everything of user carol, statement #1")
+        f"{FULL}: inline policy everything of user carol, statement #1")
     assert f["dave"]["privileged_reason"] == (
-        "every action on every resource: managed policy full, statement #1")
+        f"{FULL}: managed policy full, statement #1")
     assert f["erin"]["privileged"] is False and f["erin"]["account_type"] == "member"
     assert f["ci-bot"]["account_type"] == "service" and f["ci-bot"]["enabled"] is True
     assert f["ci-bot"]["mfa_enforced"] is None  # keys: enforcement lives in policy conditions
@@ -182,7 +183,7 @@ def test_admins_by_iam_star_and_notaction_breach_mfa_admins(aws_client: Any, raw
     assert users["frank"].facts["privileged_reason"] == (
         "iam:* on every IAM resource: inline policy iam-ops of user frank, statement #1")
     assert users["gina"].facts["privileged_reason"] == (
-        "every action on every resource: group ops's managed policy all-but-s3, statement #1")
+        f"{FULL}: group ops's managed policy all-but-s3, statement #1")
     assert users["hugo"].facts["privileged"] is False
     contract = load_contract(MSA, CHECKS)
     generated = users["frank"].observed_at  # moto's report is generated now

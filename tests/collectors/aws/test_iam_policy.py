@@ -36,6 +36,7 @@ RHINO = "https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-miti
 ACCOUNT = "123456789012"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
 LOCAL = f"arn:aws:iam::{ACCOUNT}:policy/"
+FULL = "full access (any service, IAM included, on every resource)"
 MFA = {"Bool": {"aws:MultiFactorAuthPresent": "false"}}
 
 
@@ -103,7 +104,7 @@ CASES: list[tuple[str, str, dict[str, Any], bool | None, str | None]] = [
      "iam:AttachUserPolicy on itself"),
     ("NotAction s3:* on * allows everything else", NOTACTION,
      {"u": user(inline=doc({"Effect": "Allow", "NotAction": ["s3:*"], "Resource": "*"}))},
-     True, "every action on every resource"),
+     True, FULL),
     ("NotAction iam:* on * (everything but IAM) is not an administrator", NOTACTION,
      {"u": user(inline=doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}))},
      False, None),
@@ -114,7 +115,7 @@ CASES: list[tuple[str, str, dict[str, Any], bool | None, str | None]] = [
     ("* with NotResource one bucket (the combination the page warns against)", NOTRESOURCE,
      {"u": user(inline=doc({"Effect": "Allow", "Action": "*",
                             "NotResource": "arn:aws:s3:::HRBucket"}))},
-     True, "every action on every resource"),
+     True, FULL),
     ("explicit Deny iam:* overrides Allow *", EVAL,
      {"u": user(inline=doc(allow(), deny("iam:*")))}, False, None),
     ("Deny NotAction s3:* leaves only S3", NOTACTION,
@@ -122,14 +123,14 @@ CASES: list[tuple[str, str, dict[str, Any], bool | None, str | None]] = [
      False, None),
     ("a Deny with a Condition is not a certain deny", CONDITION,
      {"u": user(inline=doc(allow(), deny("*", "*", Condition=MFA)))}, True,
-     "every action on every resource"),
+     FULL),
     ("an Allow with a Condition still counts", CONDITION,
      {"u": user(inline=doc(allow("iam:*", "*", Condition=MFA)))}, True, "under a condition"),
     ("a Deny whose service prefix has a wildcard is not certain", ACTION,
-     {"u": user(inline=doc(allow(), deny("i?m:*")))}, True, "every action on every resource"),
+     {"u": user(inline=doc(allow(), deny("i?m:*")))}, True, FULL),
     ("a Deny scoped to one user leaves the rest", RESOURCE,
      {"u": user(inline=doc(allow(), deny("iam:*", f"arn:aws:iam::{ACCOUNT}:user/bob")))}, True,
-     "every action on every resource"),
+     FULL),
     ("boundary s3:* limits *:* (not an administrator)", BOUNDARY,
      {"u": user(inline=doc(allow()), boundary="s3only"),
       "policies": (managed("s3only", doc(allow("s3:*"))),)}, False, None),
@@ -175,7 +176,7 @@ CASES: list[tuple[str, str, dict[str, Any], bool | None, str | None]] = [
      False, None),
     ("Statement a single object", STATEMENT,
      {"u": user(inline={"Version": "2012-10-17", "Statement": allow()})}, True,
-     "every action on every resource"),
+     FULL),
     ("Action and Resource single strings in a list-less statement", GRAMMAR,
      {"u": user(inline=doc(allow("iam:CreatePolicyVersion", "*")))}, True,
      "iam:CreatePolicyVersion"),
@@ -217,7 +218,7 @@ CASES: list[tuple[str, str, dict[str, Any], bool | None, str | None]] = [
                             "Resource": "*"}))}, None, "could not be read"),
     ("an unreadable policy does not hide an administrator", GRAMMAR,
      {"u": user(inline=doc(allow()), managed_names=("gone",))}, True,
-     "every action on every resource"),
+     FULL),
     ("a boundary whose document is missing: unknown", BOUNDARY,
      {"u": user(inline=doc(allow()), boundary="gone")}, None,
      "permissions boundary gone (its document was not returned) could not be read"),
@@ -275,13 +276,13 @@ def test_across_users_joining_a_group_and_taking_over_an_administrator() -> None
                                                       f"arn:aws:iam::{ACCOUNT}:user/shy")))
     out = assess_users([boss, joiner, shy, thief, chain, harmless], [admins, staff], [],
                        account=ACCOUNT)
-    got = {arn.rsplit("/", 1)[-1]: (a.privileged, a.reason) for arn, a in out.items()}
+    got = {arn.rsplit("/", 1)[-1]: (a.privileged, a.reason or "") for arn, a in out.items()}
     assert got["boss"][0] is True
     assert got["joiner"][0] is True and "iam:AddUserToGroup on group admins" in got["joiner"][1]
-    assert got["shy"] == (False, None)
+    assert got["shy"] == (False, "")
     assert got["thief"][0] is True and "take over administrator boss" in got["thief"][1]
     assert got["chain"][0] is True and "take over administrator thief" in got["chain"][1]
-    assert got["harmless"] == (False, None)
+    assert got["harmless"] == (False, "")
 
 
 def test_a_group_listed_but_not_returned_leaves_the_member_unknown() -> None:
@@ -305,3 +306,13 @@ def test_documents_as_the_api_sends_them() -> None:
                                                      "Resource": "*"}]}
     assert judge(user(inline=encoded))[0] is True
     assert load_document(None) is None and load_document("[1]") is None
+
+
+def test_taking_over_a_user_of_unknown_privilege_is_unknown_not_false() -> None:
+    murky = user(name="murky", inline="{not json")
+    taker = user(name="taker", inline=doc(allow("iam:CreateAccessKey",
+                                                f"arn:aws:iam::{ACCOUNT}:user/murky")))
+    out = assess_users([murky, taker], [], [], account=ACCOUNT)
+    found = out[taker["Arn"]]
+    assert found.privileged is None and found.reason is not None
+    assert "may take over murky" in found.reason

@@ -7,34 +7,33 @@
   is enforced for them depends on policy conditions this collector does not analyse (``None``).
 * The root user's MFA comes from ``GetAccountSummary`` (``AccountMFAEnabled``); a root without
   password or keys (centralised root access) is reported disabled, not "root without MFA".
-* Privileged = AdministratorAccess (or IAMFullAccess, which can grant itself anything), or a
-  customer-managed/inline policy allowing ``*`` or ``iam:*`` on every resource, attached to the
-  user directly or through a group (``GetAccountAuthorizationDetails``).
+* Privileged = administrator-equivalent as AWS evaluates the user's policies (inline and
+  managed, its own and its groups', within its permissions boundary): see
+  ``collectors/aws/iam_admins.py`` for what counts and ``iam_policy.py`` for the evaluation.
+  ``GetAccountAuthorizationDetails`` is read whole (every page, ``MaxItems`` 1000); if it cannot
+  be, or a user is missing from it, ``privileged`` is None (unknown), never False.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import time
-import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from clausewatch.collectors.aws.errors import AWS_FAILURES, collection_error
+from clausewatch.collectors.aws.iam_admins import Assessment, assess_users
 from clausewatch.collectors.aws.pagination import PageReader
 from clausewatch.collectors.raw import RawRecorder
 from clausewatch.core.clock import parse_utc
 from clausewatch.core.evidence import CollectionError, Evidence, Kind
 
 SOURCE = "aws.iam"
-ADMIN_MANAGED = {
-    "AdministratorAccess": "AdministratorAccess",
-    "IAMFullAccess": "IAMFullAccess (can grant itself any permission)",
-}
-ADMIN_ACTIONS = frozenset({"*", "*:*", "iam:*"})
+#: Users, groups and both kinds of managed policy (the documents of those attached are needed).
+DETAILS_FILTER = ("User", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
+DETAILS_PAGE_SIZE = 1000
 
 
 class ReportTimeout(Exception):
@@ -80,7 +79,7 @@ class IamCollector:
         except AWS_FAILURES as exc:
             yield self._error(exc, "AssumeRole")
             return
-        admins: Mapping[str, str] | None = None
+        admins: Mapping[str, Assessment] | None = None
         try:
             admins = self._admins(reader)
         except AWS_FAILURES as exc:
@@ -132,34 +131,29 @@ class IamCollector:
         )
         return list(csv.DictReader(io.StringIO(text))), generated, ref
 
-    def _admins(self, reader: PageReader) -> dict[str, str]:
-        """User ARN -> why the user is an administrator."""
+    def _admins(self, reader: PageReader) -> dict[str, Assessment]:
+        """User ARN -> administrator or not, and why, from every page of the details."""
         users: list[dict[str, Any]] = []
-        groups: dict[str, dict[str, Any]] = {}
-        policies: dict[str, dict[str, Any]] = {}
+        groups: list[dict[str, Any]] = []
+        policies: list[dict[str, Any]] = []
         for page, _ in reader.pages(
-            "get_account_authorization_details", Filter=["User", "Group", "LocalManagedPolicy"]
+            "get_account_authorization_details",
+            Filter=list(DETAILS_FILTER),
+            PaginationConfig={"PageSize": DETAILS_PAGE_SIZE},
         ):
             users += page.get("UserDetailList", [])
-            groups.update({g["GroupName"]: g for g in page.get("GroupDetailList", [])})
-            policies.update({p["Arn"]: p for p in page.get("Policies", [])})
-        out: dict[str, str] = {}
-        for user in users:
-            why = _admin_reason(user, "UserPolicyList", policies)
-            for name in user.get("GroupList", []):
-                if why is None and name in groups:
-                    found = _admin_reason(groups[name], "GroupPolicyList", policies)
-                    why = f"{found} via group {name}" if found else None
-            if why:
-                out[user["Arn"]] = why
-        return out
+            groups += page.get("GroupDetailList", [])
+            policies += page.get("Policies", [])
+        return assess_users(
+            users, groups, policies, account=self.account_id, partition=self.partition
+        )
 
     def _user(
         self,
         row: Mapping[str, str],
         generated: datetime,
         ref: str | None,
-        admins: Mapping[str, str] | None,
+        admins: Mapping[str, Assessment] | None,
     ) -> Evidence:
         console = row.get("password_enabled") == "true"
         keys = "true" in (row.get("access_key_1_active"), row.get("access_key_2_active"))
@@ -178,9 +172,14 @@ class IamCollector:
             "console_access": console,
             "access_keys_active": keys,
         }
-        if admins is not None:
-            facts["privileged"] = row["arn"] in admins
-            facts["privileged_reason"] = admins.get(row["arn"])
+        if admins is None:
+            found = Assessment(None, "GetAccountAuthorizationDetails could not be read")
+        else:
+            found = admins.get(row["arn"]) or Assessment(
+                None, "not listed by GetAccountAuthorizationDetails (created since?)"
+            )
+        facts["privileged"] = found.privileged
+        facts["privileged_reason"] = found.reason
         return self._evidence(row["arn"], facts, generated, ref)
 
     def _root(self, summary: Mapping[str, int], ref: str) -> Evidence:
@@ -226,47 +225,3 @@ def _time(text: str | None) -> datetime | None:
         return parse_utc(text)
     except ValueError:
         return None
-
-
-def _admin_reason(
-    principal: Mapping[str, Any], inline_key: str, policies: Mapping[str, Mapping[str, Any]]
-) -> str | None:
-    """Why a user or group is an administrator, from its attached and inline policies."""
-    for attached in principal.get("AttachedManagedPolicies", []):
-        arn = attached["PolicyArn"]
-        name = attached.get("PolicyName") or arn.rsplit("/", 1)[-1]
-        if ":iam::aws:policy/" in arn and name in ADMIN_MANAGED:
-            return ADMIN_MANAGED[name]
-        local = policies.get(arn)
-        if local and any(
-            v.get("IsDefaultVersion") and allows_admin(v.get("Document"))
-            for v in local.get("PolicyVersionList", [])
-        ):
-            return f"managed policy {name} allows full access"
-    for inline in principal.get(inline_key, []):
-        if allows_admin(inline.get("PolicyDocument")):
-            return f"inline policy {inline.get('PolicyName')} allows full access"
-    return None
-
-
-def allows_admin(document: Any) -> bool:
-    """True if a policy document allows ``*`` (or ``iam:*``) on every resource."""
-    if isinstance(document, str):
-        document = json.loads(urllib.parse.unquote(document))
-    if not isinstance(document, Mapping):
-        return False
-    statements = document.get("Statement", [])
-    for st in statements if isinstance(statements, list) else [statements]:
-        if st.get("Effect") != "Allow":
-            continue
-        if ADMIN_ACTIONS.intersection(_as_list(st.get("Action"))) and "*" in _as_list(
-            st.get("Resource")
-        ):
-            return True
-    return False
-
-
-def _as_list(value: Any) -> Iterable[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)

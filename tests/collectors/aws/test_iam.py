@@ -12,10 +12,16 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from clausewatch.collectors.aws.iam import IamCollector, allows_admin
+from clausewatch.checks.engine import evaluate
+from clausewatch.checks.registry import CHECKS
+from clausewatch.collectors.aws.iam import IamCollector
 from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.result import Status
+from clausewatch.policies.load import load_contract
 
 AS_OF = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+FULL = "full access (any service, IAM included, on every resource)"
+MSA = Path(__file__).resolve().parents[3] / "policies" / "examples" / "msa-en.yaml"
 ACCOUNT = "123456789012"  # moto's default account
 ADMIN = json.dumps({"Version": "2012-10-17",
                     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
@@ -69,12 +75,15 @@ def test_identities_from_credential_report_and_policies(
     assert sleeps == [2.0]  # moto answers STARTED first, then COMPLETE: polled once
     f = {arn.rsplit("/", 1)[-1] if "user/" in arn else "root": e.facts for arn, e in ev.items()}
     assert set(f) == {"root", "alice", "bob", "carol", "dave", "erin", "ci-bot"}
-    assert f["alice"]["privileged"] and f["alice"]["privileged_reason"] == \
-        "AdministratorAccess via group admins"
+    assert f["alice"]["privileged"] and f["alice"]["privileged_reason"] == (
+        f"{FULL}: group admins's managed policy AdministratorAccess, "
+        "statement #1")
     assert (f["alice"]["mfa_enforced"], f["bob"]["mfa_enforced"]) == (True, False)
     assert f["bob"]["privileged"] and f["bob"]["mfa_registered"] is False
-    assert f["carol"]["privileged_reason"] == "inline policy everything allows full access"
-    assert f["dave"]["privileged_reason"] == "managed policy full allows full access"
+    assert f["carol"]["privileged_reason"] == (
+        f"{FULL}: inline policy everything of user carol, statement #1")
+    assert f["dave"]["privileged_reason"] == (
+        f"{FULL}: managed policy full, statement #1")
     assert f["erin"]["privileged"] is False and f["erin"]["account_type"] == "member"
     assert f["ci-bot"]["account_type"] == "service" and f["ci-bot"]["enabled"] is True
     assert f["ci-bot"]["mfa_enforced"] is None  # keys: enforcement lives in policy conditions
@@ -125,7 +134,8 @@ def test_access_denied_on_policies_keeps_users_but_reports_the_gap(aws_client: A
         ("aws.iam", f"aws/{ACCOUNT}", ("identity",), "GetAccountAuthorizationDetails")]
     assert errors[0].message.startswith("AccessDenied: ")
     bob = ev[f"arn:aws:iam::{ACCOUNT}:user/bob"]
-    assert "privileged" not in bob.facts  # unknown, not "not privileged"
+    assert bob.facts["privileged"] is None  # unknown, not "not privileged"
+    assert bob.facts["privileged_reason"] == "GetAccountAuthorizationDetails could not be read"
     assert bob.observed_at == generated and bob.facts["created_at"] == datetime(
         2023, 1, 10, 9, tzinfo=UTC)
     assert ev[f"arn:aws:iam::{ACCOUNT}:root"].facts["mfa_enforced"] is True
@@ -145,16 +155,94 @@ def test_report_not_ready_within_bound_is_a_retryable_error(aws_client: Any, raw
     assert list(ev) == [f"arn:aws:iam::{ACCOUNT}:root"]
 
 
-@pytest.mark.parametrize(
-    ("doc", "admin"),
-    [
-        ({"Statement": [{"Effect": "Allow", "Action": ["iam:*"], "Resource": ["*"]}]}, True),
-        ({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}, True),
-        ({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}, False),
-        ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"}]}, False),
-        ("%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C"
-         "%22Resource%22%3A%22%2A%22%7D%5D%7D", True),
-    ],
-)
-def test_admin_equivalent_documents(doc: Any, admin: bool) -> None:
-    assert allows_admin(doc) is admin
+IAM_STAR = json.dumps({"Version": "2012-10-17", "Statement": {  # a single statement object
+    "Effect": "Allow", "Action": "IAM:*", "Resource": "*"}})
+ALL_BUT_S3 = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "NotAction": ["s3:*"], "Resource": "*"}]})
+
+
+@mock_aws
+def test_admins_by_iam_star_and_notaction_breach_mfa_admins(aws_client: Any, raw: Any) -> None:
+    """The reported miss: two console admins without MFA, by ``IAM:*`` and by ``NotAction``,
+    were left out and ``mfa-admins`` came out compliant."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    for name in ("frank", "gina", "hugo"):
+        iam.create_user(UserName=name)
+        iam.create_login_profile(UserName=name, Password="Sup3r-secret!pw")
+    iam.put_user_policy(UserName="frank", PolicyName="iam-ops", PolicyDocument=IAM_STAR)
+    arn = iam.create_policy(PolicyName="all-but-s3", PolicyDocument=ALL_BUT_S3)["Policy"]["Arn"]
+    iam.create_group(GroupName="ops")
+    iam.attach_group_policy(GroupName="ops", PolicyArn=arn)
+    iam.add_user_to_group(GroupName="ops", UserName="gina")
+    iam.put_user_policy(UserName="hugo", PolicyName="read", PolicyDocument=READ)
+    items = list(IamCollector(ACCOUNT, lambda: aws_client("iam"), raw, AS_OF,
+                              sleep=lambda s: None).collect())
+    assert [i for i in items if isinstance(i, CollectionError)] == []
+    users = {e.subject.rsplit("/", 1)[-1]: e for e in items
+             if isinstance(e, Evidence) and ":user/" in e.subject}
+    assert users["frank"].facts["privileged_reason"] == (
+        "iam:* on every IAM resource: inline policy iam-ops of user frank, statement #1")
+    assert users["gina"].facts["privileged_reason"] == (
+        f"{FULL}: group ops's managed policy all-but-s3, statement #1")
+    assert users["hugo"].facts["privileged"] is False
+    contract = load_contract(MSA, CHECKS)
+    generated = users["frank"].observed_at  # moto's report is generated now
+    out = evaluate(contract, list(users.values()), [], generated)
+    mfa = next(o for o in out.outcomes if o.commitment.id == "S3-3.1-mfa-admins")
+    assert {r.label: r.status for r in mfa.results} == {
+        "frank": Status.BREACHED, "gina": Status.BREACHED}
+    assert mfa.verdict.status is Status.BREACHED
+
+
+def _detail_user(name: str, **more: Any) -> dict[str, Any]:
+    return {"Path": "/", "UserName": name, "UserId": f"AIDA{name.upper():0<16}"[:21],
+            "Arn": f"arn:aws:iam::{ACCOUNT}:user/{name}", "CreateDate": AS_OF, **more}
+
+
+def test_every_page_of_the_authorization_details_is_read(aws_client: Any, raw: Any,
+                                                          tmp_path: Path) -> None:
+    """Users on page 1, the group that makes bob an admin on page 2, each page kept raw."""
+    client = aws_client("iam")
+    params = {"Filter": ["User", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],
+              "MaxItems": 1000}
+    page1 = {"UserDetailList": [_detail_user("bob", GroupList=["ops"])],
+             "IsTruncated": True, "Marker": "page-2"}
+    page2 = {"GroupDetailList": [{
+        "Path": "/", "GroupName": "ops", "GroupId": "AGPAOPS0000000000000",
+        "Arn": f"arn:aws:iam::{ACCOUNT}:group/ops", "CreateDate": AS_OF,
+        "GroupPolicyList": [{"PolicyName": "grant", "PolicyDocument": json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                                                    "Action": "iam:AttachUserPolicy",
+                                                    "Resource": "*"}]})}],
+        "AttachedManagedPolicies": []}], "IsTruncated": False}
+    with Stubber(client) as st:
+        st.add_response("get_account_authorization_details", page1, params)
+        st.add_response("get_account_authorization_details", page2,
+                        {**params, "Marker": "page-2"})
+        st.add_response("generate_credential_report", {"State": "COMPLETE"})
+        st.add_response("get_credential_report", {"Content": REPORT.encode(),
+                                                   "ReportFormat": "text/csv",
+                                                   "GeneratedTime": AS_OF})
+        st.add_response("get_account_summary", {"SummaryMap": {"AccountMFAEnabled": 1}})
+        ev, errors = _run(IamCollector(ACCOUNT, lambda: client, raw, AS_OF))
+        st.assert_no_pending_responses()
+    assert errors == []
+    bob = ev[f"arn:aws:iam::{ACCOUNT}:user/bob"].facts
+    assert bob["privileged"] is True
+    assert bob["privileged_reason"].startswith("iam:AttachUserPolicy on itself")
+    pages = sorted(p.name for p in tmp_path.rglob("*GetAccountAuthorizationDetails*"))
+    assert len(pages) == 2
+
+
+def test_a_user_missing_from_the_details_is_unknown(aws_client: Any, raw: Any) -> None:
+    client = aws_client("iam")
+    with Stubber(client) as st:
+        st.add_response("get_account_authorization_details", {"UserDetailList": []})
+        st.add_response("generate_credential_report", {"State": "COMPLETE"})
+        st.add_response("get_credential_report", {"Content": REPORT.encode(),
+                                                   "ReportFormat": "text/csv",
+                                                   "GeneratedTime": AS_OF})
+        st.add_response("get_account_summary", {"SummaryMap": {"AccountMFAEnabled": 1}})
+        ev, _ = _run(IamCollector(ACCOUNT, lambda: client, raw, AS_OF))
+    bob = ev[f"arn:aws:iam::{ACCOUNT}:user/bob"].facts
+    assert bob["privileged"] is None and "not listed" in bob["privileged_reason"]

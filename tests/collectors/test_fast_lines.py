@@ -30,14 +30,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from clausewatch.collectors.jsonl import _Reader, dumps, evidence_schema, read_evidence
+from clausewatch.core.kinds import KINDS, KindRegistry
 from clausewatch.core.problems import InputError
 from clausewatch.demo.estate import build_estate
 
 SCHEMA = jsonschema_rs.validator_for(evidence_schema(), validate_formats=True)
-HANDWRITTEN = jsonschema_rs.validator_for(
-    json.loads((Path(__file__).parent / "handwritten_evidence.schema.json").read_text()),
-    validate_formats=True,
-)
+HANDWRITTEN_SCHEMA = json.loads(
+    (Path(__file__).parent / "handwritten_evidence.schema.json").read_text(encoding="utf-8"))
+HANDWRITTEN = jsonschema_rs.validator_for(HANDWRITTEN_SCHEMA, validate_formats=True)
 #: The pure-Python validator, for a sample: a second opinion on what the schema says.
 REFERENCE = jsonschema.Draft202012Validator(
     evidence_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
@@ -68,6 +68,26 @@ def check_agreement(obj: Any) -> None:
         by_schema = schema_path(_Reader("x"), line)
         assert built == by_schema
         assert built.facts == by_schema.facts
+
+
+def without_descriptions(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: without_descriptions(v) for k, v in node.items() if k != "description"}
+    if isinstance(node, list):
+        return [without_descriptions(v) for v in node]
+    return node
+
+
+def test_the_derived_schema_is_the_handwritten_one_but_for_descriptions():
+    """Derived from the kinds the hand-written schema knew, it is that schema, keyword for keyword.
+
+    (Only descriptions differ: each kind's facts now carry its description.)
+    """
+    known = [k for k in HANDWRITTEN_SCHEMA["properties"]["kind"]["enum"] if k != "collection_error"]
+    derived = evidence_schema(KindRegistry(KINDS[k] for k in known))
+    assert without_descriptions(derived) == without_descriptions(HANDWRITTEN_SCHEMA)
+    assert derived["$defs"]["patch"]["properties"]["update_id"]["description"] == (
+        HANDWRITTEN_SCHEMA["$defs"]["patch"]["properties"]["update_id"]["description"])
 
 
 def fixture_lines() -> list[str]:

@@ -230,3 +230,9 @@ def test_a_kind_unknown_to_the_registry_is_refused_by_line_not_a_crash(tmp_path)
     path.write_text(json.dumps({**TICKET_LINE, "kind": "note", "facts": {"text": "x"}}) + "\n")
     (note,) = read_evidence(path, KindRegistry([*KINDS, bare])).evidence
     assert note.id == "desk:note:srv1" and note.facts == {"text": "x"}
+
+
+def test_a_kind_named_after_a_schema_definition_is_refused():
+    clash = EvidenceKind(name="text", description="", facts=())
+    with pytest.raises(ValueError, match="taken by the schema"):
+        evidence_schema(KindRegistry([*KINDS, clash]))

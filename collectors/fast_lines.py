@@ -1,11 +1,12 @@
-"""The fast path of the JSON Lines reader: msgspec types that accept a subset of the schema.
+"""The fast path of the JSON Lines reader: msgspec types, derived from the kinds' declarations.
 
-``collectors/schema/evidence.schema.json`` stays the interchange contract. These types are a
-stricter mirror of it, decoded and checked in one C pass by msgspec: every line they accept is
-valid against the schema (``tests/collectors/test_fast_lines.py`` checks that on the fixtures
-and on generated records). A line they refuse is not an error by itself: the reader then takes
-the schema path (orjson + jsonschema-rs), which accepts what the schema allows (extra facts,
-``1.0`` as an integer, collection errors) and words the error of an invalid line.
+The JSON Schema (``collectors/schema/evidence.py``) stays the interchange contract. These types
+are a stricter mirror of it, derived from the same declarations (``clausewatch.core.kinds``) and
+decoded and checked in one C pass by msgspec: every line they accept is valid against the
+schema (``tests/collectors/test_fast_lines.py`` checks that on the fixtures and on generated
+records). A line they refuse is not an error by itself: the reader then takes the schema path
+(orjson + jsonschema-rs), which accepts what the schema allows (extra facts, ``1.0`` as an
+integer, collection errors) and words the error of an invalid line.
 
 Timestamps are decoded as text and parsed once per distinct text by the reader (files repeat
 the same instants; one shared object each keeps memory flat); :data:`CANONICAL_INSTANT` is the
@@ -15,10 +16,13 @@ strict RFC 3339 form the fast path takes.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
+
+from clausewatch.core.kinds import KINDS, EvidenceKind, Fact, FactType, KindRegistry
 
 #: RFC 3339 with ``T``, seconds, at most microseconds and an explicit offset: a subset of the
 #: schema's ``date-time`` (anything else takes the schema path).
@@ -27,99 +31,84 @@ CANONICAL_INSTANT = re.compile(
 )
 
 Text = Annotated[str, Meta(min_length=1)]
-NonNegativeInt = Annotated[int, Meta(ge=0)]
-NonNegativeFloat = Annotated[float, Meta(ge=0)]
+Scalar = str | int | float | bool
 
 
-class _Facts(Struct, kw_only=True, forbid_unknown_fields=True):
+class Facts(Struct, kw_only=True, forbid_unknown_fields=True):
     """Facts of one kind; every optional fact is ``UNSET`` when the line does not carry it."""
 
 
-class IdentityFacts(_Facts):
-    account: Text
-    enabled: bool | None
-    account_type: Literal["member", "guest", "service", "root", "shared_mailbox", "room"]
-    mfa_registered: bool | None
-    mfa_enforced: bool | None
-    display_name: str | None | UnsetType = UNSET
-    privileged: bool | None | UnsetType = UNSET
-    privileged_reason: str | None | UnsetType = UNSET
-    mfa_enforced_by: str | None | UnsetType = UNSET
-    created_at: str | None | UnsetType = UNSET
+class FastLine(Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind"):
+    """One evidence line of the strict form; each kind's subclass types its ``facts``."""
 
-
-class AssetFacts(_Facts):
-    asset_kind: Text
-    name: str | None | UnsetType = UNSET
-    tags: dict[str, str | int | float | bool] | UnsetType = UNSET
-    os: str | None | UnsetType = UNSET
-    os_version: str | None | UnsetType = UNSET
-    last_seen: str | None | UnsetType = UNSET
-    patch_assessed_at: str | None | UnsetType = UNSET
-
-
-class PatchFacts(_Facts):
-    update_id: Text
-    severity: Text
-    state: Literal["missing", "installed", "failed", "not_applicable"]
-    released_at: str | None | UnsetType = UNSET
-    first_seen_at: str | None | UnsetType = UNSET
-    installed_at: str | None | UnsetType = UNSET
-    classification: str | None | UnsetType = UNSET
-    title: str | None | UnsetType = UNSET
-    cves: list[str] | UnsetType = UNSET
-
-
-class BackupFacts(_Facts):
-    outcome: Literal["success", "failed", "partial", "expired", "aborted"]
-    completed_at: str
-    started_at: str | None | UnsetType = UNSET
-    job_id: str | None | UnsetType = UNSET
-    backup_type: str | None | UnsetType = UNSET
-    size_bytes: NonNegativeInt | None | UnsetType = UNSET
-
-
-class RestoreTestFacts(_Facts):
-    outcome: Literal["success", "failed", "partial"]
-    completed_at: str
-    duration_minutes: NonNegativeInt | NonNegativeFloat | None | UnsetType = UNSET
-    method: Literal["automated", "attested"] | UnsetType = UNSET
-    attested_by: str | None | UnsetType = UNSET
-    note: str | None | UnsetType = UNSET
-
-
-class _Line(Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind"):
     source: Text
     subject: Text
     observed_at: str
+    facts: Facts
     id: Text | UnsetType = UNSET
     origin: str = ""
     raw_ref: str | None = None
 
 
-class IdentityLine(_Line, tag="identity"):
-    facts: IdentityFacts
+def _bounded(base: type, minimum: int | None) -> Any:
+    return base if minimum is None else Annotated[base, Meta(ge=minimum)]
 
 
-class AssetLine(_Line, tag="asset"):
-    facts: AssetFacts
+def fact_type(fact: Fact) -> Any:
+    """The msgspec type of one fact's value (no ``UNSET``): a subset of its schema."""
+    kind = fact.type
+    value: Any
+    if kind is FactType.TEXT:
+        value = Text
+    elif kind in (FactType.STRING, FactType.TIMESTAMP):  # timestamps: parsed by the reader
+        value = str
+    elif kind is FactType.BOOLEAN:
+        value = bool
+    elif kind is FactType.INTEGER:
+        value = _bounded(int, fact.minimum)
+    elif kind is FactType.NUMBER:  # an int stays an int, as on the schema path
+        value = _bounded(int, fact.minimum) | _bounded(float, fact.minimum)
+    elif kind is FactType.CHOICE:
+        value = Literal[fact.choices]
+    elif kind is FactType.STRINGS:
+        value = list[str]
+    else:  # FactType.LABELS
+        value = dict[str, Scalar]
+    return value | None if fact.nullable else value
 
 
-class PatchLine(_Line, tag="patch"):
-    facts: PatchFacts
+def facts_type(kind: EvidenceKind) -> type[Facts]:
+    """The Struct of a kind's facts: required facts first, then optional ones, as declared."""
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = [
+        (f.name, fact_type(f)) for f in kind.facts if f.required
+    ]
+    fields += [(f.name, fact_type(f) | UnsetType, UNSET) for f in kind.facts if not f.required]
+    made = msgspec.defstruct(_camel(kind.name) + "Facts", fields, bases=(Facts,),
+                             module=__name__, kw_only=True, forbid_unknown_fields=True)
+    return cast(type[Facts], made)  # defstruct is typed as returning a plain Struct type
 
 
-class BackupLine(_Line, tag="backup"):
-    facts: BackupFacts
+def line_type(kind: EvidenceKind) -> type[FastLine]:
+    """The Struct of one line of ``kind``, tagged by its ``kind`` field."""
+    made = msgspec.defstruct(_camel(kind.name) + "Line", [("facts", facts_type(kind))],
+                             bases=(FastLine,), module=__name__, tag=kind.name)
+    return cast(type[FastLine], made)
 
 
-class RestoreTestLine(_Line, tag="restore_test"):
-    facts: RestoreTestFacts
+@lru_cache(maxsize=8)
+def line_types(kinds: KindRegistry = KINDS) -> dict[type[FastLine], EvidenceKind]:
+    """The line type of each registered kind (built once per registry)."""
+    return {line_type(kind): kind for kind in kinds}
 
 
-FastLine = IdentityLine | AssetLine | PatchLine | BackupLine | RestoreTestLine
-
-def decoder() -> msgspec.json.Decoder[FastLine]:
+def decoder(kinds: KindRegistry = KINDS) -> msgspec.json.Decoder[FastLine]:
     """A decoder of one evidence line (not a collection error) of the strict form."""
-    return msgspec.json.Decoder(FastLine)  # type: ignore[arg-type]
+    types = tuple(line_types(kinds))
+    union: Any = types[0]
+    for other in types[1:]:
+        union = union | other
+    return msgspec.json.Decoder(union)
 
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))

@@ -1,12 +1,17 @@
 """The JSON Lines evidence interchange format: one record per line, read and written here.
 
-Each line is a JSON object valid against ``collectors/schema/evidence.schema.json``: an
-evidence record (``identity``, ``asset``, ``patch``, ``backup``, ``restore_test``) or a
-``collection_error``. A million patch records must load in seconds: each line is first decoded
-by msgspec against stricter types (``fast_lines.py``: parsing and checking in one C pass); a
-line they refuse is validated against the schema with jsonschema-rs (the Rust validator), which
-accepts what the schema allows and words the error. Each invalid line is reported by number;
-nothing is dropped silently.
+Each line is a JSON object valid against the evidence schema (:func:`evidence_schema`, derived
+from the kinds declared in ``clausewatch.core.kinds``): an evidence record of a registered kind
+or a ``collection_error``. A million patch records must load in seconds: each line is first
+decoded by msgspec against stricter types (``fast_lines.py``: parsing and checking in one C
+pass); a line they refuse is validated against the schema with jsonschema-rs (the Rust
+validator), which accepts what the schema allows and words the error. Each invalid line is
+reported by number; nothing is dropped silently.
+
+Timestamps: the timestamp facts a kind declares are read as UTC datetimes on both paths; any
+other fact keeps its JSON value (an undeclared timestamp stays text). A live collector's
+``Evidence`` follows the same rule (``clausewatch.core.evidence``), so a record written by
+:func:`write_evidence` and read back equals the record the collector built.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from importlib import resources
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,26 +32,44 @@ import orjson
 from msgspec import to_builtins
 
 from clausewatch.collectors import fast_lines
-from clausewatch.core.clock import parse_utc, require_utc
-from clausewatch.core.evidence import CollectionError, Evidence, default_evidence_id
+from clausewatch.collectors.schema import evidence as schema
+from clausewatch.core.clock import iso_z, parse_utc, require_utc
+from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.kinds import KINDS, KindRegistry
+from clausewatch.core.kinds.spec import IdRule
 from clausewatch.core.problems import InputError, Problem
 
-#: Per kind, the facts that hold timestamps and those whose values repeat across records (one
-#: shared object each keeps a million records' memory flat).
-DATETIME_KEYS: dict[str, tuple[str, ...]] = {
-    "identity": ("created_at",),
-    "asset": ("last_seen", "patch_assessed_at"),
-    "patch": ("released_at", "first_seen_at", "installed_at"),
-    "backup": ("completed_at", "started_at"),
-    "restore_test": ("completed_at",),
-}
-SHARED_KEYS: dict[str, tuple[str, ...]] = {
-    "identity": ("account_type",),
-    "asset": ("asset_kind", "os", "os_version"),
-    "patch": ("severity", "state", "update_id", "cves", "classification"),
-    "backup": ("outcome", "backup_type"),
-    "restore_test": ("outcome", "method"),
-}
+
+@dataclass(frozen=True, slots=True)
+class KindTable:
+    """What the reader needs of one kind, derived from its declaration."""
+
+    name: str
+    timestamps: tuple[str, ...]  #: facts read as datetimes
+    shared: tuple[str, ...]  #: facts whose values repeat (one shared object per value)
+    evidence_id: IdRule  #: the id of a record that brings none
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The reader's tables for a registry: per kind name, and per fast-path line type."""
+
+    by_name: dict[str, KindTable]
+    by_line: dict[type[fast_lines.FastLine], KindTable]
+    validator: jsonschema_rs.Validator
+
+
+@lru_cache(maxsize=8)
+def tables(kinds: KindRegistry = KINDS) -> Tables:
+    """The reader's tables for ``kinds`` (built once per registry, which is immutable)."""
+    by_name = {
+        k.name: KindTable(k.name, k.timestamp_facts, k.shared_facts, k.evidence_id) for k in kinds
+    }
+    by_line = {t: by_name[k.name] for t, k in fast_lines.line_types(kinds).items()}
+    validator = jsonschema_rs.validator_for(evidence_schema(kinds), validate_formats=True)
+    return Tables(by_name, by_line, validator)
+
+
 MAX_CACHED_INSTANTS = 500_000
 MAX_CACHED_PER_FIELD = 1 << 16
 MAX_REPORTED = 200
@@ -102,20 +125,9 @@ def canonical_instant(text: str, cache: dict[str, datetime]) -> datetime | None:
     return value
 
 
-#: The kind of each line type of the fast path.
-FAST_KINDS: dict[type[fast_lines.FastLine], str] = {  # type: ignore[misc]
-    fast_lines.IdentityLine: "identity",
-    fast_lines.AssetLine: "asset",
-    fast_lines.PatchLine: "patch",
-    fast_lines.BackupLine: "backup",
-    fast_lines.RestoreTestLine: "restore_test",
-}
-
-
-def evidence_schema() -> dict[str, Any]:
-    """The JSON Schema of one line, shipped as package data."""
-    text = resources.files("clausewatch.collectors.schema").joinpath("evidence.schema.json")
-    return json.loads(text.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+def evidence_schema(kinds: KindRegistry = KINDS) -> dict[str, Any]:
+    """The JSON Schema of one line, derived from the registered kinds (a fresh copy)."""
+    return schema.evidence_schema(kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +139,12 @@ class EvidenceBatch:
 
 
 class _Reader:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, kinds: KindRegistry = KINDS) -> None:
         self.name = name
-        self.validator = jsonschema_rs.validator_for(evidence_schema(), validate_formats=True)
+        derived = tables(kinds)
+        self.kinds = derived.by_name
+        self.line_kinds = derived.by_line
+        self.validator = derived.validator
         self.problems: list[Problem] = []
         self.invalid = 0
         self.last_line = 0
@@ -137,11 +152,11 @@ class _Reader:
         self.strings: dict[str, str] = {}
         self.lists: dict[tuple[Any, ...], list[Any]] = {}
         self.instants: dict[str, datetime] = {}
-        self.fast = fast_lines.decoder()
+        self.fast = fast_lines.decoder(kinds)
         #: The fast path's timestamps, one cache per field: most fields repeat a few hundred
         #: instants (a small table stays in the CPU cache) while one may be unique per record.
         self.fast_instants: dict[str, dict[str, datetime]] = {
-            key: {} for keys in DATETIME_KEYS.values() for key in (*keys, "observed_at")
+            key: {} for k in self.kinds.values() for key in (*k.timestamps, "observed_at")
         }
 
     def fail(self, line: int, path: str, message: str) -> None:
@@ -197,37 +212,40 @@ class _Reader:
                 retryable=obj.get("retryable", False),
                 details=obj.get("details", {}),
             )
+        table = self.kinds[kind]  # the schema admits registered kinds only
         facts = obj["facts"]
-        for key in DATETIME_KEYS[kind]:
+        for key in table.timestamps:
             value = facts.get(key)
             if value is not None:
                 facts[key] = self.instant(value, key)
-        for key in SHARED_KEYS[kind]:
+        for key in table.shared:
             value = facts.get(key)
             if value.__class__ is str:
                 facts[key] = strings.setdefault(value, value)
             elif value.__class__ is list:  # read-only by convention: equal lists are shared
                 facts[key] = self.lists.setdefault(tuple(value), value)
         subject = strings.setdefault(obj["subject"], obj["subject"])
-        return Evidence(
-            id=obj.get("id") or default_evidence_id(kind, source, subject, facts),
-            kind=kind,
-            source=source,
-            subject=subject,
-            observed_at=self.instant(obj["observed_at"], "observed_at"),
-            facts=facts,
-            origin=strings.setdefault(origin := obj.get("origin", ""), origin),
-            raw_ref=obj.get("raw_ref"),
+        # The facts hold datetimes in declared timestamp facts only, and observed_at is UTC:
+        # what Evidence's own checks would ensure (and they would know only KINDS).
+        return _new_evidence(
+            obj.get("id") or table.evidence_id(source, subject, facts),
+            kind,
+            source,
+            subject,
+            self.instant(obj["observed_at"], "observed_at"),
+            facts,
+            strings.setdefault(origin := obj.get("origin", ""), origin),
+            obj.get("raw_ref"),
         )
 
     def _build_fast(self, line: fast_lines.FastLine) -> Evidence | None:
         """Build a record decoded by the fast path; None if a timestamp is not canonical."""
         strings = self.strings
-        kind = FAST_KINDS[line.__class__]
+        table = self.line_kinds[line.__class__]
         source = strings.setdefault(line.source, line.source)
         facts: dict[str, Any] = to_builtins(line.facts)  # in C; absent facts stay absent
         caches = self.fast_instants
-        for key in DATETIME_KEYS[kind]:
+        for key in table.timestamps:
             value = facts.get(key)
             if value is not None:
                 cache = caches[key]
@@ -235,7 +253,7 @@ class _Reader:
                 if stamp is None and (stamp := canonical_instant(value, cache)) is None:
                     return None
                 facts[key] = stamp
-        for key in SHARED_KEYS[kind]:
+        for key in table.shared:
             value = facts.get(key)
             if value.__class__ is str:
                 facts[key] = strings.setdefault(value, value)
@@ -247,8 +265,8 @@ class _Reader:
             return None
         subject = strings.setdefault(line.subject, line.subject)
         return _new_evidence(
-            line.id or default_evidence_id(kind, source, subject, facts),
-            kind,
+            line.id or table.evidence_id(source, subject, facts),
+            table.name,
             source,
             subject,
             observed,
@@ -273,10 +291,10 @@ class _Reader:
         return value
 
 
-def read_evidence(path: Path | str) -> EvidenceBatch:
+def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatch:
     """Read a JSON Lines evidence file; raise ``InputError`` listing every invalid line."""
     name = str(path)
-    reader = _Reader(name)
+    reader = _Reader(name, kinds)
     evidence: list[Evidence] = []
     errors: list[CollectionError] = []
     try:
@@ -323,7 +341,7 @@ def read_evidence(path: Path | str) -> EvidenceBatch:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return iso_z(value)
     if isinstance(value, tuple | set | frozenset):
         return list(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")

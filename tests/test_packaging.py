@@ -38,7 +38,8 @@ def test_wheel_contains_every_subpackage_and_data_file(tmp_path):
         path = package.replace(".", "/")
         assert any(n.startswith(path + "/") for n in names), package
     for data in ("clausewatch/policies/schema/contract.schema.json",
-                 "clausewatch/collectors/schema/evidence.schema.json",
+                 "clausewatch/collectors/schema/evidence.py",
+                 "clausewatch/core/kinds/patch.py",
                  "clausewatch/reports/results.schema.json",
                  "clausewatch/policies/examples/infogerance-fr.yaml",
                  "clausewatch/cli.py", "clausewatch/__main__.py", "clausewatch/py.typed"):

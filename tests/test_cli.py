@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from builders import FIXTURES, REPO
 
+from clausewatch.checks import CHECKS
 from clausewatch.cli import main
 from clausewatch.reports.results_json import results_schema
 
@@ -145,7 +146,7 @@ def test_python_dash_m_and_checks_listing():
     done = subprocess.run([sys.executable, "-m", "clausewatch", "checks"], capture_output=True,
                           text=True, check=False)
     assert done.returncode == 0
-    for name in ("mfa_coverage", "patch_lag", "backup_freshness", "restore_test"):
+    for name in CHECKS.names():
         assert name in done.stdout
 
 

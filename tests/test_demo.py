@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from datetime import UTC, datetime
 
+from clausewatch.checks import CHECKS
 from clausewatch.cli import main
 from clausewatch.collectors.jsonl import read_evidence
 from clausewatch.demo.estate import build_estate
@@ -24,14 +25,14 @@ def test_estate_is_deterministic_and_sized_like_a_mid_size_company():
     assert kinds["backup"] > 100 and kinds["restore_test"] >= 3 and kinds["patch"] > 2000
 
 
-def test_demo_run_writes_outputs_and_covers_every_status(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert main(["run", "--demo", "--as-of", "2026-11-22T06:00:00Z", "--out", str(out)]) == 3
-    assert "Demo outputs written to" in capsys.readouterr().out
+def test_demo_run_writes_outputs_and_covers_every_status(demo_run):
+    out = demo_run.out
+    assert demo_run.code == 3
+    assert "Demo outputs written to" in demo_run.stdout
     doc = json.loads((out / "results.json").read_text())
     verdicts = {c["id"]: c["status"] for c in doc["commitments"]}
     assert set(verdicts.values()) == {"compliant", "at_risk", "breached", "waived", "no_evidence"}
-    for check in ("mfa_coverage", "patch_lag", "backup_freshness", "restore_test"):
+    for check in CHECKS.names():  # the demo exercises every check
         statuses = {r["status"] for c in doc["commitments"] if c["check"] == check
                     for r in c["results"]}
         assert {"compliant", "breached"} <= statuses, check

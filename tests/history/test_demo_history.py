@@ -12,7 +12,7 @@ from clausewatch.demo.backfill import OUTAGE_EVERY, OUTAGE_PHASE, EstateCache, i
 from clausewatch.demo.estate import build_estate
 from clausewatch.history.store import read_history
 
-AS_OF = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+AS_OF = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # the shared demo run (tests/conftest.py)
 
 
 def test_the_estate_cache_matches_building_each_night():
@@ -32,10 +32,9 @@ def test_rhythms_always_end_in_tonights_state():
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "clausewatch-demo"
-    code = main(["run", "--demo", "--as-of", "2026-11-22T03:00:00Z", "--out", str(out)])
-    assert code == 3  # the demo estate has breaches tonight
+def demo(demo_run):
+    out = demo_run.out
+    assert demo_run.code == 3  # the demo estate has breaches tonight
     return out
 
 

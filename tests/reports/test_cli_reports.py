@@ -15,9 +15,9 @@ from clausewatch.reports.verify import verify
 AS_OF = "2026-11-22T06:00:00Z"
 
 
-def test_run_demo_writes_every_report_and_a_pack_that_verifies(tmp_path):
-    out = tmp_path / "demo"
-    assert main(["run", "--demo", "--as-of", AS_OF, "--out", str(out)]) == 3
+def test_run_demo_writes_every_report_and_a_pack_that_verifies(demo_run):
+    out = demo_run.out
+    assert demo_run.code == 3
     for name in (*FORMATS.file_names(), "results.json", "evidence.jsonl", "evidence-pack.zip"):
         assert (out / name).is_file(), name
     html = (out / "report.html").read_text()

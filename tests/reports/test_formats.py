@@ -137,11 +137,9 @@ def test_oscal_document_is_valid_against_the_published_schema(case):
     assert not validator.is_valid(doc)
 
 
-def test_oscal_of_the_demo_run_is_valid(tmp_path):
-    from clausewatch.cli import main
-
-    assert main(["run", "--demo", "--as-of", "2026-11-22T06:00:00Z", "--out", str(tmp_path / "d")])
-    doc = json.loads((tmp_path / "d" / "oscal-assessment-results.json").read_text())
+def test_oscal_of_the_demo_run_is_valid(demo_run):
+    assert demo_run.code == 3
+    doc = json.loads((demo_run.out / "oscal-assessment-results.json").read_text())
     assert _oscal_validator().is_valid(doc)
 
 

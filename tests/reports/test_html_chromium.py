@@ -3,31 +3,13 @@ installed by .ci/run), screenshot, printed PDF, and the page's text."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from browser import chromium, measure, needs_chromium
 from report_case import render
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run does)"
-)
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-    "--disable-dev-shm-usage",
-]  # fmt: skip
-
-
-def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    return subprocess.run(
-        [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -35,6 +17,14 @@ def page(case, tmp_path) -> Path:
     path = tmp_path / "report.html"
     path.write_text(render("html", case.ev, case.info), encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_the_report_fits_the_window_and_shows_every_clause(page, tmp_path, case, width):
+    fit = measure(page, tmp_path, width)
+    assert fit["scroll"] <= fit["client"], fit  # no horizontal scroll bar
+    for outcome in case.ev.outcomes:
+        assert fit["visible"].get(outcome.commitment.id), outcome.commitment.id
 
 
 def test_screenshot_and_print(page, tmp_path):

@@ -6,20 +6,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shutil
-import subprocess
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser import chromium, needs_chromium
 from markupsafe import escape
 from report_case import AS_OF, render
 
 from clausewatch.checks import CHECKS
 from clausewatch.checks.engine import evaluate
-from clausewatch.cli import main
 from clausewatch.core.evidence import CollectionError, Evidence
 from clausewatch.core.result import SEVERITY_ORDER, Status, Verdict
 from clausewatch.reports.i18n import Catalogue
@@ -215,9 +213,9 @@ def test_a_compliant_commitment_still_lists_its_breached_subject(case):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo") / "out"
-    assert main(["run", "--demo", "--as-of", "2026-11-22T06:00:00Z", "--out", str(out)]) == 3
+def demo(demo_run) -> Path:
+    out = demo_run.out
+    assert demo_run.code == 3
     return out
 
 
@@ -276,15 +274,7 @@ def test_measured_share_is_explained_under_the_table(case, lang, words):
 
 # Folded lists are printed in full ----------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-    "--disable-dev-shm-usage", "--no-pdf-header-footer",
-]  # fmt: skip
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+@needs_chromium
 def test_folded_subjects_are_in_the_printed_report(case, tmp_path, monkeypatch):
     pypdf = pytest.importorskip("pypdf")
     monkeypatch.setattr("clausewatch.reports.formats.html.OPEN_OFFENDERS", 1)  # fold §2's last two
@@ -295,12 +285,7 @@ def test_folded_subjects_are_in_the_printed_report(case, tmp_path, monkeypatch):
     path = tmp_path / "report.html"
     path.write_text(page, encoding="utf-8")
     pdf = tmp_path / "report.pdf"
-    (tmp_path / "profile").mkdir()
-    done = subprocess.run(
-        [str(CHROMIUM), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-         f"--print-to-pdf={pdf}", path.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    done = chromium(tmp_path, f"--print-to-pdf={pdf}", path.as_uri())
     assert pdf.exists(), done.stderr[-2000:]
     text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(pdf).pages).split())
     assert srv_c in text  # printed although folded on screen

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import botocore.endpoint
+import botocore.retries.bucket
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
@@ -91,9 +95,30 @@ def test_refused_role_gives_each_collector_its_own_error(aws_client: Any, tmp_pa
     assert all(e.message.startswith("AccessDenied: ") for e in errors)
 
 
+def _virtual_time(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """botocore's back-off and its adaptive rate limiter on a virtual clock: the tests never
+    sleep through real back-off, and the waits botocore asked for are recorded."""
+    now = [0.0]
+    waits: list[float] = []
+
+    def wait(seconds: float | None) -> None:
+        waits.append(seconds or 0.0)
+        now[0] += seconds or 0.0
+
+    class Condition(threading.Condition):
+        def wait(self, timeout: float | None = None) -> bool:
+            wait(timeout)
+            return True
+
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=wait, time=time.time))
+    monkeypatch.setattr(botocore.retries.bucket, "threading",
+                        SimpleNamespace(Lock=threading.Lock, Condition=Condition))
+    monkeypatch.setattr(botocore.retries.bucket.Clock, "current_time", lambda self: now[0])
+    return waits
+
+
 def _throttle_then(monkeypatch: pytest.MonkeyPatch, client: Any, throttles: int) -> list[int]:
     """Answer ``throttles`` ThrottlingExceptions, then a real page, at the HTTP layer."""
-    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda s: None)  # keep it fast
     calls: list[int] = []
 
     def send(request: Any, **_: Any) -> AWSResponse:
@@ -118,14 +143,17 @@ class _Raw:
 
 def test_throttling_is_retried_by_botocore_adaptive_mode(monkeypatch: pytest.MonkeyPatch,
                                                          aws_client: Any) -> None:
+    waits = _virtual_time(monkeypatch)
     ssm = aws_client("ssm", max_attempts=4)
     calls = _throttle_then(monkeypatch, ssm, throttles=2)
     assert ssm.describe_instance_information()["InstanceInformationList"] == []
     assert len(calls) == 3
+    assert waits and all(w >= 0 for w in waits)  # botocore backed off between attempts
 
 
 def test_throttling_retries_are_bounded(monkeypatch: pytest.MonkeyPatch, aws_client: Any,
                                         tmp_path: Path) -> None:
+    _virtual_time(monkeypatch)
     ssm = aws_client("ssm", max_attempts=3)
     ec2 = aws_client("ec2")
     calls = _throttle_then(monkeypatch, ssm, throttles=99)

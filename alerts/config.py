@@ -1,24 +1,31 @@
-"""The ``alerts:`` configuration: read from YAML, validated by JSON Schema, problems located."""
+"""The ``alerts:`` configuration: read from YAML, validated by JSON Schema, problems located.
+
+The schema is composed from the channel registry (``alerts/schema.py``); a channel's options are
+exactly those its type declares.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from clausewatch.alerts.channels.base import ALL_EVENTS, COMMON_KEYS, ChannelConfig
 from clausewatch.alerts.events import EventKind, Rules
+from clausewatch.alerts.schema import alerts_schema
 from clausewatch.core.problems import InputError
 from clausewatch.policies.yaml_source import read_yaml, schema_problems
 
-ALL_EVENTS = frozenset(k for k in EventKind if k is not EventKind.TEST)
-
-
-def alerts_schema() -> dict[str, Any]:
-    text = resources.files("clausewatch.alerts.schema").joinpath("alerts.schema.json")
-    return json.loads(text.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+__all__ = [
+    "ALL_EVENTS",
+    "AlertConfig",
+    "ChannelConfig",
+    "Retry",
+    "alerts_schema",
+    "from_mapping",
+    "load_alerts",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,19 +33,6 @@ class Retry:
     attempts: int = 4
     initial_wait_seconds: float = 1.0
     max_wait_seconds: float = 30.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChannelConfig:
-    """One channel as configured; ``options`` holds the type's own keys."""
-
-    name: str
-    type: str
-    events: frozenset[EventKind] = ALL_EVENTS
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-    def wants(self, kind: EventKind) -> bool:
-        return kind is EventKind.TEST or kind in self.events
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +69,7 @@ def from_mapping(data: Mapping[str, Any], base_dir: Path = Path(".")) -> AlertCo
     retry = data.get("retry", {})
     channels = []
     for ch in data["channels"]:
-        options = {k: v for k, v in ch.items() if k not in ("name", "type", "events")}
+        options = {k: v for k, v in ch.items() if k not in COMMON_KEYS}
         events = frozenset(EventKind(e) for e in ch["events"]) if "events" in ch else ALL_EVENTS
         channels.append(
             ChannelConfig(name=ch["name"], type=ch["type"], events=events, options=options)

@@ -1,6 +1,8 @@
 """Send a run's digest to every configured channel: bounded retries, redacted logs, never raises.
 
-Each channel gets one message per run holding the events it wants. A failed delivery is retried
+Each channel gets one message per run holding the events it wants, sent by the ``send`` of its
+type's spec in the channel registry; a type whose spec needs HTTP always gets a client (the
+caller's, or one opened here for the call). A failed delivery is retried
 (tenacity: exponential back-off, a bounded number of attempts, only for errors that may pass:
 timeouts, refused connections, HTTP 429/5xx, SMTP 4xx), then logged and reported as a failed
 ``Delivery``; it never fails the run nor changes its exit code. Secrets read from the environment
@@ -20,25 +22,14 @@ from pathlib import Path
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from clausewatch.alerts.channels import email, outbox, pagerduty, slack, teams, webhook
 from clausewatch.alerts.channels.base import Context, DeliveryError
+from clausewatch.alerts.channels.registry import channel as channel_spec
 from clausewatch.alerts.config import AlertConfig, ChannelConfig
 from clausewatch.alerts.message import Digest, for_channel
 from clausewatch.core.redact import Redactor
 from clausewatch.history.store import Delivery
 
 log = logging.getLogger("clausewatch.alerts")
-
-Sender = Callable[[Digest, Context], str]
-SENDERS: Mapping[str, Sender] = {
-    "webhook": webhook.send,
-    "slack": slack.send,
-    "teams": teams.send,
-    "email": email.send,
-    "pagerduty": pagerduty.send,
-    "outbox": outbox.send,
-}
-HTTP_TYPES = frozenset({"webhook", "slack", "teams", "pagerduty"})
 
 
 def redact(text: str, secrets: list[str]) -> str:
@@ -74,6 +65,11 @@ def _scrubbed(secrets: list[str]) -> Iterator[None]:
             logger.removeFilter(scrub)
 
 
+def _needs_http(channel: ChannelConfig) -> bool:
+    spec = channel_spec(channel.type)
+    return spec is not None and spec.needs_http
+
+
 def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, DeliveryError) and exc.retryable
 
@@ -88,7 +84,7 @@ def deliver(
 ) -> list[Delivery]:
     """Deliver ``digest`` to each channel; return one ``Delivery`` per channel."""
     env = os.environ if env is None else env
-    own = http is None and any(c.type in HTTP_TYPES for c in config.channels)
+    own = http is None and any(_needs_http(c) for c in config.channels)
     client = httpx.Client(follow_redirects=False) if own else http
     try:
         return [
@@ -111,10 +107,16 @@ def _one(
     if not events:
         return Delivery(channel=channel.name, type=channel.type, ok=True, attempts=0, events=0,
                         detail="nothing to send")
+    spec = channel_spec(channel.type)
+    if spec is None:  # only a configuration built in code can get here: the schema refuses it
+        detail = f"unknown channel type {channel.type!r}"
+        log.error("alert channel %s: delivery failed: %s", channel.name, detail)
+        return Delivery(channel=channel.name, type=channel.type, ok=False, attempts=0,
+                        events=len(events), detail=detail)
     ctx = Context(
         config=channel,
         env=env,
-        http=client,
+        http=client if spec.needs_http else None,
         timeout=config.timeout_seconds,
         base_dir=config.base_dir,
     )
@@ -132,10 +134,9 @@ def _one(
             redact(str(state.outcome.exception()) if state.outcome else "?", ctx.secrets),
         ),
     )
-    sender = SENDERS[channel.type]
     with _scrubbed(ctx.secrets):
         try:
-            detail = retrying(sender, for_channel(digest, events), ctx)
+            detail = retrying(spec.send, for_channel(digest, events), ctx)
             ok = True
         except DeliveryError as exc:
             detail, ok = str(exc), False

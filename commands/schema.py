@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from clausewatch.alerts.config import alerts_schema
 from clausewatch.collectors.jsonl import evidence_schema
 from clausewatch.core.run import ExitCode
 from clausewatch.policies.load import contract_schema
@@ -16,6 +17,7 @@ from clausewatch.reports import results_json
 NAME = "schema"
 HELP = "print a JSON Schema shipped with ClauseWatch"
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
+    "alerts": alerts_schema,
     "contract": contract_schema,
     "evidence": evidence_schema,
     "results": results_json.results_schema,

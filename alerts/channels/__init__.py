@@ -1,1 +1,2 @@
-"""Alert channels, one module each: ``send(digest, ctx) -> detail`` plus a payload builder."""
+"""Alert channels, one module each declaring ``CHANNEL`` (``base.ChannelSpec``); listed in
+``registry.MODULES``."""

@@ -1,9 +1,10 @@
-"""What every channel shares: its context (secrets from the environment, an HTTP client)."""
+"""What every channel shares: its spec, its configuration and its context (secrets from the
+environment, an HTTP client)."""
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,32 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from clausewatch.alerts.config import ChannelConfig
+from clausewatch.alerts.events import EventKind
+from clausewatch.alerts.message import Digest
+
+ALL_EVENTS = frozenset(k for k in EventKind if k is not EventKind.TEST)
+#: The keys every channel has, whatever its type (their schemas live in ``alerts/schema.py``).
+COMMON_KEYS = ("name", "type", "events")
+#: The schema of an option naming an environment variable (secrets are never in the file).
+ENV: Mapping[str, Any] = {
+    "type": "string",
+    "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+    "description": "The name of an environment variable (never the secret itself).",
+}
+_OPTION_SCHEMA_KEYS = frozenset({"properties", "required", "examples", "description"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelConfig:
+    """One channel as configured; ``options`` holds the type's own keys."""
+
+    name: str
+    type: str
+    events: frozenset[EventKind] = ALL_EVENTS
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def wants(self, kind: EventKind) -> bool:
+        return kind is EventKind.TEST or kind in self.events
 
 
 class DeliveryError(Exception):
@@ -47,6 +73,44 @@ class Context:
             raise DeliveryError(f"environment variable {name} is not set", retryable=False)
         self.secrets.append(value)
         return value
+
+
+Sender = Callable[[Digest, Context], str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelSpec:
+    """A channel type, declared once by its module as ``CHANNEL`` and listed in the registry.
+
+    ``options`` is the JSON Schema of the channel's own keys in the alerts file: ``properties``
+    (only the options this type takes), ``required`` and ``examples`` (one complete, valid set of
+    options, which the tests feed to the composed schema). ``needs_http``: delivery hands
+    ``send`` an HTTP client (otherwise ``ctx.http`` is None).
+    """
+
+    type: str
+    options: Mapping[str, Any]
+    needs_http: bool
+    send: Sender
+
+    def __post_init__(self) -> None:
+        props = self.options.get("properties", {})
+        problems = [
+            *(f"unexpected schema keyword {k!r}" for k in set(self.options) - _OPTION_SCHEMA_KEYS),
+            *(f"option {k!r} clashes with a common key" for k in set(props) & set(COMMON_KEYS)),
+            *(f"required {k!r} is not an option" for k in self.required if k not in props),
+        ]
+        if problems:
+            raise ValueError(f"channel {self.type!r}: " + "; ".join(sorted(problems)))
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        """Option name -> its JSON Schema."""
+        return self.options.get("properties", {})  # type: ignore[no-any-return]
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(self.options.get("required", ()))
 
 
 def is_loopback(host: str | None) -> bool:

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from clausewatch.alerts.channels.base import Context, DeliveryError
+from clausewatch.alerts.channels.base import ENV, ChannelSpec, Context, DeliveryError
 from clausewatch.alerts.message import HEADINGS, Digest
 
 
@@ -87,3 +87,40 @@ def send(digest: Digest, ctx: Context) -> str:
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+CHANNEL = ChannelSpec(
+    type="email",
+    options={
+        "properties": {
+            "host": {"type": "string", "minLength": 1},
+            "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+            "from": {"type": "string", "minLength": 3},
+            "to": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 3}},
+            "username_env": ENV,
+            "password_env": ENV,
+            "ca_file": {
+                "type": "string",
+                "minLength": 1,
+                "description": "CA bundle to verify the server's certificate (default: the "
+                "system's).",
+            },
+            "subject_prefix": {"type": "string"},
+        },
+        "required": ["host", "from", "to"],
+        "examples": [
+            {
+                "host": "smtp.example.org",
+                "port": 587,
+                "from": "clausewatch@example.org",
+                "to": ["dsi@example.org"],
+                "username_env": "SMTP_USER",
+                "password_env": "SMTP_PASSWORD",
+                "ca_file": "ca.pem",
+                "subject_prefix": "[ClauseWatch]",
+            }
+        ],
+    },
+    needs_http=False,
+    send=send,
+)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from clausewatch.alerts.channels import webhook
-from clausewatch.alerts.channels.base import Context
+from clausewatch.alerts.channels.base import ChannelSpec, Context
 from clausewatch.alerts.message import Digest
 
 
@@ -19,3 +19,21 @@ def send(digest: Digest, ctx: Context) -> str:
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
     return f"appended to {path.name}"
+
+
+CHANNEL = ChannelSpec(
+    type="outbox",
+    options={
+        "properties": {
+            "path": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The JSON Lines file messages are appended to.",
+            },
+        },
+        "required": ["path"],
+        "examples": [{"path": "outbox.jsonl"}],
+    },
+    needs_http=False,
+    send=send,
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clausewatch.alerts.channels.base import Context, post_json
+from clausewatch.alerts.channels.base import ENV, ChannelSpec, Context, post_json
 from clausewatch.alerts.events import EventKind
 from clausewatch.alerts.message import Digest, event_to_dict, iso
 
@@ -60,3 +60,23 @@ def send(digest: Digest, ctx: Context) -> str:
     url = ctx.option("url", ENDPOINT)
     response = post_json(ctx, url, payload(digest, what, key, ctx.option("severity", "error")))
     return f"{what}: HTTP {response.status_code}"
+
+
+CHANNEL = ChannelSpec(
+    type="pagerduty",
+    options={
+        "properties": {
+            "routing_key_env": ENV,
+            "url": {
+                "type": "string",
+                "pattern": "^https?://",
+                "description": f"The Events API v2 endpoint (default {ENDPOINT}).",
+            },
+            "severity": {"enum": ["critical", "error", "warning", "info"]},
+        },
+        "required": ["routing_key_env"],
+        "examples": [{"routing_key_env": "PD_ROUTING_KEY", "url": ENDPOINT, "severity": "error"}],
+    },
+    needs_http=True,
+    send=send,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clausewatch.alerts.channels.base import Context, post_json
+from clausewatch.alerts.channels.base import ENV, ChannelSpec, Context, post_json
 from clausewatch.alerts.message import HEADINGS, SHOWN_PER_KIND, Digest
 
 SECTION_MAX = 2900  # Slack caps a section's text at 3000 characters
@@ -46,3 +46,15 @@ def payload(digest: Digest) -> dict[str, Any]:
 def send(digest: Digest, ctx: Context) -> str:
     response = post_json(ctx, ctx.secret("url_env"), payload(digest))
     return f"HTTP {response.status_code}"
+
+
+CHANNEL = ChannelSpec(
+    type="slack",
+    options={
+        "properties": {"url_env": ENV},
+        "required": ["url_env"],
+        "examples": [{"url_env": "SLACK_WEBHOOK_URL"}],
+    },
+    needs_http=True,
+    send=send,
+)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clausewatch.alerts.channels.base import Context, post_json
+from clausewatch.alerts.channels.base import ENV, ChannelSpec, Context, post_json
 from clausewatch.alerts.events import EventKind
 from clausewatch.alerts.message import HEADINGS, SHOWN_PER_KIND, Digest
 
@@ -79,3 +79,15 @@ def payload(digest: Digest) -> dict[str, Any]:
 def send(digest: Digest, ctx: Context) -> str:
     response = post_json(ctx, ctx.secret("url_env"), payload(digest))
     return f"HTTP {response.status_code}"
+
+
+CHANNEL = ChannelSpec(
+    type="teams",
+    options={
+        "properties": {"url_env": ENV},
+        "required": ["url_env"],
+        "examples": [{"url_env": "TEAMS_WORKFLOW_URL"}],
+    },
+    needs_http=True,
+    send=send,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clausewatch.alerts.channels.base import Context, post_json
+from clausewatch.alerts.channels.base import ENV, ChannelSpec, Context, post_json
 from clausewatch.alerts.message import Digest, event_to_dict, iso
 
 VERSION = "1"
@@ -35,3 +35,22 @@ def send(digest: Digest, ctx: Context) -> str:
     headers = {name: ctx.secret_env(var) for name, var in ctx.option("headers_env", {}).items()}
     response = post_json(ctx, url, payload(digest), headers)
     return f"HTTP {response.status_code}"
+
+
+CHANNEL = ChannelSpec(
+    type="webhook",
+    options={
+        "properties": {
+            "url_env": ENV,
+            "headers_env": {
+                "type": "object",
+                "additionalProperties": ENV,
+                "description": "Header name -> variable holding its value (e.g. Authorization).",
+            },
+        },
+        "required": ["url_env"],
+        "examples": [{"url_env": "OPS_WEBHOOK_URL", "headers_env": {"Authorization": "OPS_AUTH"}}],
+    },
+    needs_http=True,
+    send=send,
+)

@@ -2,9 +2,10 @@
 
 Fixtures only (test modules import nothing from here): ``server``, ``clock`` and
 ``make_session``. ``server.script("GET /path", {"status": 429, "headers": {...}}, ...)``
-serves those replies in turn (the last one repeats); a route may carry a query (``"GET /items?skip=2&limit=2"``, compared with sorted
-parameters) or not (any query). ``{base}`` in a body becomes the server's own URL. A reply with
-``hang=True`` sends nothing until the test ends (the client's read timeout fires first).
+serves those replies in turn (the last one repeats). A route may carry a query
+(``"GET /items?skip=2&limit=2"``, compared with sorted parameters) or not (any query).
+``{base}`` in a body becomes the server's own URL. A reply with ``hang=True`` sends nothing
+until the test ends (the client's read timeout fires first).
 Replies are sent with ``send_response_only``: the test decides every header, ``Date`` included.
 """
 

@@ -36,7 +36,7 @@ class Reply:
     body: Any = None  # JSON-able, or bytes/str sent as is
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False
-    check: Callable[[Seen], Reply | None] | None = None  # may answer instead
+    check: Callable[[Seen], dict[str, Any] | None] | None = None  # may answer instead
 
 
 @dataclass
@@ -59,7 +59,8 @@ class ScriptedServer:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,),
+                                       daemon=True)
 
     def script(self, route: str, *replies: Reply | dict[str, Any]) -> None:
         """Serve ``replies`` in turn on ``route`` (a dict gives ``Reply``'s fields)."""
@@ -89,7 +90,8 @@ class ScriptedServer:
                             dict(self.headers.items()), self.rfile.read(length), self.path)
                 reply = owner._reply(seen)
                 if reply.check is not None:
-                    reply = reply.check(seen) or reply
+                    answer = reply.check(seen)
+                    reply = Reply(**answer) if answer is not None else reply
                 if reply.hang:
                     owner.release.wait(10)
                     return

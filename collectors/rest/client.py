@@ -108,15 +108,16 @@ def user_agent() -> str:
         return "clausewatch/0+unknown"
 
 
-def connection_problems(entry: Mapping[str, Any]) -> list[str]:
-    """What the schema cannot say about an entry's connection keys (for ``entry_problems``)."""
-    out = []
+def connection_problems(entry: Mapping[str, Any]) -> list[tuple[list[str], str]]:
+    """What the schema cannot say about an entry's connection keys: ``(where, message)``
+    pairs, as a source module's ``entry_problems`` yields them."""
+    out: list[tuple[list[str], str]] = []
     tls = entry.get("tls", {})
     if tls.get("verify") is False and "ca_bundle" in tls:
-        out.append("tls: ca_bundle and verify: false contradict each other; keep one")
+        out.append((["tls"], "ca_bundle and verify: false contradict each other; keep one"))
     url = entry.get("url")
     if isinstance(url, str) and url.lower().startswith("http://") and not _loopback(url):
-        out.append(f"url: {url} is plain http to another machine; use https")
+        out.append((["url"], f"{url} is plain http to another machine; use https"))
     return out
 
 

@@ -194,5 +194,5 @@ def _limit(request: httpx.Request | None, phase: str) -> float | None:
 def _first_line(text: str) -> str:
     for line in text.splitlines():
         if line.strip():
-            return line.strip()[:SUMMARY_CHARS]
+            return line.strip()[:4 * SUMMARY_CHARS]
     return ""

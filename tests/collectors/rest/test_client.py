@@ -60,7 +60,7 @@ def test_plain_http_to_another_machine_is_refused(url):
     with pytest.raises(InsecureUrl):
         make_client(ClientSettings(base_url=url), Redactor())
     assert connection_problems({"url": url}) == [
-        f"url: {url} is plain http to another machine; use https"]
+        (["url"], f"{url} is plain http to another machine; use https")]
 
 
 def test_connection_problems():
@@ -68,7 +68,7 @@ def test_connection_problems():
     assert connection_problems({"url": "http://localhost/"}) == []
     assert connection_problems({"url": "https://h/", "tls": {"verify": False,
                                                               "ca_bundle": "ca.pem"}}) == [
-        "tls: ca_bundle and verify: false contradict each other; keep one"]
+        (["tls"], "ca_bundle and verify: false contradict each other; keep one")]
 
 
 def test_settings_from_an_entry(tmp_path):

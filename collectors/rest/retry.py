@@ -68,11 +68,12 @@ class RetryPolicy:
 
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any], **overrides: Any) -> RetryPolicy:
-        """The policy an entry's ``retry`` key asks for (defaults where it is silent)."""
+        """The policy an entry's ``retry`` key asks for (defaults where it is silent);
+        ``overrides`` (a source's own back-off, a test's clock) win."""
         retry = entry.get("retry", {})
         given = {"attempts": retry.get("attempts"), "budget_seconds": retry.get("budget_seconds"),
                  "retry_after_cap": retry.get("retry_after_cap_seconds")}
-        return cls(**{k: v for k, v in given.items() if v is not None}, **overrides)
+        return cls(**{**{k: v for k, v in given.items() if v is not None}, **overrides})
 
     def retryable(self, exc: BaseException) -> bool:
         """Whether one more attempt could succeed where this one failed."""

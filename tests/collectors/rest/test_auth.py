@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from clausewatch.collectors.rest.auth import OAuth2FormAuth
+from clausewatch.collectors.rest.auth import OAuth2FormAuth, Token, TokenAuth
 from clausewatch.collectors.rest.errors import GaveUp, TokenError
 from clausewatch.collectors.rest.mapper import collection_error
 from clausewatch.core.redact import Redactor
@@ -146,3 +146,36 @@ def test_password_grant_registers_the_password(server, clock):
         "grant_type": ["password"], "username": ["svc-clausewatch"], "password": ["pa55word!"]}
     assert request.headers["x-api-version"] == "1.2-rev1"
     assert redactor.known == ["pa55word!"]
+
+
+class JwtLogin(TokenAuth):
+    """The hook for a non-OAuth login (Wazuh: basic auth, ``{"data": {"token": ...}}``)."""
+
+    def __init__(self, url: str, user: str, password: str, **kw) -> None:
+        super().__init__(**kw)
+        self.url, self.user, self.password = url, user, password
+
+    def credentials(self):
+        return [self.password]
+
+    def token_request(self) -> httpx.Request:
+        basic = httpx.BasicAuth(self.user, self.password)
+        request = httpx.Request("POST", f"{self.url}/security/user/authenticate")
+        return next(basic.auth_flow(request))
+
+    def parse_token(self, response: httpx.Response) -> Token:
+        return Token(response.json()["data"]["token"], self.clock() + 900)
+
+
+def test_a_custom_login_uses_the_same_hook(server, clock, make_session):
+    server.script("POST /security/user/authenticate",
+                  {"body": {"data": {"token": "eyJhbGciOiJFUzUxMiJ9.jwt-1"}, "error": 0}})
+    server.script("GET /api/agents", {"status": 401, "body": {
+        "title": "Unauthorized", "detail": "Invalid token"}},
+        {"body": {"data": {"affected_items": [], "total_affected_items": 0}, "error": 0}})
+    redactor = Redactor()
+    flow = JwtLogin(server.base, "clausewatch", "wazuh-pa55", clock=clock)
+    assert make_session(redactor, auth=flow).get_json("agents")["error"] == 0
+    logins = server.seen("/security/user/authenticate")
+    assert len(logins) == 2 and logins[0].headers["Authorization"].startswith("Basic ")
+    assert {"wazuh-pa55", "eyJhbGciOiJFUzUxMiJ9.jwt-1"} <= set(redactor.known)

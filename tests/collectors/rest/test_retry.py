@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from clausewatch.collectors.rest.errors import GaveUp
-from clausewatch.collectors.rest.retry import http_date, retry_after
+from clausewatch.collectors.rest.retry import RetryPolicy, http_date, retry_after
 
 OK = {"body": {"value": []}}
 DATE = "Sat, 21 Nov 2026 06:00:00 GMT"
@@ -127,3 +127,11 @@ def test_retry_after_forms(header, seconds):
 def test_http_date_is_utc():
     assert http_date(DATE) == datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
     assert http_date("21/11/2026") is None
+
+
+def test_policy_from_an_entry():
+    policy = RetryPolicy.from_entry({"retry": {"attempts": 3, "retry_after_cap_seconds": 9}},
+                                    initial_backoff=10.0)
+    assert (policy.attempts, policy.budget_seconds, policy.retry_after_cap,
+            policy.initial_backoff) == (3, 300.0, 9, 10.0)
+    assert RetryPolicy.from_entry({}, attempts=2).attempts == 2

@@ -149,12 +149,9 @@ def settings_from(entry: Mapping[str, Any], base_dir: Path, *, section: str,
 
 
 def make_client(settings: ClientSettings, secrets: SecretSink, *,
-                auth: httpx.Auth | None = None, credentials: Iterable[str] = (),
-                transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """A client for ``settings``; ``credentials`` (and the auth's) are registered as secrets.
-
-    ``transport`` is for tests only: a custom transport disables httpx's environment proxies.
-    """
+                auth: httpx.Auth | None = None, credentials: Iterable[str] = ()) -> httpx.Client:
+    """A client for ``settings``; ``credentials`` (and the auth's) are registered as secrets
+    before anything is sent. Raises ``InsecureUrl`` for plain http to another machine."""
     for secret in credentials:
         secrets.add(secret)
     if isinstance(auth, TokenAuth):
@@ -169,7 +166,6 @@ def make_client(settings: ClientSettings, secrets: SecretSink, *,
         verify=tls_verify(settings),
         trust_env=True,
         follow_redirects=False,
-        transport=transport,
     )
 
 

@@ -101,7 +101,8 @@ class GaveUp(RestFailure):
 
     def __init__(self, url: str, last: BaseException, *, attempts: int, elapsed: float,
                  reason: str, limit: float) -> None:
-        bound = f"{int(limit)} attempts" if reason == "attempts" else f"{limit:g} s budget"
+        bound = (f"{int(limit)} attempt{'s' if int(limit) != 1 else ''}"
+                 if reason == "attempts" else f"{limit:g} s budget")
         super().__init__(url, f"gave up after {attempts} attempt(s) in {elapsed:.1f} s "
                               f"({bound} reached)")
         self.last = last

@@ -21,7 +21,7 @@ def _drain(collector: Collector) -> list[Evidence | CollectionError]:
         items.extend(collector.collect())
     except Exception as exc:  # a bug or an SDK surprise: recorded, never swallowed
         log.exception("collector %s at %s crashed", collector.source, collector.origin)
-        kinds = tuple(getattr(collector, "kinds", ())) or tuple(k.value for k in Kind)
+        kinds = tuple(collector.kinds) or tuple(k.value for k in Kind)  # none declared: all
         items.append(
             CollectionError(
                 source=collector.source,

@@ -15,8 +15,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from clausewatch.collectors.aws.errors import AWS_FAILURES, collection_error
 from clausewatch.collectors.aws.inventory import BACKUP_TYPE_KINDS, READERS, Resource
@@ -36,35 +37,27 @@ JOB_OUTCOMES = {
 POINT_OK = frozenset({"COMPLETED", "AVAILABLE"})
 
 
+@dataclass(frozen=True, slots=True)
 class BackupCollector:
     """Asset, backup and restore-test evidence for one account and region."""
 
-    source = SOURCE
-    kinds = (Kind.ASSET.value, Kind.BACKUP.value, Kind.RESTORE_TEST.value)
+    account_id: str
+    region: str
+    client: Callable[[str], Any]  # service name -> boto3 client (assumed role, this region)
+    raw: RawRecorder
+    observed_at: datetime
+    _: KW_ONLY
+    resource_types: Sequence[str] = tuple(READERS)
+    restore_lookback_days: float = 400
+    require_validation: bool = True
+    partition: str = "aws"
+    source: ClassVar[str] = SOURCE
+    kinds: ClassVar[tuple[str, ...]] = (
+        Kind.ASSET.value, Kind.BACKUP.value, Kind.RESTORE_TEST.value)
 
-    def __init__(
-        self,
-        account_id: str,
-        region: str,
-        client: Callable[[str], Any],
-        raw: RawRecorder,
-        as_of: datetime,
-        *,
-        resource_types: Sequence[str] = tuple(READERS),
-        restore_lookback_days: float = 400,
-        require_validation: bool = True,
-        partition: str = "aws",
-    ) -> None:
-        self.account_id = account_id
-        self.region = region
-        self.origin = f"aws/{account_id}/{region}"
-        self._client = client
-        self._raw = raw
-        self._as_of = as_of
-        self._types = tuple(resource_types)
-        self._lookback = timedelta(days=restore_lookback_days)
-        self._require_validation = require_validation
-        self._partition = partition
+    @property
+    def origin(self) -> str:
+        return f"aws/{self.account_id}/{self.region}"
 
     def _error(
         self, exc: BaseException, kinds: Sequence[str], source: str = SOURCE, operation: str = ""
@@ -75,17 +68,17 @@ class BackupCollector:
 
     def collect(self) -> Iterator[Evidence | CollectionError]:
         try:
-            backup = PageReader(self._client("backup"), self._raw, SOURCE, self.origin)
+            backup = PageReader(self.client("backup"), self.raw, SOURCE, self.origin)
         except AWS_FAILURES as exc:
             yield self._error(exc, self.kinds, operation="AssumeRole")
             return
         inventoried: set[str] = set()
-        for kind in self._types:
+        for kind in self.resource_types:
             service, reader = READERS[kind]
             try:
-                client = PageReader(self._client(service), self._raw, f"aws.{service}",
+                client = PageReader(self.client(service), self.raw, f"aws.{service}",
                                     self.origin)
-                for res in reader(client, self.account_id, self.region, self._partition):
+                for res in reader(client, self.account_id, self.region, self.partition):
                     inventoried.add(res.arn)
                     yield self._asset(res)
             except AWS_FAILURES as exc:
@@ -106,7 +99,7 @@ class BackupCollector:
             yield self._error(exc, kinds)
         for arn, (res, ref) in sorted(protected.items()):
             rtype = str(res.get("ResourceType", ""))
-            if arn in inventoried or rtype == "EC2" or rtype in self._types:
+            if arn in inventoried or rtype == "EC2" or rtype in self.resource_types:
                 continue  # inventoried here or by the patch collector (or gone)
             yield self._asset(Resource(
                 arn=arn, source=SOURCE, asset_kind=BACKUP_TYPE_KINDS.get(rtype, rtype.lower()),
@@ -114,7 +107,7 @@ class BackupCollector:
             ))
         fresh: set[str] = set()
         try:
-            since = self._as_of - JOBS_WINDOW
+            since = self.observed_at - JOBS_WINDOW
             for page, ref in backup.pages("list_backup_jobs", ByCreatedAfter=since):
                 for job in page.get("BackupJobs", []):
                     ev = self._job(job, ref)
@@ -181,7 +174,7 @@ class BackupCollector:
             for page, _ in backup.pages("list_restore_testing_plans"):
                 for plan in page.get("RestoreTestingPlans", []):
                     plans[plan["RestoreTestingPlanArn"]] = plan["RestoreTestingPlanName"]
-            since = self._as_of - self._lookback
+            since = self.observed_at - timedelta(days=self.restore_lookback_days)
             for page, ref in backup.pages("list_restore_jobs", ByCreatedAfter=since):
                 for job in page.get("RestoreJobs", []):
                     ev = self._restore(job, ref, plans)
@@ -208,7 +201,7 @@ class BackupCollector:
         elif validation == "VALIDATING":
             return None  # not decided yet
         else:
-            outcome = "partial" if self._require_validation else "success"
+            outcome = "partial" if self.require_validation else "success"
         plan_arn = (job.get("CreatedBy") or {}).get("RestoreTestingPlanArn")
         origin = f"restore testing plan {plans.get(plan_arn, plan_arn)}" if plan_arn else \
             "restore job"
@@ -240,7 +233,7 @@ class BackupCollector:
             kind=Kind.ASSET,
             source=res.source,
             subject=res.arn,
-            observed_at=self._as_of,
+            observed_at=self.observed_at,
             facts=facts,
             origin=self.origin,
             raw_ref=res.raw_ref,
@@ -254,7 +247,7 @@ class BackupCollector:
             kind=kind,
             source=SOURCE,
             subject=subject,
-            observed_at=self._as_of,
+            observed_at=self.observed_at,
             facts=facts,
             origin=self.origin,
             raw_ref=ref,

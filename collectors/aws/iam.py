@@ -20,8 +20,9 @@ import csv
 import io
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from clausewatch.collectors.aws.errors import AWS_FAILURES, collection_error
 from clausewatch.collectors.aws.iam_admins import Assessment, assess_users
@@ -40,33 +41,25 @@ class ReportTimeout(Exception):
     """The credential report was not ready within the bound."""
 
 
+@dataclass(frozen=True, slots=True)
 class IamCollector:
     """Identity evidence for one account (a global service: origin ``aws/<account>``)."""
 
-    source = SOURCE
-    kinds = (Kind.IDENTITY.value,)
+    account_id: str
+    client: Callable[[], Any]  # -> the IAM client of this account (assumed role)
+    raw: RawRecorder
+    observed_at: datetime
+    _: KW_ONLY
+    report_wait_seconds: float = 120.0
+    poll_seconds: float = 2.0
+    sleep: Callable[[float], None] = time.sleep
+    partition: str = "aws"
+    source: ClassVar[str] = SOURCE
+    kinds: ClassVar[tuple[str, ...]] = (Kind.IDENTITY.value,)
 
-    def __init__(
-        self,
-        account_id: str,
-        client: Callable[[], Any],
-        raw: RawRecorder,
-        as_of: datetime,
-        *,
-        report_wait_seconds: float = 120.0,
-        poll_seconds: float = 2.0,
-        sleep: Callable[[float], None] = time.sleep,
-        partition: str = "aws",
-    ) -> None:
-        self.account_id = account_id
-        self.partition = partition
-        self.origin = f"aws/{account_id}"
-        self._client = client
-        self._raw = raw
-        self._as_of = as_of
-        self._wait = report_wait_seconds
-        self._poll = poll_seconds
-        self._sleep = sleep
+    @property
+    def origin(self) -> str:
+        return f"aws/{self.account_id}"
 
     def _error(self, exc: BaseException, operation: str = "") -> CollectionError:
         return collection_error(
@@ -75,7 +68,7 @@ class IamCollector:
 
     def collect(self) -> Iterator[Evidence | CollectionError]:
         try:
-            reader = PageReader(self._client(), self._raw, SOURCE, self.origin)
+            reader = PageReader(self.client(), self.raw, SOURCE, self.origin)
         except AWS_FAILURES as exc:
             yield self._error(exc, "AssumeRole")
             return
@@ -91,10 +84,10 @@ class IamCollector:
                 source=SOURCE, origin=self.origin, kinds=self.kinds, operation=
                 "GenerateCredentialReport", message=str(exc), retryable=True,
             )
-            rows, generated, ref = [], self._as_of, None
+            rows, generated, ref = [], self.observed_at, None
         except AWS_FAILURES as exc:
             yield self._error(exc)
-            rows, generated, ref = [], self._as_of, None
+            rows, generated, ref = [], self.observed_at, None
         for row in rows:
             if row.get("user") != "<root_account>":
                 yield self._user(row, generated, ref, admins)
@@ -108,21 +101,21 @@ class IamCollector:
     def _report(
         self, reader: PageReader
     ) -> tuple[list[dict[str, str]], datetime, str]:
-        deadline = time.monotonic() + self._wait
+        deadline = time.monotonic() + self.report_wait_seconds
         while True:
             state = reader.client.generate_credential_report().get("State")
             if state == "COMPLETE":
                 break
             if time.monotonic() >= deadline:
                 raise ReportTimeout(
-                    f"credential report still {state} after {self._wait:g} s"
+                    f"credential report still {state} after {self.report_wait_seconds:g} s"
                 )
-            self._sleep(self._poll)
+            self.sleep(self.poll_seconds)
         report = reader.client.get_credential_report()
         content = report["Content"]
         text = content.decode("utf-8") if isinstance(content, bytes) else str(content)
         generated = report["GeneratedTime"]
-        ref = self._raw.save(
+        ref = self.raw.save(
             SOURCE,
             self.origin,
             "GetCredentialReport",
@@ -201,7 +194,7 @@ class IamCollector:
             else None,
         }
         subject = f"arn:{self.partition}:iam::{self.account_id}:root"
-        return self._evidence(subject, facts, self._as_of, ref)
+        return self._evidence(subject, facts, self.observed_at, ref)
 
     def _evidence(
         self, subject: str, facts: dict[str, Any], observed: datetime, ref: str | None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -76,35 +77,35 @@ class ReleaseDates:
             return {kb: self._known.get(kb) for kb in wanted}
 
 
+@dataclass(frozen=True, slots=True)
 class PatchCollector:
-    """Assets (servers) and patches of one account and region."""
+    """Assets (servers) and patches of one account and region.
 
-    source = SOURCE
+    Without ``with_patches`` it only inventories EC2 instances (for the backup checks), as
+    source ``aws.ec2`` with kind ``asset``.
+    """
 
-    def __init__(
-        self,
-        account_id: str,
-        region: str,
-        client: Callable[[str], Any],
-        raw: RawRecorder,
-        as_of: datetime,
-        releases: ReleaseDates,
-        *,
-        partition: str = "aws",
-        with_patches: bool = True,
-    ) -> None:
-        self.account_id = account_id
-        self.region = region
-        self.origin = f"aws/{account_id}/{region}"
-        self.kinds = (Kind.ASSET.value, Kind.PATCH.value) if with_patches else (Kind.ASSET.value,)
-        if not with_patches:
-            self.source = EC2_SOURCE
-        self._client = client
-        self._raw = raw
-        self._as_of = as_of
-        self._releases = releases
-        self._partition = partition
-        self._with_patches = with_patches
+    account_id: str
+    region: str
+    client: Callable[[str], Any]  # service name -> boto3 client (assumed role, this region)
+    raw: RawRecorder
+    observed_at: datetime
+    releases: ReleaseDates
+    _: KW_ONLY
+    partition: str = "aws"
+    with_patches: bool = True
+
+    @property
+    def source(self) -> str:
+        return SOURCE if self.with_patches else EC2_SOURCE
+
+    @property
+    def origin(self) -> str:
+        return f"aws/{self.account_id}/{self.region}"
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return (Kind.ASSET.value, Kind.PATCH.value) if self.with_patches else (Kind.ASSET.value,)
 
     def _error(
         self, exc: BaseException, source: str, kinds: tuple[str, ...], operation: str = "",
@@ -116,16 +117,16 @@ class PatchCollector:
 
     def collect(self) -> Iterator[Evidence | CollectionError]:
         try:
-            ec2 = PageReader(self._client("ec2"), self._raw, EC2_SOURCE, self.origin)
+            ec2 = PageReader(self.client("ec2"), self.raw, EC2_SOURCE, self.origin)
         except AWS_FAILURES as exc:
             yield self._error(exc, EC2_SOURCE, self.kinds, "AssumeRole")
             return
         instances: list[Instance] = []
         try:
-            instances = read_instances(ec2, self.account_id, self.region, self._partition)
+            instances = read_instances(ec2, self.account_id, self.region, self.partition)
         except AWS_FAILURES as exc:
             yield self._error(exc, EC2_SOURCE, self.kinds)
-        if not self._with_patches:
+        if not self.with_patches:
             for inst in instances:
                 yield self._asset(inst, None, None)
             return
@@ -137,7 +138,7 @@ class PatchCollector:
         states: dict[str, dict[str, Any]] = {}
         patches: dict[str, list[dict[str, Any]]] = {}
         try:
-            ssm = PageReader(self._client("ssm"), self._raw, SOURCE, self.origin)
+            ssm = PageReader(self.client("ssm"), self.raw, SOURCE, self.origin)
             for page, ref in ssm.pages("describe_instance_information"):
                 for node in page.get("InstanceInformationList", []):
                     nodes[node["InstanceId"]] = (node, ref)
@@ -159,7 +160,7 @@ class PatchCollector:
         releases: dict[str, datetime | None] = {}
         try:
             wanted = (str(p.get("KBId", "")) for ps in patches.values() for p in ps)
-            releases = self._releases.lookup(ssm, wanted) if patches else {}
+            releases = self.releases.lookup(ssm, wanted) if patches else {}
         except AWS_FAILURES as exc:
             yield self._error(exc, SOURCE, patch_kinds)
         known = {inst.instance_id for inst in instances}
@@ -215,7 +216,8 @@ class PatchCollector:
             "ssm_managed": node is not None,
             "ssm_ping_status": info.get("PingStatus"),
         }
-        return self._evidence(Kind.ASSET, EC2_SOURCE, inst.arn, facts, self._as_of, inst.raw_ref)
+        return self._evidence(
+            Kind.ASSET, EC2_SOURCE, inst.arn, facts, self.observed_at, inst.raw_ref)
 
     def _node_asset(
         self, node: tuple[dict[str, Any], str], state: Mapping[str, Any] | None
@@ -223,9 +225,9 @@ class PatchCollector:
         info, ref = node
         node_id = info["InstanceId"]
         if node_id.startswith("i-"):
-            arn = f"arn:{self._partition}:ec2:{self.region}:{self.account_id}:instance/{node_id}"
+            arn = f"arn:{self.partition}:ec2:{self.region}:{self.account_id}:instance/{node_id}"
         else:
-            arn = (f"arn:{self._partition}:ssm:{self.region}:{self.account_id}:"
+            arn = (f"arn:{self.partition}:ssm:{self.region}:{self.account_id}:"
                    f"managed-instance/{node_id}")
         facts: dict[str, Any] = {
             "asset_kind": "server",
@@ -238,7 +240,7 @@ class PatchCollector:
             "ssm_managed": True,
             "ssm_ping_status": info.get("PingStatus"),
         }
-        return self._evidence(Kind.ASSET, SOURCE, arn, facts, self._as_of, ref)
+        return self._evidence(Kind.ASSET, SOURCE, arn, facts, self.observed_at, ref)
 
     def _patch(
         self,
@@ -265,7 +267,7 @@ class PatchCollector:
             "title": patch.get("Title"),
             "cves": cves,
         }
-        observed = state.get("OperationEndTime") or self._as_of
+        observed = state.get("OperationEndTime") or self.observed_at
         return self._evidence(Kind.PATCH, SOURCE, subject, facts, observed, patch["raw_ref"])
 
     def _evidence(

@@ -13,9 +13,9 @@ A tenant without the service (HTTP 403/404, or the service disabled) yields a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from msgraph import GraphServiceClient
 from msgraph.generated.models.restore_point_preference import RestorePointPreference
@@ -61,7 +61,7 @@ def _wire(value: Any) -> str | None:
     return None if value is None else str(getattr(value, "value", value))
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class BackupCollector:
     """Microsoft 365 Backup of one tenant."""
 
@@ -69,10 +69,12 @@ class BackupCollector:
     client: GraphServiceClient
     raw: RawRecorder
     observed_at: datetime
+    _: KW_ONLY
     lookback_days: int = 35
     tags: Mapping[str, str] = field(default_factory=dict)
-    source: str = SOURCE
-    kinds: tuple[str, ...] = (Kind.ASSET.value, Kind.BACKUP.value, Kind.RESTORE_TEST.value)
+    source: ClassVar[str] = SOURCE
+    kinds: ClassVar[tuple[str, ...]] = (
+        Kind.ASSET.value, Kind.BACKUP.value, Kind.RESTORE_TEST.value)
 
     @property
     def origin(self) -> str:

@@ -10,9 +10,9 @@ live in their home tenant) and for users the registration report does not list.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from msgraph import GraphServiceClient
 
@@ -32,7 +32,7 @@ from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_e
 SOURCE = "entra"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class EntraCollector:
     """Identities of one tenant."""
 
@@ -40,10 +40,11 @@ class EntraCollector:
     client: GraphServiceClient
     raw: RawRecorder
     observed_at: datetime
+    _: KW_ONLY
     classify_mailboxes: bool = True
     service_accounts: Sequence[str] = ()
-    source: str = SOURCE
-    kinds: tuple[str, ...] = (Kind.IDENTITY.value,)
+    source: ClassVar[str] = SOURCE
+    kinds: ClassVar[tuple[str, ...]] = (Kind.IDENTITY.value,)
 
     @property
     def origin(self) -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from kiota_abstractions.request_adapter import RequestAdapter
 from msgraph import GraphServiceClient
@@ -43,7 +43,7 @@ def _wire(value: Any) -> str | None:
     return str(getattr(value, "value", value))
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class IntuneCollector:
     """Managed devices of one tenant, and the security updates each Windows device lacks."""
 
@@ -52,9 +52,10 @@ class IntuneCollector:
     beta: RequestAdapter | None  # Graph /beta (clients.graph_beta); None: no Windows patch state
     raw: RawRecorder
     observed_at: datetime
+    _: KW_ONLY
     tags: Mapping[str, str] = field(default_factory=dict)
-    source: str = SOURCE
-    kinds: tuple[str, ...] = (Kind.ASSET.value, Kind.PATCH.value)
+    source: ClassVar[str] = SOURCE
+    kinds: ClassVar[tuple[str, ...]] = (Kind.ASSET.value, Kind.PATCH.value)
 
     @property
     def origin(self) -> str:

@@ -33,7 +33,7 @@ from clausewatch.collectors.m365.backup import BackupCollector
 from clausewatch.collectors.m365.clients import GraphEndpoint, RetryPolicy, graph_beta, graph_v1
 from clausewatch.collectors.m365.entra import EntraCollector
 from clausewatch.collectors.m365.intune import IntuneCollector
-from clausewatch.core.evidence import CollectionError, Kind
+from clausewatch.core.evidence import CollectionError
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,12 +216,11 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
 
 def planned(tenant: str, collect: Sequence[str]) -> list[tuple[str, str, tuple[str, ...]]]:
     """(source, origin, kinds) of each collector an entry asks for."""
-    out = []
+    out: list[tuple[str, str, tuple[str, ...]]] = []
     if "entra" in collect:
-        out.append(("entra", f"entra/{tenant}", (Kind.IDENTITY.value,)))
+        out.append((EntraCollector.source, f"entra/{tenant}", EntraCollector.kinds))
     if "intune" in collect:
-        out.append(("intune", f"intune/{tenant}", (Kind.ASSET.value, Kind.PATCH.value)))
+        out.append((IntuneCollector.source, f"intune/{tenant}", IntuneCollector.kinds))
     if "backup" in collect:
-        out.append(("m365.backup", f"m365backup/{tenant}",
-                    (Kind.ASSET.value, Kind.BACKUP.value, Kind.RESTORE_TEST.value)))
+        out.append((BackupCollector.source, f"m365backup/{tenant}", BackupCollector.kinds))
     return out

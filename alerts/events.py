@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from clausewatch.core.contract import Commitment
 from clausewatch.core.evaluation import Evaluation
-from clausewatch.core.result import Status
-from clausewatch.history.intervals import Key, uncertain_commitments
+from clausewatch.core.result import Result, Status
+from clausewatch.history.intervals import Interval, Key, uncertain_commitments
 from clausewatch.history.store import Prior
 
 
@@ -87,8 +88,8 @@ def detect(prior: Prior, ev: Evaluation, rules: Rules) -> Detection:
             in_breach = interval is not None and interval.breached_at is not None
 
             def event(
-                kind: EventKind, how: str = "", since: datetime | None = None, r=r, c=c,
-                interval=interval,
+                kind: EventKind, how: str = "", since: datetime | None = None, r: Result = r,
+                c: Commitment = c, interval: Interval | None = interval,
             ) -> Event:
                 return Event(
                     kind=kind,
@@ -110,7 +111,10 @@ def detect(prior: Prior, ev: Evaluation, rules: Rules) -> Detection:
                 still_open.append(k)
                 if not in_breach:
                     events.append(event(EventKind.BREACHED, since=as_of))
-                elif _reminder_due(interval.breached_at, prior.as_of, as_of, rules):  # type: ignore[union-attr]
+                elif (
+                    interval is not None and interval.breached_at is not None
+                    and _reminder_due(interval.breached_at, prior.as_of, as_of, rules)
+                ):
                     events.append(event(EventKind.REMINDER))
             elif status is Status.AT_RISK:
                 if in_breach:

@@ -221,12 +221,12 @@ def _commitment(
         and start <= i.closed_at < end
     ]
     cure_days = tuple(
-        (i.closed_at - late_from(i)).total_seconds() / DAY  # type: ignore[operator]
-        for i in cured if i.breached_at is not None
+        (i.closed_at - late_from(i)).total_seconds() / DAY
+        for i in cured if i.breached_at is not None and i.closed_at is not None
     )
+    breach_starts = [(i, i.breached_at) for i in verdict_breaches if i.breached_at is not None]
     breach_days = sum(
-        _clipped(i.breached_at, i.closed_at or latest, start, end)  # type: ignore[arg-type]
-        for i in verdict_breaches
+        _clipped(began, i.closed_at or latest, start, end) for i, began in breach_starts
     )
     return CommitmentAttainment(
         commitment=c,
@@ -239,9 +239,7 @@ def _commitment(
         subject_days_breached=sd.get(Status.BREACHED, 0),
         subject_days_no_evidence=sd.get(Status.NO_EVIDENCE, 0),
         breaches=len(verdict_breaches),
-        breaches_started=sum(
-            1 for i in verdict_breaches if start <= i.breached_at < end  # type: ignore[operator]
-        ),
+        breaches_started=sum(1 for _, began in breach_starts if start <= began < end),
         breach_days=breach_days,
         findings=len(findings),
         findings_cured=len(cure_days),

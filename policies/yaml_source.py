@@ -189,7 +189,7 @@ def schema_problems(
             path = [*base, *leaf.absolute_path]
             key = False
             if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
-                allowed = set(leaf.schema.get("properties", {}))
+                allowed = set(_properties(leaf))
                 extra = [k for k in leaf.instance if k not in allowed]
                 if extra:
                     path, key = [*path, extra[0]], True
@@ -209,9 +209,15 @@ def _leaves(err: ValidationError) -> list[ValidationError]:
     return [err]
 
 
+def _properties(err: ValidationError) -> list[str]:
+    """The property names the failing schema declares."""
+    schema = err.schema
+    return list(schema.get("properties", {})) if isinstance(schema, Mapping) else []
+
+
 def _message(err: ValidationError) -> str:
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        allowed = sorted(err.schema.get("properties", {}))
+        allowed = sorted(_properties(err))
         extra = sorted(k for k in err.instance if k not in allowed)
         return f"unknown key(s) {', '.join(map(repr, extra))} (allowed: {', '.join(allowed)})"
     if err.validator == "required":

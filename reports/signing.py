@@ -91,7 +91,8 @@ def sign(pack: Path, key: Ed25519PrivateKey) -> dict[str, object]:
 
 def check(pack: Path, doc: dict[str, object], key: Ed25519PublicKey) -> str | None:
     """None if ``doc`` is a valid signature of the pack by ``key``; otherwise why not."""
-    if doc.get("algorithm") != ALGORITHM or list(doc.get("signed_files") or []) != list(
+    signed = doc.get("signed_files")
+    if doc.get("algorithm") != ALGORITHM or not isinstance(signed, list) or signed != list(
         SIGNED_FILES
     ):
         return f"unsupported signature: {doc.get('algorithm')} over {doc.get('signed_files')}"

@@ -67,7 +67,10 @@ def boto3_client(
     account_id: str,
 ) -> Any:
     """The one place a boto3 client is made (``account_id`` is for test seams and logs)."""
-    return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+    # service names are chosen at run time, so no typed overload of Session.client applies
+    return session.client(  # type: ignore[call-overload]
+        service, region_name=region, endpoint_url=endpoint_url, config=config
+    )
 
 
 class AwsAccess:

@@ -17,12 +17,12 @@ from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from msgraph import GraphServiceClient
 from msgraph.generated.models.restore_point_preference import RestorePointPreference
 from msgraph.generated.models.time_period import TimePeriod
 from msgraph.generated.solutions.backup_restore.restore_points.search.search_post_request_body import (  # noqa: E501
     SearchPostRequestBody,
 )
+from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365.graph import GraphReader, run_tenant
 from clausewatch.collectors.raw import RawRecorder
@@ -160,7 +160,8 @@ class BackupCollector:
             for hit in page.model.search_results or []:
                 point = hit.restore_point
                 unit = getattr(getattr(point, "protection_unit", None), "id", None)
-                if point is None or unit not in units or point.protection_date_time is None:
+                if (point is None or not isinstance(unit, str) or unit not in units
+                        or point.protection_date_time is None):
                     continue
                 facts = {
                     "outcome": "success",

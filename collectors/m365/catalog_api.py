@@ -77,8 +77,10 @@ class BuildVersionDetails(AdditionalDataHolder, Parsable):
         return BuildVersionDetails()
 
     def get_field_deserializers(self) -> Deserializers:
-        return {wire: (lambda n, a=attr: setattr(self, a, n.get_int_value()))
-                for wire, attr in self._WIRE.items()}
+        def setter(attr: str) -> Callable[[ParseNode], None]:
+            return lambda n: setattr(self, attr, n.get_int_value())
+
+        return {wire: setter(attr) for wire, attr in self._WIRE.items()}
 
     def serialize(self, writer: SerializationWriter) -> None:
         for wire, attr in self._WIRE.items():

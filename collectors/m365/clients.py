@@ -16,6 +16,7 @@ every request go to ``.../v1.0//users`` (the "double slash" trap).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import httpx
 from azure.core.credentials import TokenCredential
@@ -28,9 +29,9 @@ from kiota_authentication_azure.azure_identity_authentication_provider import (
 from kiota_http.kiota_client_factory import KiotaClientFactory
 from kiota_http.middleware import RetryHandler
 from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
-from msgraph import GraphServiceClient
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_request_adapter import options as v1_options
+from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import BaseGraphRequestAdapter, GraphClientFactory
 
 from clausewatch.collectors.m365.retry import BoundedRetryHandler
@@ -55,7 +56,7 @@ class GraphEndpoint:
     scope: str  # e.g. https://graph.microsoft.com/.default
 
 
-def _http_client(options: dict, retry: RetryPolicy,
+def _http_client(options: dict[str, Any], retry: RetryPolicy,
                  transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
     middleware = [
         BoundedRetryHandler(retry.max_retries, retry.max_wait_seconds, retry.backoff_base_seconds)
@@ -64,7 +65,8 @@ def _http_client(options: dict, retry: RetryPolicy,
     ]
     middleware.append(GraphClientFactory._get_telemetry_handler(options))
     client = httpx.AsyncClient(timeout=TIMEOUT, transport=transport)
-    return GraphClientFactory.create_with_custom_middleware(middleware, client=client)
+    return cast(httpx.AsyncClient,
+                GraphClientFactory.create_with_custom_middleware(middleware, client=client))
 
 
 def auth_provider(credential: TokenCredential, endpoint: GraphEndpoint) -> AuthenticationProvider:
@@ -90,4 +92,4 @@ def graph_beta(credential: TokenCredential, endpoint: GraphEndpoint, retry: Retr
     adapter = BaseGraphRequestAdapter(auth_provider(credential, endpoint),
                                       http_client=_http_client(v1_options, retry, transport))
     adapter.base_url = f"{endpoint.base}/beta"
-    return adapter
+    return cast(RequestAdapter, adapter)

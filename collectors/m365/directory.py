@@ -6,13 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from msgraph import GraphServiceClient
 from msgraph.generated.groups.item.transitive_members.graph_user.graph_user_request_builder import (  # noqa: E501
     GraphUserRequestBuilder,
 )
 from msgraph.generated.role_management.directory.role_assignments.role_assignments_request_builder import (  # noqa: E501
     RoleAssignmentsRequestBuilder,
 )
+from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365.graph import GraphReader
 

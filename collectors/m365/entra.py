@@ -14,7 +14,7 @@ from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from msgraph import GraphServiceClient
+from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365 import conditional_access as ca
 from clausewatch.collectors.m365.directory import RoleHolding, group_members, role_holdings

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,7 +181,7 @@ def run_tenant(
     kinds: tuple[str, ...],
     raw: RawRecorder,
     prefix: str,
-    job: Callable[[GraphReader], Awaitable[Sequence[Evidence | CollectionError]]],
+    job: Callable[[GraphReader], Coroutine[Any, Any, Sequence[Evidence | CollectionError]]],
 ) -> Iterator[Evidence | CollectionError]:
     """Run one tenant's async collection; a Graph failure that stops it becomes one error."""
     reader = GraphReader(source, origin, raw)

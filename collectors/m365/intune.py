@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from kiota_abstractions.request_adapter import RequestAdapter
-from msgraph import GraphServiceClient
 from msgraph.generated.device_management.managed_devices.managed_devices_request_builder import (  # noqa: E501
     ManagedDevicesRequestBuilder,
 )
+from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
 from clausewatch.collectors.m365.windows_updates import SecurityUpdate, assess, security_updates

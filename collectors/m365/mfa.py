@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from msgraph import GraphServiceClient
+from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365.conditional_access import CaPolicy, from_sdk
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader

@@ -103,7 +103,7 @@ ENTRY_SCHEMA: Mapping[str, Any] = {
 
 def auth_kind(entry: Mapping[str, Any]) -> str | None:
     if "auth" in entry:
-        return entry["auth"]
+        return str(entry["auth"])
     if "client_secret_env" in entry:
         return "client_secret"
     if "certificate_file" in entry:

@@ -9,11 +9,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from msgraph import GraphServiceClient
 from msgraph.generated.users.item.mailbox_settings.mailbox_settings_request_builder import (
     MailboxSettingsRequestBuilder,
 )
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
+from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
 from clausewatch.core.clock import require_utc

@@ -80,7 +80,7 @@ async def security_updates(beta: RequestAdapter, reader: GraphReader) -> list[Se
     out: list[SecurityUpdate] = []
     builder = CatalogEntriesRequestBuilder(beta)
     async for entry, ref in reader.items(builder, "update-catalog", query):
-        if not isinstance(entry, QualityUpdateCatalogEntry):
+        if not isinstance(entry, QualityUpdateCatalogEntry) or entry.id is None:
             continue
         if entry.quality_update_classification != "security":
             continue
@@ -90,7 +90,7 @@ async def security_updates(beta: RequestAdapter, reader: GraphReader) -> list[Se
         revisions = []
         for r in entry.product_revisions or []:
             build = parse_build(r.id)
-            if build is None:
+            if build is None or r.id is None:
                 continue
             kb = getattr(r.knowledge_base_article, "id", None)
             revisions.append(Revision(build[0], build[1], r.id, kb, r.product, r.version))

@@ -54,8 +54,9 @@ class EchoReceiver:
         path: str = req["path"]
         pad = "." * PAD
         if req["method"] == "GET":
-            message = (f"{pad} Access token validation failure for "
-                       f"{req['headers'].get('Authorization')} ({self.graph_echo}) at {path}")
+            auth = {k.lower(): v for k, v in req["headers"].items()}.get("authorization")
+            message = (f"{pad} Access token validation failure for {auth} ({self.graph_echo}) "
+                       f"at {path}")
             doc = {"error": {"code": "InvalidAuthenticationToken", "message": message}}
             return 403, {"Content-Type": "application/json"}, json.dumps(doc).encode()
         if path.startswith("/services/"):

@@ -72,6 +72,9 @@ VERIFY_FAILED = 5
 VERIFY_NOT_CHECKED = 6
 MAX_LISTED = 25
 COMPARED = ("status", "exit_code", "partial", "evidence_count", "waivers", "collection_errors")
+#: Chain records of packs made before the signer's key was recorded in them (ClauseWatch 0.1):
+#: still verifiable when unsigned; a signed one fails (its signature.json is format 1).
+CHAIN_FORMAT_1 = "clausewatch-chain/1"
 HOW_TO_TRUST = (
     f"pass --public-key PEM or --trusted-keys FILE, set ${signing.TRUSTED_KEYS_ENV}, "
     "or ask --integrity-only"
@@ -304,7 +307,10 @@ def _chain(root: Path, previous: Path | None, prev: Link | None, signer: str | N
         if check.ok:
             check.fail(f"{CHAIN}: not a chain record")
         return check
-    _exact(root, CHAIN, chain, CHAIN_FIELDS, CHAIN_FORMAT, check)
+    if chain.get("format") == CHAIN_FORMAT_1:  # before the signer was recorded: unsigned only
+        _exact(root, CHAIN, chain, CHAIN_FIELDS - {"signing"}, CHAIN_FORMAT_1, check)
+    else:
+        _exact(root, CHAIN, chain, CHAIN_FIELDS, CHAIN_FORMAT, check)
     try:
         manifest_sha = sha256_file(root / MANIFEST)
     except OSError:

@@ -270,3 +270,17 @@ def test_signed_fields_are_recorded_in_the_signed_chain(packs):
     assert signature["format"] == "clausewatch-signature/2"
     assert set(signature) == {"format", "algorithm", "signed_files", "public_key_sha256",
                               "signature"}
+
+
+def test_an_unsigned_pack_of_the_first_chain_format_still_verifies(packs, tmp_path):
+    _pack, previous, _public = packs
+    old = copy(previous, tmp_path)
+    chain = json.loads((old / "chain.json").read_text())
+    del chain["signing"]
+    chain["format"] = "clausewatch-chain/1"
+    (old / "chain.json").write_text(render(chain))
+    result = verify(old)
+    assert result.exit_code == 0 and result.verdict.startswith("VERIFIED (unsigned"), text(result)
+    chain["format"] = "clausewatch-chain/9"
+    (old / "chain.json").write_text(render(chain))
+    assert "is not 'clausewatch-chain/2'" in text(verify(old))

@@ -26,7 +26,7 @@ from clausewatch.alerts.channels.base import Context, DeliveryError
 from clausewatch.alerts.channels.registry import channel as channel_spec
 from clausewatch.alerts.config import AlertConfig, ChannelConfig
 from clausewatch.alerts.message import Digest, for_channel
-from clausewatch.core.redact import Redactor
+from clausewatch.core.redact import Redactor, ScrubFilter
 from clausewatch.history.store import Delivery
 
 log = logging.getLogger("clausewatch.alerts")
@@ -37,25 +37,29 @@ def redact(text: str, secrets: list[str]) -> str:
     return Redactor(secrets).text(text)
 
 
-class _Scrub(logging.Filter):
+class _Scrub(ScrubFilter):
     """Scrubs secrets from records of the HTTP libraries (httpx logs every request URL)."""
 
     def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = secrets
+        super().__init__(Redactor())
+        self.secrets = secrets  # the channel's list: it grows as the sender reads secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = redact(message, self.secrets)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
+        for secret in self.secrets:
+            self.redactor.add(secret)
+        return super().filter(record)
+
+
+#: Loggers a delivery's records come from. A logger's filter sees only its own records, not
+#: its children's, so httpcore's are named one by one (its traces hold response headers).
+SCRUBBED_LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11",
+                    "httpcore.http2", "httpcore.proxy", "httpcore.socks", "clausewatch.alerts")
 
 
 @contextmanager
 def _scrubbed(secrets: list[str]) -> Iterator[None]:
     scrub = _Scrub(secrets)
-    loggers = [logging.getLogger(n) for n in ("httpx", "httpcore", "clausewatch.alerts")]
+    loggers = [logging.getLogger(n) for n in SCRUBBED_LOGGERS]
     for logger in loggers:
         logger.addFilter(scrub)
     try:

@@ -4,14 +4,35 @@ Two nets: values under keys that name a secret (``client_secret``, ``Authorizati
 ``SessionToken``...) are masked whatever they hold, and known secret values (the ones the run was
 configured with) are masked wherever they appear, inside any string. ``leaks`` is the final
 check the pack runs over every file it is about to publish.
+
+A known secret is masked in every form it may come back in (:func:`secret_forms`): whole, and
+each secret part of it alone, for a receiver that echoes only part of what it got: the
+credential of an ``Authorization`` value (``Bearer <token>``, and the password of ``Basic``),
+the password of a URL's user info, the path segments of a URL that look like tokens (Slack's
+``/services/T…/B…/<secret>``, a Teams/Logic Apps ``/workflows/<id>/…``, Office connectors'
+``/webhookb2/<guid>@<guid>/IncomingWebhook/<id>/<guid>``) and the values of its query
+parameters that carry a secret (``sig`` — the SAS signature of a Logic Apps trigger URL —,
+``code``, ``token``, ``key``...) or look like tokens; each of those also URL-encoded,
+JSON-escaped (with and without ``\\/``) and HTML-escaped. Masking matches substrings, so it
+must run before any truncation (:meth:`Redactor.excerpt`): a cut secret no longer matches.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import dataclasses
+import html
 import json
+import logging
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
+
+from clausewatch.core.evidence import CollectionError, Evidence
+
+R = TypeVar("R", Evidence, CollectionError, Evidence | CollectionError)
 
 MASK = "[REDACTED]"
 #: Key names (compared lower-case, without ``-``/``_``) whose values are always masked.
@@ -65,6 +86,13 @@ METADATA_ENDINGS = (
     "count",
 )
 MIN_SECRET_LEN = 4  # shorter "secrets" would mask half the pack and protect nothing
+#: Query parameters whose value is a secret whatever it looks like (compared lower-case).
+QUERY_SECRETS = frozenset(
+    {"sig", "signature", "code", "token", "key", "apikey", "api_key", "access_token", "auth",
+     "secret", "password", "pwd", "sas", "x-api-key", "client_secret", "refresh_token"}
+)
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+=:@!$%-]+")
+_SCHEME_VALUE = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\s+(\S+)")
 
 
 def _norm(key: str) -> str:
@@ -79,6 +107,82 @@ def is_secret_key(key: str) -> bool:
     return any(p in k for p in SECRET_PARTS) and not k.endswith(METADATA_ENDINGS)
 
 
+def looks_like_token(part: str) -> bool:
+    """A URL component that may be a credential: 8+ URL-safe characters mixing letters and
+    digits, or 20+ mixing upper and lower case (``T0123ABCD``, a GUID, a SAS signature; not
+    ``services``, ``IncomingWebhook`` or ``2016-06-01``)."""
+    if len(part) < 8 or not _TOKEN_CHARS.fullmatch(part):
+        return False
+    letters, digits = any(c.isalpha() for c in part), any(c.isdigit() for c in part)
+    mixed = any(c.isupper() for c in part) and any(c.islower() for c in part)
+    return (letters and digits) or (len(part) >= 20 and mixed)
+
+
+def secret_parts(secret: str) -> Iterator[str]:
+    """The secret itself and each secret part of it (see the module's docstring)."""
+    yield secret
+    match = _SCHEME_VALUE.fullmatch(secret.strip())
+    if match:  # "Bearer <token>", "Basic <base64>", "SSWS <token>"
+        yield match.group(2)
+        if match.group(1).lower() == "basic":
+            try:
+                user_pass = base64.b64decode(match.group(2), validate=True).decode("utf-8")
+            except (binascii.Error, ValueError):
+                user_pass = ""
+            if ":" in user_pass:
+                yield user_pass
+                yield user_pass.split(":", 1)[1]
+    if "://" in secret:
+        yield from _url_parts(secret)
+
+
+def _url_parts(url: str) -> Iterator[str]:
+    try:
+        parts = urlsplit(url.strip())
+        password = parts.password
+    except ValueError:
+        return
+    if password:
+        yield password
+        yield unquote(password)
+        if parts.username:
+            yield f"{parts.username}:{password}"
+    segments = [s for s in parts.path.split("/") if s]
+    secret_segments = [s for s in segments if looks_like_token(unquote(s))]
+    if secret_segments:
+        yield parts.path
+        if parts.query:
+            yield f"{parts.path}?{parts.query}"
+    for segment in secret_segments:
+        yield segment
+        yield unquote(segment)
+        for piece in re.split(r"[@;,]", unquote(segment)):  # connectors: <guid>@<guid>
+            if looks_like_token(piece):
+                yield piece
+    for query in (parts.query, parts.fragment):
+        for name, value in parse_qsl(query, keep_blank_values=False):
+            if name.lower() in QUERY_SECRETS or is_secret_key(name) or looks_like_token(value):
+                yield value
+                yield quote(value, safe="")
+                yield f"{name}={value}"
+
+
+def secret_forms(secret: str) -> set[str]:
+    """Every string to mask for ``secret``: its parts, each as written, URL-encoded (upper and
+    lower-case hex), JSON-escaped (non-ASCII as is or ``\\u`` escaped, ``/`` as is or ``\\/``)
+    and HTML-escaped; forms shorter than ``MIN_SECRET_LEN`` are left out."""
+    forms: set[str] = set()
+    for part in secret_parts(secret):
+        if len(part) < MIN_SECRET_LEN:
+            continue
+        encoded = {quote(part, safe=""), quote(part, safe="/"), quote_plus(part)}
+        encoded |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), e) for e in encoded}
+        for form in {part, *encoded}:
+            escaped = {json.dumps(form)[1:-1], json.dumps(form, ensure_ascii=False)[1:-1]}
+            forms |= {form, html.escape(form), *escaped, *(e.replace("/", "\\/") for e in escaped)}
+    return {f for f in forms if len(f) >= MIN_SECRET_LEN}
+
+
 class Redactor:
     """Masks secret keys and known secret values in JSON-like data and text."""
 
@@ -90,13 +194,14 @@ class Redactor:
             self.add(secret)
 
     def add(self, secret: str) -> None:
-        """Mask this exact value from now on (collectors register every credential they read)."""
+        """Mask this value, and every form and part of it, from now on (collectors and channels
+        register every credential they read)."""
         if not isinstance(secret, str) or len(secret) < MIN_SECRET_LEN or secret in self.known:
             return
         self.known.append(secret)
-        # Longest first, so a secret containing another is masked whole; JSON-escaped forms too.
-        forms = set(self.values) | {secret, json.dumps(secret)[1:-1]}
-        self.values = sorted(forms, key=len, reverse=True)
+        # Longest first, so a secret containing another is masked whole.
+        forms = set(self.values) | secret_forms(secret)
+        self.values = sorted(forms, key=lambda v: (-len(v), v))
         self._pattern = re.compile("|".join(re.escape(v) for v in self.values))
 
     def __call__(self, value: Any) -> Any:
@@ -106,6 +211,11 @@ class Redactor:
     def text(self, text: str) -> str:
         """``text`` with every known secret value masked."""
         return self._pattern.sub(MASK, text) if self._pattern else text
+
+    def excerpt(self, text: str, limit: int = 200) -> str:
+        """``text`` masked, *then* cut to ``limit`` characters (a cut secret would not match)."""
+        clean = self.text(text)
+        return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
     def data(self, value: Any) -> Any:
         """A copy of JSON-like ``value`` with secret keys and known secret values masked."""
@@ -119,6 +229,30 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         return value
+
+    def strings(self, value: Any) -> Any:
+        """A copy of JSON-like ``value`` with known secret values masked (keys left alone:
+        for evidence facts, whose keys are the checks' vocabulary)."""
+        if isinstance(value, Mapping):
+            return {k: self.strings(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.strings(v) for v in value]
+        return self.text(value) if isinstance(value, str) else value
+
+    def records(self, records: Sequence[R]) -> list[R]:
+        """Evidence records and collection errors with known secret values masked (an API
+        error that echoes a credential is data; the credential must not become evidence)."""
+        out: list[R] = []
+        for r in records:
+            if isinstance(r, CollectionError):
+                r = dataclasses.replace(r, message=self.text(r.message),
+                                        details=self.strings(dict(r.details)))
+            elif isinstance(r, Evidence):
+                facts = self.strings(dict(r.facts))
+                if facts != r.facts:
+                    r = dataclasses.replace(r, facts=facts)
+            out.append(r)
+        return out
 
     def json_text(self, text: str) -> str:
         """A JSON document's text, redacted (keys and values); non-JSON text: values only.
@@ -136,8 +270,31 @@ class Redactor:
         return json.dumps(clean, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
     def leaks(self, blob: bytes) -> list[str]:
-        """The known secret values found in ``blob`` (masked for display)."""
+        """The known secret values (in any of their forms) found in ``blob``, masked for
+        display."""
         return [_hint(v) for v in self.values if v.encode("utf-8") in blob]
+
+
+class ScrubFilter(logging.Filter):
+    """A logging filter masking a redactor's secrets in every record it sees (message, and
+    the text of an exception or stack)."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self.redactor.text(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        for attr in ("exc_text", "stack_info"):
+            value = getattr(record, attr, None)
+            if value:
+                setattr(record, attr, self.redactor.text(value))
+        return True
 
 
 def _has_value(value: Any) -> bool:

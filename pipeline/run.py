@@ -20,6 +20,7 @@ from clausewatch.core.clock import utc_now
 from clausewatch.core.contract import Contract
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
 from clausewatch.pipeline.nightly import Nightly
 from clausewatch.reports.evidence_pack import PackOptions
@@ -81,8 +82,18 @@ def execute(run: Run) -> tuple[Evaluation, RunInfo]:
     return ev, info
 
 
+def _masked(gathered: Gathered, secrets: Sequence[str]) -> Gathered:
+    """The evidence with every secret known to the run masked, before it is judged or written:
+    an API error echoing a credential (a bearer token, a client secret) stays data."""
+    redactor = Redactor([*secrets, *gathered.secrets])
+    if not redactor.values:
+        return gathered
+    return dataclasses.replace(gathered, evidence=redactor.records(gathered.evidence),
+                               errors=redactor.records(gathered.errors))
+
+
 def _judge(run: Run, stage: Path | None) -> tuple[Evaluation, RunInfo, Gathered]:
-    gathered = run.gather(stage)
+    gathered = _masked(run.gather(stage), (*run.options.secrets,))
     ev = evaluate(run.contract, gathered.evidence, gathered.errors, run.as_of)
     info = RunInfo(
         as_of=run.as_of,

@@ -15,7 +15,8 @@ Layout (``LAYOUT``)::
                                    summary.md, ...: ``reports.formats.FORMATS``)
     manifest.json                  SHA-256 of every file above
     chain.json                     this manifest's digest, linked to the previous pack's
-    signature.json                 Ed25519 over manifest.json + chain.json (when a key is set)
+    signature.json                 Ed25519 over manifest.json + chain.json (when a key is set);
+                                   chain.json then names the signer's public key, so it is signed
 
 The pack is built inside a staging folder and renamed into place (``reports.output``), and every
 file is scanned for known secret values before the manifest is written: a leak aborts the pack.
@@ -51,14 +52,20 @@ from clausewatch.reports.i18n import pick_language
 from clausewatch.reports.output import staged_dir
 from clausewatch.reports.results_json import iso
 from clausewatch.reports.templating import environment
-from clausewatch.reports.view import build_view, waiver_in_force
+from clausewatch.reports.view import WaiverRow, build_view, waiver_in_force
 
 log = logging.getLogger(__name__)
 FORMAT = "clausewatch-evidence-pack/1"
 MANIFEST, CHAIN, SIGNATURE = "manifest.json", "chain.json", "signature.json"
+CHAIN_FORMAT = "clausewatch-chain/2"
+MANIFEST_FIELDS = frozenset({"format", "algorithm", "run_id", "files"})
+CHAIN_FIELDS = frozenset(
+    {"format", "run_id", "as_of", "manifest_sha256", "sequence", "previous", "signing"}
+)
 #: Files outside the manifest (they seal it).
 SEALS = frozenset({MANIFEST, CHAIN, SIGNATURE})
 CONTRACT = "contract/contract.yaml"
+CONTRACT_SHA256 = CONTRACT + ".sha256"
 EVIDENCE = "evidence/evidence.jsonl"
 RESULTS = "results/results.json"
 WAIVERS = "results/waivers-in-force.json"
@@ -107,6 +114,7 @@ class Link:
     chain_sha256: str
     sequence: int
     ref: str = ""
+    signed_by: str | None = None  # fingerprint of the key that signed that pack (not recorded)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,7 +143,7 @@ class _Writer:
         self.written.append(rel)
 
     def json(self, rel: str, doc: Any) -> None:
-        self.text(rel, json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        self.text(rel, signing.render(doc))
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -182,27 +190,10 @@ def build_pack(
     contract_digest = sha256_bytes(contract_bytes)
 
     w.bytes(CONTRACT, contract_bytes)
-    w.text(CONTRACT + ".sha256", f"{contract_digest}  contract.yaml\n")
+    w.text(CONTRACT_SHA256, contract_digest_line(contract_digest))
     w.text(EVIDENCE, evidence_text)
     w.text(RESULTS, results_text)
-    w.json(
-        WAIVERS,
-        [
-            {
-                "commitment": r.commitment,
-                "clause": r.clause,
-                "subjects": list(r.subjects),
-                "reason": r.reason,
-                "approver": r.approver,
-                "granted": iso(r.granted),
-                "expires": iso(r.expires),
-                "reference": r.reference,
-                "days_left": r.days_left,
-                "applied_to": list(r.applied_to),
-            }
-            for r in waiver_in_force(view.waivers)
-        ],
-    )
+    w.json(WAIVERS, waivers_document(view.waivers))
     raw_count = _copy_raw(w, options.raw_dir)
     for name, data in sorted(reports.items()):
         w.bytes(f"{REPORTS}/{name}", data)
@@ -218,17 +209,45 @@ def build_pack(
     w.json(
         CHAIN,
         {
-            "format": "clausewatch-chain/1",
+            "format": CHAIN_FORMAT,
             "run_id": info.run_id,
             "as_of": iso(ev.as_of),
             "manifest_sha256": manifest_sha,
             "sequence": sequence,
             "previous": previous.to_dict() if previous else None,
+            "signing": (
+                signing.signing_record(options.signing_key) if options.signing_key else None
+            ),
         },
     )
     if options.signing_key is not None:
-        w.json(SIGNATURE, signing.sign(dest, options.signing_key))
+        w.text(SIGNATURE, signing.render(signing.sign(dest, options.signing_key)))
     return PackInfo(dest, manifest_sha, sequence, options.signing_key is not None, len(files))
+
+
+def waivers_document(rows: Sequence[WaiverRow]) -> list[dict[str, Any]]:
+    """``results/waivers-in-force.json``: the waivers applying at as_of (``verify`` rebuilds
+    it from the re-evaluation and compares)."""
+    return [
+        {
+            "commitment": r.commitment,
+            "clause": r.clause,
+            "subjects": list(r.subjects),
+            "reason": r.reason,
+            "approver": r.approver,
+            "granted": iso(r.granted),
+            "expires": iso(r.expires),
+            "reference": r.reference,
+            "days_left": r.days_left,
+            "applied_to": list(r.applied_to),
+        }
+        for r in waiver_in_force(rows)
+    ]
+
+
+def contract_digest_line(digest: str) -> str:
+    """``contract/contract.yaml.sha256`` (sha256sum format)."""
+    return f"{digest}  contract.yaml\n"
 
 
 def _key_secrets(key: Ed25519PrivateKey) -> list[str]:
@@ -394,6 +413,7 @@ def read_link(pack: Path) -> Link:
             chain_bytes = (root / CHAIN).read_bytes()
             chain = json.loads(chain_bytes)
             return Link(
+                signed_by=_signer(root, chain),
                 run_id=str(chain["run_id"]),
                 as_of=str(chain["as_of"]),
                 manifest_sha256=sha256_bytes(manifest),
@@ -403,6 +423,21 @@ def read_link(pack: Path) -> Link:
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise PackError(f"previous pack {pack} is unreadable: {exc}") from exc
+
+
+def _signer(root: Path, chain: Mapping[str, Any]) -> str | None:
+    """The fingerprint a pack says it was signed by (chain record, else signature.json)."""
+    record = chain.get("signing")
+    if isinstance(record, Mapping) and record.get("public_key_sha256"):
+        return str(record["public_key_sha256"])
+    if not (root / SIGNATURE).is_file():
+        return None
+    try:
+        doc = json.loads((root / SIGNATURE).read_bytes())
+    except (OSError, ValueError):
+        doc = None
+    fp = doc.get("public_key_sha256") if isinstance(doc, dict) else None
+    return str(fp) if fp else "an unreadable key record"
 
 
 def latest_pack(history: Path) -> Path | None:

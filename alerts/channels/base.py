@@ -14,6 +14,7 @@ import httpx
 
 from clausewatch.alerts.events import EventKind
 from clausewatch.alerts.message import Digest
+from clausewatch.core.redact import Redactor
 
 ALL_EVENTS = frozenset(k for k in EventKind if k is not EventKind.TEST)
 #: The keys every channel has, whatever its type (their schemas live in ``alerts/schema.py``).
@@ -24,6 +25,8 @@ ENV: Mapping[str, Any] = {
     "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
     "description": "The name of an environment variable (never the secret itself).",
 }
+#: Characters of a response body kept for diagnosis, after redaction.
+BODY_EXCERPT = 200
 _OPTION_SCHEMA_KEYS = frozenset({"properties", "required", "examples", "description"})
 
 
@@ -67,12 +70,18 @@ class Context:
         return self.secret_env(self.config.options[key])
 
     def secret_env(self, name: str) -> str:
-        """The value of environment variable ``name``, remembered for redaction."""
+        """The value of environment variable ``name``, remembered for redaction (whole and in
+        parts: the path tokens and query secrets of a URL, the credential of a header)."""
         value = self.env.get(name)
         if not value:
             raise DeliveryError(f"environment variable {name} is not set", retryable=False)
         self.secrets.append(value)
         return value
+
+    def redact(self, text: str, limit: int | None = None) -> str:
+        """``text`` with this channel's secrets masked, then cut to ``limit`` characters."""
+        redactor = Redactor(self.secrets)
+        return redactor.text(text) if limit is None else redactor.excerpt(text, limit)
 
 
 Sender = Callable[[Digest, Context], str]
@@ -136,7 +145,11 @@ def check_url(url: str) -> str:
 def post_json(
     ctx: Context, url: str, payload: Any, headers: Mapping[str, str] | None = None
 ) -> httpx.Response:
-    """POST ``payload`` as JSON; 429 and 5xx are retryable failures, other 4xx are not."""
+    """POST ``payload`` as JSON; 429 and 5xx are retryable failures, 3xx and other 4xx are not.
+
+    A redirect is never followed (the client is built with ``follow_redirects=False``) and never
+    counts as delivered: a webhook that moved must be reconfigured. A response body kept for
+    diagnosis is redacted first, then cut to ``BODY_EXCERPT`` characters."""
     if ctx.http is None:
         raise DeliveryError("no HTTP client", retryable=False)
     try:
@@ -144,10 +157,16 @@ def post_json(
             check_url(url), json=payload, headers=dict(headers or {}), timeout=ctx.timeout
         )
     except httpx.TransportError as exc:
-        raise DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True) from exc
+        raise DeliveryError(ctx.redact(f"{type(exc).__name__}: {exc}"), retryable=True) from exc
     code = response.status_code
     if code == 429 or code >= 500:
         raise DeliveryError(f"HTTP {code}", retryable=True)
-    if code >= 400:
-        raise DeliveryError(f"HTTP {code}: {response.text[:200]}", retryable=False)
+    if 300 <= code < 400:
+        where = response.headers.get("location")
+        moved = f" to {ctx.redact(where, BODY_EXCERPT)}" if where else ""
+        raise DeliveryError(f"HTTP {code}: redirected{moved}; not delivered (redirects are not "
+                            "followed: configure the final URL)", retryable=False)
+    if code >= 400 or code < 200:
+        raise DeliveryError(f"HTTP {code}: {ctx.redact(response.text, BODY_EXCERPT)}",
+                            retryable=False)
     return response

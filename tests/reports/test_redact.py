@@ -45,3 +45,108 @@ def test_a_json_escaped_secret_is_found_too():
     r = Redactor([secret])
     blob = json.dumps({"k": secret}).encode()
     assert r.leaks(blob)
+
+
+# --- secrets in parts and in other encodings (issue 11.5) -----------------------------------
+
+SLACK = "https://hooks.slack.com/services/T0CANARY1/B0CANARY22/aBcDeFgHiJkLmNoPqRsTuVwX"
+TEAMS = ("https://prod-12.westeurope.logic.azure.com:443/workflows/c4ed9335bc864140a11f4508d19acea3"
+         "/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun"
+         "&sv=1.0&sig=Xq1Yz2_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789")
+CONNECTOR = ("https://contoso.webhook.office.com/webhookb2/0b7a1f4e-1111-4c2e-9d3a-2b9c2f0e5a11@"
+             "72f988bf-86f1-41af-91ab-2d7cd011db47/IncomingWebhook/4f2c0d7e9a8b4c1d8e2f3a4b5c6d7e8f"
+             "/3c9a2b1d-2222-4e5f-8a9b-0c1d2e3f4a5b")
+
+
+def test_a_receiver_echoing_only_the_path_of_a_webhook_url_is_masked():
+    r = Redactor([SLACK])
+    echoed = r.text('{"error":"no_service","path":"/services/T0CANARY1/B0CANARY22/'
+                    'aBcDeFgHiJkLmNoPqRsTuVwX"} and alone: aBcDeFgHiJkLmNoPqRsTuVwX, B0CANARY22')
+    assert "aBcDeFgHiJkLmNoPqRsTuVwX" not in echoed and "B0CANARY22" not in echoed
+    assert "T0CANARY1" not in echoed and "no_service" in echoed
+    assert r.text("see the services page") == "see the services page"  # words stay
+
+
+def test_teams_and_connector_urls_lose_their_ids_and_signature_but_keep_their_words():
+    r = Redactor([TEAMS, CONNECTOR])
+    text = r.text("POST /workflows/c4ed9335bc864140a11f4508d19acea3/triggers/manual/run failed: "
+                  "sig=Xq1Yz2_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 (api-version=2016-06-01); "
+                  "connector 4f2c0d7e9a8b4c1d8e2f3a4b5c6d7e8f of "
+                  "0b7a1f4e-1111-4c2e-9d3a-2b9c2f0e5a11")
+    for part in ("c4ed9335bc864140a11f4508d19acea3", "Xq1Yz2_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+                 "4f2c0d7e9a8b4c1d8e2f3a4b5c6d7e8f", "0b7a1f4e-1111-4c2e-9d3a-2b9c2f0e5a11"):
+        assert part not in text
+    assert "api-version=2016-06-01" in text and "triggers/manual" in text
+
+
+def test_query_secrets_user_info_and_header_credentials_are_masked_alone():
+    r = Redactor(["https://relay:pa55-w0rd-x@hooks.example.com/in?code=abcd&token=zz-top-1&v=2",
+                  "Bearer eyJ0eXAi.canary-bearer-42", "Basic dXNlcjpzM2NyM3QtcGFzcw=="])
+    text = r.text("code abcd, token zz-top-1, pass pa55-w0rd-x, bearer eyJ0eXAi.canary-bearer-42,"
+                  " basic s3cr3t-pass, v=2")
+    for part in ("abcd", "zz-top-1", "pa55-w0rd-x", "eyJ0eXAi.canary-bearer-42", "s3cr3t-pass"):
+        assert part not in text, part
+    assert "v=2" in text
+
+
+def test_encoded_forms_of_a_secret_are_masked():
+    r = Redactor([SLACK])
+    import re
+    from urllib.parse import quote
+
+    lower_hex = re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(SLACK, safe=""))
+    forms = [quote(SLACK, safe=""), lower_hex,
+             json.dumps(SLACK).replace("/", "\\/"), SLACK.replace("/", "\\/"),
+             quote("aBcDeFgHiJkLmNoPqRsTuVwX")]
+    for form in forms:
+        assert "aBcDeFgHiJkLmNoPqRsTuVwX" not in r.text(form), form
+    assert r.text(quote(SLACK, safe="")) == MASK and r.text(lower_hex) == MASK
+    html = Redactor(["https://x.example/in?token=ab12cd34&sig=Zz9Yy8Xx7Ww6"]).text(
+        "<a href='https://x.example/in?token=ab12cd34&amp;sig=Zz9Yy8Xx7Ww6'>")
+    assert "ab12cd34" not in html and "Zz9Yy8Xx7Ww6" not in html
+
+
+def test_an_excerpt_is_masked_before_it_is_cut():
+    secret = "R0UT1NGKEY-canary-0123456789abcdef"
+    body = "x" * 190 + secret + "y" * 50
+    r = Redactor([secret])
+    cut = r.excerpt(body, 200)
+    assert len(cut) <= 200 and secret[:8] not in cut and MASK[:5] in cut
+    assert Redactor().excerpt(body, 200) == body[:199] + "…"  # (what used to leak its head)
+
+
+def test_records_are_masked_by_value_only():
+    from datetime import UTC, datetime
+
+    from clausewatch.core.evidence import CollectionError, Evidence
+
+    r = Redactor(["cs~canary-client-secret"])
+    err = CollectionError(source="entra", origin="entra/t", kinds=("identity",),
+                          message="HTTP 400: client_secret cs~canary-client-secret is invalid",
+                          details={"body": "echo cs~canary-client-secret"})
+    ev = Evidence(id="1", kind="identity", source="entra", subject="a@b",
+                  observed_at=datetime(2026, 1, 1, tzinfo=UTC),
+                  facts={"passwordPolicies": "DisablePasswordExpiration", "note": "x"})
+    out_err, out_ev = r.records([err, ev])
+    assert "cs~canary" not in out_err.message and "cs~canary" not in str(out_err.details)
+    assert out_ev is ev  # nothing to mask: the same record, facts untouched by key names
+
+
+def test_the_log_filter_masks_messages_and_tracebacks(caplog):
+    import logging
+
+    from clausewatch.core.redact import ScrubFilter
+
+    log = logging.getLogger("clausewatch.test.scrub")
+    scrub = ScrubFilter(Redactor(["canary-log-secret-99"]))
+    log.addFilter(scrub)
+    try:
+        with caplog.at_level(logging.INFO, logger="clausewatch.test.scrub"):
+            log.info("sent %s", "canary-log-secret-99")
+            try:
+                raise ValueError("bad canary-log-secret-99")
+            except ValueError:
+                log.exception("failed")
+    finally:
+        log.removeFilter(scrub)
+    assert "canary-log-secret-99" not in caplog.text and MASK in caplog.text

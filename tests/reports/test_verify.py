@@ -13,6 +13,7 @@ from report_packs import build, keypair, write_raw
 
 from clausewatch.cli import main
 from clausewatch.reports.evidence_pack import sha256_file
+from clausewatch.reports.signing import render
 from clausewatch.reports.verify import VERIFY_FAILED, Unreadable, verify
 
 
@@ -82,7 +83,7 @@ def test_a_wrong_key_fails_the_signature(packs, tmp_path):
     result = verify(pack, other, previous)
     assert result.exit_code == VERIFY_FAILED
     (signature,) = [c for c in result.checks if c.name.startswith("signature")]
-    assert signature.ok is False and "not by the given key" in signature.notes[0]
+    assert signature.ok is False and "which is not a trusted key" in signature.notes[0]
 
 
 def test_an_unsigned_pack_fails_when_a_key_is_given_and_is_unchecked_otherwise(packs, tmp_path):
@@ -118,11 +119,12 @@ def test_edited_evidence_with_a_rehashed_manifest_is_caught_by_re_evaluation(pac
     evidence.write_text("\n".join(lines) + "\n")
     manifest = json.loads((forged / "manifest.json").read_text())
     manifest["files"]["evidence/evidence.jsonl"] = sha256_file(evidence)
-    (forged / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    (forged / "manifest.json").write_text(render(manifest))
     chain = json.loads((forged / "chain.json").read_text())
     chain["manifest_sha256"] = sha256_file(forged / "manifest.json")
-    (forged / "chain.json").write_text(json.dumps(chain, indent=2))
-    (forged / "signature.json").unlink()  # the forger has no key
+    chain["signing"] = None  # the forger has no key
+    (forged / "chain.json").write_text(render(chain))
+    (forged / "signature.json").unlink()
 
     result = verify(forged, previous=previous)
     hashes, signature, link, reeval = result.checks
@@ -153,4 +155,132 @@ def test_verify_help_documents_the_exit_codes(capsys):
     with pytest.raises(SystemExit):
         main(["verify", "--help"])
     out = capsys.readouterr().out
+    out = " ".join(out.split())
     assert "5 a check failed" in out and "2 the pack or the key cannot be read" in out
+    assert "6 the pack is signed but no trusted key was given" in out
+    assert "CLAUSEWATCH_TRUSTED_KEYS" in out
+
+
+# --- trust: which key the signature must be by, and what is said without one ---------------
+
+
+def _fingerprint(public: Path) -> str:
+    from clausewatch.reports import signing
+
+    return signing.fingerprint(signing.load_public_key(public))
+
+
+def test_a_signed_pack_without_a_trusted_key_is_not_checked_and_exits_6(packs, capsys,
+                                                                        monkeypatch):
+    pack, previous, _public = packs
+    monkeypatch.delenv("CLAUSEWATCH_TRUSTED_KEYS", raising=False)
+    assert main(["verify", str(pack), "--previous", str(previous)]) == 6
+    out = capsys.readouterr().out
+    assert "signature present, not checked" in out and "\nVERIFIED" not in out
+    assert out.splitlines()[-1].startswith("NOT VERIFIED (signature present, not checked")
+    assert main(["verify", str(pack), "--integrity-only"]) == 0
+    out = capsys.readouterr().out
+    assert "VERIFIED (integrity only: signature present, not checked; no proof of origin)" in out
+
+
+def test_an_unsigned_pack_says_integrity_only_and_fails_when_keys_are_trusted(
+    packs, capsys, monkeypatch
+):
+    _pack, previous, public = packs
+    monkeypatch.delenv("CLAUSEWATCH_TRUSTED_KEYS", raising=False)
+    assert main(["verify", str(previous)]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == f"VERIFIED (unsigned: integrity only, no proof of origin): {previous}"
+    monkeypatch.setenv("CLAUSEWATCH_TRUSTED_KEYS", _fingerprint(public))
+    assert main(["verify", str(previous)]) == 5
+    assert "trusted keys are configured ($CLAUSEWATCH_TRUSTED_KEYS)" in capsys.readouterr().out
+    assert main(["verify", str(previous), "--integrity-only"]) == 0
+
+
+def test_trusted_keys_from_the_environment_fingerprints_pems_and_files(packs, tmp_path, capsys,
+                                                                       monkeypatch):
+    pack, previous, public = packs
+    fp = _fingerprint(public)
+    argv = ["verify", str(pack), "--previous", str(previous)]
+    for value in (fp, f"sha256:{fp.upper()}", f"{'0' * 64}, {public}", str(public)):
+        monkeypatch.setenv("CLAUSEWATCH_TRUSTED_KEYS", value)
+        assert main(argv) == 0, value
+        assert f"VERIFIED (signed by trusted key {fp})" in capsys.readouterr().out
+    keys = tmp_path / "keys" / "trusted.txt"
+    keys.parent.mkdir()
+    shutil.copy(public, keys.parent / "signer.pub.pem")
+    keys.write_text("# the provider's nightly key\nsigner.pub.pem\n\n" + "a" * 64 + "  # old\n")
+    monkeypatch.setenv("CLAUSEWATCH_TRUSTED_KEYS", str(keys))
+    assert main(argv) == 0
+    assert main([*argv, "--trusted-keys", str(keys)]) == 0
+    # another key only: the genuine signature is by an untrusted key
+    _k, _p, other = keypair(tmp_path, "other")
+    monkeypatch.setenv("CLAUSEWATCH_TRUSTED_KEYS", _fingerprint(other))
+    assert main(argv) == 5
+    assert "which is not a trusted key ($CLAUSEWATCH_TRUSTED_KEYS" in capsys.readouterr().out
+    # the command line replaces the environment
+    assert main([*argv, "--public-key", str(public)]) == 0
+
+
+def test_bad_trust_entries_exit_2_naming_them(packs, tmp_path, capsys, monkeypatch):
+    pack, _previous, public = packs
+    monkeypatch.setenv("CLAUSEWATCH_TRUSTED_KEYS", "deadbeef")
+    assert main(["verify", str(pack)]) == 2
+    assert "trusted key 'deadbeef': neither a SHA-256 fingerprint" in capsys.readouterr().err
+    keys = tmp_path / "trusted.txt"
+    keys.write_text("# nothing but comments\n")
+    monkeypatch.setenv("CLAUSEWATCH_TRUSTED_KEYS", str(keys))
+    assert main(["verify", str(pack)]) == 2
+    assert "no trusted key found" in capsys.readouterr().err
+    keys.write_text("nope.pem\n")
+    assert main(["verify", str(pack)]) == 2
+    assert f"{keys}:1:0: trusted key 'nope.pem'" in capsys.readouterr().err
+    monkeypatch.delenv("CLAUSEWATCH_TRUSTED_KEYS")
+    assert main(["verify", str(pack), "--public-key", str(public), "--integrity-only"]) == 2
+    assert "--integrity-only checks no signature" in capsys.readouterr().err
+
+
+def test_a_pack_after_a_signed_one_must_be_signed(packs, tmp_path):
+    pack, _previous, public = packs
+    # an unsigned pack chained to the signed one: a removed signature, caught by the link
+    from report_case import build_case
+
+    follower = build(build_case(), tmp_path / "next", previous=pack)
+    result = verify(follower, previous=pack)
+    assert result.exit_code == VERIFY_FAILED
+    assert "the previous pack was signed by key" in text(result)
+    # signed by a new key that is trusted: verified, and the key change is noted
+    key, _private, newer = keypair(tmp_path, "newer")
+    rotated = build(build_case(), tmp_path / "rotated", previous=pack, signing_key=key)
+    from clausewatch.reports import signing
+
+    trust = signing.trust_from([str(public), str(newer)], "test")
+    result = verify(rotated, previous=pack, trust=trust)
+    assert result.exit_code == 0, text(result)
+    assert "signing key changed" in text(result)
+
+
+def test_signed_fields_are_recorded_in_the_signed_chain(packs):
+    pack, _previous, public = packs
+    chain = json.loads((pack / "chain.json").read_text())
+    signature = json.loads((pack / "signature.json").read_text())
+    assert chain["format"] == "clausewatch-chain/2"
+    assert chain["signing"]["public_key_sha256"] == _fingerprint(public)
+    assert signature["public_key_sha256"] == chain["signing"]["public_key_sha256"]
+    assert signature["format"] == "clausewatch-signature/2"
+    assert set(signature) == {"format", "algorithm", "signed_files", "public_key_sha256",
+                              "signature"}
+
+
+def test_an_unsigned_pack_of_the_first_chain_format_still_verifies(packs, tmp_path):
+    _pack, previous, _public = packs
+    old = copy(previous, tmp_path)
+    chain = json.loads((old / "chain.json").read_text())
+    del chain["signing"]
+    chain["format"] = "clausewatch-chain/1"
+    (old / "chain.json").write_text(render(chain))
+    result = verify(old)
+    assert result.exit_code == 0 and result.verdict.startswith("VERIFIED (unsigned"), text(result)
+    chain["format"] = "clausewatch-chain/9"
+    (old / "chain.json").write_text(render(chain))
+    assert "is not 'clausewatch-chain/2'" in text(verify(old))

@@ -20,7 +20,9 @@ resolver.
 Each file is parsed once, by libyaml (PyYAML's C parser) with the garbage collector paused while
 the tree is built (the collector otherwise rescans the growing tree: most of the time a 2 MiB
 file took). When libyaml refuses a file, the pure-Python parser reads it again, only to word the
-error exactly as PyYAML does. Schema validators are built once per schema; a schema-valid
+error exactly as PyYAML does; a file with a tab is read by the pure-Python parser alone (libyaml
+accepts tabs PyYAML refuses), and a problem on an empty value is located from PyYAML's tree
+(the two place empty values differently): every message is what PyYAML alone would give. Schema validators are built once per schema; a schema-valid
 document is confirmed by ``jsonschema_rs`` and only a document it refuses is walked by
 ``jsonschema`` for the located messages (so ``jsonschema`` always has the last word).
 """
@@ -60,6 +62,8 @@ SEQ, MAP = _T + "seq", _T + "map"
 #: Key tags that are text: strings, and ``=`` (which PyYAML's constructor turns into a string).
 _TEXT_KEYS = (STR, VALUE)
 _KEY_READS_AS = {INT: "a number", FLOAT: "a number", BOOL: "a boolean", NULL: "null"}
+#: Halves of UTF-16 pairs, which a double-quoted escape ("\ud800") can produce: not characters.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Line breaks as YAML counts them (for locating what the parser never saw).
 _BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
@@ -134,14 +138,27 @@ class YamlDocument:
     data: Any
     root: yaml.Node
     raw: bytes
+    from_libyaml: bool = False
     _keys: dict[int, dict[Any, tuple[yaml.Node, yaml.Node]]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _reference: list[YamlDocument] = field(default_factory=list, repr=False, compare=False)
 
     def problem(self, path: Sequence[str | int], message: str, *, key: bool = False) -> Problem:
         node = self.node_at(path, key=key)
+        if self.from_libyaml and _is_empty(node):
+            # libyaml puts an empty value where the next token starts, PyYAML right after the
+            # indicator before it: locate it as PyYAML does, from its own tree of the file.
+            node = self._pure_python().node_at(path, key=key)
         mark = node.start_mark
         return Problem(self.file, mark.line + 1, mark.column + 1, format_path(path), message)
+
+    def _pure_python(self) -> YamlDocument:
+        if not self._reference:
+            with gc_paused():
+                root = _compose_python(self.file, _decode(self.file, self.raw))
+            self._reference.append(YamlDocument(self.file, self.data, root or self.root, self.raw))
+        return self._reference[0]
 
     def node_at(self, path: Sequence[str | int], *, key: bool = False) -> yaml.Node:
         """The node at ``path`` (or its key node, with ``key``); the deepest existing one.
@@ -203,7 +220,7 @@ def read_yaml(path: Path | str, name: str | None = None, raw: bytes | None = Non
     with gc_paused():
         loader = _CLoader(text)
         try:
-            root = _compose(name, text, loader)
+            root, fast = _compose(name, text, loader)
             problems = list(_walk_problems(name, root, loader))
             if problems:
                 raise InputError(problems)
@@ -214,19 +231,32 @@ def read_yaml(path: Path | str, name: str | None = None, raw: bytes | None = Non
             raise InputError([Problem(name, 1, 1, "", "invalid YAML: nested too deeply")]) from exc
         finally:
             loader.dispose()
-    return YamlDocument(name, data, root, raw)
+    return YamlDocument(name, data, root, raw, from_libyaml=fast)
 
 
-def _compose(name: str, text: str, loader: _CLoader) -> yaml.Node:
-    """The node tree, by libyaml; a file it refuses is read again by the pure-Python parser,
-    whose error (or, should it accept the file, whose tree) is the answer."""
-    try:
-        root = loader.get_single_node()
-    except yaml.YAMLError:
+def _is_empty(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style  # plain
+
+
+def _compose(name: str, text: str, loader: _CLoader) -> tuple[yaml.Node, bool]:
+    """The node tree, and whether libyaml built it.
+
+    A file libyaml refuses is read again by the pure-Python parser, whose error (or, should it
+    accept the file, whose tree) is the answer. So is a file with a tab: libyaml accepts tabs
+    in places PyYAML refuses them, and a file must mean the same whichever parser reads it.
+    """
+    root: yaml.Node | None
+    fast = "\t" not in text
+    if fast:
+        try:
+            root = loader.get_single_node()
+        except yaml.YAMLError:
+            root, fast = _compose_python(name, text), False
+    else:
         root = _compose_python(name, text)
     if root is None:
         raise InputError([Problem(name, 1, 1, "", "file is empty")])
-    return root
+    return root, fast
 
 
 def _compose_python(name: str, text: str) -> yaml.Node | None:
@@ -326,6 +356,9 @@ def _walk_problems(name: str, root: yaml.Node, constructor: SafeConstructor) -> 
                 if not isinstance(key, yaml.ScalarNode) or key.tag not in (*_TEXT_KEYS, MERGE):
                     yield _at(name, key, path, _key_problem(key))
                     continue
+                if key.style == '"' and _SURROGATE.search(key.value):
+                    yield _at(name, key, path, _SURROGATE_MESSAGE)
+                    continue
                 if key.value in seen:
                     first = seen[key.value].start_mark.line + 1
                     yield Problem(
@@ -344,6 +377,11 @@ def _walk_problems(name: str, root: yaml.Node, constructor: SafeConstructor) -> 
             message = _scalar_problem(node, constructor)
             if message:
                 yield _at(name, node, path, message)
+        elif node.style == '"' and _SURROGATE.search(node.value):
+            yield _at(name, node, path, _SURROGATE_MESSAGE)
+
+
+_SURROGATE_MESSAGE = "an escape such as \\ud800 stands for half a UTF-16 pair, not a character"
 
 
 class _Unusual(Exception):

@@ -139,7 +139,7 @@ def _why_not(require: str, enforced: Any, registered: Any, how: str) -> str:
     if require == "enforced" or registered is None:
         return "registered but not enforced" if registered else "not enforced"
     if enforced is None:
-        return "no method registered (whether a policy enforces MFA is unknown)"
+        return "not registered (whether a policy enforces it is unknown)"
     if enforced:
         return f"enforced{how} but no method registered: whoever holds the password can enroll one"
     return "registered but not enforced" if registered else "neither enforced nor registered"

@@ -2,8 +2,8 @@
 
 Builds two contracts in bench/out/ from the commitments of the shipped examples, repeated with
 unique ids until the file reaches the limit: ``contract-2mib.yaml`` (valid) and
-``contract-2mib-bad.yaml`` (one schema problem in every commitment, so every problem is located
-and reported). Times the real command in a child process and reads its CPU time and peak RSS.
+``contract-2mib-bad.yaml`` (a schema problem in every third commitment, each located and
+reported). Times the real command in a child process and reads its CPU time and peak RSS.
 The last lines are the figures to record in the README:
 
     validate <file>: <bytes> bytes, <commitments> commitments, exit <code>, <cpu> s CPU, <MB> MB

@@ -22,9 +22,11 @@ the tree is built (the collector otherwise rescans the growing tree: most of the
 file took). When libyaml refuses a file, the pure-Python parser reads it again, only to word the
 error exactly as PyYAML does; a file with a tab is read by the pure-Python parser alone (libyaml
 accepts tabs PyYAML refuses), and a problem on an empty value is located from PyYAML's tree
-(the two place empty values differently): every message is what PyYAML alone would give. Schema validators are built once per schema; a schema-valid
-document is confirmed by ``jsonschema_rs`` and only a document it refuses is walked by
-``jsonschema`` for the located messages (so ``jsonschema`` always has the last word).
+(the two place empty values differently): every message is what PyYAML alone would give.
+
+Schema validators are built once per schema. A document ``jsonschema_rs`` accepts is valid; only
+one it refuses is walked by ``jsonschema`` for the located messages, so ``jsonschema`` always has
+the last word (the mutation tests check that jsonschema_rs never accepts what it refuses).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,7 @@ import jsonschema_rs
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.validators import extend as validators_extend
 from yaml.constructor import SafeConstructor
 from yaml.cyaml import CParser  # type: ignore[attr-defined]
 from yaml.resolver import Resolver
@@ -377,7 +381,9 @@ def _walk_problems(name: str, root: yaml.Node, constructor: SafeConstructor) -> 
             message = _scalar_problem(node, constructor)
             if message:
                 yield _at(name, node, path, message)
-        elif node.style == '"' and _SURROGATE.search(node.value):
+        elif isinstance(node, yaml.ScalarNode) and node.style == '"' and _SURROGATE.search(
+            node.value
+        ):
             yield _at(name, node, path, _SURROGATE_MESSAGE)
 
 
@@ -485,13 +491,59 @@ def _scalar_problem(node: yaml.ScalarNode, constructor: SafeConstructor) -> str 
     return f"{text} is too large: it is not a finite number"
 
 
+def ecma_anchors(pattern: str) -> str:
+    """``pattern`` with every ``$`` anchor made ``\\Z``: the end of the text, as in ECMA-262
+    (which JSON Schema's ``pattern`` follows, and jsonschema_rs with it), where Python's ``$``
+    also matches before a final line break (so ``^[a-z]+$`` would let ``"id\\n"`` through)."""
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]" or out[-1] in ("[", "[^")  # "[]" and "[^]": a literal ]
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                out.append("[^")
+                i += 2
+                continue
+        elif char == "$":
+            char = "\\Z"
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(ecma_anchors(pattern))
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    """jsonschema's ``pattern`` keyword, same message, with ECMA-262's ``$``."""
+    if validator.is_type(instance, "string") and not _compiled(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+#: jsonschema's Draft 2020-12 validator, with ECMA-262's ``$`` in ``pattern``.
+_Reference = validators_extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"pattern": _pattern}
+)
+
+
 class _Validators:
     """The two validators of one schema, built once: ``jsonschema`` (the reference, for
     messages) and ``jsonschema_rs`` (the fast confirmation), or None where it cannot compile."""
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.schema = schema
-        self.reference = Draft202012Validator(dict(schema), format_checker=FormatChecker())
+        self.reference = _Reference(dict(schema), format_checker=FormatChecker())
         self.fast: jsonschema_rs.Draft202012Validator | None
         try:
             self.fast = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)

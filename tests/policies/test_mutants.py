@@ -191,17 +191,28 @@ def compare_fast_and_reference(text: str, stats: Counter[str]) -> None:
             assert not (fast_root not in ("refused", None) and ref_root == "refused"), text
             return
         assert tree(fast_root) == tree(ref_root), text
+        stats["parse: same tree"] += 1
         try:
             data = ref.construct_document(ref_root)
         except Exception:  # noqa: BLE001 - refused by the reference: nothing to compare
             return
         assert _construct(ref_root, fast) == data
-        checker = validators(_CONTRACT_SCHEMA)
-        reference_valid = not any(True for _ in checker.reference.iter_errors(data))
-        if checker.surely_valid(data):
-            assert reference_valid, text  # jsonschema_rs never accepts what jsonschema refuses
-        elif reference_valid:
-            stats["schema: fast refused, reference accepted"] += 1
+        stats["construction: same data"] += 1
+        pairs = [(_CONTRACT_SCHEMA, data)]
+        items = data.get("commitments") if isinstance(data, dict) else None
+        for c in items if isinstance(items, list) else []:
+            if isinstance(c, dict) and c.get("check") in CHECKS and "params" in c:
+                pairs.append((CHECKS.params_schema(c["check"]), c["params"]))
+        for schema, instance in pairs:
+            checker = validators(schema)
+            reference_valid = not any(True for _ in checker.reference.iter_errors(instance))
+            if checker.surely_valid(instance):
+                assert reference_valid, text  # jsonschema_rs never accepts what jsonschema refuses
+                stats["schema: both accept"] += 1
+            elif reference_valid:
+                stats["schema: fast refused, reference accepted"] += 1
+            else:
+                stats["schema: both refuse"] += 1
     finally:
         fast.dispose()
         ref.dispose()

@@ -294,3 +294,34 @@ def test_a_file_with_a_tab_means_what_pyyaml_says():
         "c.yaml:3:11: invalid YAML: while scanning for the next token found character '\\t' "
         "that cannot start any token"
     ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "anchored"),
+    [
+        ("^[a-z]+$", "^[a-z]+\\Z"),
+        ("^(a|b$)$", "^(a|b\\Z)\\Z"),
+        ("^[$]+$", "^[$]+\\Z"),  # inside a class, $ is a character
+        ("^[]$]$", "^[]$]\\Z"),  # ] first in a class is a character too
+        ("^[^]$]$", "^[^]$]\\Z"),
+        ("^\\$[0-9]+$", "^\\$[0-9]+\\Z"),  # an escaped $ is a character
+        ("^a\\\\$", "^a\\\\\\Z"),  # an escaped backslash, then the anchor
+        ("(Z|z)$", "(Z|z)\\Z"),
+    ],
+)
+def test_dollar_anchors_mean_the_end_of_the_text(pattern, anchored):
+    assert yaml_source.ecma_anchors(pattern) == anchored
+
+
+def test_every_yaml_input_refuses_a_trailing_line_break_where_a_pattern_ends_in_dollar():
+    """Python's $ matches before a final line break; JSON Schema's (ECMA-262) does not. The
+    reference validator now agrees with ECMA and with jsonschema_rs (sources, alerts, ...)."""
+    schema = {"type": "object", "properties": {"env": {"type": "string",
+                                                       "pattern": "^[A-Z_]+$"}}}
+    doc = read_yaml("s.yaml", raw=b'env: "TOKEN\\n"\n')
+    assert [str(p) for p in schema_problems(doc, schema)] == [
+        "s.yaml:1:6: env: 'TOKEN\\n' does not match '^[A-Z_]+$'"
+    ]
+    assert yaml_source.validators(schema).fast is not None
+    assert not yaml_source.validators(schema).surely_valid({"env": "TOKEN\n"})
+    assert schema_problems(read_yaml("s.yaml", raw=b"env: TOKEN\n"), schema) == []

@@ -24,6 +24,10 @@ error exactly as PyYAML does; a file with a tab is read by the pure-Python parse
 accepts tabs PyYAML refuses), and a problem on an empty value is located from PyYAML's tree
 (the two place empty values differently): every message is what PyYAML alone would give.
 
+In schema patterns ``$`` is the end of the text, as JSON Schema (ECMA-262) and jsonschema_rs
+read it, not Python's "end or before a final line break": ``"id\\n"`` does not pass
+``^[a-z]+$``.
+
 Schema validators are built once per schema. A document ``jsonschema_rs`` accepts is valid; only
 one it refuses is walked by ``jsonschema`` for the located messages, so ``jsonschema`` always has
 the last word (the mutation tests check that jsonschema_rs never accepts what it refuses).

@@ -201,7 +201,8 @@ def compare_fast_and_reference(text: str, stats: Counter[str]) -> None:
         pairs = [(_CONTRACT_SCHEMA, data)]
         items = data.get("commitments") if isinstance(data, dict) else None
         for c in items if isinstance(items, list) else []:
-            if isinstance(c, dict) and c.get("check") in CHECKS and "params" in c:
+            check = c.get("check") if isinstance(c, dict) else None
+            if isinstance(check, str) and check in CHECKS and "params" in c:
                 pairs.append((CHECKS.params_schema(c["check"]), c["params"]))
         for schema, instance in pairs:
             checker = validators(schema)

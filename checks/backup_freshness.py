@@ -21,7 +21,9 @@ PARAMS_SCHEMA: Mapping[str, Any] = {
         "rpo_hours": {
             "type": "number",
             "exclusiveMinimum": 0,
-            "description": "Maximum age of the last successful backup (recovery point objective).",
+            "maximum": 87600,
+            "description": "Maximum age of the last successful backup (recovery point objective), "
+            "in hours: more than 0, at most 87600 (ten years).",
         },
     },
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -218,6 +219,26 @@ def _offender_key(r: Result) -> tuple[Any, ...]:
     return (SEVERITY_ORDER[r.status], due, r.subject)
 
 
+def _unusable_number(commitment: Commitment) -> str | None:
+    """What makes the commitment's numbers unusable: a target that is not a finite share from
+    0 to 1, or a parameter (at any depth) or warning period that is not finite."""
+    target = commitment.target
+    if not (isinstance(target, int | float) and math.isfinite(target) and 0 <= target <= 1):
+        return f"The target {target!r} is not a share from 0 to 1"
+    if not math.isfinite(commitment.warning_days):
+        return f"warning_days {commitment.warning_days!r} is not a finite number"
+    stack: list[tuple[str, Any]] = [("params", commitment.params)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{where} {value!r} is not a finite number"
+        if isinstance(value, Mapping):
+            stack.extend((f"{where}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(value))
+    return None
+
+
 def make_verdict(
     commitment: Commitment, results: Sequence[Result], errors: Sequence[CollectionError] = ()
 ) -> Verdict:
@@ -227,10 +248,25 @@ def make_verdict(
     share lies between ``ok/n`` (every unknown subject failing) and ``(ok+unknown)/n`` (every
     unknown passing). Compliant needs the lower bound to meet the target; breached needs the
     upper bound to miss it; anything in between is ``no_evidence``: undecided, never compliant.
+
+    It fails closed: a target that is not a finite share from 0 to 1, or a parameter that is
+    not finite (the loader refuses both, but a commitment may be built by hand), gives
+    ``no_evidence``; every comparison is written so that a NaN on either side can only ever
+    keep the verdict from compliant.
     """
     counts = Counter(str(r.status) for r in results)
     full = {str(s): counts.get(str(s), 0) for s in Status}
     target = commitment.target
+    unusable = _unusable_number(commitment)
+    if unusable:
+        return Verdict(
+            commitment_id=commitment.id,
+            status=Status.NO_EVIDENCE,
+            measured=None,
+            target=target if isinstance(target, int | float) and math.isfinite(target) else 1.0,
+            counts=full,
+            reason=f"{unusable}: no verdict can be given (the contract must be corrected).",
+        )
     compliant = full[Status.COMPLIANT]
     at_risk = full[Status.AT_RISK]
     unknown = full[Status.NO_EVIDENCE]
@@ -261,12 +297,13 @@ def make_verdict(
     due_dates = [r.due for r in results if r.status is Status.AT_RISK and r.due is not None]
     due = min(due_dates) if due_dates else None
     pct = f"{lower:.1%} of {counted} subject(s) compliant, target {target:.0%}"
+    # Each test is phrased so that a NaN (all comparisons false) falls to the safer branch.
     if upper < target:
         status, reason = Status.BREACHED, f"{pct}: {full[Status.BREACHED]} breached."
-    elif lower < target:
+    elif not lower >= target:
         status = Status.NO_EVIDENCE
         reason = f"{pct}: undecided, {unknown} subject(s) without usable evidence."
-    elif firm < target and due is not None:
+    elif not firm >= target and due is not None:
         status = Status.AT_RISK
         reason = f"{pct}: {at_risk} subject(s) fall due, first by {fmt_day(due, tz)}."
     else:

@@ -48,7 +48,9 @@ class EvidenceView:
         return index.get(subject, _EMPTY)
 
     def assets(self, scope: Scope) -> list[Evidence]:
-        """Inventory records in scope (source, asset kind, tags), one per subject (newest wins)."""
+        """Inventory records in scope (source, asset kind, tags, facts), one per subject (newest
+        wins). Facts match as ``Scope.facts_in_scope`` says: case-insensitive whole strings, a
+        list means any of; an asset that does not report a required fact is out of scope."""
         latest: dict[str, Evidence] = {}
         for ev in self.of_kind(Kind.ASSET):
             if not source_matches(ev.source, scope.sources):
@@ -56,6 +58,8 @@ class EvidenceView:
             if scope.asset_kinds and ev.facts.get("asset_kind") not in scope.asset_kinds:
                 continue
             if not scope.tags_in_scope(ev.facts.get("tags") or {}):
+                continue
+            if not scope.facts_in_scope(ev.facts):
                 continue
             seen = latest.get(ev.subject)
             if seen is None or ev.observed_at > seen.observed_at:

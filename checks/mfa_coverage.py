@@ -1,4 +1,10 @@
-"""``mfa_coverage``: the in-scope population has MFA enforced (or registered, if so agreed)."""
+"""``mfa_coverage``: the in-scope population has MFA enforced (or registered, or both, as agreed).
+
+``require: enforced_and_registered`` asks for both: a user covered by an MFA policy but with no
+method registered is enrolled by whoever first signs in with the password. It is compliant only
+when both are known true, breached when either is known false, and no_evidence when the source
+leaves one unknown and the other is not known false.
+"""
 
 from __future__ import annotations
 
@@ -18,21 +24,27 @@ PARAMS_SCHEMA: Mapping[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "require": {
-            "enum": ["enforced", "registered"],
+            "enum": ["enforced", "registered", "enforced_and_registered"],
             "default": "enforced",
-            "description": "enforced: a policy forces MFA at sign-in; registered: a method exists.",
+            "description": "enforced: a policy forces MFA at sign-in; registered: a method exists; "
+            "enforced_and_registered: both (a user covered by a policy with no method registered "
+            "can be enrolled by whoever holds the password).",
         },
         "freshness_days": {
             "type": "number",
             "exclusiveMinimum": 0,
+            "maximum": 3650,
             "default": 2,
-            "description": "Identity records older than this are stale: no_evidence.",
+            "description": "Identity records older than this many days (more than 0, at most "
+            "3650) are stale: no_evidence.",
         },
         "grace_days": {
             "type": "number",
             "minimum": 0,
+            "maximum": 3650,
             "default": 0,
-            "description": "Accounts created less than this ago are at_risk, not breached.",
+            "description": "Accounts created less than this many days ago (0 to 3650) are "
+            "at_risk, not breached.",
         },
     },
 }
@@ -106,6 +118,33 @@ def mfa_coverage(commitment: Commitment, view: EvidenceView, as_of: datetime) ->
             yield _judge(commitment, ev, as_of, require, freshness, grace, expected)
 
 
+def _required(require: str, enforced: Any, registered: Any) -> bool | None:
+    """Whether the agreed MFA requirement holds: True, False, or None when the evidence cannot
+    tell (for both, a known false on either side is enough to say False)."""
+    if require == "enforced":
+        return None if enforced is None else bool(enforced)
+    if require == "registered":
+        return None if registered is None else bool(registered)
+    if enforced is False or registered is False:
+        return False
+    if enforced is None or registered is None:
+        return None
+    return bool(enforced) and bool(registered)
+
+
+def _why_not(require: str, enforced: Any, registered: Any, how: str) -> str:
+    """What is missing, for a requirement known not to hold."""
+    if require == "registered":
+        return "not registered"
+    if require == "enforced" or registered is None:
+        return "registered but not enforced" if registered else "not enforced"
+    if enforced is None:
+        return "not registered (whether a policy enforces it is unknown)"
+    if enforced:
+        return f"enforced{how} but no method registered: whoever holds the password can enroll one"
+    return "registered but not enforced" if registered else "neither enforced nor registered"
+
+
 def _judge(
     commitment: Commitment,
     ev: Evidence,
@@ -132,26 +171,33 @@ def _judge(
             reason=f"{label}: identity data is {age:.1f} days old (freshness limit {freshness:g}).",
             measured={"evidence_age_days": round(age, 2)},
         )
-    value = facts.get("mfa_enforced") if require == "enforced" else facts.get("mfa_registered")
+    enforced, registered = facts.get("mfa_enforced"), facts.get("mfa_registered")
+    value = _required(require, enforced, registered)
     if value is None:
+        unknown = [n for n, v in (("enforced", enforced), ("registered", registered)) if v is None]
+        asked = unknown if require == "enforced_and_registered" else [require]
         return Result(
             **base,
             status=Status.NO_EVIDENCE,
-            reason=f"{label}: {ev.source} does not say whether MFA is {require}.",
+            reason=f"{label}: {ev.source} does not say whether MFA is {' or '.join(asked)}.",
             measured={},
         )
     measured = {
-        "mfa_registered": facts.get("mfa_registered"),
-        "mfa_enforced": facts.get("mfa_enforced"),
+        "mfa_registered": registered,
+        "mfa_enforced": enforced,
         "enforced_by": facts.get("mfa_enforced_by"),
     }
+    how = f" by {facts['mfa_enforced_by']}" if facts.get("mfa_enforced_by") else ""
     if value:
-        how = f" by {facts['mfa_enforced_by']}" if facts.get("mfa_enforced_by") else ""
-        verb = f"enforced{how}" if require == "enforced" else "registered"
+        verb = {
+            "enforced": f"enforced{how}",
+            "registered": "registered",
+            "enforced_and_registered": f"enforced{how} and a method registered",
+        }[require]
         return Result(
             **base, status=Status.COMPLIANT, reason=f"{label}: MFA {verb}.", measured=measured
         )
-    why = "registered but not enforced" if facts.get("mfa_registered") else f"not {require}"
+    why = _why_not(require, enforced, registered, how)
     created = facts.get("created_at")
     if grace > 0 and isinstance(created, datetime):
         due = add_days(created, grace, commitment.timezone)

@@ -27,7 +27,8 @@ PARAMS_SCHEMA: Mapping[str, Any] = {
         "deadlines_days": {
             "type": "object",
             "minProperties": 1,
-            "additionalProperties": {"type": "number", "minimum": 0},
+            "propertyNames": {"minLength": 1, "maxLength": 64},
+            "additionalProperties": {"type": "number", "minimum": 0, "maximum": 3650},
             "description": "Severity -> days allowed to install. Other severities are ignored.",
         },
         "clock": {
@@ -38,18 +39,23 @@ PARAMS_SCHEMA: Mapping[str, Any] = {
         "window_days": {
             "type": "number",
             "minimum": 0,
+            "maximum": 3650,
             "default": 30,
-            "description": "Installs that came late within this many days still count as breaches.",
+            "description": "Installs that came late within this many days (0 to 3650) still count "
+            "as breaches.",
         },
         "freshness_days": {
             "type": "number",
             "exclusiveMinimum": 0,
+            "maximum": 3650,
             "default": 7,
-            "description": "Patch data older than this is stale: no_evidence.",
+            "description": "Patch data older than this many days (more than 0, at most 3650) is "
+            "stale: no_evidence.",
         },
         "unrated_as": {
             "type": "string",
             "minLength": 1,
+            "maxLength": 64,
             "description": "Severity given to outstanding updates the vendor did not rate "
             "('ignore' to leave them out). Default: the asset is no_evidence, since an unrated "
             "update may be critical.",

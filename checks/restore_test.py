@@ -21,12 +21,16 @@ PARAMS_SCHEMA: Mapping[str, Any] = {
         "period_days": {
             "type": "number",
             "exclusiveMinimum": 0,
-            "description": "A successful restore test is due within this many days of the last.",
+            "maximum": 3650,
+            "description": "A successful restore test is due within this many days of the last "
+            "(more than 0, at most 3650).",
         },
         "max_duration_minutes": {
             "type": "number",
             "exclusiveMinimum": 0,
-            "description": "A test slower than this (the RTO) does not count as successful.",
+            "maximum": 5256000,
+            "description": "A test slower than this many minutes (the RTO) does not count as "
+            "successful (more than 0, at most 5256000: ten years).",
         },
         "accept_attested": {
             "type": "boolean",

@@ -9,8 +9,9 @@ from pathlib import Path
 from clausewatch.checks import CHECKS
 from clausewatch.core.problems import InputError, Problem
 from clausewatch.core.run import ExitCode
-from clausewatch.pipeline.sources_file import is_sources_file, load_sources
-from clausewatch.policies.load import load_contract
+from clausewatch.pipeline.sources_file import load_sources
+from clausewatch.policies.load import contract_from_document
+from clausewatch.policies.yaml_source import gc_paused, read_yaml
 
 NAME = "validate"
 HELP = "check contract and sources files; report every problem"
@@ -35,8 +36,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _validate_one(path: Path) -> str:
-    if is_sources_file(path):
-        sources = load_sources(path)
-        return ", ".join(f"{len(v)} {k} source(s)" for k, v in sources.entries.items())
-    contract = load_contract(path, CHECKS)
+    # Read once: a contract is validated from this very tree, and the tree is freed before
+    # the garbage collector resumes (it would otherwise scan it again).
+    with gc_paused():
+        doc = read_yaml(path)
+        data = doc.data
+        if isinstance(data, dict) and "sources" in data and "contract" not in data:
+            del doc, data
+            sources = load_sources(path)  # is_sources_file's rule, on the tree already read
+            return ", ".join(f"{len(v)} {k} source(s)" for k, v in sources.entries.items())
+        del data
+        contract = contract_from_document(doc, CHECKS)
+        del doc
     return f"{len(contract.commitments)} commitment(s), {len(contract.waivers)} waiver(s)"

@@ -23,8 +23,9 @@ class Scope:
     """Which subjects a commitment covers.
 
     ``sources`` filters evidence by its source (empty: every source); ``asset_kinds`` and
-    ``tags`` / ``exclude_tags`` filter inventory; ``population`` says which identities count
-    (see the ``mfa_coverage`` check).
+    ``tags`` / ``exclude_tags`` and ``facts`` / ``exclude_facts`` filter inventory (see
+    ``facts_in_scope``); ``population`` says which identities count (see the ``mfa_coverage``
+    check).
     """
 
     sources: tuple[str, ...] = ()
@@ -32,11 +33,53 @@ class Scope:
     tags: Mapping[str, str] = field(default_factory=dict)
     exclude_tags: Mapping[str, str] = field(default_factory=dict)
     population: Mapping[str, Any] = field(default_factory=dict)
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    exclude_facts: Mapping[str, Any] = field(default_factory=dict)
 
     def tags_in_scope(self, tags: Mapping[str, Any]) -> bool:
         if any(str(tags.get(k)) != str(v) for k, v in self.tags.items()):
             return False
         return not any(k in tags and str(tags[k]) == str(v) for k, v in self.exclude_tags.items())
+
+    def facts_in_scope(self, facts: Mapping[str, Any]) -> bool:
+        """Whether an asset's facts put it in scope (see ``fact_matches``).
+
+        Every fact of ``facts`` must match (an asset that does not report one is out); any fact
+        of ``exclude_facts`` that matches takes it out (one it does not report leaves it in).
+        """
+        if not all(fact_matches(facts.get(k), wanted) for k, wanted in self.facts.items()):
+            return False
+        return not any(fact_matches(facts.get(k), v) for k, v in self.exclude_facts.items())
+
+
+def fact_matches(actual: Any, wanted: Any) -> bool:
+    """The scope's matching rule for one fact.
+
+    ``wanted`` is a value or a list of values (any of them will do). Strings compare
+    case-insensitively and whole: ``windows`` matches ``Windows``, not ``Windows Server``. A
+    number or boolean matches the same value or its text (``10`` matches ``"10"``, ``true``
+    matches ``"True"``), never a value of the other kind (``true`` does not match ``1``). A
+    missing fact (None) matches nothing; a list as the actual fact matches when any item does.
+    """
+    options = wanted if isinstance(wanted, list | tuple) else (wanted,)
+    actuals = actual if isinstance(actual, list | tuple) else (actual,)
+    return any(_same(a, w) for a in actuals for w in options)
+
+
+def _same(actual: Any, wanted: Any) -> bool:
+    if actual is None or wanted is None:
+        return False
+    if isinstance(actual, str) or isinstance(wanted, str):
+        return _text(actual).casefold() == _text(wanted).casefold()
+    if isinstance(actual, bool) or isinstance(wanted, bool):
+        return actual is wanted
+    return bool(actual == wanted)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +118,12 @@ class Commitment:
     penalty: Penalty | None = None
 
 
+#: The dates a contract may name (its dates, waivers' grants and expiries). The loader refuses
+#: any other; date arithmetic on them (a waiver ends the day after it expires) cannot overflow.
+DATE_MIN = date(1970, 1, 1)
+DATE_MAX = date(2999, 12, 31)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Waiver:
     """An accepted risk: named subjects of a commitment are exempt until ``expires`` (inclusive)."""
@@ -89,8 +138,13 @@ class Waiver:
     source_line: int = 0
 
     def end(self, tz: ZoneInfo) -> datetime:
-        """The instant the waiver stops applying: midnight after its expiry day, contract time."""
-        return datetime.combine(self.expires + timedelta(days=1), time(0), tzinfo=tz)
+        """The instant the waiver stops applying: midnight after its expiry day, contract time.
+
+        An expiry beyond ``DATE_MAX`` (which the loader refuses) counts as ``DATE_MAX``, so this
+        never overflows.
+        """
+        last = min(self.expires, DATE_MAX)
+        return datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
 
     def in_force(self, as_of: datetime, tz: ZoneInfo) -> bool:
         if self.granted is not None and as_of < datetime.combine(self.granted, time(0), tzinfo=tz):

@@ -21,7 +21,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clausewatch.core.contract import Commitment, Contract, Party, Penalty, Scope, Waiver
 from clausewatch.core.problems import InputError, Problem
-from clausewatch.policies.yaml_source import YamlDocument, read_yaml, schema_problems
+from clausewatch.policies.yaml_source import (
+    YamlDocument,
+    gc_paused,
+    read_yaml,
+    schema_problems,
+)
 
 
 class CheckCatalog(Protocol):
@@ -33,9 +38,13 @@ class CheckCatalog(Protocol):
 
 
 def contract_schema() -> dict[str, Any]:
-    """The envelope JSON Schema (Draft 2020-12), shipped as package data."""
+    """The envelope JSON Schema (Draft 2020-12), shipped as package data (a fresh copy)."""
     text = resources.files("clausewatch.policies.schema").joinpath("contract.schema.json")
     return json.loads(text.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+#: The one copy the loader validates with (its validators are built once).
+_CONTRACT_SCHEMA = contract_schema()
 
 
 def load_contract(
@@ -46,15 +55,23 @@ def load_contract(
 
     ``name`` is how messages and results call the file (default: ``path`` as given).
     """
-    doc = read_yaml(path, name, raw)
-    if not isinstance(doc.data, dict):
-        raise InputError([doc.problem([], "the file must be a mapping (contract:, commitments:)")])
-    problems = schema_problems(doc, contract_schema())
-    # The later stages read defensively, so one pass reports every problem in the file.
-    problems += _params_problems(doc, catalog) + _semantic_problems(doc)
-    if problems:
-        raise InputError(sorted(set(problems)))
-    return _build(doc)
+    with gc_paused():
+        return contract_from_document(read_yaml(path, name, raw), catalog)
+
+
+def contract_from_document(doc: YamlDocument, catalog: CheckCatalog) -> Contract:
+    """Validate and build the contract of a file already read (so it is parsed once)."""
+    with gc_paused():
+        if not isinstance(doc.data, dict):
+            raise InputError(
+                [doc.problem([], "the file must be a mapping (contract:, commitments:)")]
+            )
+        problems = schema_problems(doc, _CONTRACT_SCHEMA)
+        # The later stages read defensively, so one pass reports every problem in the file.
+        problems += _params_problems(doc, catalog) + _semantic_problems(doc)
+        if problems:
+            raise InputError(sorted(set(problems)))
+        return _build(doc)
 
 
 def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
@@ -104,7 +121,7 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
     if isinstance(tz, str) and tz:
         try:
             ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             out.append(
                 doc.problem(
                     ["contract", "timezone"],
@@ -155,17 +172,21 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
     return out
 
 
-_PERCENT = re.compile(r"^\s*([0-9.]+)\s*%\s*$")
+#: The schema's percentage (0% to 100%, an optional space before the sign), read in full.
+_PERCENT = re.compile("(100(?:\\.0+)?|[0-9]{1,2}(?:\\.[0-9]+)?)[ \u00a0\u202f]?%")
 
 
 def parse_target(value: float | int | str) -> float:
-    """``"95%"`` or ``0.95`` -> 0.95."""
+    """``"95%"`` or ``0.95`` -> 0.95; a share outside 0..1 or not finite is a ``ValueError``."""
     if isinstance(value, str):
-        match = _PERCENT.match(value)
+        match = _PERCENT.fullmatch(value)
         if match is None:
-            raise ValueError(f"not a percentage: {value!r}")
+            raise ValueError(f"not a percentage from 0% to 100%: {value!r}")
         return float(match.group(1)) / 100
-    return float(value)
+    share = float(value)
+    if not 0 <= share <= 1:  # also false for NaN
+        raise ValueError(f"not a share from 0 to 1: {value!r}")
+    return share
 
 
 def _scope(data: Mapping[str, Any]) -> Scope:
@@ -175,6 +196,8 @@ def _scope(data: Mapping[str, Any]) -> Scope:
         tags=dict(data.get("tags", {})),
         exclude_tags=dict(data.get("exclude_tags", {})),
         population=dict(data.get("population", {})),
+        facts=dict(data.get("facts", {})),
+        exclude_facts=dict(data.get("exclude_facts", {})),
     )
 
 
@@ -244,4 +267,11 @@ def _build(doc: YamlDocument) -> Contract:
     )
 
 
-__all__ = ["CheckCatalog", "InputError", "Problem", "contract_schema", "load_contract"]
+__all__ = [
+    "CheckCatalog",
+    "InputError",
+    "Problem",
+    "contract_from_document",
+    "contract_schema",
+    "load_contract",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 from builders import AS_OF, PARIS, asset, commitment, contract, days_ago, identity, patch
@@ -184,3 +185,36 @@ def test_waiver_never_hides_missing_evidence_and_labels_must_be_unique():
     out = evaluate(contract(commitment("patch_lag", DEADLINES),
                             waivers=(_waiver(today + timedelta(days=9)),)), twins, [], AS_OF)
     assert {r.status for r in out.outcomes[0].results} == {Status.BREACHED}
+
+
+@given(target=st.one_of(st.sampled_from([float("nan"), float("inf"), float("-inf"), -0.5, 1.5]),
+                        st.floats().filter(lambda x: not 0 <= x <= 1)),
+       statuses=st.lists(st.sampled_from([Status.COMPLIANT, Status.BREACHED, Status.AT_RISK,
+                                          Status.NO_EVIDENCE, Status.WAIVED]), max_size=20))
+def test_a_target_that_is_not_a_finite_share_is_never_compliant(target, statuses):
+    """2 of 2 breached with target NaN used to come out compliant (NaN comparisons are false)."""
+    v = make_verdict(commitment("patch_lag", DEADLINES, target=target), results(*statuses))
+    assert v.status is Status.NO_EVIDENCE
+    assert v.measured is None and math.isfinite(v.target)  # results.json stays valid JSON
+    assert "is not a share from 0 to 1" in v.reason
+
+
+def test_nan_target_with_every_subject_breached_is_not_compliant():
+    v = make_verdict(commitment("patch_lag", DEADLINES, target=float("nan")),
+                     results(Status.BREACHED, Status.BREACHED))
+    assert v.status is Status.NO_EVIDENCE
+
+
+@given(where=st.sampled_from(["freshness_days", "window_days", "deadline"]),
+       bad=st.sampled_from([float("nan"), float("inf"), float("-inf")]))
+def test_a_non_finite_parameter_is_never_compliant(where, bad):
+    params = {"deadlines_days": {"critical": bad if where == "deadline" else 7}}
+    if where != "deadline":
+        params[where] = bad
+    v = make_verdict(commitment("patch_lag", params), results(Status.COMPLIANT))
+    assert v.status is Status.NO_EVIDENCE and "is not a finite number" in v.reason
+
+
+def test_a_non_finite_warning_period_is_never_compliant():
+    c = commitment("patch_lag", DEADLINES, warning_days=float("nan"))
+    assert make_verdict(c, results(Status.COMPLIANT)).status is Status.NO_EVIDENCE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from builders import AS_OF, commitment, days_ago, identity
 
 from clausewatch.checks.evidence_view import EvidenceView
@@ -91,3 +92,32 @@ def test_unknown_privilege_is_no_evidence_in_a_privileged_population():
 def test_unknown_enabled_flag_keeps_the_account_in():
     out = run([identity("x", enabled=None, mfa_enforced=False)])
     assert out["x"].status is Status.BREACHED
+
+
+@pytest.mark.parametrize(
+    ("enforced", "registered", "status", "reason"),
+    [
+        (True, True, Status.COMPLIANT, "x: MFA enforced by CA001 and a method registered."),
+        (True, False, Status.BREACHED, "x: MFA enforced by CA001 but no method registered: "
+         "whoever holds the password can enroll one."),
+        (False, True, Status.BREACHED, "x: MFA registered but not enforced."),
+        (False, False, Status.BREACHED, "x: MFA neither enforced nor registered."),
+        (False, None, Status.BREACHED, "x: MFA not enforced."),
+        (None, False, Status.BREACHED,
+         "x: MFA not registered (whether a policy enforces it is unknown)."),
+        (True, None, Status.NO_EVIDENCE, "x: test does not say whether MFA is registered."),
+        (None, True, Status.NO_EVIDENCE, "x: test does not say whether MFA is enforced."),
+        (None, None, Status.NO_EVIDENCE,
+         "x: test does not say whether MFA is enforced or registered."),
+    ],
+)
+def test_enforced_and_registered_needs_both(enforced, registered, status, reason):
+    record = identity("x", mfa_enforced=enforced, mfa_registered=registered,
+                      mfa_enforced_by="CA001" if enforced else None)
+    out = run([record], params={"require": "enforced_and_registered"})
+    assert (out["x"].status, out["x"].reason) == (status, reason)
+
+
+def test_enforced_alone_keeps_its_meaning_when_no_method_is_registered():
+    out = run([identity("x", mfa_enforced=True, mfa_registered=False)])
+    assert out["x"].status is Status.COMPLIANT

@@ -87,7 +87,7 @@ def test_every_problem_of_a_bad_file_is_reported_with_line_and_column():
         "'customer', 'shared']",
         "bad.yaml:21:13: commitments[1].target: 1.5 is greater than the maximum of 1",
         "bad.yaml:22:23: commitments[1].params.require: 'always' is not one of ['enforced', "
-        "'registered']",
+        "'registered', 'enforced_and_registered']",
         "bad.yaml:22:31: commitments[1].params.extra: unknown key(s) 'extra' (allowed: "
         "freshness_days, grace_days, require)",
         "bad.yaml:29:25: commitments[2].params.rpo_hours: -3 is less than or equal to the "

@@ -421,11 +421,12 @@ def entry(url: str, **kw: Any) -> dict[str, Any]:
             "server_timezone": "Europe/Prague", "timeouts": {"read": 5, "connect": 2}, **kw}
 
 
-def collect(url: str, out: Path, clock: FakeClock, **kw: Any) -> tuple[EvidenceBatch, Redactor]:
+def collect(url: str, out: Path, clock: FakeClock, *, password: str = PASSWORD, **kw: Any
+            ) -> tuple[EvidenceBatch, Redactor]:
     """Build the entry's collector as ``build`` does (retry on the fake clock), run it."""
     redactor = Redactor()
     context = BuildContext(as_of=AS_OF, raw=RawRecorder(out, redactor),
-                           env={"VBR01_PASSWORD": PASSWORD}, base_dir=out, secrets=redactor)
+                           env={"VBR01_PASSWORD": password}, base_dir=out, secrets=redactor)
     source = entry(url, **kw)
     source = {k: v for k, v in source.items() if v is not None}
     retry = RetryPolicy.from_entry(source, sleep=clock.sleep, clock=clock, jitter=0.0,

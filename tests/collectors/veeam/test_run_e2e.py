@@ -51,6 +51,15 @@ commitments:
     scope: {sources: [veeam], asset_kinds: [backup_job]}
     params: {rpo_hours: 24}
     target: 100%
+  - id: agent-job-lenient
+    clause: "PAS §5.3 bis"
+    title: Le travail des agents réussit chaque jour, avertissements admis
+    check: backup_freshness
+    responsible: provider
+    scope: {sources: [veeam], asset_kinds: [backup_job],
+            tags: {veeam_job: "Agent Backup - Physical Servers"}}
+    params: {rpo_hours: 24, accept_warning: true}
+    target: 100%
   - id: restore-test
     clause: "PAS §5.4"
     title: Test de restauration trimestriel, en moins de 4 h
@@ -63,7 +72,7 @@ commitments:
 """
 
 
-def sources(vbr01: str, vbr02: str) -> str:
+def sources(vbr01: str, vbr02: str, zone: str = "server_timezone: Europe/Prague") -> str:
     return f"""\
 version: 1
 sources:
@@ -72,7 +81,7 @@ sources:
       url: {vbr01}
       username: '{USER}'
       password_env: VBR01_PASSWORD
-      server_timezone: Europe/Prague
+      {zone}
       tags: {{customer: morel}}
     - name: vbr02
       url: {vbr02}
@@ -93,17 +102,27 @@ def vm(name: str) -> str:
 DEAD = "veeam:veeam/vbr02"  # the result standing for the unreachable server's subjects
 
 
-def test_run_two_servers_verdicts_subject_by_subject(estate, dead_url, tmp_path: Path,
-                                                     monkeypatch):
-    fake = estate()
+def run(tmp_path: Path, sources_text: str, monkeypatch) -> tuple[int, Path]:
     monkeypatch.setenv("VBR01_PASSWORD", PASSWORD)
     monkeypatch.setenv("VBR02_PASSWORD", "another-pa55word-77")
     (tmp_path / "contract.yaml").write_text(CONTRACT, encoding="utf-8")
-    (tmp_path / "sources.yaml").write_text(sources(fake.base, dead_url), encoding="utf-8")
+    (tmp_path / "sources.yaml").write_text(sources_text, encoding="utf-8")
     out = tmp_path / "out"
     code = main(["run", "--policy", str(tmp_path / "contract.yaml"),
                  "--sources", str(tmp_path / "sources.yaml"),
                  "--as-of", "2026-11-21T06:00:00Z", "--out", str(out)])
+    return code, out
+
+
+def statuses(out: Path) -> dict[str, dict[str, str]]:
+    doc = json.loads((out / "results.json").read_text())
+    return {c["id"]: {r["subject"]: r["status"] for r in c["results"]}
+            for c in doc["commitments"]}
+
+
+def test_run_two_servers_verdicts_subject_by_subject(estate, dead_url, tmp_path: Path,
+                                                     monkeypatch):
+    code, out = run(tmp_path, sources(estate().base, dead_url), monkeypatch)
     assert code == 3  # a commitment is breached
 
     doc = json.loads((out / "results.json").read_text())
@@ -132,6 +151,7 @@ def test_run_two_servers_verdicts_subject_by_subject(estate, dead_url, tmp_path:
     assert status["backup-agents"] == {fs01: "breached", DEAD: "no_evidence"}
     assert "3 with warnings, not accepted" in reason["backup-agents"][fs01]
     assert status["backup-agents-lenient"] == {fs01: "compliant", DEAD: "no_evidence"}
+    assert status["agent-job-lenient"] == {job(J_AGENT): "compliant", DEAD: "no_evidence"}
 
     assert status["backup-jobs"] == {
         job(J_DC): "compliant", job(J_AGENT): "breached", job(J_SQL): "breached",
@@ -153,7 +173,7 @@ def test_run_two_servers_verdicts_subject_by_subject(estate, dead_url, tmp_path:
     # the lenient commitment: fs01 compliant, but vbr02 unseen: undecided, never compliant
     assert verdict == {"backup-vm": "breached", "backup-agents": "breached",
                        "backup-agents-lenient": "no_evidence", "backup-jobs": "breached",
-                       "restore-test": "breached"}
+                       "agent-job-lenient": "no_evidence", "restore-test": "breached"}
 
     # every result traces to evidence whose raw page is in the output folder
     lines = [json.loads(x) for x in (out / "evidence.jsonl").read_text().splitlines()]
@@ -169,3 +189,23 @@ def test_run_two_servers_verdicts_subject_by_subject(estate, dead_url, tmp_path:
             text = path.read_text(encoding="utf-8")
             assert PASSWORD not in text and "another-pa55word-77" not in text
             assert "eyJ.access" not in text and "eyJ.refresh" not in text
+
+
+def test_offset_less_surebackup_times_without_a_zone_are_no_evidence(estate, dead_url,
+                                                                      tmp_path: Path,
+                                                                      monkeypatch):
+    """1.2-rev1's serverTime gives an offset, not a zone: the SureBackup sessions (times
+    without offset) cannot be placed, so vbr01's restore tests are no_evidence, with the
+    reason; its backups, whose times carry offsets, are judged as before."""
+    code, out = run(tmp_path, sources(estate().base, dead_url, zone="# no server_timezone"),
+                    monkeypatch)
+    assert code == 3
+    status = statuses(out)
+    assert set(status["restore-test"].values()) == {"no_evidence"}
+    doc = json.loads((out / "results.json").read_text())
+    [restore] = [c for c in doc["commitments"] if c["id"] == "restore-test"]
+    dc01 = next(r for r in restore["results"] if r["subject"] == vm("dc01"))
+    assert "has no UTC offset and the server's time zone is not established" in dc01["reason"]
+    assert "set server_timezone" in dc01["reason"]
+    assert status["backup-vm"][vm("web01")] == "breached"
+    assert status["backup-vm"][vm("dc01")] == "compliant"

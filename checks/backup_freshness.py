@@ -10,7 +10,7 @@ from clausewatch.checks.deadlines import add_hours, age_days, deadline_status, f
 from clausewatch.checks.evidence_view import EvidenceView
 from clausewatch.checks.registry import CHECKS
 from clausewatch.core.contract import Commitment
-from clausewatch.core.evidence import Kind
+from clausewatch.core.evidence import Evidence, Kind
 from clausewatch.core.result import Result, Status
 
 PARAMS_SCHEMA: Mapping[str, Any] = {
@@ -24,6 +24,12 @@ PARAMS_SCHEMA: Mapping[str, Any] = {
             "maximum": 87600,
             "description": "Maximum age of the last successful backup (recovery point objective), "
             "in hours: more than 0, at most 87600 (ten years).",
+        },
+        "accept_warning": {
+            "type": "boolean",
+            "default": False,
+            "description": "Whether a backup that completed with warnings (outcome partial: a "
+            "Veeam session with result Warning, an AWS Backup job PARTIAL) counts as successful.",
         },
     },
 }
@@ -39,13 +45,17 @@ def backup_freshness(
     commitment: Commitment, view: EvidenceView, as_of: datetime
 ) -> Iterator[Result]:
     rpo = float(commitment.params["rpo_hours"])
+    accept_warning = bool(commitment.params.get("accept_warning", False))
+    counted = ("success", "partial") if accept_warning else ("success",)
     tz = commitment.timezone
-    expected = {"rpo_hours": rpo}
+    expected: dict[str, Any] = {"rpo_hours": rpo}
+    if accept_warning:
+        expected["accept_warning"] = True
     for asset in view.assets(commitment.scope):
         label = str(asset.facts.get("name") or asset.subject)
         backups = view.about(Kind.BACKUP, asset.subject)
-        ok = [b for b in backups if b.facts.get("outcome") == "success"]
-        failed = [b for b in backups if b.facts.get("outcome") != "success"]
+        ok = [b for b in backups if b.facts.get("outcome") in counted]
+        failed = [b for b in backups if b.facts.get("outcome") not in counted]
         base: dict[str, Any] = {
             "commitment_id": commitment.id,
             "subject": asset.subject,
@@ -53,7 +63,7 @@ def backup_freshness(
             "expected": expected,
         }
         if not ok:
-            note = f" ({len(failed)} failed attempt(s))" if failed else ""
+            note = _attempts(failed)
             yield Result(
                 **base,
                 status=Status.BREACHED,
@@ -73,6 +83,8 @@ def backup_freshness(
             reason = f"{label}: last backup {age_h:.1f} h ago, RPO reached {fmt_day(due, tz)}."
         else:
             reason = f"{label}: last successful backup {age_h:.1f} h ago (RPO {rpo:g} h)."
+        if last.facts.get("outcome") == "partial":
+            reason = reason[:-1] + ", completed with warnings (accepted)."
         yield Result(
             **base,
             status=status,
@@ -81,3 +93,12 @@ def backup_freshness(
             evidence_ids=(asset.id, last.id),
             due=due,
         )
+
+
+def _attempts(failed: list[Evidence]) -> str:
+    """`` (2 failed attempt(s); 1 with warnings, not accepted)``, or nothing."""
+    warned = sum(1 for b in failed if b.facts.get("outcome") == "partial")
+    parts = [f"{len(failed) - warned} failed attempt(s)"] if len(failed) > warned else []
+    if warned:
+        parts.append(f"{warned} with warnings, not accepted (accept_warning: false)")
+    return f" ({'; '.join(parts)})" if parts else ""

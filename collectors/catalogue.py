@@ -24,6 +24,7 @@ from clausewatch.collectors.raw import RawRecorder
 CATALOGUE: Mapping[str, str] = {
     "aws": "clausewatch.collectors.aws.source",
     "m365": "clausewatch.collectors.m365.source",
+    "veeam": "clausewatch.collectors.veeam.source",
 }
 
 

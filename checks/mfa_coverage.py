@@ -110,7 +110,8 @@ def mfa_coverage(commitment: Commitment, view: EvidenceView, as_of: datetime) ->
                 subject=ev.subject,
                 label=label,
                 status=Status.NO_EVIDENCE,
-                reason=f"{label}: {ev.source} does not say whether the account is privileged.",
+                reason=f"{label}: {ev.source} does not say whether the account is privileged"
+                f"{_note(ev.facts, 'privileged_note')}.",
                 expected=expected,
                 evidence_ids=(ev.id,),
             )
@@ -143,6 +144,12 @@ def _why_not(require: str, enforced: Any, registered: Any, how: str) -> str:
     if enforced:
         return f"enforced{how} but no method registered: whoever holds the password can enroll one"
     return "registered but not enforced" if registered else "neither enforced nor registered"
+
+
+def _note(facts: Mapping[str, Any], key: str) -> str:
+    """A source's own explanation of an unknown fact (``mfa_note``, ``privileged_note``)."""
+    note = facts.get(key)
+    return f" ({note})" if isinstance(note, str) and note else ""
 
 
 def _judge(
@@ -179,7 +186,8 @@ def _judge(
         return Result(
             **base,
             status=Status.NO_EVIDENCE,
-            reason=f"{label}: {ev.source} does not say whether MFA is {' or '.join(asked)}.",
+            reason=f"{label}: {ev.source} does not say whether MFA is {' or '.join(asked)}"
+            f"{_note(facts, 'mfa_note')}.",
             measured={},
         )
     measured = {

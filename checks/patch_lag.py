@@ -110,7 +110,8 @@ class _Rules:
             return Result(
                 **base,
                 status=Status.NO_EVIDENCE,
-                reason=f"{label}: in inventory but no patch data from any source.",
+                reason=f"{label}: in inventory but no patch data from any source"
+                f"{_note(asset)}.",
                 evidence_ids=(asset.id,),
             )
         age = age_days(assessed, self.as_of)
@@ -274,6 +275,12 @@ class _Rules:
             measured={"overdue": 0, "due_soon": 0, "outstanding": outstanding},
             evidence_ids=ids,
         )
+
+
+def _note(asset: Evidence) -> str:
+    """The source's own word on why an asset has no patch data (``patch_data_note``)."""
+    note = asset.facts.get("patch_data_note")
+    return f" ({note})" if isinstance(note, str) and note else ""
 
 
 def _assessed_at(asset: Evidence, patches: Sequence[Evidence]) -> datetime | None:

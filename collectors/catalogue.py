@@ -25,6 +25,8 @@ CATALOGUE: Mapping[str, str] = {
     "aws": "clausewatch.collectors.aws.source",
     "m365": "clausewatch.collectors.m365.source",
     "veeam": "clausewatch.collectors.veeam.source",
+    "gcp": "clausewatch.collectors.gcp.source",
+    "workspace": "clausewatch.collectors.workspace.source",
 }
 
 

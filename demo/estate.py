@@ -1,6 +1,7 @@
 """A realistic synthetic estate for the demo, generated deterministically relative to ``as_of``.
 
-Transports Morel & Fils, run by Infogérance Atlantique: an Entra ID tenant, a Google Workspace,
+Transports Morel & Fils, run by Infogérance Atlantique: an Entra ID tenant, a Google Workspace
+(Directory user records turned into identities by the Workspace collector's own code),
 two AWS accounts in two regions, SSM-patched servers, RDS databases under AWS Backup, file
 servers, and Intune workstations. The same ``as_of`` always gives the same records, and every
 status of every check occurs somewhere (see ``tests/test_demo.py``).
@@ -14,6 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from clausewatch.collectors.google.workspace_user import parse_user
+from clausewatch.collectors.workspace.identity import workspace_identity
+from clausewatch.collectors.workspace.privilege import AdminRoles
+from clausewatch.core.clock import iso_z
 from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
 
 TENANT = "3f0a2c6e-6a4d-4a8e-9d1b-7c2f5e8a9b10"
@@ -124,19 +129,29 @@ class _Builder:
                       mfa_enforced=False, mfa_registered=True)
 
     def workspace(self) -> None:
+        """Directory ``users`` records, made identities by the Workspace collector's own code."""
         origin = f"workspace/{WORKSPACE}"
+        roles = AdminRoles()  # no role assignment: super admins are flagged by isAdmin
         for i, name in enumerate(self.people(110)):
-            subject = f"{name}@ateliers.{DOMAIN}"
-            facts: dict[str, Any] = {"mfa_enforced_by": "2SV enforced (OU /Ateliers)"}
-            if i < 3:
-                facts.update(privileged=True, privileged_reason="Super Admin")
+            email = f"{name}@ateliers.{DOMAIN}"
+            created = self.ago(days=self.rng.randint(60, 1500))
+            doc: dict[str, Any] = {
+                "kind": "admin#directory#user", "id": f"1{i:020d}", "primaryEmail": email,
+                "name": {"fullName": name.replace(".", " ").title()},
+                "isAdmin": i < 3, "isDelegatedAdmin": False,
+                "isEnrolledIn2Sv": True, "isEnforcedIn2Sv": True,
+                "suspended": False, "archived": False, "orgUnitPath": "/Ateliers",
+                "customerId": WORKSPACE, "creationTime": iso_z(created),
+            }
             if i == 1:  # a super admin enrolled but not enforced
-                facts.update(mfa_enforced=False, mfa_enforced_by=None)
+                doc["isEnforcedIn2Sv"] = False
             if i in (50, 51, 52):
-                facts.update(mfa_enforced=False, mfa_registered=False, mfa_enforced_by=None)
+                doc.update(isEnforcedIn2Sv=False, isEnrolledIn2Sv=False)
             if i in (60, 61):  # the Directory API did not say (user in a sub-OU being moved)
-                facts.update(mfa_enforced=None, mfa_enforced_by=None)
-            self.identity("workspace", origin, subject, **facts)
+                del doc["isEnforcedIn2Sv"]
+            ref = f"demo/workspace/{origin.replace('/', '_')}.json"
+            self.evidence.append(workspace_identity(parse_user(doc, ref), roles, origin=origin,
+                                                    observed_at=self.collected))
 
     def aws_iam(self) -> None:
         for n, account in enumerate(ACCOUNTS):

@@ -1,0 +1,1 @@
+"""Google Workspace: Directory users as ``identity`` evidence (2-Step Verification, admin roles)."""

@@ -1,0 +1,158 @@
+"""The gcp and workspace sources entries: schema, rules, credentials, build, lazy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import google.auth.transport.requests
+import jsonschema
+import pytest
+from google_estate import ORG, routes
+from google_helpers import AS_OF, key_file
+from google_stub import TOKEN, error
+
+from clausewatch import cli
+from clausewatch.collectors.base import FailedCollector
+from clausewatch.collectors.catalogue import BuildContext
+from clausewatch.collectors.gcp import source as gcp_source
+from clausewatch.collectors.gcp.iam import GcpIamCollector
+from clausewatch.collectors.gcp.vms import VmCollector
+from clausewatch.collectors.google.credentials import CredentialError, GoogleAuth
+from clausewatch.collectors.raw import RawRecorder
+from clausewatch.collectors.workspace import source as ws_source
+from clausewatch.core.problems import InputError
+from clausewatch.core.redact import Redactor
+from clausewatch.pipeline.sources_file import load_sources
+
+EXAMPLES = Path(__file__).parents[3] / "policies/examples"
+SA = "reader@ops.iam.gserviceaccount.com"
+
+
+def context(tmp_path: Path, env: dict[str, str] | None = None) -> tuple[BuildContext, Redactor]:
+    redactor = Redactor()
+    return BuildContext(as_of=AS_OF, raw=RawRecorder(tmp_path / "out", redactor),
+                        env=env or {}, base_dir=tmp_path, secrets=redactor), redactor
+
+
+@pytest.mark.parametrize("module", [gcp_source, ws_source])
+def test_entry_schemas_are_valid_and_have_no_secret_field(module):
+    jsonschema.Draft202012Validator.check_schema(module.ENTRY_SCHEMA)
+    text = json.dumps(module.ENTRY_SCHEMA["properties"])
+    assert module.ENTRY_SCHEMA["additionalProperties"] is False
+    assert not any(f'"{k}"' in text for k in ("private_key", "password", "client_secret"))
+
+
+@pytest.mark.parametrize("name", ["sources-gcp.yaml", "sources-workspace.yaml"])
+def test_example_sources_files_validate(name, capsys):
+    assert cli.main(["validate", str(EXAMPLES / name)]) == 0
+    assert load_sources(EXAMPLES / name).entries
+
+
+def test_a_literal_key_in_the_sources_file_is_refused_with_its_line(tmp_path):
+    bad = tmp_path / "sources.yaml"
+    bad.write_text("version: 1\nsources:\n  workspace:\n    - name: x\n      customer: C1\n"
+                   "      credentials: {private_key: '-----BEGIN PRIVATE KEY-----'}\n")
+    with pytest.raises(InputError) as caught:
+        load_sources(bad)
+    assert ":6:" in str(caught.value) and "private_key" in str(caught.value)
+
+
+@pytest.mark.parametrize(("module", "entry", "message"), [
+    (gcp_source, {}, "give organization_id"),
+    (gcp_source, {"projects": ["prod-a"], "exclude_projects": ["x-1234"]}, "exclude_projects"),
+    (gcp_source, {"organization_id": "1", "privileged_roles": ["roles/owner"],
+                  "extra_privileged_roles": ["roles/editor"]}, "extra_privileged_roles"),
+    (ws_source, {"customer": "my_customer"}, "give subject"),
+])
+def test_rules_the_schema_cannot_say(module, entry, message):
+    problems = [m for _, m in module.entry_problems({"name": "x", **entry})]
+    assert any(message in m for m in problems)
+
+
+def test_an_unset_key_file_variable_is_a_collection_error_not_a_traceback(tmp_path):
+    ctx, _ = context(tmp_path)
+    (collector,) = ws_source.build({"name": "morel", "customer": "C03az79cb",
+                                    "credentials": {"key_file_env": "NOPE"}}, ctx)
+    assert isinstance(collector, FailedCollector)
+    (err,) = list(collector.collect())
+    assert err.origin == "workspace/C03az79cb" and err.kinds == ("identity",)
+    assert "environment variable NOPE" in err.message
+
+
+def test_user_credentials_cannot_delegate(tmp_path):
+    path = tmp_path / "user.json"
+    path.write_text(json.dumps({"type": "authorized_user", "client_id": "c",
+                                "client_secret": "user-secret-value", "refresh_token": "r-tok"}))
+    with pytest.raises(CredentialError, match="cannot delegate"):
+        GoogleAuth(key_file=path).credentials(["scope"], subject="admin@example.com")
+    ctx, redactor = context(tmp_path, {"KEY": str(path)})
+    (failed,) = ws_source.build({"name": "m", "customer": "C1", "subject": "admin@example.com",
+                                 "credentials": {"key_file_env": "KEY"}}, ctx)
+    assert "cannot delegate" in next(iter(failed.collect())).message
+    assert redactor.text("x user-secret-value r-tok") == "x [REDACTED] [REDACTED]"
+
+
+def test_no_application_default_credentials_fails_every_planned_collector(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    ctx, _ = context(tmp_path)
+    built = gcp_source.build({"name": "c", "organization_id": ORG}, ctx)
+    errors = [next(iter(c.collect())) for c in built]
+    assert all(isinstance(c, FailedCollector) for c in built)
+    assert {(e.source, e.origin, e.kinds) for e in errors} == {
+        ("gcp", f"gcp/{ORG}", ("identity",)), ("gcp.compute", f"gcp/{ORG}", ("asset", "patch"))}
+    assert all("credential" in e.operation for e in errors)
+
+
+def test_impersonation_mints_its_token_at_the_iamcredentials_endpoint(stub, tmp_path):
+    path = f"/v1/projects/-/serviceAccounts/{SA}:generateAccessToken"
+    server = stub({f"POST {path}": {"accessToken": "ya29.impersonated",
+                                    "expireTime": "2030-01-01T00:00:00Z"}})
+    key, _ = key_file(tmp_path, server.url + "/token")
+    creds = GoogleAuth(key_file=key, impersonate=SA, lifetime=900,
+                       iamcredentials=server.url).credentials(["https://x/scope"])
+    creds.refresh(google.auth.transport.requests.Request())
+    assert creds.token == "ya29.impersonated"
+    (call,) = [r for r in server.requests if r["path"] == path]
+    assert call["headers"]["authorization"] == f"Bearer {TOKEN}"  # the source credential
+    assert json.loads(call["body"])["scope"] == ["https://x/scope"]
+
+
+def test_build_discovers_the_hierarchy_and_reports_what_it_could_not_list(stub, tmp_path,
+                                                                            monkeypatch):
+    estate = routes()
+    estate["GET /v3/folders?parent=folders/234567890123"] = error(403, "denied")
+    server = stub(estate)
+    key, pem = key_file(tmp_path, server.url + "/token")
+    ctx, redactor = context(tmp_path, {"KEY": str(key)})
+    entry = {"name": "c", "organization_id": ORG, "credentials": {"key_file_env": "KEY"},
+             "endpoints": {api: server.url for api in ("cloudresourcemanager", "iam",
+                                                       "compute", "osconfig")}}
+    built = gcp_source.build(entry, ctx)
+    kinds = sorted(type(c).__name__ for c in built)
+    assert kinds == ["FailedCollector", "FailedCollector", "GcpIamCollector", "VmCollector",
+                     "VmCollector"]
+    failed = [next(iter(c.collect())) for c in built if isinstance(c, FailedCollector)]
+    assert {(e.origin, e.kinds) for e in failed} == {
+        (f"gcp/{ORG}/folders/234567890123", ("identity",)),
+        (f"gcp/{ORG}/folders/234567890123", ("asset", "patch"))}
+    vms = [c for c in built if isinstance(c, VmCollector)]
+    assert sorted(c.origin for c in vms) == [f"gcp/{ORG}/prod-a", f"gcp/{ORG}/prod-b"]
+    assert isinstance(next(c for c in built if isinstance(c, GcpIamCollector)),
+                      GcpIamCollector)
+    assert redactor.text(f"key: {pem}") == "key: [REDACTED]"  # the key is a known secret
+
+
+@pytest.mark.parametrize("module", ["clausewatch.collectors.workspace.source",
+                                    "clausewatch.collectors.gcp.source",
+                                    "clausewatch.collectors.catalogue"])
+def test_heavy_client_libraries_are_imported_only_when_a_collector_needs_them(module):
+    code = (f"import sys, {module}; "
+            "print(sorted(m for m in ('google.cloud.compute_v1', 'google.cloud.osconfig_v1', "
+            "'google.cloud.resourcemanager_v3', 'googleapiclient.discovery') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

@@ -196,3 +196,12 @@ def test_48_without_an_indexer_says_what_to_add(estate, tmp_path, clock):
     batch, _ = run(server, None, tmp_path, clock)
     error = {e.origin: e for e in batch.errors}["wazuh/wazuh01"]
     assert "add indexer.url" in error.message and error.kinds == ("patch",)
+
+
+def test_the_token_lifetime_comes_from_the_jwt(estate, tmp_path, clock):
+    """A JWT valid 30 s (exp - nbf) is always within the 60 s refresh margin: a fresh login
+    before every call, where the default 900 s would have needed one login."""
+    server, idx = estate(lifetime=30)
+    run(server, idx, tmp_path, clock)
+    calls = len([r for r in server.requests if r.path != "/security/user/authenticate"])
+    assert server.logins() == calls

@@ -138,7 +138,7 @@ class _Collection:
                                   assessed=False)
             facts["patch_data_note"] = f"unreadable time from Defender: {exc}"
             facts["patch_assessed_at"] = None
-        if export_note and facts.get("patch_assessed_at") is not None:
+        if export_note and onboarded(machine):
             facts["patch_assessed_at"] = None
             facts["patch_data_note"] = export_note
         facts["in_machine_list"] = True

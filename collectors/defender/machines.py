@@ -72,17 +72,17 @@ def machine_tags(machine: Mapping[str, Any], base: Mapping[str, str]) -> dict[st
                    ) if isinstance(given, list) else []
     for tag in names:
         for sep in ("=", ":"):
-            key, found, value = tag.partition(sep)
-            if found and key.strip() and value.strip():
-                tags[key.strip()] = value.strip()
+            name, found, label = tag.partition(sep)
+            if found and name.strip() and label.strip():
+                tags[name.strip()] = label.strip()
                 break
         else:
             tags[tag] = "true"
     for key, field in (("defender_group", "rbacGroupName"), ("defender_health", "healthStatus"),
                        ("defender_onboarding", "onboardingStatus")):
-        value = machine.get(field)
-        if isinstance(value, str) and value:
-            tags[key] = value
+        given_value = machine.get(field)
+        if isinstance(given_value, str) and given_value:
+            tags[key] = given_value
     if names:
         tags["defender_tags"] = " | ".join(names)
     return tags

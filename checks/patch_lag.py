@@ -36,6 +36,13 @@ PARAMS_SCHEMA: Mapping[str, Any] = {
             "default": "release",
             "description": "Start the clock at vendor release or at first detection.",
         },
+        "release_fallback": {
+            "enum": ["detection", "no_evidence"],
+            "default": "detection",
+            "description": "With clock: release, an update whose release date is unknown "
+            "starts its clock at first detection (detection), or leaves the asset "
+            "no_evidence (no_evidence).",
+        },
         "window_days": {
             "type": "number",
             "minimum": 0,
@@ -91,6 +98,7 @@ class _Rules:
             k.lower(): float(v) for k, v in params["deadlines_days"].items()
         }
         self.clock: str = params.get("clock", "release")
+        self.fallback: str = params.get("release_fallback", "detection")
         self.window_start = add_days(as_of, -float(params.get("window_days", 30)), self.tz)
         self.freshness = float(params.get("freshness_days", 7))
         unrated_as = params.get("unrated_as")
@@ -128,6 +136,7 @@ class _Rules:
         soon: list[dict[str, Any]] = []
         outstanding: list[dict[str, Any]] = []
         undated: list[str] = []
+        notes: list[str] = []
         ids = [asset.id]
         unrated: list[str] = []
         for p in patches:
@@ -149,6 +158,9 @@ class _Rules:
             start = self._start(f)
             if start is None:
                 undated.append(str(f.get("update_id")))
+                note = f.get("release_date_note")
+                if isinstance(note, str) and note:
+                    notes.append(note)
                 ids.append(p.id)
                 continue
             due = add_days(start, days, self.tz)
@@ -168,10 +180,13 @@ class _Rules:
                 overdue.append(self._finding(p, due, self.as_of, state))
             elif status is Status.AT_RISK:
                 soon.append(self._finding(p, due, None, state))
-        return self._verdict(base, overdue, soon, undated, unrated, outstanding, tuple(ids))
+        return self._verdict(base, overdue, soon, undated, unrated, outstanding, tuple(ids),
+                             notes)
 
     def _start(self, facts: Mapping[str, Any]) -> datetime | None:
         if self.clock == "release":
+            if self.fallback == "no_evidence":
+                return facts.get("released_at")
             return facts.get("released_at") or facts.get("first_seen_at")
         return facts.get("first_seen_at") or facts.get("released_at")
 
@@ -213,6 +228,7 @@ class _Rules:
         unrated: list[str],
         outstanding: list[dict[str, Any]],
         ids: tuple[str, ...],
+        notes: Sequence[str] = (),
     ) -> Result:
         label = base["label"]
         if overdue:
@@ -235,11 +251,15 @@ class _Rules:
                 due=min(x["due"] for x in overdue),
             )
         if undated:
+            what = ("no release date (release_fallback: no_evidence)"
+                    if self.clock == "release" and self.fallback == "no_evidence"
+                    else "neither release nor detection date")
+            why = f"; {notes[0]}" if notes else ""
             return Result(
                 **base,
                 status=Status.NO_EVIDENCE,
-                reason=f"{label}: {len(undated)} update(s) carry neither release nor detection "
-                f"date ({', '.join(undated[:3])}), so their deadline is unknown.",
+                reason=f"{label}: {len(undated)} update(s) carry {what} "
+                f"({', '.join(undated[:3])}), so their deadline is unknown{why}.",
                 measured={"undated": undated, "outstanding": outstanding},
                 evidence_ids=ids,
             )

@@ -28,6 +28,7 @@ CATALOGUE: Mapping[str, str] = {
     "gcp": "clausewatch.collectors.gcp.source",
     "workspace": "clausewatch.collectors.workspace.source",
     "wazuh": "clausewatch.collectors.wazuh.source",
+    "defender": "clausewatch.collectors.defender.source",
 }
 
 

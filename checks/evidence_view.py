@@ -1,14 +1,25 @@
-"""A read-only index over a run's evidence, built once and shared by every check."""
+"""A read-only index over a run's evidence, built once and shared by every check.
+
+Subjects are compared in one canonical form (``clausewatch.core.subjects.subject_key``): a
+patch record for ``SRV-01`` is about the asset ``srv-01``.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
-from clausewatch.core.contract import Scope
+from clausewatch.core.contract import Scope, fact_matches
 from clausewatch.core.evidence import Evidence, Kind
+from clausewatch.core.kinds import KINDS
+from clausewatch.core.limits import CLOCK_SKEW
+from clausewatch.core.subjects import case_key, subject_key
 
 _EMPTY: tuple[Evidence, ...] = ()
+#: The kinds whose records define subjects; the others are about a subject.
+SUBJECT_KINDS = frozenset({Kind.ASSET, Kind.IDENTITY})
 
 
 def source_matches(source: str, wanted: Iterable[str]) -> bool:
@@ -19,12 +30,62 @@ def source_matches(source: str, wanted: Iterable[str]) -> bool:
     return any(source == w or source.startswith(w + ".") for w in wanted)
 
 
+def _reported(value: Any) -> bool:
+    """Whether a fact says something: not absent, null, blank text or an empty list."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list | tuple):
+        return any(_reported(v) for v in value)
+    return True
+
+
+def facts_scope(scope: Scope, facts: Mapping[str, Any]) -> tuple[bool | None, str]:
+    """Whether an asset's facts put it in scope: True, False, or None when they cannot tell.
+
+    A fact that matches (``fact_matches``) or does not is decisive: every fact of
+    ``scope.facts`` must match, and one fact of ``scope.exclude_facts`` that matches takes the
+    asset out. A fact the asset does not report (absent, null, blank) decides nothing: if no
+    reported fact takes the asset out, it is undecided, and the reason names the fact.
+    """
+    missing: list[str] = []
+    for name, wanted in scope.facts.items():
+        actual = facts.get(name)
+        if not _reported(actual):
+            missing.append(name)
+        elif not fact_matches(actual, wanted):
+            return False, ""
+    for name, unwanted in scope.exclude_facts.items():
+        actual = facts.get(name)
+        if not _reported(actual):
+            missing.append(name)
+        elif fact_matches(actual, unwanted):
+            return False, ""
+    if missing:
+        names = ", ".join(f"`{n}`" for n in dict.fromkeys(missing))
+        return None, f"no {names} fact: cannot tell whether in scope"
+    return True, ""
+
+
+def future_fields(ev: Evidence, limit: datetime) -> list[str]:
+    """The timestamps of a record later than ``limit`` (``as_of`` plus the allowed skew):
+    ``observed_at`` and the timestamp facts its kind declares, as ``name=instant``."""
+    out = [f"observed_at={ev.observed_at.isoformat()}"] if ev.observed_at > limit else []
+    declared = KINDS.get(ev.kind)
+    for name in declared.timestamp_facts if declared is not None else ():
+        value = ev.facts.get(name)
+        if isinstance(value, datetime) and value > limit:
+            out.append(f"{name}={value.isoformat()}")
+    return out
+
+
 class EvidenceView:
     """Evidence grouped by kind and by subject.
 
     Subject-defining records (``asset``, ``identity``) are filtered by a commitment's scope;
     records about a subject (``patch``, ``backup``, ``restore_test``) are joined to it by
-    ``subject`` whatever tool reported them.
+    ``subject`` (in its canonical form) whatever tool reported them.
     """
 
     def __init__(self, evidence: Iterable[Evidence]) -> None:
@@ -33,25 +94,72 @@ class EvidenceView:
             by_kind[ev.kind].append(ev)
         self._by_kind = dict(by_kind)
         self._by_subject: dict[str, dict[str, list[Evidence]]] = {}
+        self._by_case: dict[str, dict[str, list[Evidence]]] = {}
+        self._future: dict[tuple[str, datetime], dict[str, list[tuple[Evidence, list[str]]]]] = {}
 
     def of_kind(self, kind: str) -> Sequence[Evidence]:
         return self._by_kind.get(kind, [])
 
-    def about(self, kind: str, subject: str) -> Sequence[Evidence]:
-        """Every record of ``kind`` whose subject is ``subject``."""
+    def _index(self, kind: str) -> dict[str, list[Evidence]]:
         index = self._by_subject.get(kind)
         if index is None:
-            index = defaultdict(list)
+            grouped: dict[str, list[Evidence]] = defaultdict(list)
             for ev in self.of_kind(kind):
-                index[ev.subject].append(ev)
-            index = self._by_subject[kind] = dict(index)
-        return index.get(subject, _EMPTY)
+                grouped[subject_key(ev.subject)].append(ev)
+            index = self._by_subject[kind] = dict(grouped)
+        return index
 
-    def assets(self, scope: Scope) -> list[Evidence]:
-        """Inventory records in scope (source, asset kind, tags, facts), one per subject (newest
-        wins). Facts match as ``Scope.facts_in_scope`` says: case-insensitive whole strings, a
-        list means any of; an asset that does not report a required fact is out of scope."""
-        latest: dict[str, Evidence] = {}
+    def about(self, kind: str, subject: str) -> Sequence[Evidence]:
+        """Every record of ``kind`` whose subject is ``subject`` (in canonical form)."""
+        return self._index(kind).get(subject_key(subject), _EMPTY)
+
+    def known(self, subject: str) -> bool:
+        """Whether any inventory record (asset or identity, any source) names ``subject``."""
+        key = subject_key(subject)
+        return any(key in self._index(kind) for kind in SUBJECT_KINDS)
+
+    def case_variants(self, kind: str, subject: str) -> list[Evidence]:
+        """Records of ``kind`` that name ``subject`` but for the case of a case-sensitive id,
+        and name no known subject themselves: the same subject, or another one nobody saw."""
+        index = self._by_case.get(kind)
+        if index is None:
+            grouped: dict[str, list[Evidence]] = defaultdict(list)
+            for ev in self.of_kind(kind):
+                grouped[case_key(ev.subject)].append(ev)
+            index = self._by_case[kind] = dict(grouped)
+        key = subject_key(subject)
+        return [
+            ev
+            for ev in index.get(case_key(subject), _EMPTY)
+            if subject_key(ev.subject) != key and not self.known(ev.subject)
+        ]
+
+    def unknown(self, kind: str) -> dict[str, list[Evidence]]:
+        """Records of ``kind`` about subjects no inventory record names, even but for case,
+        by canonical subject: evidence about something nobody listed."""
+        cases = {case_key(ev.subject) for k in SUBJECT_KINDS for ev in self.of_kind(k)}
+        return {
+            key: records
+            for key, records in self._index(kind).items()
+            if not self.known(records[0].subject) and case_key(records[0].subject) not in cases
+        }
+
+    def future(self, kind: str, as_of: datetime) -> dict[str, list[tuple[Evidence, list[str]]]]:
+        """Records of ``kind`` with a timestamp later than ``as_of`` plus ``CLOCK_SKEW``, by
+        canonical subject, each with those timestamps (computed once per kind and clock)."""
+        found = self._future.get((kind, as_of))
+        if found is None:
+            limit = as_of + CLOCK_SKEW
+            grouped: dict[str, list[tuple[Evidence, list[str]]]] = defaultdict(list)
+            for ev in self.of_kind(kind):
+                fields = future_fields(ev, limit)
+                if fields:
+                    grouped[subject_key(ev.subject)].append((ev, fields))
+            found = self._future[(kind, as_of)] = dict(grouped)
+        return found
+
+    def _scoped(self, scope: Scope) -> Iterable[tuple[Evidence, bool | None, str]]:
+        """Inventory records past source, asset kind and tags, with ``facts_scope``'s answer."""
         for ev in self.of_kind(Kind.ASSET):
             if not source_matches(ev.source, scope.sources):
                 continue
@@ -59,12 +167,37 @@ class EvidenceView:
                 continue
             if not scope.tags_in_scope(ev.facts.get("tags") or {}):
                 continue
-            if not scope.facts_in_scope(ev.facts):
+            yield (ev, *facts_scope(scope, ev.facts))
+
+    def assets(self, scope: Scope) -> list[Evidence]:
+        """Inventory records in scope (source, asset kind, tags, facts), one per subject (newest
+        wins). Facts match as ``facts_scope`` says; an asset whose facts cannot tell is not
+        here but in ``undecided``."""
+        latest: dict[str, Evidence] = {}
+        for ev, inside, _ in self._scoped(scope):
+            if not inside:
                 continue
-            seen = latest.get(ev.subject)
+            key = subject_key(ev.subject)
+            seen = latest.get(key)
             if seen is None or ev.observed_at > seen.observed_at:
-                latest[ev.subject] = ev
+                latest[key] = ev
         return sorted(latest.values(), key=lambda e: e.subject)
+
+    def undecided(self, scope: Scope) -> list[tuple[Evidence, str]]:
+        """Assets whose facts cannot tell whether they are in scope (no record of theirs says
+        in or out), newest record each, with the reason: each is ``no_evidence``."""
+        decided: set[str] = set()
+        latest: dict[str, tuple[Evidence, str]] = {}
+        for ev, inside, why in self._scoped(scope):
+            key = subject_key(ev.subject)
+            if inside is not None:
+                decided.add(key)
+                continue
+            seen = latest.get(key)
+            if seen is None or ev.observed_at > seen[0].observed_at:
+                latest[key] = (ev, why)
+        return sorted((v for k, v in latest.items() if k not in decided),
+                      key=lambda item: item[0].subject)
 
     def identities(self, scope: Scope) -> list[Evidence]:
         """Identity records from in-scope sources, one per subject (newest wins)."""
@@ -72,7 +205,8 @@ class EvidenceView:
         for ev in self.of_kind(Kind.IDENTITY):
             if not source_matches(ev.source, scope.sources):
                 continue
-            seen = latest.get(ev.subject)
+            key = subject_key(ev.subject)
+            seen = latest.get(key)
             if seen is None or ev.observed_at > seen.observed_at:
-                latest[ev.subject] = ev
+                latest[key] = ev
         return sorted(latest.values(), key=lambda e: e.subject)

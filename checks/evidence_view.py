@@ -6,6 +6,7 @@ patch record for ``SRV-01`` is about the asset ``srv-01``.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -13,7 +14,7 @@ from typing import Any
 
 from clausewatch.core.contract import Scope, fact_matches
 from clausewatch.core.evidence import Evidence, Kind
-from clausewatch.core.kinds import KINDS
+from clausewatch.core.kinds import KINDS, FactType
 from clausewatch.core.limits import CLOCK_SKEW
 from clausewatch.core.subjects import case_key, subject_key
 
@@ -68,15 +69,74 @@ def facts_scope(scope: Scope, facts: Mapping[str, Any]) -> tuple[bool | None, st
     return True, ""
 
 
-def future_fields(ev: Evidence, limit: datetime) -> list[str]:
+def future_fields(ev: Evidence, limit: datetime, stamps: Sequence[str] | None = None) -> list[str]:
     """The timestamps of a record later than ``limit`` (``as_of`` plus the allowed skew):
-    ``observed_at`` and the timestamp facts its kind declares, as ``name=instant``."""
+    ``observed_at`` and the timestamp facts its kind declares (``stamps``: their names, when
+    already looked up), as ``name=instant``."""
+    if stamps is None:
+        declared = KINDS.get(ev.kind)
+        stamps = declared.timestamp_facts if declared is not None else ()
     out = [f"observed_at={ev.observed_at.isoformat()}"] if ev.observed_at > limit else []
-    declared = KINDS.get(ev.kind)
-    for name in declared.timestamp_facts if declared is not None else ():
-        value = ev.facts.get(name)
-        if isinstance(value, datetime) and value > limit:
-            out.append(f"{name}={value.isoformat()}")
+    facts = ev.facts
+    for name in stamps:
+        value = facts.get(name)
+        if value is not None and value.__class__ is datetime and value > limit:
+            out.append(f"facts.{name}={value.isoformat()}")
+    return out
+
+
+_PLAIN: frozenset[type] = frozenset({str, int, bool, datetime, type(None)})
+
+
+def non_finite_fields(facts: Mapping[str, Any], names: Iterable[str] | None = None) -> list[str]:
+    """The facts (at any depth; only ``names`` if given) holding a number that is not finite
+    (NaN, ±Infinity): a JSON Lines file cannot carry one, a live collector might."""
+    out: list[str] = []
+    keys = facts.keys() if names is None else names
+    stack: list[tuple[str, Any]] = [(f"facts.{k}", facts[k]) for k in keys if k in facts]
+    while stack:
+        where, value = stack.pop()
+        kind = value.__class__
+        if kind in _PLAIN:
+            continue
+        if kind is float:
+            if not math.isfinite(value):
+                out.append(f"{where}={value!r}")
+        elif isinstance(value, Mapping):
+            stack.extend((f"{where}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(value))
+    return out
+
+
+#: Fact types whose values are never numbers: a record's numbers are looked for elsewhere.
+_NOT_NUMBERS = frozenset({FactType.TEXT, FactType.STRING, FactType.CHOICE, FactType.STRINGS,
+                          FactType.BOOLEAN, FactType.TIMESTAMP})
+
+
+def _numeric_names(kind: str) -> frozenset[str]:
+    """The facts of ``kind`` that are not declared non-numeric: where a number may be."""
+    declared = KINDS.get(kind)
+    facts = declared.facts if declared is not None else ()
+    return frozenset(f.name for f in facts if f.type in _NOT_NUMBERS)
+
+
+def flaws(
+    ev: Evidence,
+    limit: datetime,
+    stamps: Sequence[str] | None = None,
+    not_numbers: frozenset[str] | None = None,
+) -> list[str]:
+    """Why a record cannot be judged: observed in the future (beyond ``limit``), or holding
+    a non-finite number in a fact that may hold numbers (not declared as text, choice, flag,
+    list of text or timestamp: ``not_numbers``); empty if it can."""
+    out: list[str] = []
+    if future := future_fields(ev, limit, stamps):
+        out.append(f"observed in the future: {', '.join(future)}")
+    skip = _numeric_names(ev.kind) if not_numbers is None else not_numbers
+    names = ev.facts.keys() - skip
+    if names and (bad := non_finite_fields(ev.facts, names)):
+        out.append(f"not a finite number: {', '.join(sorted(bad))}")
     return out
 
 
@@ -95,7 +155,7 @@ class EvidenceView:
         self._by_kind = dict(by_kind)
         self._by_subject: dict[str, dict[str, list[Evidence]]] = {}
         self._by_case: dict[str, dict[str, list[Evidence]]] = {}
-        self._future: dict[tuple[str, datetime], dict[str, list[tuple[Evidence, list[str]]]]] = {}
+        self._flawed: dict[tuple[str, datetime], dict[str, list[tuple[Evidence, list[str]]]]] = {}
 
     def of_kind(self, kind: str) -> Sequence[Evidence]:
         return self._by_kind.get(kind, [])
@@ -144,18 +204,22 @@ class EvidenceView:
             if not self.known(records[0].subject) and case_key(records[0].subject) not in cases
         }
 
-    def future(self, kind: str, as_of: datetime) -> dict[str, list[tuple[Evidence, list[str]]]]:
-        """Records of ``kind`` with a timestamp later than ``as_of`` plus ``CLOCK_SKEW``, by
-        canonical subject, each with those timestamps (computed once per kind and clock)."""
-        found = self._future.get((kind, as_of))
+    def flawed(self, kind: str, as_of: datetime) -> dict[str, list[tuple[Evidence, list[str]]]]:
+        """Records of ``kind`` that cannot be judged (``flaws``: a timestamp later than
+        ``as_of`` plus ``CLOCK_SKEW``, a non-finite number), by canonical subject, each with
+        its flaws (computed once per kind and clock)."""
+        found = self._flawed.get((kind, as_of))
         if found is None:
             limit = as_of + CLOCK_SKEW
+            declared = KINDS.get(kind)
+            stamps = declared.timestamp_facts if declared is not None else ()
+            skip = _numeric_names(kind)
             grouped: dict[str, list[tuple[Evidence, list[str]]]] = defaultdict(list)
             for ev in self.of_kind(kind):
-                fields = future_fields(ev, limit)
-                if fields:
-                    grouped[subject_key(ev.subject)].append((ev, fields))
-            found = self._future[(kind, as_of)] = dict(grouped)
+                problems = flaws(ev, limit, stamps, skip)
+                if problems:
+                    grouped[subject_key(ev.subject)].append((ev, problems))
+            found = self._flawed[(kind, as_of)] = dict(grouped)
         return found
 
     def _scoped(self, scope: Scope) -> Iterable[tuple[Evidence, bool | None, str]]:

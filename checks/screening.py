@@ -9,7 +9,9 @@ added later) cannot forget either rule (``docs/evidence.md``):
 * **Observed in the future.** A record with a timestamp later than the run's ``as_of`` by more
   than ``CLOCK_SKEW`` (``observed_at`` or any timestamp fact its kind declares:
   ``patch_assessed_at``, ``completed_at``, ``installed_at``...) is never judged fresh: every
-  subject it bears on is ``no_evidence`` with the reason, the finding on the rest kept.
+  subject it bears on is ``no_evidence`` with the reason, the finding on the rest kept. A record
+  holding a non-finite number (NaN, ±Infinity: a live collector's, since the JSON Lines reader
+  refuses them) likewise: no comparison with it can be trusted.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def screened(fn: CheckFn, kinds: frozenset[str]) -> CheckFn:
                 for asset, why in view.undecided(commitment.scope)
                 if subject_key(asset.subject) not in seen
             )
-        yield from _no_future(commitment, kinds, view, results, require_utc(as_of, "as_of"))
+        yield from _unjudgeable(commitment, kinds, view, results, require_utc(as_of, "as_of"))
 
     return check
 
@@ -61,16 +63,16 @@ def _undecided(commitment: Commitment, asset: Evidence, why: str) -> Result:
     )
 
 
-def _no_future(
+def _unjudgeable(
     commitment: Commitment,
     kinds: frozenset[str],
     view: EvidenceView,
     results: list[Result],
     as_of: datetime,
 ) -> Iterator[Result]:
-    futures = [(kind, view.future(kind, as_of)) for kind in sorted(kinds)]
-    futures = [(kind, found) for kind, found in futures if found]
-    if not futures:
+    flawed = [(kind, view.flawed(kind, as_of)) for kind in sorted(kinds)]
+    flawed = [(kind, found) for kind, found in flawed if found]
+    if not flawed:
         yield from results
         return
     sources = commitment.scope.sources
@@ -78,23 +80,28 @@ def _no_future(
         key = subject_key(r.subject)
         hits = [
             (ev, fields)
-            for kind, found in futures
+            for kind, found in flawed
             for ev, fields in found.get(key, ())
             if kind not in SUBJECT_KINDS or source_matches(ev.source, sources)
         ]
         if not hits:
             yield r
             continue
-        ev, fields = hits[0]
-        more = f" and {len(hits) - 1} more record(s)" if len(hits) > 1 else ""
+        ev, problems = hits[0]
+        more = f"; and {len(hits) - 1} more record(s)" if len(hits) > 1 else ""
+        skew = f"{CLOCK_SKEW.total_seconds() / 60:g}"
+        what = "; ".join(
+            f"{p} (later than this run's as_of {as_of.isoformat()} + {skew} min allowed clock "
+            "skew), so it cannot be judged fresh" if p.startswith("observed in the future")
+            else p
+            for p in problems
+        )
         yield dataclasses.replace(
             r,
             status=Status.NO_EVIDENCE,
-            reason=f"{r.label or r.subject}: observed in the future: {ev.source} {ev.kind} "
-            f"record {ev.id} has {', '.join(fields)}, later than this run's as_of "
-            f"{as_of.isoformat()} (+{CLOCK_SKEW.total_seconds() / 60:g} min allowed clock skew)"
-            f"{more}, so it cannot be judged fresh (on the rest: {r.reason})",
-            measured={**r.measured, "observed_in_the_future": [e.id for e, _ in hits]},
+            reason=f"{r.label or r.subject}: {ev.source} {ev.kind} record {ev.id}: {what}{more} "
+            f"(on the rest: {r.reason})",
+            measured={**r.measured, "unjudgeable": [e.id for e, _ in hits]},
             evidence_ids=tuple(dict.fromkeys((*r.evidence_ids, *(e.id for e, _ in hits)))),
             due=None,
         )

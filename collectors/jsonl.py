@@ -190,7 +190,7 @@ class _Reader:
         try:
             obj = strict_json.loads(line)
         except strict_json.StrictJSONError as exc:
-            self.fail(line_no, "", str(exc))
+            self.fail(line_no, exc.path, str(exc))
             return None
         if not self.validator.is_valid(obj):
             for err in self.validator.iter_errors(obj):

@@ -29,7 +29,11 @@ _NON_FINITE = re.compile(rb"(?<![\w.])-?(NaN|Infinity)(?![\w.])")
 
 
 class StrictJSONError(ValueError):
-    """A line that is not strict JSON; the message says what and, if known, at which column."""
+    """A line that is not strict JSON; the message says what, ``path`` where (if known)."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
 
 
 def depth(line: bytes) -> int:
@@ -62,12 +66,19 @@ def _no_constant(name: str) -> Any:
     raise StrictJSONError(f"{name} is not a JSON number: numbers must be finite")
 
 
-def _bounded(text: str) -> int:
-    value = int(text)
-    if abs(value) > MAX_INTEGER:
-        raise StrictJSONError(f"integer {text[:24]}{'...' if len(text) > 24 else ''} is "
-                              f"beyond ±{MAX_INTEGER}")
-    return value
+def _check_integers(obj: Any) -> None:
+    """Refuse an integer beyond ±``MAX_INTEGER``, naming where it is."""
+    stack: list[tuple[str, Any]] = [("", obj)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((f"{path}.{k}" if path else k, v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+            text = str(value)
+            raise StrictJSONError(f"integer {text[:24]}{'...' if len(text) > 24 else ''} is "
+                                  f"beyond ±{MAX_INTEGER}", path)
 
 
 def loads(line: bytes) -> Any:
@@ -75,7 +86,7 @@ def loads(line: bytes) -> Any:
     if depth(line) > MAX_DEPTH:
         raise StrictJSONError(f"nested deeper than {MAX_DEPTH} levels of objects and arrays")
     try:
-        orjson.loads(line)
+        obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         if _NON_FINITE.search(_STRING.sub(b'""', line)):
             raise StrictJSONError("NaN and Infinity are not JSON: numbers must be finite") from exc
@@ -83,9 +94,10 @@ def loads(line: bytes) -> Any:
             raise StrictJSONError(f"a number at column {exc.colno} is out of range (it would be "
                                   "infinite): numbers must be finite") from exc
         raise StrictJSONError(f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
-    # Valid JSON of a bounded depth: now every name and every integer, one by one.
-    return json.loads(line, object_pairs_hook=_unique, parse_constant=_no_constant,
-                      parse_int=_bounded)
+    _check_integers(obj)
+    # Valid JSON of a bounded depth: now every name, one by one (orjson keeps the last).
+    json.loads(line, object_pairs_hook=_unique, parse_constant=_no_constant)
+    return obj
 
 
 def keys_intact(line: bytes, decoded_again: bytes) -> bool:

@@ -182,8 +182,8 @@ def check_paths_agree(line: bytes, item: Any) -> bool:
     return True
 
 
-CONTRACTS = [load_contract(p, CHECKS) for p in sorted((REPO / "policies" / "examples").glob("*.yaml"))
-             if not p.name.startswith("sources-")]
+EXAMPLES = sorted((REPO / "policies" / "examples").glob("*.yaml"))
+CONTRACTS = [load_contract(p, CHECKS) for p in EXAMPLES if not p.name.startswith("sources-")]
 
 
 def test_twelve_thousand_mutants_read_and_evaluate_without_a_traceback(tmp_path, capsys):

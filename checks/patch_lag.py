@@ -1,5 +1,18 @@
 """``patch_lag``: security updates installed within the deadline for their severity, per asset.
 
+Severities are compared in one canonical form, :func:`severity_key` (surrounding white space
+stripped, Unicode case folded: ``"Critical "`` is ``critical``), in the deadline table, in
+``unrated_as`` and on each update. An update whose severity is in the table gets its deadline;
+one whose severity is a known vendor rating the table leaves out (:data:`RATED`: the contract
+sets no deadline for it) is not judged; any other (:data:`UNRATED`, or a word no vendor vocabulary
+has, such as ``n/a`` or ``not rated``) is given ``unrated_as``, and without it an outstanding one
+makes its asset ``no_evidence``, since it may be critical.
+
+Patch records join their asset in the canonical subject form (``core/subjects.py``). A record
+naming a case-sensitive id that differs from its asset's only in case makes that asset
+``no_evidence`` (unless breached on its own records); records about an asset no inventory lists
+are a subject of their own, ``no_evidence`` ("not in the inventory"), never dropped.
+
 Every judged asset's result lists in ``measured["outstanding"]`` each outstanding update that
 has a deadline: its vendor ``severity``, the ``deadline_severity`` its deadline comes from (after
 ``unrated_as``), its ``state`` and its ``due`` instant as this check computed it. The report's
@@ -8,12 +21,13 @@ patch-age chart draws from that list and never recomputes a deadline.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day
-from clausewatch.checks.evidence_view import EvidenceView
+from clausewatch.checks.evidence_view import EvidenceView, source_matches
 from clausewatch.checks.registry import CHECKS
 from clausewatch.core.contract import Commitment
 from clausewatch.core.evidence import Evidence, Kind
@@ -29,7 +43,9 @@ PARAMS_SCHEMA: Mapping[str, Any] = {
             "minProperties": 1,
             "propertyNames": {"minLength": 1, "maxLength": 64},
             "additionalProperties": {"type": "number", "minimum": 0, "maximum": 3650},
-            "description": "Severity -> days allowed to install. Other severities are ignored.",
+            "description": "Severity -> days allowed to install (severities compared stripped and "
+            "case-folded). A known vendor rating left out has no deadline; any other severity is "
+            "given unrated_as.",
         },
         "clock": {
             "enum": ["release", "detection"],
@@ -72,6 +88,12 @@ PARAMS_SCHEMA: Mapping[str, Any] = {
 
 #: Severities that say nothing: an outstanding update carrying one cannot be given a deadline.
 UNRATED = frozenset({"", "unspecified", "unrated", "unknown", "none"})
+#: The ratings vendors give (canonical form): MSRC and Red Hat (critical, important, moderate,
+#: low), AWS Systems Manager patch ``Severity`` (adds medium, informational), CVSS v3 / NVD bands
+#: and Google OS Config (critical, high, medium, low, minimal), Ubuntu priorities (negligible).
+#: A rated update whose rating the deadline table leaves out has no deadline by contract.
+RATED = frozenset({"critical", "important", "high", "moderate", "medium", "low", "minimal",
+                   "negligible", "informational"})
 
 OUTSTANDING = frozenset({"missing", "failed"})
 
@@ -85,7 +107,55 @@ OUTSTANDING = frozenset({"missing", "failed"})
 def patch_lag(commitment: Commitment, view: EvidenceView, as_of: datetime) -> Iterator[Result]:
     rules = _Rules(commitment, as_of)
     for asset in view.assets(commitment.scope):
-        yield rules.judge(asset, view.about(Kind.PATCH, asset.subject))
+        result = rules.judge(asset, view.about(Kind.PATCH, asset.subject))
+        variants = view.case_variants(Kind.PATCH, asset.subject)
+        yield result if not variants else _case_variant(result, asset, variants)
+    for records in view.unknown(Kind.PATCH).values():
+        mine = [p for p in records if source_matches(p.source, commitment.scope.sources)]
+        if mine:
+            yield _unknown_asset(commitment, mine, rules.expected)
+
+
+def severity_key(severity: object) -> str:
+    """The canonical form of a severity: stripped of surrounding white space, case folded."""
+    return str(severity if severity is not None else "").strip().casefold()
+
+
+def _case_variant(result: Result, asset: Evidence, variants: Sequence[Evidence]) -> Result:
+    """The asset's result when patch records name its id but for case (a case-sensitive id)."""
+    if result.status is Status.BREACHED:
+        return result
+    names = sorted({p.subject for p in variants})
+    return dataclasses.replace(
+        result,
+        status=Status.NO_EVIDENCE,
+        reason=f"{result.label}: {len(variants)} patch record(s) name {names[0]!r}, which "
+        f"differs from this asset's id {asset.subject!r} only in case; ids of this form are "
+        f"case-sensitive, so whether they are about this asset cannot be told (on its own "
+        f"records: {result.reason})",
+        measured={**result.measured, "case_variants": names},
+        evidence_ids=(*result.evidence_ids, *(p.id for p in variants)),
+        due=None,
+    )
+
+
+def _unknown_asset(
+    commitment: Commitment, records: Sequence[Evidence], expected: Mapping[str, Any]
+) -> Result:
+    """Patch records about an asset no inventory lists: it may be in scope; nobody can tell."""
+    subject = records[0].subject
+    sources = ", ".join(sorted({p.source for p in records}))
+    return Result(
+        commitment_id=commitment.id,
+        subject=subject,
+        label=subject,
+        status=Status.NO_EVIDENCE,
+        reason=f"{subject}: {len(records)} patch record(s) from {sources} about an asset not in "
+        "the inventory: cannot tell whether it is in scope.",
+        measured={"unknown_asset": True, "patch_records": len(records)},
+        expected=expected,
+        evidence_ids=tuple(p.id for p in records),
+    )
 
 
 class _Rules:
@@ -94,15 +164,16 @@ class _Rules:
         self.commitment = commitment
         self.as_of = as_of
         self.tz = commitment.timezone
-        self.deadlines: dict[str, float] = {
-            k.lower(): float(v) for k, v in params["deadlines_days"].items()
-        }
+        self.deadlines: dict[str, float] = {}
+        for k, v in params["deadlines_days"].items():
+            key = severity_key(k)  # two spellings of one severity: the shorter deadline holds
+            self.deadlines[key] = min(float(v), self.deadlines.get(key, float(v)))
         self.clock: str = params.get("clock", "release")
         self.fallback: str = params.get("release_fallback", "detection")
         self.window_start = add_days(as_of, -float(params.get("window_days", 30)), self.tz)
         self.freshness = float(params.get("freshness_days", 7))
         unrated_as = params.get("unrated_as")
-        self.unrated_as: str | None = None if unrated_as is None else unrated_as.lower()
+        self.unrated_as: str | None = None if unrated_as is None else severity_key(unrated_as)
         self.expected = {"deadlines_days": self.deadlines, "clock": self.clock}
 
     def judge(self, asset: Evidence, patches: Sequence[Evidence]) -> Result:
@@ -139,20 +210,25 @@ class _Rules:
         notes: list[str] = []
         ids = [asset.id]
         unrated: list[str] = []
+        unknown: list[str] = []
         for p in patches:
             f = p.facts
             state = f.get("state")
             if state == "not_applicable":
                 continue
-            severity = str(f.get("severity") or "").lower()
-            if severity in UNRATED:
+            severity = severity_key(f.get("severity"))
+            days = self.deadlines.get(severity)
+            if days is None and severity not in RATED:  # unrated, or a word nobody rates with
                 if self.unrated_as is None:
                     if state in OUTSTANDING:
-                        unrated.append(str(f.get("update_id")))
+                        if severity in UNRATED:
+                            unrated.append(str(f.get("update_id")))
+                        else:
+                            unknown.append(f"{f.get('update_id')}: {f.get('severity')!r}")
                         ids.append(p.id)
                     continue
                 severity = self.unrated_as
-            days = self.deadlines.get(severity)
+                days = self.deadlines.get(severity)
             if days is None:
                 continue
             start = self._start(f)
@@ -181,7 +257,7 @@ class _Rules:
             elif status is Status.AT_RISK:
                 soon.append(self._finding(p, due, None, state))
         return self._verdict(base, overdue, soon, undated, unrated, outstanding, tuple(ids),
-                             notes)
+                             notes, unknown)
 
     def _start(self, facts: Mapping[str, Any]) -> datetime | None:
         if self.clock == "release":
@@ -229,6 +305,7 @@ class _Rules:
         outstanding: list[dict[str, Any]],
         ids: tuple[str, ...],
         notes: Sequence[str] = (),
+        unknown: Sequence[str] = (),
     ) -> Result:
         label = base["label"]
         if overdue:
@@ -261,6 +338,17 @@ class _Rules:
                 reason=f"{label}: {len(undated)} update(s) carry {what} "
                 f"({', '.join(undated[:3])}), so their deadline is unknown{why}.",
                 measured={"undated": undated, "outstanding": outstanding},
+                evidence_ids=ids,
+            )
+        if unknown:
+            return Result(
+                **base,
+                status=Status.NO_EVIDENCE,
+                reason=f"{label}: {len(unknown)} outstanding update(s) with a severity neither "
+                f"in the deadline table nor a known rating ({', '.join(unknown[:3])}), so their "
+                "deadline is unknown (unrated_as can map it).",
+                measured={"unknown_severity": list(unknown), "unrated": unrated,
+                          "outstanding": outstanding},
                 evidence_ids=ids,
             )
         if unrated:

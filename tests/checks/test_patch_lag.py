@@ -48,7 +48,7 @@ def test_deadline_counts_calendar_days_across_a_dst_change():
     # Released Friday 2026-10-23 10:00 Paris (UTC+2); clocks go back on 2026-10-25.
     released = datetime(2026, 10, 23, 8, 0, tzinfo=UTC)
     due_paris = datetime(2026, 10, 30, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # UTC+1: 09:00Z
-    records = [asset("srv1", patch_assessed_at=due_paris), patch(
+    records = [asset("srv1", patch_assessed_at=due_paris, observed_at=due_paris), patch(
         "srv1", "KB1", "critical", "missing", released_at=released, observed_at=due_paris)]
     c = commitment("patch_lag", DEADLINES)  # Europe/Paris
     just_before = due_paris - timedelta(minutes=1)

@@ -51,7 +51,7 @@ def test_device_two_builds_behind_misses_two_security_updates(emulator, run_coll
 
     assert {v.facts["state"] for v in patches[PC_0200].values()} == {"installed"}
     # the offset -08:00 in lastSyncDateTime is normalised to UTC
-    assert assets[PC_0200].facts["last_seen"] == datetime(2025, 1, 20, 12, 10, tzinfo=UTC)
+    assert assets[PC_0200].facts["last_seen"] == datetime(2025, 1, 20, 4, 10, tzinfo=UTC)
 
 
 def test_devices_that_cannot_be_assessed_carry_no_patch_state(emulator, run_collector):

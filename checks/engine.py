@@ -38,7 +38,7 @@ def evaluate(
     outcomes = []
     for commitment in contract.commitments:
         spec = registry[commitment.check]
-        results = list(spec.fn(commitment, view, as_of))
+        results = list(spec.fn(commitment, view.accepting(commitment.evidence), as_of))
         relevant = [e for e in errors if bears_on(e, commitment, spec.evidence_kinds)]
         subject_kinds = spec.evidence_kinds.intersection({"asset", "identity"})
         results = _apply_errors(commitment, subject_kinds, results, relevant, origins)

@@ -11,6 +11,15 @@ from clausewatch.core.evidence import Evidence, Kind
 _EMPTY: tuple[Evidence, ...] = ()
 
 
+#: Kinds that define subjects: never attested, kept whatever evidence a commitment accepts.
+_INVENTORY = frozenset({Kind.ASSET.value, Kind.IDENTITY.value})
+
+
+def is_attested(ev: Evidence) -> bool:
+    """Whether a person attests the record (``clausewatch attest``) rather than a tool."""
+    return ev.facts.get("attested") is True or ev.facts.get("method") == "attested"
+
+
 def source_matches(source: str, wanted: Iterable[str]) -> bool:
     """``aws`` matches ``aws`` and ``aws.ssm``; an empty ``wanted`` matches every source."""
     wanted = tuple(wanted)
@@ -33,6 +42,23 @@ class EvidenceView:
             by_kind[ev.kind].append(ev)
         self._by_kind = dict(by_kind)
         self._by_subject: dict[str, dict[str, list[Evidence]]] = {}
+        self._modes: dict[str, EvidenceView] = {}
+
+    def accepting(self, mode: str) -> EvidenceView:
+        """The view a commitment with ``evidence: mode`` sees (``any``: this view itself).
+
+        ``automated`` drops attested records, ``attested`` keeps only them; inventory
+        (``asset``, ``identity``) is kept either way. Built once per mode, then shared.
+        """
+        if mode == "any":
+            return self
+        if mode not in self._modes:
+            want = mode == "attested"
+            self._modes[mode] = EvidenceView(
+                ev for kind, records in self._by_kind.items() for ev in records
+                if kind in _INVENTORY or is_attested(ev) is want
+            )
+        return self._modes[mode]
 
     def of_kind(self, kind: str) -> Sequence[Evidence]:
         return self._by_kind.get(kind, [])

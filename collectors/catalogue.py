@@ -27,6 +27,7 @@ CATALOGUE: Mapping[str, str] = {
     "veeam": "clausewatch.collectors.veeam.source",
     "gcp": "clausewatch.collectors.gcp.source",
     "workspace": "clausewatch.collectors.workspace.source",
+    "attestations": "clausewatch.collectors.attestations.source",
 }
 
 

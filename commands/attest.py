@@ -13,7 +13,7 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -138,7 +138,7 @@ def _completed_at(text: str, zone: str | None, now: datetime, problems: _Problem
             return None
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = datetime.strptime(text, "%Y-%m-%d").date()
+            day = date.fromisoformat(text)
             value = datetime.combine(day, time(0), tzinfo=tz or UTC)
         else:
             value = datetime.fromisoformat(text)

@@ -193,5 +193,8 @@ def _why_not(tests: Sequence[Evidence], rto: float | None) -> str:
         return ""
     succeeded = [t for t in tests if t.facts.get("outcome") == "success"]
     if succeeded and rto is not None:
+        untimed = sum(t.facts.get("duration_minutes") is None for t in succeeded)
+        if untimed == len(succeeded):
+            return f" within the {rto:g}-minute RTO ({untimed} succeeded, no duration recorded)"
         return f" within the {rto:g}-minute RTO ({len(succeeded)} succeeded but too slow)"
     return f" ({len(tests)} test(s), none successful)"

@@ -48,14 +48,14 @@ class RawRecorder:
             path.write_text(body, encoding="utf-8")
         return f"{rel}#sha256={digest}"
 
-    def attach(self, source: str, origin: str, name: str, data: bytes) -> str:
+    def attach(self, origin: str, name: str, data: bytes) -> str:
         """Keep a file evidence rests on (a signed report) byte for byte, as
-        ``attachments/<source>/<origin>/<sha256>/<name>``; return its ``raw_ref``.
+        ``attachments/<origin>/<sha256>/<name>``; return its ``raw_ref``.
 
         Attachments are not redacted (a signed PDF must keep its hash); the evidence pack
         still scans them for the run's secrets before sealing them.
         """
-        folder = "/".join(_safe(p) for p in (source, *origin.split("/")))
+        folder = "/".join(_safe(p) for p in origin.split("/"))
         digest = hashlib.sha256(data).hexdigest()
         rel = f"{ATTACHMENTS}/{folder}/{digest}/{_safe(name)}"
         if self.root is not None:

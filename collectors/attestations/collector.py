@@ -122,8 +122,7 @@ class AttestationCollector:
         if digest != a.report_sha256:
             return (f"report {a.report_path} does not match its recorded SHA-256 (recorded "
                     f"{a.report_sha256[:12]}…, now {digest[:12]}…)"), None
-        return None, self.raw.attach(SOURCE, self.origin, a.report_path.rsplit("/", 1)[-1],
-                                     data)
+        return None, self.raw.attach(self.origin, a.report_path.rsplit("/", 1)[-1], data)
 
     def _unreadable(self, system: str, problem: str, line: int) -> Evidence:
         facts: dict[str, Any] = {

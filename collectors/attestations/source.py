@@ -73,7 +73,7 @@ def entry_problems(entry: Mapping[str, Any]) -> Iterator[tuple[list[Any], str]]:
 
 def store_path(entry: Mapping[str, Any], base_dir: Path) -> Path:
     """The entry's store folder (relative paths resolve against the sources file's folder)."""
-    return (base_dir / entry["store"]).resolve()
+    return (base_dir / str(entry["store"])).resolve()
 
 
 def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:

@@ -31,7 +31,10 @@ commitments:
     title: Test SureBackup trimestriel (automatisé)
     check: restore_test
     responsible: provider
-    scope: {sources: [veeam], asset_kinds: [vm], tags: {veeam_job: "Backup Job - Domain Controllers"}}
+    scope:
+      sources: [veeam]
+      asset_kinds: [vm]
+      tags: {veeam_job: "Backup Job - Domain Controllers"}
     evidence: automated
     params: {period_days: 92}
     target: 100%
@@ -40,7 +43,10 @@ commitments:
     title: Test de restauration trimestriel, automatisé ou attesté
     check: restore_test
     responsible: provider
-    scope: {sources: [veeam], asset_kinds: [vm], tags: {veeam_job: "Backup Job - Domain Controllers"}}
+    scope:
+      sources: [veeam]
+      asset_kinds: [vm]
+      tags: {veeam_job: "Backup Job - Domain Controllers"}
     params: {period_days: 92}
     target: 100%
   - id: pra

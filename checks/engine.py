@@ -38,7 +38,7 @@ def evaluate(
     outcomes = []
     for commitment in contract.commitments:
         spec = registry[commitment.check]
-        results = list(spec.fn(commitment, view, as_of))
+        results = list(spec.fn(commitment, view.accepting(commitment.evidence), as_of))
         relevant = [e for e in errors if bears_on(e, commitment, spec.evidence_kinds)]
         subject_kinds = spec.evidence_kinds.intersection({"asset", "identity"})
         results = _apply_errors(commitment, subject_kinds, results, relevant, origins)
@@ -62,7 +62,12 @@ def evaluate(
 
 
 def bears_on(error: CollectionError, commitment: Commitment, kinds: frozenset[str]) -> bool:
-    """Whether a collection error concerns what the commitment's check reads (``kinds``)."""
+    """Whether a collection error concerns what the commitment's check reads (``kinds``).
+
+    A failure to read attestations (``details.evidence == "attested"``) does not concern a
+    commitment that accepts only automated evidence."""
+    if commitment.evidence == "automated" and error.details.get("evidence") == "attested":
+        return False
     return bool(kinds.intersection(error.kinds)) and source_matches(
         error.source, commitment.scope.sources
     )
@@ -129,7 +134,7 @@ def _apply_errors(
                 r,
                 status=Status.NO_EVIDENCE,
                 reason=f"{first.source} could not collect {'/'.join(first.kinds)} in "
-                f"{first.origin}: {first.message} (on partial data: {r.reason})",
+                f"{first.origin or 'any origin'}: {first.message} (on partial data: {r.reason})",
             )
         )
     for i, e in enumerate(errors):

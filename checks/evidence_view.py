@@ -23,6 +23,15 @@ _EMPTY: tuple[Evidence, ...] = ()
 SUBJECT_KINDS = frozenset({Kind.ASSET, Kind.IDENTITY})
 
 
+#: Kinds that define subjects: never attested, kept whatever evidence a commitment accepts.
+_INVENTORY = frozenset({Kind.ASSET.value, Kind.IDENTITY.value})
+
+
+def is_attested(ev: Evidence) -> bool:
+    """Whether a person attests the record (``clausewatch attest``) rather than a tool."""
+    return ev.facts.get("attested") is True or ev.facts.get("method") == "attested"
+
+
 def source_matches(source: str, wanted: Iterable[str]) -> bool:
     """``aws`` matches ``aws`` and ``aws.ssm``; an empty ``wanted`` matches every source."""
     wanted = tuple(wanted)
@@ -156,6 +165,23 @@ class EvidenceView:
         self._by_subject: dict[str, dict[str, list[Evidence]]] = {}
         self._by_case: dict[str, dict[str, list[Evidence]]] = {}
         self._flawed: dict[tuple[str, datetime], dict[str, list[tuple[Evidence, list[str]]]]] = {}
+        self._modes: dict[str, EvidenceView] = {}
+
+    def accepting(self, mode: str) -> EvidenceView:
+        """The view a commitment with ``evidence: mode`` sees (``any``: this view itself).
+
+        ``automated`` drops attested records, ``attested`` keeps only them; inventory
+        (``asset``, ``identity``) is kept either way. Built once per mode, then shared.
+        """
+        if mode == "any":
+            return self
+        if mode not in self._modes:
+            want = mode == "attested"
+            self._modes[mode] = EvidenceView(
+                ev for kind, records in self._by_kind.items() for ev in records
+                if kind in _INVENTORY or is_attested(ev) is want
+            )
+        return self._modes[mode]
 
     def of_kind(self, kind: str) -> Sequence[Evidence]:
         return self._by_kind.get(kind, [])

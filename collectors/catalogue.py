@@ -29,6 +29,7 @@ CATALOGUE: Mapping[str, str] = {
     "workspace": "clausewatch.collectors.workspace.source",
     "wazuh": "clausewatch.collectors.wazuh.source",
     "defender": "clausewatch.collectors.defender.source",
+    "attestations": "clausewatch.collectors.attestations.source",
 }
 
 

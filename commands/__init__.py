@@ -10,6 +10,7 @@ from types import ModuleType
 
 from clausewatch.commands import (
     alert,
+    attest,
     checks,
     evaluate,
     report,
@@ -27,6 +28,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     report,
     alert,
     verify,
+    attest,
     checks,
     schema,
 )

@@ -9,6 +9,8 @@ Layout (``LAYOUT``)::
     contract/contract.yaml.sha256  its digest (sha256sum format)
     evidence/evidence.jsonl        normalised evidence and collection errors
     raw/                           raw API pages, secrets masked (README.txt when none)
+    attachments/                   files evidence rests on, byte for byte: the signed reports
+                                   of attested restore tests (their raw_ref, with SHA-256)
     results/results.json           verdicts and per-subject results
     results/waivers-in-force.json  waivers applying at as_of
     reports/                       one file per output format written (report.html,
@@ -71,6 +73,7 @@ RESULTS = "results/results.json"
 WAIVERS = "results/waivers-in-force.json"
 RUN = "run.json"
 RAW = "raw"
+ATTACHMENTS = "attachments"
 REPORTS = "reports"
 PACK_DIR, PACK_ZIP = "evidence-pack", "evidence-pack.zip"
 
@@ -91,6 +94,7 @@ class PackOptions:
     history: Path | None = None  # a folder of earlier packs: newest is previous; new one added
     secrets: tuple[str, ...] = ()  # known secret values: masked, then must appear nowhere
     raw_dir: Path | None = None  # raw API pages to include, redacted
+    attachments_dir: Path | None = None  # files evidence rests on, copied verbatim
     host: Mapping[str, Any] | None = None  # host facts (default: this machine)
     formats: tuple[str, ...] | None = None  # output formats to write (None: every registered)
 
@@ -195,10 +199,11 @@ def build_pack(
     w.text(RESULTS, results_text)
     w.json(WAIVERS, waivers_document(view.waivers))
     raw_count = _copy_raw(w, options.raw_dir)
+    attachments = _copy_attachments(w, options.attachments_dir)
     for name, data in sorted(reports.items()):
         w.bytes(f"{REPORTS}/{name}", data)
     w.json(RUN, _run_metadata(ev, info, records, contract_digest, lang, options, raw_count))
-    w.text("README.md", _readme(ev, info, contract_digest, options, reports))
+    w.text("README.md", _readme(ev, info, contract_digest, options, reports, attachments))
 
     _assert_no_leak(dest, redactor)
     files = {rel: sha256_file(dest / rel) for rel in sorted(_walk(dest))}
@@ -299,6 +304,17 @@ def _copy_raw(w: _Writer, raw_dir: Path | None) -> int:
     return n
 
 
+def _copy_attachments(w: _Writer, folder: Path | None) -> int:
+    """Copy the files evidence rests on (attested reports) byte for byte: their SHA-256 is
+    what the evidence records, so they are not redacted; the leak scan still reads them."""
+    if folder is None or not folder.is_dir():
+        return 0
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    for path in files:
+        w.bytes(f"{ATTACHMENTS}/{path.relative_to(folder).as_posix()}", path.read_bytes())
+    return len(files)
+
+
 def host_facts() -> dict[str, str]:
     return {
         "hostname": socket.gethostname(),
@@ -367,6 +383,7 @@ def _readme(
     contract_digest: str,
     options: PackOptions,
     reports: Mapping[str, bytes],
+    attachments: int = 0,
 ) -> str:
     """The pack's README; its ``reports/`` rows name the formats in the pack, from the
     registry."""
@@ -392,6 +409,7 @@ def _readme(
         contract_sha256=contract_digest,
         fingerprint=fp,
         status=str(ev.status),
+        attachments=attachments,
     )
 
 

@@ -60,6 +60,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "details": "Clause by clause",
         "offenders": "Subjects needing attention",
         "no_offenders": "Every subject in scope complies.",
+        "attested": "attested",
+        "attested_head": "Resting on an attestation (a person's signed report, not a tool):",
         "more_offenders": "… and {n} more (see results.csv).",
         "verdict_reason": "Verdict:",
         # the verdict sentence (reports/verdict_text.py), from the verdict's figures
@@ -227,6 +229,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "details": "Clause par clause",
         "offenders": "Éléments à traiter",
         "no_offenders": "Tous les éléments du périmètre sont conformes.",
+        "attested": "attesté",
+        "attested_head": "Fondé sur une attestation (rapport signé d'une personne, non d'un "
+        "outil)\u00a0:",
         "more_offenders": "… et {n} de plus (voir results.csv).",
         "verdict_reason": "Verdict\u00a0:",
         "n_subjects_one": "{n} élément",

@@ -25,6 +25,7 @@ from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
 from clausewatch.reports import results_json
 from clausewatch.reports.evidence_pack import (
+    ATTACHMENTS,
     PACK_DIR,
     PACK_ZIP,
     PackInfo,
@@ -95,13 +96,16 @@ def publish_run(
     """Write the run's record, its reports (``options.formats``, default every registered
     format), its evidence pack and the pack's zip into ``stage``.
 
-    Raw API pages a collector recorded under ``stage/raw`` go into the pack (redacted)."""
+    Raw API pages a collector recorded under ``stage/raw`` go into the pack (redacted), the
+    files it attached under ``stage/attachments`` (attested reports) verbatim."""
     options = options or PackOptions()
     # Run inputs (sources, endpoints, identities) reach results.json and every report: mask
     # secret keys and known secret values there first.
     info = dataclasses.replace(info, inputs=Redactor(options.secrets).data(info.inputs))
     if options.raw_dir is None and (stage / "raw").is_dir():
         options = dataclasses.replace(options, raw_dir=stage / "raw")
+    if options.attachments_dir is None and (stage / ATTACHMENTS).is_dir():
+        options = dataclasses.replace(options, attachments_dir=stage / ATTACHMENTS)
     buffer = io.StringIO()
     write_evidence(records, buffer)
     evidence_text = buffer.getvalue()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from clausewatch.core.result import Status, Verdict
+from clausewatch.core.result import Result, Status, Verdict
 from clausewatch.reports.i18n import Catalogue
 
 
@@ -42,3 +42,13 @@ def verdict_sentence(t: Catalogue, verdict: Verdict, tz: ZoneInfo, errors: int =
     if status is Status.COMPLIANT and unknown:
         return t.count("verdict_compliant_unknown", unknown, share=share)
     return t.t("verdict_compliant", share=share)
+
+
+def is_attested(result: Result) -> bool:
+    """Whether the subject's result rests on an attestation (``clausewatch attest``)."""
+    return result.measured.get("attested") is True
+
+
+def attested_mark(t: Catalogue, result: Result) -> str:
+    """`` (attested)`` beside a result that rests on an attestation, else nothing."""
+    return f" ({t.t('attested')})" if is_attested(result) else ""

@@ -92,6 +92,11 @@ class ClauseRow:
     def reason(self) -> str:
         return self.outcome.verdict.reason
 
+    @property
+    def attested(self) -> tuple[Result, ...]:
+        """Subjects whose result rests on an attestation (a person's report, not a tool)."""
+        return tuple(r for r in self.outcome.results if r.measured.get("attested") is True)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WaiverRow:

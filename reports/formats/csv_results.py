@@ -1,6 +1,7 @@
 """``results.csv``: one row per commitment x subject, for spreadsheets and BI tools.
 
-Columns are stable and in English (a machine format); ``measured`` and ``expected`` hold JSON.
+Columns are stable and in English (a machine format); ``measured`` and ``expected`` hold JSON;
+``attested`` says ``attested`` when the result rests on a person's attestation, not a tool.
 Dates are ISO 8601 UTC. Rows come in the engine's order: commitments as in the contract,
 subjects worst first.
 """
@@ -13,6 +14,7 @@ import json
 
 from clausewatch.reports.formats.registry import FORMATS, RunView
 from clausewatch.reports.results_json import iso, result_to_dict
+from clausewatch.reports.verdict_text import is_attested
 
 COLUMNS = (
     "commitment_id",
@@ -29,6 +31,7 @@ COLUMNS = (
     "evidence_ids",
     "measured",
     "expected",
+    "attested",
 )
 
 
@@ -68,6 +71,7 @@ def render(view: RunView) -> bytes:
                     " ".join(r.evidence_ids),
                     _json(d["measured"]),
                     _json(d["expected"]),
+                    "attested" if is_attested(r) else "",
                 )
             )
     return out.getvalue().encode("utf-8")

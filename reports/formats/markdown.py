@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from clausewatch.reports.formats.registry import FORMATS, RunView
 from clausewatch.reports.i18n import Catalogue
-from clausewatch.reports.verdict_text import verdict_sentence
-from clausewatch.reports.view import ReportView
+from clausewatch.reports.verdict_text import attested_mark, verdict_sentence
+from clausewatch.reports.view import ClauseRow, ReportView
 
 OFFENDERS_SHOWN = 10
 
@@ -67,7 +67,7 @@ def page(view: ReportView) -> str:
     for row in view.clauses:
         out.append(
             f"| {cell(row.clause)} | {cell(row.title)} | {t.party(row.responsible)} "
-            f"| **{t.status(row.status)}** | {t.percent(row.measured)} / "
+            f"| **{t.status(row.status)}**{_attested(t, row)} | {t.percent(row.measured)} / "
             f"{t.percent(row.target, 0)} | {t.day(row.due, tz)} |"
         )
     out += ["", f"*{t.t('measured_note')}*", ""]
@@ -82,7 +82,7 @@ def page(view: ReportView) -> str:
         out.append("")
         for r in row.offenders[:OFFENDERS_SHOWN]:
             due = f" — {t.t('due')} {t.day(r.due, tz)}" if r.due else ""
-            out.append(f"- **{t.status(str(r.status))}** {r.reason}{due}")
+            out.append(f"- **{t.status(str(r.status))}**{attested_mark(t, r)} {r.reason}{due}")
         more = len(row.offenders) + row.hidden - OFFENDERS_SHOWN
         if more > 0:
             out.append(f"- {t.t('more_offenders', n=more)}")
@@ -112,3 +112,8 @@ def page(view: ReportView) -> str:
         )
     out += ["", "---", t.t("footer", version=view.info.tool_version), ""]
     return "\n".join(out)
+
+
+def _attested(t: Catalogue, row: ClauseRow) -> str:
+    """`` (attested: 1)`` beside a clause's status when some of its results rest on one."""
+    return f" ({t.t('attested')}{t.t('colon')} {len(row.attested)})" if row.attested else ""

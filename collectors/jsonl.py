@@ -19,7 +19,7 @@ from __future__ import annotations
 import gc
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -211,6 +211,11 @@ class _Reader:
                 occurred_at=parse_utc(occurred, "occurred_at") if occurred else None,
                 retryable=obj.get("retryable", False),
                 details=obj.get("details", {}),
+                asset_kinds=tuple(obj.get("asset_kinds", ())),
+                resource_types=tuple(obj.get("resource_types", ())),
+                subject=obj.get("subject", ""),
+                tags=obj.get("tags", {}),
+                facts=obj.get("facts", {}),
             )
         table = self.kinds[kind]  # the schema admits registered kinds only
         facts = obj["facts"]
@@ -363,6 +368,11 @@ def to_json(item: Evidence | CollectionError) -> dict[str, Any]:
             out["occurred_at"] = item.occurred_at
         if item.details:
             out["details"] = dict(item.details)
+        for name in ("asset_kinds", "resource_types", "subject", "tags", "facts"):
+            value = getattr(item, name)
+            if value:
+                out[name] = list(value) if isinstance(value, tuple) else (
+                    dict(value) if isinstance(value, Mapping) else value)
         return out
     out = {
         "id": item.id,

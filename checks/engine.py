@@ -99,19 +99,33 @@ class _Seen:
     source: str
     origin: str
     asset_kind: str | None
+    facts: Mapping[str, Any]
 
 
-def _subject_origins(inventory: Iterable[Evidence]) -> dict[str, set[_Seen]]:
-    """Subject -> the inventory records that name it (source, origin, asset kind).
+def _subject_origins(inventory: Iterable[Evidence]) -> dict[str, list[_Seen]]:
+    """Subject -> the inventory records that name it (source, origin, asset kind, facts).
 
     An empty origin ("everything from the source") is covered by an error with an empty origin.
     """
-    origins: dict[str, set[_Seen]] = {}
+    origins: dict[str, list[_Seen]] = {}
     for ev in inventory:
         kind = ev.facts.get("asset_kind") if ev.kind == "asset" else None
-        seen = _Seen(ev.source, ev.origin, kind if isinstance(kind, str) else None)
-        origins.setdefault(ev.subject, set()).add(seen)
+        seen = _Seen(ev.source, ev.origin, kind if isinstance(kind, str) else None, ev.facts)
+        origins.setdefault(ev.subject, []).append(seen)
     return origins
+
+
+def _unlike(error: CollectionError, facts: Mapping[str, Any]) -> bool:
+    """Whether the record reports a tag or fact with another value than every subject the
+    error covered has (what the record does not report, the error may have covered)."""
+    tags = facts.get("tags")
+    tags = tags if isinstance(tags, Mapping) else {}
+    if any(k in tags and str(tags[k]) != str(v) for k, v in error.tags.items()):
+        return True
+    return any(
+        facts.get(k) is not None and not fact_matches(facts.get(k), v)
+        for k, v in error.facts.items()
+    )
 
 
 def _covers(
@@ -132,6 +146,8 @@ def _covers(
             continue
         if error.asset_kinds and s.asset_kind not in error.asset_kinds:
             continue
+        if (error.tags or error.facts) and _unlike(error, s.facts):
+            continue
         if wanted:
             if subject.casefold() == wanted and (
                 origin_covers(error.origin, s.origin) or origin_covers(s.origin, error.origin)
@@ -149,7 +165,7 @@ def _apply_errors(
     subject_kinds: frozenset[str],
     results: list[Result],
     errors: Sequence[CollectionError],
-    origins: Mapping[str, set[_Seen]],
+    origins: Mapping[str, list[_Seen]],
 ) -> tuple[list[Result], list[CollectionError]]:
     """A collection failure makes every subject it could have informed ``no_evidence``.
 

@@ -20,7 +20,7 @@ import gc
 import json
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +34,7 @@ from msgspec import to_builtins
 from clausewatch.collectors import fast_lines
 from clausewatch.collectors.schema import evidence as schema
 from clausewatch.core.clock import iso_z, parse_utc, require_utc
-from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.evidence import CollectionError, Evidence, RunWarning
 from clausewatch.core.kinds import KINDS, KindRegistry
 from clausewatch.core.kinds.spec import IdRule
 from clausewatch.core.problems import InputError, Problem
@@ -136,6 +136,7 @@ class EvidenceBatch:
 
     evidence: list[Evidence]
     errors: list[CollectionError]
+    warnings: list[RunWarning] = field(default_factory=list)  # from live collectors only
 
 
 class _Reader:

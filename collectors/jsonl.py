@@ -19,8 +19,8 @@ from __future__ import annotations
 import gc
 import json
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +33,7 @@ from msgspec import UNSET, to_builtins
 from clausewatch.collectors import fast_lines, strict_json
 from clausewatch.collectors.schema import evidence as schema
 from clausewatch.core.clock import iso_z, require_utc
-from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.evidence import CollectionError, Evidence, RunWarning
 from clausewatch.core.kinds import KINDS, KindRegistry
 from clausewatch.core.kinds.spec import IdRule
 from clausewatch.core.limits import YEAR_MAX, YEAR_MIN, instant_problem
@@ -140,6 +140,7 @@ class EvidenceBatch:
 
     evidence: list[Evidence]
     errors: list[CollectionError]
+    warnings: list[RunWarning] = field(default_factory=list)  # from live collectors only
 
 
 class _Reader:
@@ -218,6 +219,11 @@ class _Reader:
                 occurred_at=self.instant(occurred, "occurred_at") if occurred else None,
                 retryable=obj.get("retryable", False),
                 details=obj.get("details", {}),
+                asset_kinds=tuple(obj.get("asset_kinds", ())),
+                resource_types=tuple(obj.get("resource_types", ())),
+                subject=obj.get("subject", ""),
+                tags=obj.get("tags", {}),
+                facts=obj.get("facts", {}),
             )
         table = self.kinds[kind]  # the schema admits registered kinds only
         facts = obj["facts"]
@@ -375,6 +381,11 @@ def to_json(item: Evidence | CollectionError) -> dict[str, Any]:
             out["occurred_at"] = item.occurred_at
         if item.details:
             out["details"] = dict(item.details)
+        for name in ("asset_kinds", "resource_types", "subject", "tags", "facts"):
+            value = getattr(item, name)
+            if value:
+                out[name] = list(value) if isinstance(value, tuple) else (
+                    dict(value) if isinstance(value, Mapping) else value)
         return out
     out = {
         "id": item.id,

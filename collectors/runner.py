@@ -8,15 +8,18 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from clausewatch.collectors.base import Collector
 from clausewatch.collectors.jsonl import EvidenceBatch
-from clausewatch.core.evidence import CollectionError, Evidence, Kind
+from clausewatch.core.evidence import CollectionError, Evidence, Kind, RunWarning
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Collector, str], None]  # (collector, "start" | "done" | "failed")
 
 
-def _drain(collector: Collector) -> list[Evidence | CollectionError]:
+Item = Evidence | CollectionError | RunWarning
+
+
+def _drain(collector: Collector) -> list[Item]:
     """Everything one collector yields; an unexpected crash becomes a CollectionError."""
-    items: list[Evidence | CollectionError] = []
+    items: list[Item] = []
     try:
         items.extend(collector.collect())
     except Exception as exc:  # a bug or an SDK surprise: recorded, never swallowed
@@ -37,10 +40,12 @@ def _drain(collector: Collector) -> list[Evidence | CollectionError]:
 def collect_all(
     collectors: Sequence[Collector], workers: int = 8, progress: Progress | None = None
 ) -> EvidenceBatch:
-    """Run every collector (at most ``workers`` at once); results in a stable order."""
+    """Run every collector (at most ``workers`` at once); results in a stable order. Run
+    warnings are logged (the terminal shows them) and kept in the batch's ``warnings``."""
     evidence: list[Evidence] = []
     errors: list[CollectionError] = []
-    done: dict[int, list[Evidence | CollectionError]] = {}
+    warnings: list[RunWarning] = []
+    done: dict[int, list[Item]] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="collect") as pool:
         futures = {}
         for i, c in enumerate(collectors):
@@ -55,5 +60,11 @@ def collect_all(
                 progress(collectors[i], "failed" if failed else "done")
     for i in range(len(collectors)):
         for item in done[i]:
-            (errors if isinstance(item, CollectionError) else evidence).append(item)  # type: ignore[arg-type]
-    return EvidenceBatch(evidence, errors)
+            if isinstance(item, CollectionError):
+                errors.append(item)
+            elif isinstance(item, RunWarning):
+                log.warning("%s", item.text())
+                warnings.append(item)
+            else:
+                evidence.append(item)
+    return EvidenceBatch(evidence, errors, warnings)

@@ -110,7 +110,8 @@ def run_live(args: argparse.Namespace) -> ExitCode:
         return Gathered(
             evidence=batch.evidence,
             errors=batch.errors,
-            inputs={"collectors": [f"{c.source} {c.origin}" for c in collectors]},
+            inputs={"collectors": [f"{c.source} {c.origin}" for c in collectors],
+                    **({"warnings": [w.text() for w in batch.warnings]} if batch.warnings else {})},
             secrets=tuple(redactor.known),
         )
 

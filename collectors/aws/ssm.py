@@ -109,10 +109,13 @@ class PatchCollector:
 
     def _error(
         self, exc: BaseException, source: str, kinds: tuple[str, ...], operation: str = "",
-        origin: str | None = None,
+        subject: str = "",
     ) -> CollectionError:
+        """What failed covers servers here (or the one ``subject``): never RDS databases or
+        volumes at the same origin."""
         return collection_error(
-            exc, source=source, origin=origin or self.origin, kinds=kinds, operation=operation
+            exc, source=source, origin=self.origin, kinds=kinds, operation=operation,
+            asset_kinds=("server",), subject=subject,
         )
 
     def collect(self) -> Iterator[Evidence | CollectionError]:
@@ -152,11 +155,13 @@ class PatchCollector:
         except AWS_FAILURES as exc:
             yield self._error(exc, SOURCE, patch_kinds)
             states = {}
+        arns = {inst.instance_id: inst.arn for inst in instances}
         for instance_id in sorted(states):
             try:
                 patches[instance_id] = self._patches(ssm, instance_id)
             except AWS_FAILURES as exc:  # this node only: its asset keeps no assessment time
-                yield self._error(exc, SOURCE, patch_kinds, origin=f"{self.origin}/{instance_id}")
+                subject = arns.get(instance_id) or self._node_arn(instance_id)
+                yield self._error(exc, SOURCE, patch_kinds, subject=subject)
         releases: dict[str, datetime | None] = {}
         try:
             wanted = (str(p.get("KBId", "")) for ps in patches.values() for p in ps)
@@ -187,6 +192,13 @@ class PatchCollector:
                 record = self._patch(asset.subject, patch, state, releases.get(kb.upper()))
                 if record.facts["state"] != "installed" or record.facts["released_at"]:
                     yield record
+
+    def _node_arn(self, node_id: str) -> str:
+        """The subject of a managed node: an EC2 instance ARN, or a managed-instance ARN."""
+        if node_id.startswith("i-"):
+            return f"arn:{self.partition}:ec2:{self.region}:{self.account_id}:instance/{node_id}"
+        return (f"arn:{self.partition}:ssm:{self.region}:{self.account_id}:"
+                f"managed-instance/{node_id}")
 
     def _patches(self, ssm: PageReader, instance_id: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -223,12 +235,7 @@ class PatchCollector:
         self, node: tuple[dict[str, Any], str], state: Mapping[str, Any] | None
     ) -> Evidence:
         info, ref = node
-        node_id = info["InstanceId"]
-        if node_id.startswith("i-"):
-            arn = f"arn:{self.partition}:ec2:{self.region}:{self.account_id}:instance/{node_id}"
-        else:
-            arn = (f"arn:{self.partition}:ssm:{self.region}:{self.account_id}:"
-                   f"managed-instance/{node_id}")
+        arn = self._node_arn(info["InstanceId"])
         facts: dict[str, Any] = {
             "asset_kind": "server",
             "name": info.get("Name") or info.get("ComputerName"),

@@ -179,7 +179,8 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
         credential = make_credential(entry, context, login)
     except (CredentialError, ValueError) as exc:
         return [FailedCollector(CollectionError(source=s, origin=o, kinds=k, operation="credential",
-                                                message=f"tenant {entry['name']}: {exc}"))
+                                                message=f"tenant {entry['name']}: {exc}",
+                                                facts={"tenant_id": tenant}))
                 for s, o, k in planned(tenant, collect)]
     endpoint = GraphEndpoint(graph, f"{cloud.graph}/.default")
     out: list[Collector] = []

@@ -81,7 +81,7 @@ sources:
 """
 
 
-DEAD = "defender:defender/dead"
+DEAD = "error:defender:defender/dead:asset+patch:machines"  # the unreachable tenant
 
 
 def test_run_judges_defender_machines_subject_by_subject(estate, dead_url, tmp_path: Path,

@@ -99,7 +99,7 @@ def vm(name: str) -> str:
     return f"veeam:vbr01:{name}"
 
 
-DEAD = "veeam:veeam/vbr02"  # the result standing for the unreachable server's subjects
+DEAD = "error:veeam:veeam/vbr02:asset+backup+restore_test:server-time"  # stands for its subjects
 
 
 def run(tmp_path: Path, sources_text: str, monkeypatch) -> tuple[int, Path]:

@@ -92,7 +92,7 @@ def run(tmp_path: Path, text: str, monkeypatch) -> tuple[int, Path]:
     return code, out
 
 
-DEAD = "wazuh:wazuh/wazuh-dead"
+DEAD = "error:wazuh:wazuh/wazuh-dead:asset+patch:api-info"  # the unreachable server
 
 
 def servers(server: str, **status: str) -> dict[str, str]:

@@ -461,6 +461,8 @@ def latest_pack(history: Path) -> Path | None:
 
 def _previous_link(options: PackOptions) -> Link | None:
     if options.previous is not None:
+        if options.previous_optional and not (options.previous / CHAIN).is_file():
+            return None  # the output folder holds no pack yet: a new chain
         try:
             return read_link(options.previous)
         except PackError as exc:
@@ -474,12 +476,21 @@ def _previous_link(options: PackOptions) -> Link | None:
     return None
 
 
+def archive_name(run_id: str, as_of: datetime) -> str:
+    """The pack's folder name in a ``--pack-history`` folder: sortable by as_of."""
+    return f"{as_of.astimezone(UTC):%Y%m%dT%H%M%SZ}-{run_id[:12]}"
+
+
 def archive_pack(pack: Path, history: Path, run_id: str, as_of: datetime) -> Path:
     """Copy a finished pack into the history folder, atomically, under a sortable name."""
-    name = f"{as_of.astimezone(UTC):%Y%m%dT%H%M%SZ}-{run_id[:12]}"
-    with staged_dir(history / name) as stage:
+    copy_pack(pack, history / archive_name(run_id, as_of))
+    return history / archive_name(run_id, as_of)
+
+
+def copy_pack(pack: Path, dest: Path) -> None:
+    """Copy the pack folder ``pack`` to ``dest``, atomically."""
+    with staged_dir(dest) as stage:
         shutil.copytree(pack, stage, dirs_exist_ok=True)
-    return history / name
 
 
 # --- zip -----------------------------------------------------------------------------------

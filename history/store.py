@@ -555,7 +555,7 @@ class HistoryStore:
             open_now = {i.key: i for i in self.open_intervals(contract.id)}
             step = advance(open_now, observations(ev), ev.as_of, uncertain_commitments(ev))
             if publishing is not None:
-                touched = sorted({i.id for i in (*step.closed, *step.updated)})
+                touched = sorted({i.id for i in (*step.closed, *step.updated) if i.id is not None})
                 conn.execute(
                     "INSERT INTO unpublished (run_seq, output, undo) VALUES (?, ?, ?)",
                     (seq, publishing, json.dumps(self._rows("intervals", touched))),

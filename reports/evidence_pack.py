@@ -33,6 +33,7 @@ import shutil
 import socket
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,6 +78,15 @@ PACK_DIR, PACK_ZIP = "evidence-pack", "evidence-pack.zip"
 
 class PackError(Exception):
     """The pack cannot be written as asked (a secret would leak, a previous pack is unreadable)."""
+
+
+class PackCorrupt(PackError):
+    """A member of a zipped pack does not read back (bad CRC, damaged data): named."""
+
+    def __init__(self, pack: Path, member: str, reason: str) -> None:
+        super().__init__(f"{pack}: member {member}: {reason}")
+        self.member = member
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -518,7 +528,10 @@ def zip_pack(pack: Path, target: Path, as_of: datetime) -> None:
 
 @contextmanager
 def open_pack(path: Path) -> Iterator[Path]:
-    """Yield the pack folder for ``path``: the folder itself, or a zip safely extracted."""
+    """Yield the pack folder for ``path``: the folder itself, or a zip safely extracted.
+
+    ``PackError`` if it is neither or the zip's directory is damaged; ``PackCorrupt``, naming
+    the member, if a member does not read back (a flipped byte fails its CRC-32)."""
     if path.is_dir():
         yield path
         return
@@ -526,11 +539,21 @@ def open_pack(path: Path) -> Iterator[Path]:
         raise PackError(f"{path} is neither a pack folder nor a zip")
     with tempfile.TemporaryDirectory(prefix="clausewatch-pack-") as tmp:
         root = Path(tmp)
-        with zipfile.ZipFile(path) as zf:
+        try:
+            zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise PackError(f"{path}: not a readable zip: {exc}") from exc
+        with zf:
             for member in zf.infolist():
                 name = PurePosixPath(member.filename)
                 if name.is_absolute() or ".." in name.parts:
                     raise PackError(f"{path}: unsafe entry {member.filename!r}")
-            zf.extractall(root)
+            for member in zf.infolist():
+                try:
+                    zf.extract(member, root)
+                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
+                        ValueError) as exc:
+                    raise PackCorrupt(path, member.filename, str(exc) or type(exc).__name__) \
+                        from exc
         tops = [p for p in root.iterdir()]
         yield tops[0] if len(tops) == 1 and tops[0].is_dir() else root

@@ -167,6 +167,7 @@ class _Lock:
             self.held = True
             return
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
         except OSError as exc:
             raise StoreUnwritable(

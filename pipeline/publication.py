@@ -42,7 +42,7 @@ def copy_published_pack(target: Path, dest: Path) -> None:
 
 
 def archive_slot(history: Path | None, info: RunInfo) -> tuple[Path, str] | None:
-    return None if history is None else (history, archive_name(info.run_id, info.as_of))
+    return None if history is None else (history.resolve(), archive_name(info.run_id, info.as_of))
 
 
 def published_run(out: Path) -> str | None:

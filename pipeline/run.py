@@ -10,6 +10,7 @@ unpublished until then (``pipeline.publication``, ``reports.staging``).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +38,9 @@ from clausewatch.pipeline.publication import (
 from clausewatch.reports.evidence_pack import PackOptions
 from clausewatch.reports.publish import publish_run
 from clausewatch.reports.staging import Staging, abort, begin, commit, recover
+
+
+log = logging.getLogger("clausewatch")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,7 +89,8 @@ def execute(run: Run) -> tuple[Evaluation, RunInfo]:
             run.nightly.publish(None, ev, info)
         return ev, info
     with locked(run.out, run.nightly.history):
-        recover(run.out, copy_published_pack)
+        for done in recover(run.out, copy_published_pack):
+            log.warning("%s", done)
         reconcile(run.nightly.history, run.out)
         return _publish(run, run.out)
 
@@ -115,8 +120,7 @@ def _publish(run: Run, out: Path) -> tuple[Evaluation, RunInfo]:
                archiver=copy_published_pack)
         published = True
     except Stopped as exc:
-        exc.published = published
-        if not published:
+        if not (published or exc.published):
             _give_up(st, run.nightly.history, recorded)
         raise
     except BaseException:

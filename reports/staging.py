@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from clausewatch.core.faults import checkpoint
-from clausewatch.core.interrupt import deferred
+from clausewatch.core.interrupt import Stopped, deferred
 
 INSIDE = ".clausewatch-"  # what ClauseWatch keeps inside a folder it publishes in place
 JOURNAL_FORMAT = "clausewatch-publish/1"
@@ -129,18 +129,24 @@ def commit(
         "phase": "clear",
         "archive": [str(archive[0]), archive[1]] if archive else None,
     }
-    with deferred():
-        _write_json(st.journal, doc)
-        _step(st, "journal-written")
-        try:
-            st = _swap(st, doc)
-        except BaseException:
-            _undo(st, doc)
-            raise
-        if published is not None:
-            published()
-        _step(st, "marked-published")
-        _finish(st, doc, archiver)
+    done = False
+    try:
+        with deferred():
+            _write_json(st.journal, doc)
+            _step(st, "journal-written")
+            try:
+                st = _swap(st, doc)
+            except BaseException:
+                _undo(st, doc)
+                raise
+            if published is not None:
+                published()
+            _step(st, "marked-published")
+            _finish(st, doc, archiver)
+            done = True
+    except Stopped as exc:  # a signal held until the publication was over
+        exc.published = done
+        raise
 
 
 def recover(target: Path, archiver: Archive | None = None) -> list[str]:

@@ -39,7 +39,6 @@ from clausewatch.reports.evidence_pack import PackOptions
 from clausewatch.reports.publish import publish_run
 from clausewatch.reports.staging import Staging, abort, begin, commit, recover
 
-
 log = logging.getLogger("clausewatch")
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from clausewatch.collectors.base import Collector
 from clausewatch.collectors.jsonl import EvidenceBatch
@@ -41,23 +42,45 @@ def collect_all(
     collectors: Sequence[Collector], workers: int = 8, progress: Progress | None = None
 ) -> EvidenceBatch:
     """Run every collector (at most ``workers`` at once); results in a stable order. Run
-    warnings are logged (the terminal shows them) and kept in the batch's ``warnings``."""
+    warnings are logged (the terminal shows them) and kept in the batch's ``warnings``.
+
+    The workers are daemon threads: when the main thread is stopped (Ctrl-C, SIGTERM raise
+    ``core.interrupt.Stopped`` there), no collector still waiting on an API keeps the process
+    alive; the ones not started yet are not started."""
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    finished: queue.SimpleQueue[tuple[int, list[Item]]] = queue.SimpleQueue()
+    stop = threading.Event()
+    for i, c in enumerate(collectors):
+        if progress:
+            progress(c, "start")
+        todo.put(i)
+
+    def work() -> None:
+        while not stop.is_set():
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            finished.put((i, _drain(collectors[i])))
+
+    for n in range(min(max(1, workers), len(collectors))):
+        threading.Thread(target=work, name=f"collect-{n}", daemon=True).start()
+    done: dict[int, list[Item]] = {}
+    try:
+        while len(done) < len(collectors):
+            try:
+                i, items = finished.get(timeout=0.5)  # wakes to let a signal handler run
+            except queue.Empty:
+                continue
+            done[i] = items
+            if progress:
+                failed = any(isinstance(x, CollectionError) for x in items)
+                progress(collectors[i], "failed" if failed else "done")
+    finally:
+        stop.set()
     evidence: list[Evidence] = []
     errors: list[CollectionError] = []
     warnings: list[RunWarning] = []
-    done: dict[int, list[Item]] = {}
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="collect") as pool:
-        futures = {}
-        for i, c in enumerate(collectors):
-            if progress:
-                progress(c, "start")
-            futures[pool.submit(_drain, c)] = i
-        for fut in as_completed(futures):
-            i = futures[fut]
-            done[i] = fut.result()
-            if progress:
-                failed = any(isinstance(x, CollectionError) for x in done[i])
-                progress(collectors[i], "failed" if failed else "done")
     for i in range(len(collectors)):
         for item in done[i]:
             if isinstance(item, CollectionError):

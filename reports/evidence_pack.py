@@ -35,6 +35,7 @@ import shutil
 import socket
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -80,6 +81,15 @@ PACK_DIR, PACK_ZIP = "evidence-pack", "evidence-pack.zip"
 
 class PackError(Exception):
     """The pack cannot be written as asked (a secret would leak, a previous pack is unreadable)."""
+
+
+class PackCorrupt(PackError):
+    """A member of a zipped pack does not read back (bad CRC, damaged data): named."""
+
+    def __init__(self, pack: Path, member: str, reason: str) -> None:
+        super().__init__(f"{pack}: member {member}: {reason}")
+        self.member = member
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -479,6 +489,8 @@ def latest_pack(history: Path) -> Path | None:
 
 def _previous_link(options: PackOptions) -> Link | None:
     if options.previous is not None:
+        if options.previous_optional and not (options.previous / CHAIN).is_file():
+            return None  # the output folder holds no pack yet: a new chain
         try:
             return read_link(options.previous)
         except PackError as exc:
@@ -492,12 +504,21 @@ def _previous_link(options: PackOptions) -> Link | None:
     return None
 
 
+def archive_name(run_id: str, as_of: datetime) -> str:
+    """The pack's folder name in a ``--pack-history`` folder: sortable by as_of."""
+    return f"{as_of.astimezone(UTC):%Y%m%dT%H%M%SZ}-{run_id[:12]}"
+
+
 def archive_pack(pack: Path, history: Path, run_id: str, as_of: datetime) -> Path:
     """Copy a finished pack into the history folder, atomically, under a sortable name."""
-    name = f"{as_of.astimezone(UTC):%Y%m%dT%H%M%SZ}-{run_id[:12]}"
-    with staged_dir(history / name) as stage:
+    copy_pack(pack, history / archive_name(run_id, as_of))
+    return history / archive_name(run_id, as_of)
+
+
+def copy_pack(pack: Path, dest: Path) -> None:
+    """Copy the pack folder ``pack`` to ``dest``, atomically."""
+    with staged_dir(dest) as stage:
         shutil.copytree(pack, stage, dirs_exist_ok=True)
-    return history / name
 
 
 # --- zip -----------------------------------------------------------------------------------
@@ -525,7 +546,10 @@ def zip_pack(pack: Path, target: Path, as_of: datetime) -> None:
 
 @contextmanager
 def open_pack(path: Path) -> Iterator[Path]:
-    """Yield the pack folder for ``path``: the folder itself, or a zip safely extracted."""
+    """Yield the pack folder for ``path``: the folder itself, or a zip safely extracted.
+
+    ``PackError`` if it is neither or the zip's directory is damaged; ``PackCorrupt``, naming
+    the member, if a member does not read back (a flipped byte fails its CRC-32)."""
     if path.is_dir():
         yield path
         return
@@ -533,11 +557,21 @@ def open_pack(path: Path) -> Iterator[Path]:
         raise PackError(f"{path} is neither a pack folder nor a zip")
     with tempfile.TemporaryDirectory(prefix="clausewatch-pack-") as tmp:
         root = Path(tmp)
-        with zipfile.ZipFile(path) as zf:
+        try:
+            zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise PackError(f"{path}: not a readable zip: {exc}") from exc
+        with zf:
             for member in zf.infolist():
                 name = PurePosixPath(member.filename)
                 if name.is_absolute() or ".." in name.parts:
                     raise PackError(f"{path}: unsafe entry {member.filename!r}")
-            zf.extractall(root)
+            for member in zf.infolist():
+                try:
+                    zf.extract(member, root)
+                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
+                        ValueError) as exc:
+                    raise PackCorrupt(path, member.filename, str(exc) or type(exc).__name__) \
+                        from exc
         tops = [p for p in root.iterdir()]
         yield tops[0] if len(tops) == 1 and tops[0].is_dir() else root

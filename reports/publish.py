@@ -1,7 +1,7 @@
 """Write everything a run produces into a staging folder: the files, the reports, the pack.
 
-``cli.publish`` calls ``publish_run`` inside ``reports.output.staged_dir``, so the whole output
-folder (pack included) appears at once or not at all.
+``pipeline.run`` calls ``publish_run`` in a staging folder (``reports.staging``), so the whole
+output folder (pack included) appears at once or not at all.
 
 Output folder::
 
@@ -67,7 +67,8 @@ def pack_options(
     key_path = signing_key or (Path(env[SIGNING_KEY_ENV]) if env.get(SIGNING_KEY_ENV) else None)
     password = env.get(SIGNING_PASSWORD_ENV)
     key = load_private_key(key_path, password.encode() if password else None) if key_path else None
-    implicit = previous is None and history is None and (out / PACK_DIR / "chain.json").is_file()
+    # read when the pack is built, under the run's lock, once a killed run is put right
+    implicit = previous is None and history is None
     return PackOptions(
         lang=lang,
         signing_key=key,
@@ -92,9 +93,12 @@ def publish_run(
     records: Sequence[Evidence | CollectionError],
     contract_bytes: bytes,
     options: PackOptions | None = None,
+    *,
+    archive: bool = True,
 ) -> PackInfo:
     """Write the run's record, its reports (``options.formats``, default every registered
-    format), its evidence pack and the pack's zip into ``stage``.
+    format), its evidence pack and the pack's zip into ``stage``; with ``archive``, copy the
+    pack into ``options.history`` too (the pipeline does that only once the run is published).
 
     Raw API pages a collector recorded under ``stage/raw`` go into the pack (redacted), the
     files it attached under ``stage/attachments`` (attested reports) verbatim."""
@@ -135,6 +139,6 @@ def publish_run(
         options=options,
     )
     zip_pack(pack.path, stage / PACK_ZIP, ev.as_of)
-    if options.history is not None:
+    if archive and options.history is not None:
         archive_pack(pack.path, options.history, info.run_id, ev.as_of)
     return pack

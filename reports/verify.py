@@ -58,6 +58,7 @@ from clausewatch.reports.evidence_pack import (
     SIGNATURE,
     WAIVERS,
     Link,
+    PackCorrupt,
     PackError,
     contract_digest_line,
     open_pack,
@@ -184,6 +185,10 @@ def verify(
             signature, origin, signer = _signature(root, trust, integrity_only)
             checks = [_hashes(root), signature, _chain(root, previous, prev, signer),
                       _reevaluation(root)]
+    except PackCorrupt as exc:  # the zip was altered: a failed check, not an unreadable pack
+        check = Check(f"hashes: every file matches {MANIFEST}")
+        check.fail(f"{exc.member}: corrupt in the zip ({exc.reason})")
+        return Verification(pack, [check], Origin.UNSIGNED)
     except PackError as exc:
         raise Unreadable(str(exc)) from exc
     return Verification(pack, checks, origin, signer)

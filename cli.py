@@ -3,7 +3,8 @@
 
 Exit codes (a nightly scheduler reads them): 0 every commitment compliant, at risk or waived;
 3 a commitment breached; 4 evidence missing for a commitment (and none breached); 2 invalid
-input (contract, sources, evidence, arguments); 1 internal error; verify: 5 a check failed.
+input (contract, sources, evidence, arguments); 7 a source cannot be reached as configured
+(credential, secret variable, profile, login, host); 1 internal error; verify: 5 a check failed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 
 from clausewatch.commands import COMMANDS
 from clausewatch.commands.common import UsageError
+from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.problems import InputError
 from clausewatch.core.run import ExitCode
 from clausewatch.history.store import HistoryError
@@ -29,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check that an IT outsourcing provider keeps the security commitments of "
         "its contract, with evidence.",
         epilog="Exit codes: 0 compliant/at risk/waived, 3 breached, 4 no evidence, "
-        "2 invalid input, 1 internal error; verify: 0 verified, 5 verification failed, "
+        "2 invalid input, 7 a source misconfigured (credential, host), 1 internal error; verify: 0 verified, 5 verification failed, "
         "2 unreadable pack or key.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -59,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:  # one problem a line, unwrapped: editors and CI parse them
         sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
         return ExitCode.INVALID_INPUT
+    except ConfigurationError as exc:  # a source cannot be reached: nothing was collected
+        sys.stderr.write("".join(f"clausewatch: {problem}\n" for problem in exc.problems))
+        return ExitCode.CONFIGURATION
     except (UsageError, NotAnOutputFolder, PackError) as exc:
         sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT

@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check that an IT outsourcing provider keeps the security commitments of "
         "its contract, with evidence.",
         epilog="Exit codes: 0 compliant/at risk/waived, 3 breached, 4 no evidence, "
-        "2 invalid input, 7 a source misconfigured (credential, host), 1 internal error; verify: 0 verified, 5 verification failed, "
+        "2 invalid input, 7 a source misconfigured (credential, host), 1 internal error; "
+        "verify: 0 verified, 5 verification failed, "
         "2 unreadable pack or key.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")

@@ -9,6 +9,7 @@ credentials (access key id, secret key, session token) are registered with the r
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,20 @@ class AwsSettings:
 
 
 ClientFactory = Callable[..., Any]
+#: botocore's wire trace: at DEBUG these log every request's headers (the session token, the
+#: access key id), its canonical request and every response body (an AssumeRole answer's secret
+#: key, before it can be registered). boto3 warns of it ("the full wire trace will appear in
+#: your logs", ``boto3.set_stream_logger``); they are held at INFO whatever the root level.
+WIRE_LOGGERS = ("botocore.auth", "botocore.endpoint", "botocore.parsers", "botocore.httpsession",
+                "botocore.awsrequest", "botocore.retryhandler")
+
+
+def quiet_wire_logs() -> None:
+    """Keep botocore's wire trace (credentials and bodies) out of every log."""
+    for name in WIRE_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:
+            logger.setLevel(logging.INFO)
 
 
 def boto3_client(
@@ -94,6 +109,7 @@ class AwsAccess:
         self.settings = settings
         self.secrets = secrets
         self.budget = budget or RetryBudget(settings.budget_seconds)
+        quiet_wire_logs()
         self._base = base_session or boto3.Session(profile_name=settings.profile)
         self._factory = client_factory
         self._config = settings.config()

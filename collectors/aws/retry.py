@@ -44,7 +44,7 @@ class BudgetedRetry:
             self.budget.charge(now - resumed)
         delay = self.inner.needs_retry(**kwargs)
         if delay is None or delay is False:
-            return delay  # type: ignore[no-any-return]
+            return delay
         wait = float(delay)
         if not self.budget.reserve(wait):
             operation = getattr(kwargs.get("operation"), "name", "call")
@@ -71,7 +71,7 @@ def install(client: Any, budget: RetryBudget, max_attempts: int, label: str = "a
                                                       throttling_detector=detector),
         ),
         retry_event_adapter=adapter,
-        retry_quota=retry_quota,
+        retry_quota=retry_quota,  # type: ignore[arg-type]  # botocore passes the checker
         service_name=service,
     )
     events.register(f"after-call.{service}", retry_quota.release_retry_quota)

@@ -271,7 +271,7 @@ def _preflight(entry: Mapping[str, Any], credential: CachedCredential, endpoint:
     ``ConfigurationError``. A failure that is not about configuration is left to the
     collectors, which report it as a collection error."""
     try:
-        credential.get_token(endpoint.scope)
+        credential.get_token(endpoint.scope, enable_cae=True)  # as kiota asks: one token
     except Exception as exc:  # whatever the credential raises: judged below, else collected
         problem = token_problem(exc, label, auth_kind(entry) or "", login,
                                 entry.get("client_secret_env"))

@@ -176,3 +176,39 @@ def test_retry_max_attempts_sets_the_graph_retries() -> None:
     assert list(source.entry_problems({"name": "x", "tenant_id": "t", "auth": "azure_cli",
                                        "throttling": {"max_retries": 1},
                                        "retry": {"max_attempts": 2}}))
+
+
+def test_a_graph_timeout_names_host_operation_and_limit(emulator, run_collector) -> None:
+    """A hanging Graph: the error says what timed out, where and after how long (it was
+    ``ReadTimeout: `` with an empty message)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    release = threading.Event()
+
+    class Hang(BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            self.send_response(404)
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            release.wait(5)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hang)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        from clausewatch.collectors.m365 import clients
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(clients, "TIMEOUT", httpx.Timeout(0.2, connect=1.0))
+            _, errors = run_collector(type("E", (), {"base": base})(), CONTOSO, "entra",
+                                      retry={"max_attempts": 1})
+    finally:
+        release.set()
+        server.shutdown()
+    [error] = errors
+    port = server.server_address[1]
+    assert f"ReadTimeout after 0.2 s reading 127.0.0.1:{port} GET /v1.0/" in error.message

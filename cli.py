@@ -4,9 +4,11 @@
 Exit codes (a nightly scheduler reads them): 0 every commitment compliant, at risk or waived;
 3 a commitment breached; 4 evidence missing for a commitment (and none breached); 2 invalid
 input (contract, sources, evidence, arguments) or another run holds the output folder or
-history; 8 the outputs or the history cannot be written (permission, read-only file system,
-disk full); 130/143 stopped by SIGINT/SIGTERM (nothing published); 1 internal error (a bug);
-verify: 5 a check failed, 6 signature present but not checked. See docs/unattended.md.
+history; 7 a source cannot be reached as configured (credential, secret variable, profile,
+login, host: nothing collected); 8 the outputs or the history cannot be written (permission,
+read-only file system, disk full); 130/143 stopped by SIGINT/SIGTERM (nothing published);
+1 internal error (a bug); verify: 5 a check failed, 6 signature present but not checked.
+See docs/unattended.md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Sequence
 from clausewatch.commands import COMMANDS
 from clausewatch.commands.common import UsageError
 from clausewatch.core import interrupt
+from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.problems import InputError
 from clausewatch.core.run import ExitCode
 from clausewatch.history.store import HistoryError, StoreUnwritable
@@ -35,9 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check that an IT outsourcing provider keeps the security commitments of "
         "its contract, with evidence.",
         epilog="Exit codes: 0 compliant/at risk/waived, 3 breached, 4 no evidence, "
-        "2 invalid input or another run busy, 8 outputs or history unwritable (permission, "
-        "read-only, disk full), 130/143 stopped by SIGINT/SIGTERM, 1 internal error; verify: "
-        "0 verified, 5 verification failed, 6 signature not checked, 2 unreadable pack or key.",
+        "2 invalid input or another run busy, 7 a source misconfigured (credential, host), "
+        "8 outputs or history unwritable (permission, read-only, disk full), 130/143 stopped "
+        "by SIGINT/SIGTERM, 1 internal error; verify: 0 verified, 5 verification failed, "
+        "6 signature not checked, 2 unreadable pack or key.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +79,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     except InputError as exc:  # one problem a line, unwrapped: editors and CI parse them
         sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
         return ExitCode.INVALID_INPUT
+    except ConfigurationError as exc:  # a source cannot be reached: nothing was collected
+        sys.stderr.write("".join(f"clausewatch: {problem}\n" for problem in exc.problems))
+        return ExitCode.CONFIGURATION
     except (UsageError, NotAnOutputFolder, PackError) as exc:
         sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT

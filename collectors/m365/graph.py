@@ -31,6 +31,7 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_http.middleware.options import BodyInspectionHandlerOption
 
 from clausewatch.collectors.raw import RawRecorder
+from clausewatch.collectors.transport_errors import describe_transport
 from clausewatch.core.evidence import CollectionError, Evidence, RunWarning
 
 PREFER = "Prefer"
@@ -144,6 +145,9 @@ class GraphReader:
             model = await method(request_configuration=config)
         except APIError as exc:
             raise failure(operation, exc, _json(inspect.response_body)) from exc
+        except httpx.TransportError as exc:  # names host, operation and the limit
+            raise GraphFailure(operation, f"{operation}: cannot reach Graph: "
+                               f"{describe_transport(exc)}", retryable=True) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise GraphFailure(operation, f"{operation}: cannot reach Graph: "
                                f"{type(exc).__name__}: {exc}", retryable=True) from exc

@@ -14,6 +14,7 @@ from clausewatch.checks.evidence_view import EvidenceView, source_matches
 from clausewatch.checks.registry import CHECKS, Registry
 from clausewatch.core.clock import require_utc
 from clausewatch.core.contract import Commitment, Contract
+from clausewatch.core.errortext import error_summary
 from clausewatch.core.evaluation import Evaluation, Outcome, WaiverState
 from clausewatch.core.evidence import CollectionError, Evidence, origin_covers
 from clausewatch.core.result import SEVERITY_ORDER, Result, Status, Verdict
@@ -129,7 +130,7 @@ def _apply_errors(
                 r,
                 status=Status.NO_EVIDENCE,
                 reason=f"{first.source} could not collect {'/'.join(first.kinds)} in "
-                f"{first.origin}: {first.message} (on partial data: {r.reason})",
+                f"{first.origin}: {error_summary(first)} (on partial data: {r.reason})",
             )
         )
     for i, e in enumerate(errors):
@@ -141,7 +142,7 @@ def _apply_errors(
                     label=e.origin,
                     status=Status.NO_EVIDENCE,
                     reason=f"{e.source} could not collect {'/'.join(e.kinds)} in {e.origin}"
-                    f"{' (' + e.operation + ')' if e.operation else ''}: {e.message}",
+                    f"{' (' + e.operation + ')' if e.operation else ''}: {error_summary(e)}",
                     measured={"collection_error": e.id},
                 )
             )

@@ -7,6 +7,8 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rich.console import Console
+
 from clausewatch.alerts.config import from_mapping as alerts_from_mapping
 from clausewatch.alerts.config import load_alerts
 from clausewatch.checks import CHECKS
@@ -20,6 +22,7 @@ from clausewatch.policies.load import load_contract
 from clausewatch.reports.evidence_pack import PackOptions
 from clausewatch.reports.formats import FORMATS
 from clausewatch.reports.publish import pack_options
+from clausewatch.reports.terminal import make_console
 
 DEMO_OUT = Path("clausewatch-demo")
 LIVE_OUT = Path("clausewatch-out")
@@ -27,6 +30,19 @@ LIVE_OUT = Path("clausewatch-out")
 
 class UsageError(Exception):
     """Bad arguments: exit 2 with the message."""
+
+
+def console_for(args: argparse.Namespace, *, stderr: bool = False) -> Console:
+    """The console for the summary (stdout), as ``--color`` asks, or for progress (``stderr``):
+    drawn only on a terminal whatever ``--color`` says (``never`` still takes its colours)."""
+    color = getattr(args, "color", "auto")
+    return make_console("never" if stderr and color == "never" else "auto" if stderr else color,
+                        stderr=stderr)
+
+
+def quiet(args: argparse.Namespace) -> bool:
+    """``--quiet``: only the overall line."""
+    return bool(getattr(args, "quiet", False))
 
 
 def parse_as_of(text: str | None) -> datetime:

@@ -21,6 +21,7 @@ from clausewatch.pipeline.sources_file import SourcesConfig
 from clausewatch.policies.load import load_contract
 from clausewatch.reports.evidence_pack import PackOptions
 from clausewatch.reports.formats import FORMATS
+from clausewatch.reports.formats.csv_results import DEFAULT_DIALECT, DIALECTS
 from clausewatch.reports.publish import pack_options
 from clausewatch.reports.terminal import make_console
 
@@ -108,6 +109,10 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
                    metavar="{" + ",".join(FORMATS.names()) + "}", help=_formats_help())
     p.add_argument("--lang", choices=["fr", "en"], help="report language (default: the "
                    "contract's language)")
+    p.add_argument("--csv-dialect", choices=list(DIALECTS), default=DEFAULT_DIALECT,
+                   help="results.csv: rfc4180 (comma, UTF-8 without BOM, for tools; default) "
+                   "or excel-fr (semicolon, UTF-8 with BOM, opens in columns in a French "
+                   "Excel)")
     p.add_argument("--signing-key", type=Path, metavar="PEM", help="Ed25519 private key to sign "
                    "the evidence pack (default: $CLAUSEWATCH_SIGNING_KEY)")
     p.add_argument("--previous-pack", type=Path, metavar="PACK", help="pack to chain this one "
@@ -128,6 +133,7 @@ def report_options(args: argparse.Namespace, out: Path) -> PackOptions:
             previous=args.previous_pack,
             history=args.pack_history,
             formats=formats,
+            format_options={"csv_dialect": getattr(args, "csv_dialect", DEFAULT_DIALECT)},
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
@@ -147,10 +153,21 @@ def nightly_for(args: argparse.Namespace, sources: SourcesConfig | None = None) 
         base = Path(sources.file).resolve().parent
         if config is None and "alerts" in sources.settings:
             config = alerts_from_mapping(sources.settings["alerts"], base_dir=base)
-        if history is None:
-            history = base / sources.settings.get("history", DEFAULT_PATH.name)
+        history = history_path(history, sources)
     text = args.policy.read_text(encoding="utf-8") if history or config else ""
     return Nightly.from_args(history, config, text)
+
+
+def history_path(given: Path | None, sources: SourcesConfig | None) -> Path:
+    """Where a run's history is: ``--history``; else the sources file's ``history:``, else
+    clausewatch-history.sqlite, both relative to the sources file; without a sources file,
+    ./clausewatch-history.sqlite. ``run`` writes there and ``report`` reads there."""
+    if given is not None:
+        return given
+    if sources is None:
+        return DEFAULT_PATH
+    base = Path(sources.file).resolve().parent
+    return base / str(sources.settings.get("history", DEFAULT_PATH.name))
 
 
 def keep_state_outside(out: Path, nightly: Nightly) -> None:

@@ -24,16 +24,15 @@ _TAG = re.compile(r"<[^>]*>")
 
 
 def strip_html(text: str) -> str:
-    """The readable part of an HTML error page: its title and visible text, one line, or
-    ``text`` itself (whitespace collapsed) when it is not HTML."""
+    """The readable part of an HTML error page: its visible text (its title when the body
+    shows none), on one line; ``text`` itself, whitespace collapsed, when it is not HTML."""
     if not _HTML.search(text):
         return " ".join(text.split())
-    title = _TITLE.search(text)
-    head = " ".join(html.unescape(_TAG.sub(" ", title.group(1))).split()) if title else ""
     body = " ".join(html.unescape(_TAG.sub(" ", _DROP.sub(" ", text))).split())
-    if head and body.startswith(head):
-        body = body[len(head):].strip()
-    return f"{head}: {body}" if head and body else head or body
+    if body:
+        return body
+    title = _TITLE.search(text)
+    return " ".join(html.unescape(_TAG.sub(" ", title.group(1))).split()) if title else ""
 
 
 def first_line(text: str) -> str:

@@ -93,6 +93,7 @@ class PackOptions:
     raw_dir: Path | None = None  # raw API pages to include, redacted
     host: Mapping[str, Any] | None = None  # host facts (default: this machine)
     formats: tuple[str, ...] | None = None  # output formats to write (None: every registered)
+    format_options: Mapping[str, str] = field(default_factory=dict)  # e.g. csv_dialect
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from clausewatch.checks.deadlines import fmt_day
 from clausewatch.checks.evidence_view import EvidenceView, source_matches
+from clausewatch.checks.labels import unique_labels
 from clausewatch.checks.registry import CHECKS, Registry
 from clausewatch.core.clock import require_utc
 from clausewatch.core.contract import Commitment, Contract
@@ -39,7 +40,7 @@ def evaluate(
     outcomes = []
     for commitment in contract.commitments:
         spec = registry[commitment.check]
-        results = list(spec.fn(commitment, view, as_of))
+        results = unique_labels(list(spec.fn(commitment, view, as_of)))
         relevant = [e for e in errors if bears_on(e, commitment, spec.evidence_kinds)]
         subject_kinds = spec.evidence_kinds.intersection({"asset", "identity"})
         results = _apply_errors(commitment, subject_kinds, results, relevant, origins)

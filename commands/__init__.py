@@ -12,6 +12,7 @@ from clausewatch.commands import (
     alert,
     checks,
     evaluate,
+    keygen,
     report,
     run,
     schema,
@@ -27,6 +28,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     report,
     alert,
     verify,
+    keygen,
     checks,
     schema,
 )

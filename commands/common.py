@@ -170,10 +170,12 @@ def history_path(given: Path | None, sources: SourcesConfig | None) -> Path:
     return base / str(sources.settings.get("history", DEFAULT_PATH.name))
 
 
-def keep_state_outside(out: Path, nightly: Nightly) -> None:
-    """Refuse a history store or outbox inside the output folder: each run replaces that
-    folder whole, and the memory of past runs (open breaches, alerts sent) would go with it."""
+def keep_state_outside(out: Path, nightly: Nightly, packs: Path | None = None) -> None:
+    """Refuse a history store, an outbox or the kept packs (``--pack-history``) inside the
+    output folder: each run replaces that folder whole, and the memory of past runs (open
+    breaches, alerts sent, the packs the chain points to) would go with it."""
     state = [nightly.history] if nightly.history else []
+    state += [packs] if packs is not None else []
     if nightly.alerts is not None:
         base = nightly.alerts.base_dir
         state += [base / c.options["path"] for c in nightly.alerts.channels if "path" in c.options]

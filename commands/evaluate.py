@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     contract, contract_bytes = read_contract(args.policy)
     nightly = nightly_for(args)
     if args.out:
-        keep_state_outside(args.out, nightly)
+        keep_state_outside(args.out, nightly, args.pack_history)
 
     def gather(_stage: Path | None) -> Gathered:
         stage(f"reading {args.evidence}")

@@ -96,7 +96,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
     nightly = nightly_for(args, sources)
     out = args.out or Path(sources.settings.get("output", LIVE_OUT))
     check_replaceable(out)  # before collecting for minutes
-    keep_state_outside(out, nightly)
+    keep_state_outside(out, nightly, args.pack_history)
     redactor = Redactor()
     config = sources
 

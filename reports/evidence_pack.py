@@ -29,7 +29,6 @@ import json
 import logging
 import os
 import platform
-import shutil
 import socket
 import tempfile
 import zipfile
@@ -49,7 +48,6 @@ from clausewatch.core.run import RunInfo
 from clausewatch.reports import signing
 from clausewatch.reports.formats import FORMATS
 from clausewatch.reports.i18n import pick_language
-from clausewatch.reports.output import staged_dir
 from clausewatch.reports.results_json import iso
 from clausewatch.reports.templating import environment
 from clausewatch.reports.view import WaiverRow, build_view, waiver_in_force
@@ -199,7 +197,8 @@ def build_pack(
     for name, data in sorted(reports.items()):
         w.bytes(f"{REPORTS}/{name}", data)
     w.json(RUN, _run_metadata(ev, info, records, contract_digest, lang, options, raw_count))
-    w.text("README.md", _readme(ev, info, contract_digest, options, reports))
+    w.text("README.md", _readme(ev, info, contract_digest, options, reports, previous,
+                                raw_count))
 
     _assert_no_leak(dest, redactor)
     files = {rel: sha256_file(dest / rel) for rel in sorted(_walk(dest))}
@@ -368,9 +367,12 @@ def _readme(
     contract_digest: str,
     options: PackOptions,
     reports: Mapping[str, bytes],
+    previous: Link | None = None,
+    raw_pages: int = 0,
 ) -> str:
-    """The pack's README; its ``reports/`` rows name the formats in the pack, from the
-    registry."""
+    """The pack's README, describing only what the pack holds: its ``reports/`` rows name the
+    formats in the pack (from the registry); ``raw/``, ``signature.json``, the signature check
+    and the chain link appear only when the pack has them."""
     fp = (
         signing.fingerprint(options.signing_key.public_key())
         if options.signing_key is not None
@@ -393,6 +395,8 @@ def _readme(
         contract_sha256=contract_digest,
         fingerprint=fp,
         status=str(ev.status),
+        previous=previous,
+        raw_pages=raw_pages,
     )
 
 
@@ -442,22 +446,33 @@ def _signer(root: Path, chain: Mapping[str, Any]) -> str | None:
 
 
 def latest_pack(history: Path) -> Path | None:
-    """The newest pack in a history folder (highest chain sequence, then as_of)."""
+    """The newest pack in a history folder (highest chain sequence, then as_of): a kept zip
+    (``evidence-pack-<date>-<seq>.zip``) or a pack folder (the layout before)."""
     best: tuple[int, str, str] | None = None
     found = None
     if not history.is_dir():
         return None
     for child in history.iterdir():
-        if child.name.startswith(".") or not (child / CHAIN).is_file():
+        if child.name.startswith("."):
+            continue
+        kept = child.is_file() and child.name.startswith("evidence-pack-") \
+            and child.suffix == ".zip"
+        if not (kept or (child / CHAIN).is_file()):
             continue
         try:
-            chain = json.loads((child / CHAIN).read_text(encoding="utf-8"))
+            with open_pack(child) as root:
+                chain = json.loads((root / CHAIN).read_text(encoding="utf-8"))
             key = (int(chain["sequence"]), str(chain["as_of"]), child.name)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, PackError, zipfile.BadZipFile):
             continue
         if best is None or key > best:
             best, found = key, child
     return found
+
+
+def kept_name(as_of: datetime, sequence: int) -> str:
+    """``evidence-pack-2026-11-22-0042.zip``: the night's date (UTC) and the chain sequence."""
+    return f"evidence-pack-{as_of.astimezone(UTC):%Y-%m-%d}-{sequence:04d}.zip"
 
 
 def _previous_link(options: PackOptions) -> Link | None:
@@ -476,11 +491,28 @@ def _previous_link(options: PackOptions) -> Link | None:
 
 
 def archive_pack(pack: Path, history: Path, run_id: str, as_of: datetime) -> Path:
-    """Copy a finished pack into the history folder, atomically, under a sortable name."""
-    name = f"{as_of.astimezone(UTC):%Y%m%dT%H%M%SZ}-{run_id[:12]}"
-    with staged_dir(history / name) as stage:
-        shutil.copytree(pack, stage, dirs_exist_ok=True)
-    return history / name
+    """Keep a finished pack in the history folder as ``evidence-pack-<date>-<seq>.zip``.
+
+    The name comes from the pack's own chain sequence, so each night's pack is kept beside the
+    ones before it, and the file is linked into place only if no file has that name: a pack a
+    later chain points to is never replaced (``PackError`` instead)."""
+    chain = json.loads((pack / CHAIN).read_text(encoding="utf-8"))
+    target = history / kept_name(as_of, int(chain["sequence"]))
+    history.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=history)
+    os.close(fd)
+    try:
+        zip_pack(pack, Path(tmp), as_of)
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise PackError(
+                f"{target} already exists (run {run_id} has the same sequence as a kept pack); "
+                "kept packs are never replaced"
+            ) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
 
 
 # --- zip -----------------------------------------------------------------------------------

@@ -26,14 +26,36 @@ from clausewatch.commands.common import UsageError
 from clausewatch.core import interrupt
 from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.problems import InputError
-from clausewatch.core.run import ExitCode
+from clausewatch.core.run import ExitCode, tool_version
 from clausewatch.history.store import HistoryError, StoreUnwritable
 from clausewatch.reports.evidence_pack import PackError
 from clausewatch.reports.output import NotAnOutputFolder
+from clausewatch.reports.terminal import COLOR_CHOICES
+
+
+def global_options(*, suppress: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name (``clausewatch -v run`` and
+    ``clausewatch run -v``). The subcommands' copy defaults to SUPPRESS, so an option given
+    before the subcommand is not reset by the subcommand's defaults."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("global options")
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    g.add_argument("-v", "--verbose", action="store_true", default=default(False),
+                   help="log progress to stderr")
+    g.add_argument("-q", "--quiet", action="store_true", default=default(False),
+                   help="print only the overall verdict line (outputs are written as usual)")
+    g.add_argument("--color", choices=COLOR_CHOICES, default=default("auto"),
+                   help="colour the terminal output: auto (only on a terminal, and not when "
+                   "NO_COLOR is set), always, never (default: auto)")
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        parents=[global_options(suppress=False)],
         prog="clausewatch",
         description="Check that an IT outsourcing provider keeps the security commitments of "
         "its contract, with evidence.",
@@ -43,11 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
         "by SIGINT/SIGTERM, 1 internal error; verify: 0 verified, 5 verification failed, "
         "6 signature not checked, 2 unreadable pack or key.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"clausewatch {tool_version()}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="what to do (clausewatch COMMAND --help for its options)")
+    shared = global_options(suppress=True)
     for command in COMMANDS:
         p = sub.add_parser(
             command.NAME,
+            parents=[shared],
             help=command.HELP,
             description=getattr(command, "DESCRIPTION", None),
             epilog=getattr(command, "EPILOG", None),

@@ -12,9 +12,11 @@ from typing import Any
 
 from clausewatch.checks.deadlines import fmt_day
 from clausewatch.checks.evidence_view import EvidenceView, source_matches
+from clausewatch.checks.labels import unique_labels
 from clausewatch.checks.registry import CHECKS, Registry
 from clausewatch.core.clock import require_utc
 from clausewatch.core.contract import Commitment, Contract, fact_matches
+from clausewatch.core.errortext import error_summary
 from clausewatch.core.evaluation import Evaluation, Outcome, WaiverState
 from clausewatch.core.evidence import CollectionError, Evidence, origin_covers, subject_under
 from clausewatch.core.result import SEVERITY_ORDER, Result, Status, Verdict
@@ -39,7 +41,8 @@ def evaluate(
     outcomes = []
     for commitment in contract.commitments:
         spec = registry[commitment.check]
-        results = list(spec.fn(commitment, view.accepting(commitment.evidence), as_of))
+        results = unique_labels(list(spec.fn(commitment, view.accepting(commitment.evidence),
+                                             as_of)))
         relevant = [e for e in errors if bears_on(e, commitment, spec.evidence_kinds)]
         subject_kinds = spec.evidence_kinds.intersection({"asset", "identity"})
         results, applied = _apply_errors(commitment, subject_kinds, results, relevant, origins)
@@ -198,8 +201,8 @@ def _apply_errors(
             dataclasses.replace(
                 r,
                 status=Status.NO_EVIDENCE,
-                reason=f"{first.source} could not collect {first.what}: {first.message}{more} "
-                f"(on partial data: {r.reason})",
+                reason=f"{first.source} could not collect {first.what}: {error_summary(first)}"
+                f"{more} (on partial data: {r.reason})",
             )
         )
     taken = {r.subject for r in out}
@@ -223,7 +226,7 @@ def _apply_errors(
                 label=e.subject or e.origin or e.source,
                 status=Status.NO_EVIDENCE,
                 reason=f"{e.source} could not collect {e.what}"
-                f"{' (' + e.operation + ')' if e.operation else ''}: {e.message}",
+                f"{' (' + e.operation + ')' if e.operation else ''}: {error_summary(e)}",
                 measured={"collection_error": e.id},
             )
         )

@@ -22,6 +22,7 @@ patch-age chart draws from that list and never recomputes a deadline.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -186,11 +187,12 @@ class _Rules:
             "expected": self.expected,
         }
         if assessed is None:
+            note = _note(asset)
             return Result(
                 **base,
                 status=Status.NO_EVIDENCE,
-                reason=f"{label}: in inventory but no patch data from any source"
-                f"{_note(asset)}.",
+                reason=f"{label}: no patch data: {note or 'no source reported any'}.",
+                measured={"cause": note or "no patch data"},
                 evidence_ids=(asset.id,),
             )
         age = age_days(assessed, self.as_of)
@@ -198,9 +200,10 @@ class _Rules:
             return Result(
                 **base,
                 status=Status.NO_EVIDENCE,
-                reason=f"{label}: patch data is {age:.1f} days old "
-                f"(freshness limit {self.freshness:g}).",
-                measured={"patch_data_age_days": round(age, 2)},
+                reason=f"{label}: patch data stale since {fmt_day(assessed, self.tz)} "
+                f"({age:.1f} days old; freshness limit {self.freshness:g}).",
+                measured={"patch_data_age_days": round(age, 2),
+                          "patch_assessed_at": assessed},
                 evidence_ids=(asset.id,),
             )
         overdue: list[dict[str, Any]] = []
@@ -222,9 +225,9 @@ class _Rules:
                 if self.unrated_as is None:
                     if state in OUTSTANDING:
                         if severity in UNRATED:
-                            unrated.append(str(f.get("update_id")))
+                            unrated.append(update_name(f))
                         else:
-                            unknown.append(f"{f.get('update_id')}: {f.get('severity')!r}")
+                            unknown.append(f"{update_name(f)}: {f.get('severity')!r}")
                         ids.append(p.id)
                     continue
                 severity = self.unrated_as
@@ -233,7 +236,7 @@ class _Rules:
                 continue
             start = self._start(f)
             if start is None:
-                undated.append(str(f.get("update_id")))
+                undated.append(update_name(f))
                 note = f.get("release_date_note")
                 if isinstance(note, str) and note:
                     notes.append(note)
@@ -272,6 +275,7 @@ class _Rules:
         f = patch.facts
         finding = {
             "update_id": f.get("update_id"),
+            "name": update_name(f),
             "severity": f.get("severity"),
             "state": state,
             "due": due,
@@ -317,7 +321,7 @@ class _Rules:
                 **base,
                 status=Status.BREACHED,
                 reason=f"{label}: {len(overdue)} security update(s) past deadline{detail}; worst "
-                f"{worst['update_id']} ({worst['severity']}) {worst['days_late']:g} days late.",
+                f"{worst['name']} ({worst['severity']}) {worst['days_late']:g} days late.",
                 measured={
                     "overdue": len(overdue),
                     "due_soon": len(soon),
@@ -385,10 +389,39 @@ class _Rules:
         )
 
 
+#: A catalogue id that tells a person nothing (a GUID): the update's title says more.
+_OPAQUE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_KB = re.compile(r"\bKB\d{6,8}\b", re.I)
+TITLE_CHARS = 90
+
+
+def update_name(facts: Mapping[str, Any]) -> str:
+    """An update as a person looks it up: its KB number and title (``KB5044281 "2024-10
+    Cumulative Update for Windows 11 Version 23H2"``), the title alone when the id is an opaque
+    catalogue GUID, else its id."""
+    update_id = str(facts.get("update_id") or "")
+    title = " ".join(str(facts.get("title") or "").split())
+    if len(title) > TITLE_CHARS:
+        title = title[: TITLE_CHARS - 1].rstrip() + "…"
+    kb_fact = facts.get("kb")
+    found = _KB.search(update_id) or _KB.search(title)
+    kb = str(kb_fact) if kb_fact else (found.group(0).upper() if found else "")
+    ident = kb or ("" if _OPAQUE.match(update_id) else update_id)
+    if title and ident and ident.lower() not in title.lower():
+        return f'{ident} "{title}"'
+    if title:
+        return f'"{title}"'
+    return ident or update_id
+
+
 def _note(asset: Evidence) -> str:
-    """The source's own word on why an asset has no patch data (``patch_data_note``)."""
-    note = asset.facts.get("patch_data_note")
-    return f" ({note})" if isinstance(note, str) and note else ""
+    """The source's own word on why an asset has no patch data (``patch_data_note``;
+    ``patch_note`` as written by earlier versions of the Intune collector)."""
+    for key in ("patch_data_note", "patch_note"):
+        note = asset.facts.get(key)
+        if isinstance(note, str) and note.strip():
+            return " ".join(note.split())
+    return ""
 
 
 def _assessed_at(asset: Evidence, patches: Sequence[Evidence]) -> datetime | None:

@@ -13,6 +13,7 @@ from clausewatch.commands import (
     attest,
     checks,
     evaluate,
+    keygen,
     report,
     run,
     schema,
@@ -29,6 +30,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     alert,
     verify,
     attest,
+    keygen,
     checks,
     schema,
 )

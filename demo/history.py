@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from clausewatch.alerts.deliver import outbox_config
 from clausewatch.alerts.notify import notify
@@ -16,6 +18,14 @@ from clausewatch.history.periods import period_of
 from clausewatch.history.store import open_history
 from clausewatch.pipeline.nightly import ALERTS_FILE, HISTORY_FILE, OUTBOX_FILE
 from clausewatch.reports import period as period_report
+
+T = TypeVar("T")
+
+
+def _ticked(tick: Callable[[], None] | None, value: T) -> T:
+    if tick is not None:
+        tick()
+    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,12 +42,14 @@ def demo_publish(
     text: str,
     nights: int = NIGHTS,
     lang: str | None = None,
+    tick: Callable[[], None] | None = None,
 ) -> DemoHistory:
     """The demo's history: back-fill ``nights``, record tonight, alerts to an outbox, a report.
 
     Everything lands in ``stage``: ``history.sqlite``, ``outbox.jsonl`` (every message the
     alerts would have sent, night by night), ``alerts.json`` (tonight's) and the report of the
     last complete period before tonight (in ``lang``, default the contract's language).
+    ``tick`` is called once per back-filled night (progress).
     """
     started = time.perf_counter()
     config = outbox_config(stage / OUTBOX_FILE)
@@ -48,9 +60,9 @@ def demo_publish(
             text,
             ev.as_of,
             nights,
-            on_night=lambda prior, night, night_info: notify(
-                prior, night, night_info, config
-            ).deliveries,
+            on_night=lambda prior, night, night_info: _ticked(
+                tick, notify(prior, night, night_info, config).deliveries
+            ),
         )
         outcome = notify(store.prior(ev.contract.id), ev, info, config)
         store.record(ev, info, contract_text=text, deliveries=outcome.deliveries)

@@ -15,9 +15,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from clausewatch.core.run import RunInfo
 from clausewatch.history.store import HistoryError, StoreBusy, hold, open_history
-from clausewatch.reports.evidence_pack import PACK_DIR, archive_name, copy_pack
+from clausewatch.reports.evidence_pack import PACK_DIR, keep_pack, kept_target
 from clausewatch.reports.staging import lock_path, recover
 
 log = logging.getLogger("clausewatch")
@@ -37,12 +36,16 @@ def locked(out: Path | None, history: Path | None) -> Iterator[None]:
 
 
 def copy_published_pack(target: Path, dest: Path) -> None:
-    """Copy a published output folder's pack to its ``--pack-history`` slot."""
-    copy_pack(target / PACK_DIR, dest)
+    """Keep a published output folder's pack as the zip ``dest`` in ``--pack-history``."""
+    keep_pack(target / PACK_DIR, dest)
 
 
-def archive_slot(history: Path | None, info: RunInfo) -> tuple[Path, str] | None:
-    return None if history is None else (history.resolve(), archive_name(info.run_id, info.as_of))
+def archive_slot(history: Path | None, stage: Path) -> tuple[Path, str] | None:
+    """The ``--pack-history`` slot of the pack staged in ``stage``: named by its chain."""
+    if history is None:
+        return None
+    kept = kept_target(stage / PACK_DIR, history.resolve())
+    return kept.parent, kept.name
 
 
 def published_run(out: Path) -> str | None:

@@ -114,7 +114,7 @@ def _publish(run: Run, out: Path) -> tuple[Evaluation, RunInfo]:
         if run.nightly.publish(st.stage, ev, info, publishing=st.target) is not None:
             recorded = info.run_id
         checkpoint("history-recorded")
-        commit(st, run_id=info.run_id, archive=archive_slot(run.options.history, info),
+        commit(st, run_id=info.run_id, archive=archive_slot(run.options.history, st.stage),
                published=lambda: mark_published(run.nightly.history, info.run_id),
                archiver=copy_published_pack)
         published = True

@@ -31,7 +31,6 @@ import json
 import logging
 import os
 import platform
-import shutil
 import socket
 import tempfile
 import zipfile
@@ -52,7 +51,6 @@ from clausewatch.core.run import RunInfo
 from clausewatch.reports import signing
 from clausewatch.reports.formats import FORMATS
 from clausewatch.reports.i18n import pick_language
-from clausewatch.reports.output import staged_dir
 from clausewatch.reports.results_json import iso
 from clausewatch.reports.templating import environment
 from clausewatch.reports.view import WaiverRow, build_view, waiver_in_force
@@ -107,6 +105,7 @@ class PackOptions:
     attachments_dir: Path | None = None  # files evidence rests on, copied verbatim
     host: Mapping[str, Any] | None = None  # host facts (default: this machine)
     formats: tuple[str, ...] | None = None  # output formats to write (None: every registered)
+    format_options: Mapping[str, str] = field(default_factory=dict)  # e.g. csv_dialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +212,8 @@ def build_pack(
     for name, data in sorted(reports.items()):
         w.bytes(f"{REPORTS}/{name}", data)
     w.json(RUN, _run_metadata(ev, info, records, contract_digest, lang, options, raw_count))
-    w.text("README.md", _readme(ev, info, contract_digest, options, reports, attachments))
+    w.text("README.md", _readme(ev, info, contract_digest, options, reports, previous,
+                                raw_count, attachments))
 
     _assert_no_leak(dest, redactor)
     files = {rel: sha256_file(dest / rel) for rel in sorted(_walk(dest))}
@@ -393,10 +393,13 @@ def _readme(
     contract_digest: str,
     options: PackOptions,
     reports: Mapping[str, bytes],
+    previous: Link | None = None,
+    raw_pages: int = 0,
     attachments: int = 0,
 ) -> str:
-    """The pack's README; its ``reports/`` rows name the formats in the pack, from the
-    registry."""
+    """The pack's README, describing only what the pack holds: its ``reports/`` rows name the
+    formats in the pack (from the registry); ``raw/``, ``signature.json``, the signature check
+    and the chain link appear only when the pack has them."""
     fp = (
         signing.fingerprint(options.signing_key.public_key())
         if options.signing_key is not None
@@ -419,6 +422,8 @@ def _readme(
         contract_sha256=contract_digest,
         fingerprint=fp,
         status=str(ev.status),
+        previous=previous,
+        raw_pages=raw_pages,
         attachments=attachments,
     )
 
@@ -469,22 +474,33 @@ def _signer(root: Path, chain: Mapping[str, Any]) -> str | None:
 
 
 def latest_pack(history: Path) -> Path | None:
-    """The newest pack in a history folder (highest chain sequence, then as_of)."""
+    """The newest pack in a history folder (highest chain sequence, then as_of): a kept zip
+    (``evidence-pack-<date>-<seq>.zip``) or a pack folder (the layout before)."""
     best: tuple[int, str, str] | None = None
     found = None
     if not history.is_dir():
         return None
     for child in history.iterdir():
-        if child.name.startswith(".") or not (child / CHAIN).is_file():
+        if child.name.startswith("."):
+            continue
+        kept = child.is_file() and child.name.startswith("evidence-pack-") \
+            and child.suffix == ".zip"
+        if not (kept or (child / CHAIN).is_file()):
             continue
         try:
-            chain = json.loads((child / CHAIN).read_text(encoding="utf-8"))
+            with open_pack(child) as root:
+                chain = json.loads((root / CHAIN).read_text(encoding="utf-8"))
             key = (int(chain["sequence"]), str(chain["as_of"]), child.name)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, PackError, zipfile.BadZipFile):
             continue
         if best is None or key > best:
             best, found = key, child
     return found
+
+
+def kept_name(as_of: datetime, sequence: int) -> str:
+    """``evidence-pack-2026-11-22-0042.zip``: the night's date (UTC) and the chain sequence."""
+    return f"evidence-pack-{as_of.astimezone(UTC):%Y-%m-%d}-{sequence:04d}.zip"
 
 
 def _previous_link(options: PackOptions) -> Link | None:
@@ -504,21 +520,45 @@ def _previous_link(options: PackOptions) -> Link | None:
     return None
 
 
-def archive_name(run_id: str, as_of: datetime) -> str:
-    """The pack's folder name in a ``--pack-history`` folder: sortable by as_of."""
-    return f"{as_of.astimezone(UTC):%Y%m%dT%H%M%SZ}-{run_id[:12]}"
+def kept_target(pack: Path, history: Path) -> Path:
+    """Where ``pack`` (a folder) is kept in a ``--pack-history`` folder: its chain's date and
+    sequence name it (``kept_name``)."""
+    chain = json.loads((pack / CHAIN).read_text(encoding="utf-8"))
+    as_of = datetime.fromisoformat(str(chain["as_of"]).replace("Z", "+00:00"))
+    return history / kept_name(as_of, int(chain["sequence"]))
+
+
+def keep_pack(pack: Path, target: Path) -> Path:
+    """Keep the pack folder ``pack`` as the zip ``target``, never replacing another file.
+
+    The zip is linked into place only if no file has that name, so a pack a later chain points
+    to is never replaced (``PackError``). The same pack kept twice (a publication completed
+    after a kill) finds its own bytes there and is done."""
+    chain = json.loads((pack / CHAIN).read_text(encoding="utf-8"))
+    as_of = datetime.fromisoformat(str(chain["as_of"]).replace("Z", "+00:00"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        zip_pack(pack, Path(tmp), as_of)
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            if target.read_bytes() != Path(tmp).read_bytes():
+                raise PackError(
+                    f"{target} already exists and holds another pack; kept packs are never "
+                    "replaced"
+                ) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
 
 
 def archive_pack(pack: Path, history: Path, run_id: str, as_of: datetime) -> Path:
-    """Copy a finished pack into the history folder, atomically, under a sortable name."""
-    copy_pack(pack, history / archive_name(run_id, as_of))
-    return history / archive_name(run_id, as_of)
-
-
-def copy_pack(pack: Path, dest: Path) -> None:
-    """Copy the pack folder ``pack`` to ``dest``, atomically."""
-    with staged_dir(dest) as stage:
-        shutil.copytree(pack, stage, dirs_exist_ok=True)
+    """Keep a finished pack in the history folder as ``evidence-pack-<date>-<seq>.zip``
+    (``keep_pack``); ``run_id`` and ``as_of`` are the run's, for the caller's records."""
+    del run_id, as_of  # the pack's own chain names it
+    return keep_pack(pack, kept_target(pack, history))
 
 
 # --- zip -----------------------------------------------------------------------------------

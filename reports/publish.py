@@ -52,6 +52,7 @@ def pack_options(
     history: Path | None = None,
     secrets: Iterable[str] = (),
     formats: Iterable[str] | None = None,
+    format_options: Mapping[str, str] | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> PackOptions:
     """Pack options from the command line and environment.
@@ -59,7 +60,8 @@ def pack_options(
     The signing key comes from ``--signing-key`` or ``$CLAUSEWATCH_SIGNING_KEY`` (its password,
     if any, from ``$CLAUSEWATCH_SIGNING_KEY_PASSWORD``). Without ``--previous-pack`` or
     ``--pack-history``, the pack chains to the one already in ``out`` (the previous run's), if any.
-    ``formats``: the output formats to write (``--format``; None: every registered one).
+    ``formats``: the output formats to write (``--format``; None: every registered one);
+    ``format_options``: what formats read from their view (``csv_dialect``).
     """
     if lang is not None and lang not in LANGUAGES:
         raise ValueError(f"--lang must be one of {', '.join(LANGUAGES)}")
@@ -77,6 +79,7 @@ def pack_options(
         history=history,
         secrets=tuple([*secrets, *([password] if password else [])]),
         formats=selected,
+        format_options=dict(format_options or {}),
     )
 
 
@@ -121,6 +124,7 @@ def publish_run(
         lang=options.lang,
         evidence_sha256=sha256_bytes(evidence_text.encode("utf-8")),
         results_sha256=sha256_bytes(results_text.encode("utf-8")),
+        options=options.format_options,
     )
     reports = render_reports(view, options.formats)
     (stage / "evidence.jsonl").write_text(evidence_text, encoding="utf-8")

@@ -24,6 +24,7 @@ from unattended_kit import (
 
 from clausewatch.core.faults import FAULT_ENV, STEPS
 from clausewatch.history.store import hold
+from clausewatch.reports.evidence_pack import open_pack, read_link
 from clausewatch.reports.staging import lock_path
 
 #: From this step on the run is journaled: the next start completes it; before, rolls it back.
@@ -93,7 +94,9 @@ def check_consistent(w: Workspace, published: list[str]) -> None:
     assert link["previous"]["run_id"] == published[-2]
     if w.packs is not None:
         archived = sorted(p.name for p in w.packs.iterdir())
-        assert [name.rsplit("-", 1)[1] for name in archived] == [r[:12] for r in published]
+        # one kept zip per published run, named by its chain sequence, none replaced
+        assert [name.rsplit("-", 1)[1] for name in archived] == \
+            [f"{n:04d}.zip" for n in range(1, len(published) + 1)]
     assert w.leftovers() == []
 
 
@@ -133,8 +136,10 @@ def test_the_final_pack_of_a_recovered_chain_verifies_against_its_predecessor(tm
     older, completed, last = sorted(w.packs.iterdir())
     done = clausewatch("verify", str(w.out / "evidence-pack"), "--previous", str(completed))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads((completed / "chain.json").read_text())["previous"]["run_id"] == \
-        json.loads((older / "chain.json").read_text())["run_id"]
+    assert read_link(completed).sequence == read_link(older).sequence + 1
+    with open_pack(completed) as root, open_pack(older) as first:
+        assert json.loads((root / "chain.json").read_text())["previous"]["run_id"] == \
+            json.loads((first / "chain.json").read_text())["run_id"]
 
 
 @pytest.mark.parametrize("step", ["gathered", "old-moved", "stage-moved"])

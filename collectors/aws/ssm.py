@@ -228,6 +228,8 @@ class PatchCollector:
             "ssm_managed": node is not None,
             "ssm_ping_status": info.get("PingStatus"),
         }
+        if not state:
+            facts["patch_data_note"] = _why_no_patch_state(node is not None, info)
         return self._evidence(
             Kind.ASSET, EC2_SOURCE, inst.arn, facts, self.observed_at, inst.raw_ref)
 
@@ -247,6 +249,8 @@ class PatchCollector:
             "ssm_managed": True,
             "ssm_ping_status": info.get("PingStatus"),
         }
+        if not state:
+            facts["patch_data_note"] = _why_no_patch_state(True, info)
         return self._evidence(Kind.ASSET, SOURCE, arn, facts, self.observed_at, ref)
 
     def _patch(
@@ -309,3 +313,20 @@ def _with_undated(
     return Evidence(id=asset.id, kind=asset.kind, source=asset.source, subject=asset.subject,
                     observed_at=asset.observed_at, facts=facts, origin=asset.origin,
                     raw_ref=asset.raw_ref)
+
+
+def _why_no_patch_state(managed: bool, info: Mapping[str, Any]) -> str:
+    """Why SSM has no patch state for an instance, in words a person can act on.
+
+    ``PingStatus`` of DescribeInstanceInformation is ``Online``, ``ConnectionLost`` or
+    ``Inactive`` (deprecated), with ``LastPingDateTime``: https://docs.aws.amazon.com/sdkfornet/
+    latest/apidocs/items/TSimpleSystemsManagementPingStatusNET35.html and
+    https://docs.rs/aws-sdk-ssm/latest/aws_sdk_ssm/types/struct.InstanceInformation.html."""
+    if not managed:
+        return "not managed by SSM (SSM Agent missing, stopped or without an instance profile)"
+    ping = info.get("PingStatus")
+    if ping and ping != "Online":
+        seen = info.get("LastPingDateTime")
+        since = f" since {seen:%Y-%m-%d}" if isinstance(seen, datetime) else ""
+        return f"SSM Agent {ping}{since}; no patch scan recorded"
+    return "SSM manages it but no patch scan (Patch Manager Scan) is recorded"

@@ -128,13 +128,14 @@ class IntuneCollector:
             "tenant_id": self.tenant_id,
         }
         if states is None:
-            facts["patch_note"] = _why_unassessed(os_name, d.os_version, synced, catalog)
+            facts["patch_data_note"] = _why_unassessed(os_name, d.os_version, synced, catalog)
         asset = self._evidence(Kind.ASSET, d.id, facts, self.observed_at, ref)
         out = [asset]
         for s in states or []:
             u = s.update
             patch = {
                 "update_id": s.revision.kb or u.entry_id,
+                "kb": s.revision.kb,
                 "severity": u.severity,
                 "state": s.state,
                 "released_at": u.released_at,

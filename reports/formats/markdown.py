@@ -8,6 +8,8 @@ evidence.
 
 from __future__ import annotations
 
+import re
+
 from clausewatch.reports.formats.registry import FORMATS, RunView
 from clausewatch.reports.i18n import Catalogue
 from clausewatch.reports.verdict_text import attested_mark, verdict_sentence
@@ -16,9 +18,25 @@ from clausewatch.reports.view import ClauseRow, ReportView
 OFFENDERS_SHOWN = 10
 
 
-def cell(text: object) -> str:
-    """Text safe inside a Markdown table cell."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
+#: CommonMark punctuation that can start markup inline or open a block (headings, quotes,
+#: lists, code, HTML, links, emphasis, tables); any ASCII punctuation may be backslash-escaped
+#: (https://spec.commonmark.org/0.31.2/#backslash-escapes).
+#: Data is put on one line after a prefix of ours, so the characters that matter only at the
+#: start of a line (``-``, ``+``, ``=``, digits) cannot open a block there.
+_MARKUP = re.compile(r"([\\`*_{}\[\]<>#|~])|&(?=#?\w+;)")
+
+
+def text(value: object) -> str:
+    """Data (a reason, a name, an error message) as inert Markdown on one line: line breaks
+    become spaces and markup characters are escaped, so an HTML page or a '# heading' in an
+    API's answer renders as the text it is."""
+    flat = " ".join(str(value).split())
+    return _MARKUP.sub(lambda m: "\\" + m.group(0), flat)
+
+
+def cell(value: object) -> str:
+    """Text safe inside a Markdown table cell (a '|' no longer ends it)."""
+    return text(value)
 
 
 @FORMATS.register(
@@ -45,9 +63,9 @@ def page(view: ReportView) -> str:
         return f"**{t.t(key)}{t.t('colon')}**"
 
     out = [
-        f"# {t.t('report_title')} — {k.title}",
+        f"# {t.t('report_title')} — {text(k.title)}",
         "",
-        f"{label('provider')} {k.provider} · {label('customer')} {k.customer}  ",
+        f"{label('provider')} {text(k.provider)} · {label('customer')} {text(k.customer)}  ",
         f"{label('as_of')} {t.moment(view.as_of, tz)} · "
         f"{label('overall')} {t.status(view.status).upper()}  ",
         f"{label('contract')} `{k.id}` (SHA-256 `{k.digest[:16]}…`) · "
@@ -75,14 +93,15 @@ def page(view: ReportView) -> str:
     if attention:
         out += [f"## {t.t('offenders')}", ""]
     for row in attention:
-        out += [f"### {row.clause} — {row.title} ({t.status(row.status)})", ""]
+        out += [f"### {text(row.clause)} — {text(row.title)} ({t.status(row.status)})", ""]
         out.append(
             f"{t.t('verdict_reason')} {verdict_sentence(t, row.outcome.verdict, tz, row.errors)}"
         )
         out.append("")
         for r in row.offenders[:OFFENDERS_SHOWN]:
             due = f" — {t.t('due')} {t.day(r.due, tz)}" if r.due else ""
-            out.append(f"- **{t.status(str(r.status))}**{attested_mark(t, r)} {r.reason}{due}")
+            out.append(f"- **{t.status(str(r.status))}**{attested_mark(t, r)} "
+                       f"{text(r.reason)}{due}")
         more = len(row.offenders) + row.hidden - OFFENDERS_SHOWN
         if more > 0:
             out.append(f"- {t.t('more_offenders', n=more)}")
@@ -97,8 +116,9 @@ def page(view: ReportView) -> str:
             else t.t(f"waiver_{w.state}")
         )
         out.append(
-            f"- **{w.clause}** {', '.join(w.subjects)}: {state} ({t.t('waiver_expires')} "
-            f"{t.day(w.expires)}; {w.approver}; {w.reference}) — {w.reason}"
+            f"- **{text(w.clause)}** {text(', '.join(w.subjects))}: {state} "
+            f"({t.t('waiver_expires')} {t.day(w.expires)}; {text(w.approver)}; "
+            f"{text(w.reference)}) — {text(w.reason)}"
         )
     out += ["", f"## {t.t('missing')}", ""]
     if not view.errors:
@@ -107,8 +127,8 @@ def page(view: ReportView) -> str:
         err = e.error
         where = f"{err.origin} ({err.operation})" if err.operation else err.origin
         out.append(
-            f"- `{err.source}` {where}: {err.message} — {t.t('error_affects')}{t.t('colon')} "
-            f"{', '.join(e.affects) or '-'}"
+            f"- {text(err.source)} {text(where)}: {text(e.summary)} — "
+            f"{t.t('error_affects')}{t.t('colon')} {text(', '.join(e.affects)) or '-'}"
         )
     out += ["", "---", t.t("footer", version=view.info.tool_version), ""]
     return "\n".join(out)

@@ -43,6 +43,7 @@ class RunView:
     lang: str = DEFAULT
     evidence_sha256: str | None = None  # of evidence.jsonl
     results_sha256: str | None = None  # of results.json
+    options: Mapping[str, str] = field(default_factory=dict)  # per format, e.g. csv_dialect
 
     @classmethod
     def of(
@@ -54,6 +55,7 @@ class RunView:
         lang: str | None = None,
         evidence_sha256: str | None = None,
         results_sha256: str | None = None,
+        options: Mapping[str, str] | None = None,
     ) -> RunView:
         """The view of a run; ``lang`` None means the contract's language (``ValueError`` for
         an unknown one)."""
@@ -64,6 +66,7 @@ class RunView:
             lang=pick_language(lang, evaluation.contract.language),
             evidence_sha256=evidence_sha256,
             results_sha256=results_sha256,
+            options=dict(options or {}),
         )
 
     @property

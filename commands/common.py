@@ -13,7 +13,8 @@ from clausewatch.checks import CHECKS
 from clausewatch.core.clock import utc_now
 from clausewatch.core.contract import Contract
 from clausewatch.core.problems import InputError, Problem
-from clausewatch.history.store import DEFAULT_PATH
+from clausewatch.history.postgres import check_url, is_url
+from clausewatch.history.store import DEFAULT_PATH, Location
 from clausewatch.pipeline.nightly import Nightly
 from clausewatch.pipeline.sources_file import SourcesConfig
 from clausewatch.policies.load import load_contract
@@ -27,6 +28,24 @@ LIVE_OUT = Path("clausewatch-out")
 
 class UsageError(Exception):
     """Bad arguments: exit 2 with the message."""
+
+
+def history_location(text: str, base: Path | None = None) -> Location:
+    """A history store: a ``postgresql://`` URL as is, else a SQLite path (under ``base``)."""
+    if is_url(text):
+        try:
+            return check_url(text)
+        except ValueError as exc:
+            raise UsageError(f"history: {exc}") from exc
+    return base / text if base is not None else Path(text)
+
+
+def history_arg(text: str) -> Location:
+    """``--history``: as ``history_location``, refused by argparse with the reason."""
+    try:
+        return history_location(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_as_of(text: str | None) -> datetime:
@@ -58,7 +77,7 @@ def add_as_of(p: argparse.ArgumentParser) -> None:
 
 
 def add_history_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--history", type=Path, metavar="PATH",
+    p.add_argument("--history", type=history_arg, metavar="PATH|URL",
                    help=f"record the run in this history store (run: default the sources "
                    f"file's 'history', else {DEFAULT_PATH.name} beside it; evaluate: only with "
                    "this flag or --alerts; the demo keeps its own)")
@@ -132,7 +151,7 @@ def nightly_for(args: argparse.Namespace, sources: SourcesConfig | None = None) 
         if config is None and "alerts" in sources.settings:
             config = alerts_from_mapping(sources.settings["alerts"], base_dir=base)
         if history is None:
-            history = base / sources.settings.get("history", DEFAULT_PATH.name)
+            history = history_location(sources.settings.get("history", DEFAULT_PATH.name), base)
     text = args.policy.read_text(encoding="utf-8") if history or config else ""
     return Nightly.from_args(history, config, text)
 
@@ -140,7 +159,7 @@ def nightly_for(args: argparse.Namespace, sources: SourcesConfig | None = None) 
 def keep_state_outside(out: Path, nightly: Nightly) -> None:
     """Refuse a history store or outbox inside the output folder: each run replaces that
     folder whole, and the memory of past runs (open breaches, alerts sent) would go with it."""
-    state = [nightly.history] if nightly.history else []
+    state = [nightly.history] if isinstance(nightly.history, Path) else []
     if nightly.alerts is not None:
         base = nightly.alerts.base_dir
         state += [base / c.options["path"] for c in nightly.alerts.channels if "path" in c.options]

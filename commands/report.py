@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from clausewatch.commands.common import UsageError
+from clausewatch.commands.common import UsageError, history_arg
 from clausewatch.core.clock import utc_now
 from clausewatch.core.run import ExitCode
 from clausewatch.history.attainment import attainment_trend, stored_contract
@@ -21,7 +21,7 @@ HELP = "render the report of a contract period from the history"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", required=True, help="a month (2026-10) or a quarter (2026-Q4)")
-    p.add_argument("--history", type=Path, default=DEFAULT_PATH,
+    p.add_argument("--history", type=history_arg, default=DEFAULT_PATH,
                    help=f"history store (default ./{DEFAULT_PATH})")
     p.add_argument("--contract", help="contract id (when the history holds several)")
     p.add_argument("--out", type=Path, default=Path("."), help="folder for the HTML and Markdown")

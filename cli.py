@@ -19,6 +19,7 @@ from clausewatch.commands.common import UsageError
 from clausewatch.core.problems import InputError
 from clausewatch.core.run import ExitCode
 from clausewatch.history.store import HistoryError
+from clausewatch.pipeline.archive import ArchiveError
 from clausewatch.reports.evidence_pack import PackError
 from clausewatch.reports.output import NotAnOutputFolder
 
@@ -62,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, NotAnOutputFolder, PackError) as exc:
         sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT
+    except ArchiveError as exc:  # outputs and history are in place; the locked copy is not
+        sys.stderr.write(f"clausewatch: evidence pack not archived: {exc}\n")
+        return ExitCode.OUTPUT_UNWRITABLE if hasattr(ExitCode, "OUTPUT_UNWRITABLE") else 8
     except HistoryError as exc:  # the store is busy (another run) or unusable
         sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT

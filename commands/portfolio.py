@@ -1,4 +1,4 @@
-"""``clausewatch portfolio --period 2026-11``: every customer contract x clause, from the history."""
+"""``clausewatch portfolio --period 2026-11``: every contract x clause, from the history."""
 
 from __future__ import annotations
 

@@ -106,8 +106,8 @@ def evaluation(contract: Contract, as_of: datetime, night: int) -> Evaluation:
         )
         outcomes.append(Outcome(commitment=c, verdict=make_verdict(c, list(results)),
                                 results=results))
-    return Evaluation(contract=contract, as_of=as_of, outcomes=tuple(outcomes), waivers=(), errors=(),
-                      evidence_count=SUBJECTS * len(outcomes))
+    return Evaluation(contract=contract, as_of=as_of, outcomes=tuple(outcomes), waivers=(),
+                      errors=(), evidence_count=SUBJECTS * len(outcomes))
 
 
 def fill(store: HistoryStore, count: int, nights: int, last_night: datetime) -> int:

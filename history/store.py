@@ -29,6 +29,7 @@ from typing import IO, Any
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.result import Status
 from clausewatch.core.run import RunInfo, exit_code_for
+from clausewatch.history import postgres
 from clausewatch.history.intervals import (
     Interval,
     Key,
@@ -37,7 +38,6 @@ from clausewatch.history.intervals import (
     observations,
     uncertain_commitments,
 )
-from clausewatch.history import postgres
 from clausewatch.history.postgres import is_url
 from clausewatch.history.schema import SchemaTooNew, migrate
 
@@ -60,7 +60,8 @@ def ts(value: datetime) -> str:
 def parse_ts(text: str | None) -> datetime | None:
     if text is None:
         return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    value = datetime.fromisoformat(text)  # what ``ts`` wrote (C-fast; strptime is 20x slower)
+    return value if value.tzinfo is UTC else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

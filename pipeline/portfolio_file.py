@@ -2,7 +2,7 @@
 
     version: 1
     history: /var/lib/clausewatch/history.sqlite   # or postgresql://... (shared by every shard)
-    output: /var/lib/clausewatch/out               # each contract writes <output>/<contract file stem>/
+    output: /var/lib/clausewatch/out      # each contract writes <output>/<contract file stem>/
     contracts:
       - contract: customers/acme/contract.yaml
         sources: customers/acme/sources.yaml

@@ -28,6 +28,7 @@ from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.problems import InputError
 from clausewatch.core.run import ExitCode, tool_version
 from clausewatch.history.store import HistoryError, StoreUnwritable
+from clausewatch.pipeline.archive import ArchiveError
 from clausewatch.reports.evidence_pack import PackError
 from clausewatch.reports.output import NotAnOutputFolder
 from clausewatch.reports.terminal import COLOR_CHOICES
@@ -113,6 +114,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         return ExitCode.INVALID_INPUT
     except StoreUnwritable as exc:  # permission, read-only, disk full: the run changed nothing
         sys.stderr.write(f"clausewatch: {exc}; {UNCHANGED}\n")
+        return ExitCode.OUTPUT_UNWRITABLE
+    except ArchiveError as exc:  # outputs and history are in place; the locked copy is not
+        sys.stderr.write(f"clausewatch: evidence pack not archived: {exc}\n")
         return ExitCode.OUTPUT_UNWRITABLE
     except HistoryError as exc:  # the store is busy (another run) or unusable
         sys.stderr.write(f"clausewatch: {exc}\n")

@@ -15,7 +15,8 @@ from clausewatch.checks import CHECKS
 from clausewatch.core.clock import utc_now
 from clausewatch.core.contract import Contract
 from clausewatch.core.problems import InputError, Problem
-from clausewatch.history.store import DEFAULT_PATH
+from clausewatch.history.postgres import check_url, is_url
+from clausewatch.history.store import DEFAULT_PATH, Location
 from clausewatch.pipeline.nightly import Nightly
 from clausewatch.pipeline.sources_file import SourcesConfig
 from clausewatch.policies.load import load_contract
@@ -44,6 +45,24 @@ def console_for(args: argparse.Namespace, *, stderr: bool = False) -> Console:
 def quiet(args: argparse.Namespace) -> bool:
     """``--quiet``: only the overall line."""
     return bool(getattr(args, "quiet", False))
+
+
+def history_location(text: str, base: Path | None = None) -> Location:
+    """A history store: a ``postgresql://`` URL as is, else a SQLite path (under ``base``)."""
+    if is_url(text):
+        try:
+            return check_url(text)
+        except ValueError as exc:
+            raise UsageError(f"history: {exc}") from exc
+    return base / text if base is not None else Path(text)
+
+
+def history_arg(text: str) -> Location:
+    """``--history``: as ``history_location``, refused by argparse with the reason."""
+    try:
+        return history_location(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_as_of(text: str | None) -> datetime:
@@ -75,7 +94,7 @@ def add_as_of(p: argparse.ArgumentParser) -> None:
 
 
 def add_history_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--history", type=Path, metavar="PATH",
+    p.add_argument("--history", type=history_arg, metavar="PATH|URL",
                    help=f"record the run in this history store (run: default the sources "
                    f"file's 'history', else {DEFAULT_PATH.name} beside it; evaluate: only with "
                    "this flag or --alerts; the demo keeps its own)")
@@ -158,7 +177,7 @@ def nightly_for(args: argparse.Namespace, sources: SourcesConfig | None = None) 
     return Nightly.from_args(history, config, text)
 
 
-def history_path(given: Path | None, sources: SourcesConfig | None) -> Path:
+def history_path(given: Location | None, sources: SourcesConfig | None) -> Location:
     """Where a run's history is: ``--history``; else the sources file's ``history:``, else
     clausewatch-history.sqlite, both relative to the sources file; without a sources file,
     ./clausewatch-history.sqlite. ``run`` writes there and ``report`` reads there."""
@@ -167,14 +186,14 @@ def history_path(given: Path | None, sources: SourcesConfig | None) -> Path:
     if sources is None:
         return DEFAULT_PATH
     base = Path(sources.file).resolve().parent
-    return base / str(sources.settings.get("history", DEFAULT_PATH.name))
+    return history_location(str(sources.settings.get("history", DEFAULT_PATH.name)), base)
 
 
 def keep_state_outside(out: Path, nightly: Nightly, packs: Path | None = None) -> None:
     """Refuse a history store, an outbox or the kept packs (``--pack-history``) inside the
     output folder: each run replaces that folder whole, and the memory of past runs (open
     breaches, alerts sent, the packs the chain points to) would go with it."""
-    state = [nightly.history] if nightly.history else []
+    state = [nightly.history] if isinstance(nightly.history, Path) else []
     state += [packs] if packs is not None else []
     if nightly.alerts is not None:
         base = nightly.alerts.base_dir

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from clausewatch.commands.common import UsageError, console_for, history_path, quiet
+from clausewatch.commands.common import UsageError, console_for, history_arg, history_path, quiet
 from clausewatch.core.clock import utc_now
 from clausewatch.core.run import ExitCode
 from clausewatch.history.attainment import attainment_trend, stored_contract
@@ -23,10 +23,10 @@ EPILOG = ("Exit codes: 0 written; 4 no run of the contract in that period (nothi
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", required=True, help="a month (2026-10) or a quarter (2026-Q4)")
-    p.add_argument("--history", type=Path, metavar="PATH",
+    p.add_argument("--history", type=history_arg, metavar="PATH|URL",
                    help="history store (default: where 'run' writes it: the sources file's "
                    f"'history', else {DEFAULT_PATH.name} beside the sources file; without "
-                   f"--sources, ./{DEFAULT_PATH})")
+                   f"--sources, ./{DEFAULT_PATH}); a SQLite file or a postgresql:// URL")
     p.add_argument("--sources", type=Path, metavar="YAML",
                    help="the sources file the nightly run uses, to find its history")
     p.add_argument("--contract", help="contract id (when the history holds several)")

@@ -29,15 +29,18 @@ from clausewatch.commands.common import (
     read_contract,
     report_options,
 )
+from clausewatch.commands.portfolio_run import run_portfolio
 from clausewatch.core.clock import utc_now
 from clausewatch.core.contract import Contract
+from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.problems import InputError, Problem
 from clausewatch.core.redact import Redactor
-from clausewatch.core.run import ExitCode, exit_code_for
+from clausewatch.core.run import ExitCode, RunInfo, exit_code_for
+from clausewatch.pipeline.archive import Archive, archive_pack
 from clausewatch.pipeline.run import Gathered, Run, execute
 from clausewatch.pipeline.sources_file import SourcesConfig, load_sources
 from clausewatch.reports import terminal
-from clausewatch.reports.evidence_pack import PackOptions
+from clausewatch.reports.evidence_pack import PACK_ZIP, PackOptions
 from clausewatch.reports.output import check_replaceable
 from clausewatch.reports.progress import CollectionProgress, StageProgress
 
@@ -58,11 +61,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         f"else ./{LIVE_OUT})",
     )
     p.add_argument("--concurrency", type=int, help="collectors run at once (default 8)")
+    p.add_argument("--portfolio", type=Path, metavar="YAML",
+                   help="portfolio file: run each of its (contract, sources) pairs")
+    p.add_argument("--shard", metavar="I/N",
+                   help="with --portfolio: run only shard I of N (0-based; a Kubernetes "
+                   "Indexed Job passes $JOB_COMPLETION_INDEX/<completions>)")
     add_report_options(p)
     add_history_args(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.portfolio:
+        return run_portfolio(args)
+    if args.shard:
+        raise UsageError("--shard needs --portfolio")
     if args.demo:
         if args.policy or args.sources:
             raise UsageError("--demo runs on its own contract and estate: drop --policy/--sources")
@@ -119,7 +131,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
             secrets=tuple(redactor.known),
         )
 
-    ev, _ = execute(
+    ev, info = execute(
         Run(
             command="run",
             contract=contract,
@@ -134,7 +146,22 @@ def run_live(args: argparse.Namespace) -> ExitCode:
         )
     )
     terminal.render(ev, console_for(args), quiet=quiet(args))
+    archive_night(sources, out, ev, info)
     return exit_code_for(ev)
+
+
+def archive_night(sources: SourcesConfig, out: Path, ev: Evaluation, info: RunInfo) -> None:
+    """With ``archive: {s3: ...}`` in the sources file, lock tonight's pack in S3."""
+    settings = sources.settings.get("archive", {}).get("s3")
+    if settings is None:
+        return
+    archive = Archive.from_mapping(settings)
+    done = archive_pack(archive, out / PACK_ZIP, contract_id=ev.contract.id,
+                        run_id=info.run_id, as_of=ev.as_of,
+                        contract_retention_days=ev.contract.evidence_retention_days)
+    Console(stderr=True).print(
+        f"Evidence pack archived to {done.url} ({done.mode} until {done.retain_until:%Y-%m-%d})",
+        markup=False, highlight=False)
 
 
 def run_demo(

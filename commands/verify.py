@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from clausewatch.commands.common import UsageError
 from clausewatch.core.problems import InputError
+from clausewatch.pipeline.archive import ArchiveError
 from clausewatch.reports import signing
 from clausewatch.reports import verify as verifying
 
@@ -28,7 +30,10 @@ EPILOG = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("pack", type=Path, metavar="PACK", help="evidence pack folder or its zip")
+    p.add_argument("pack", metavar="PACK", help="evidence pack folder or its zip, or an "
+                   "s3://bucket/key of an archived pack (read with the AWS default credentials)")
+    p.add_argument("--s3-endpoint-url", metavar="URL", help="S3-compatible endpoint for an "
+                   "s3:// PACK (default: AWS)")
     p.add_argument("--public-key", type=Path, metavar="PEM", action="append", default=[],
                    help="an Ed25519 public key the signature may be by (repeatable)")
     p.add_argument("--trusted-keys", type=Path, metavar="FILE", action="append", default=[],
@@ -53,9 +58,28 @@ def trust_for(args: argparse.Namespace, env: Mapping[str, str]) -> signing.Trust
 
 def run(args: argparse.Namespace) -> int:
     """Check an evidence pack; print each check and what fails."""
+    with tempfile.TemporaryDirectory(prefix="clausewatch-verify-") as tmp:
+        try:
+            pack = _local(args.pack, Path(tmp), args.s3_endpoint_url)
+        except ArchiveError as exc:
+            sys.stderr.write(f"clausewatch verify: {exc}\n")
+            return verifying.VERIFY_UNREADABLE
+        return _verify(args, pack)
+
+
+def _local(pack: str, tmp: Path, endpoint_url: str | None) -> Path:
+    """The pack as a local path: an ``s3://`` one is downloaded into ``tmp`` first."""
+    if not pack.startswith("s3://"):
+        return Path(pack)
+    from clausewatch.pipeline.archive import fetch_pack  # boto3 only when asked
+
+    return fetch_pack(pack, tmp, endpoint_url=endpoint_url)
+
+
+def _verify(args: argparse.Namespace, pack: Path) -> int:
     try:
         trust = trust_for(args, os.environ)
-        result = verifying.verify(args.pack, None, args.previous, trust=trust,
+        result = verifying.verify(pack, None, args.previous, trust=trust,
                                   integrity_only=args.integrity_only)
     except InputError as exc:
         sys.stderr.write("".join(f"clausewatch verify: {p}\n" for p in exc.problems))

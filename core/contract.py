@@ -179,6 +179,7 @@ class Contract:
     source_file: str = ""
     digest: str = ""  # sha256 of the file as read
     period: str = "month"  # the attainment period: "month" or "quarter", contract time zone
+    evidence_retention_days: int | None = None  # packs kept unaltered at least this long
 
     def commitment(self, commitment_id: str) -> Commitment:
         for c in self.commitments:

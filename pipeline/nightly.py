@@ -17,7 +17,7 @@ from clausewatch.alerts.notify import AlertOutcome, notify
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.faults import checkpoint
 from clausewatch.core.run import RunInfo
-from clausewatch.history.store import DEFAULT_PATH, open_history
+from clausewatch.history.store import DEFAULT_PATH, Location, open_history
 from clausewatch.reports.output import write_text_atomic
 
 HISTORY_FILE = "history.sqlite"
@@ -29,12 +29,12 @@ ALERTS_FILE = "alerts.json"
 class Nightly:
     """Where this run's history and alerts go (``None``: not recorded, not alerted)."""
 
-    history: Path | None = None
+    history: Location | None = None
     alerts: AlertConfig | None = None
     contract_text: str = ""
 
     @classmethod
-    def from_args(cls, history: Path | None, alerts: AlertConfig | None, text: str) -> Nightly:
+    def from_args(cls, history: Location | None, alerts: AlertConfig | None, text: str) -> Nightly:
         if alerts is not None and history is None:
             history = DEFAULT_PATH  # transitions need a memory
         return cls(history=history, alerts=alerts, contract_text=text)
@@ -52,7 +52,7 @@ class Nightly:
         ``HistoryStore.mark_published``)."""
         if self.history is None:
             return None
-        with open_history(self.history) as store:
+        with open_history(self.history, contract_id=ev.contract.id) as store:
             prior = store.prior(ev.contract.id)
             outcome = notify(prior, ev, info, self.alerts)
             if stage is not None:

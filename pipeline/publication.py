@@ -15,7 +15,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from clausewatch.history.store import HistoryError, StoreBusy, hold, open_history
+from clausewatch.history.postgres import is_url
+from clausewatch.history.store import (
+    HistoryError,
+    Location,
+    StoreBusy,
+    hold,
+    hold_postgres,
+    open_history,
+)
 from clausewatch.reports.evidence_pack import PACK_DIR, keep_pack, kept_target
 from clausewatch.reports.staging import lock_path, recover
 
@@ -23,14 +31,18 @@ log = logging.getLogger("clausewatch")
 
 
 @contextmanager
-def locked(out: Path | None, history: Path | None) -> Iterator[None]:
-    """Hold the output folder's lock and the history store's for the body."""
+def locked(out: Path | None, history: Location | None,
+           contract_id: str | None = None) -> Iterator[None]:
+    """Hold the output folder's lock and the history store's for the body (PostgreSQL: the
+    contract's lock, so that runs of other contracts proceed)."""
     with ExitStack() as stack:
         if out is not None:
             lock = lock_path(out)
             lock.parent.mkdir(parents=True, exist_ok=True)
             stack.enter_context(hold(out, lock_file=lock, what=f"output folder {out}"))
-        if history is not None:
+        if is_url(history):
+            stack.enter_context(hold_postgres(str(history), contract_id))
+        elif history is not None:
             stack.enter_context(hold(Path(history)))
         yield
 
@@ -57,14 +69,14 @@ def published_run(out: Path) -> str | None:
         return None
 
 
-def reconcile(history: Path | None, out: Path | None) -> None:
+def reconcile(history: Location | None, out: Path | None, contract_id: str | None = None) -> None:
     """Settle the runs ``history`` marks unpublished (call it holding the run's locks, after
     ``recover(out)``): published if their output folder holds their results, else rolled
     back. A run publishing to another folder that is busy now is left for later."""
-    if history is None or not Path(history).is_file():
+    if history is None or (not is_url(history) and not Path(history).is_file()):
         return
     with open_history(history) as store:
-        pending = store.unpublished()
+        pending = store.unpublished(contract_id)
         for run in pending:
             folder = Path(run.output)
             try:
@@ -86,7 +98,7 @@ def reconcile(history: Path | None, out: Path | None) -> None:
                             "was rolled back", run.run_id, folder)
 
 
-def mark_published(history: Path | None, run_id: str) -> None:
+def mark_published(history: Location | None, run_id: str) -> None:
     """The outputs are in place: history marks the run published (if this fails, the next
     run does it, finding the run's results in the folder)."""
     if history is None:
@@ -98,7 +110,7 @@ def mark_published(history: Path | None, run_id: str) -> None:
         log.warning("%s; the next run will mark run %s published", exc, run_id)
 
 
-def roll_back(history: Path | None, run_id: str) -> None:
+def roll_back(history: Location | None, run_id: str) -> None:
     """The run failed before its outputs were in place: undo its history record."""
     if history is None:
         return

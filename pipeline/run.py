@@ -26,6 +26,7 @@ from clausewatch.core.faults import checkpoint
 from clausewatch.core.interrupt import Stopped, deferred
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
+from clausewatch.history.store import Location
 from clausewatch.pipeline.nightly import Nightly
 from clausewatch.pipeline.publication import (
     archive_slot,
@@ -81,16 +82,16 @@ def execute(run: Run) -> tuple[Evaluation, RunInfo]:
     The output folder's lock and the history store's are held from before collection to
     after publication, and what a killed run left is put right first (``publication``)."""
     if run.out is None:
-        with locked(None, run.nightly.history):
-            reconcile(run.nightly.history, None)
+        with locked(None, run.nightly.history, run.contract.id):
+            reconcile(run.nightly.history, None, run.contract.id)
             ev, info, _ = _judge(run, None)
             checkpoint("gathered")
             run.nightly.publish(None, ev, info)
         return ev, info
-    with locked(run.out, run.nightly.history):
+    with locked(run.out, run.nightly.history, run.contract.id):
         for done in recover(run.out, copy_published_pack):
             log.warning("%s", done)
-        reconcile(run.nightly.history, run.out)
+        reconcile(run.nightly.history, run.out, run.contract.id)
         return _publish(run, run.out)
 
 
@@ -128,7 +129,7 @@ def _publish(run: Run, out: Path) -> tuple[Evaluation, RunInfo]:
     return ev, info
 
 
-def _give_up(st: Staging, history: Path | None, recorded: str | None) -> None:
+def _give_up(st: Staging, history: Location | None, recorded: str | None) -> None:
     """The run failed before its outputs were in place: drop the stage, undo its history."""
     with deferred():
         abort(st)

@@ -32,6 +32,7 @@ from clausewatch.collectors.catalogue import (
     source_module,
 )
 from clausewatch.core.problems import InputError
+from clausewatch.pipeline.archive import SCHEMA as ARCHIVE_SCHEMA
 from clausewatch.policies.yaml_source import read_yaml, schema_problems
 
 
@@ -64,6 +65,11 @@ def sources_schema(sections: Sequence[str] | None = None) -> dict[str, Any]:
             "concurrency": {"type": "integer", "minimum": 1, "maximum": 64},
             "history": {"type": "string", "description": "path of the run-history store"},
             "output": {"type": "string", "description": "default output folder"},
+            "archive": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"s3": ARCHIVE_SCHEMA},
+            },
             "alerts": alerts["properties"]["alerts"],
             "sources": {
                 "type": "object",

@@ -277,6 +277,7 @@ def _build(doc: YamlDocument) -> Contract:
         source_file=doc.file,
         digest=hashlib.sha256(doc.raw).hexdigest(),
         period=head.get("period", "month"),
+        evidence_retention_days=head.get("evidence_retention_days"),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,3 +31,36 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     with contextlib.redirect_stdout(printed):
         code = main(["run", "--demo", "--as-of", DEMO_AS_OF, "--out", str(out)])
     return DemoRun(out=out, code=code, stdout=printed.getvalue())
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server for the whole session (tests/pg_server.py)."""
+    import os
+
+    from pg_server import Unavailable, postgres_server
+
+    try:
+        with postgres_server() as url:
+            yield url
+    except Unavailable as exc:
+        if os.environ.get("CLAUSEWATCH_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL required (CLAUSEWATCH_REQUIRE_PG=1): {exc}")
+        pytest.skip(f"no PostgreSQL server: {exc}")
+
+
+@pytest.fixture
+def pg_url(pg_server: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, empty database on the session's server, dropped afterwards."""
+    import re
+
+    import psycopg
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:50]
+    with psycopg.connect(pg_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = pg_server.rpartition("/")
+    yield f"{base}/{name}"
+    with psycopg.connect(pg_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

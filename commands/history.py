@@ -16,7 +16,8 @@ HELP = "manage the run history: migrate a SQLite store into PostgreSQL"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    sub = p.add_subparsers(dest="history_command", required=True, metavar="ACTION")
+    sub = p.add_subparsers(dest="history_command", required=True, metavar="ACTION",
+                           help="migrate: copy a store into another")
     m = sub.add_parser("migrate", help="copy every run of a store into another (one "
                        "transaction; the source is left as it was)")
     m.add_argument("--from", dest="source", type=history_arg, required=True, metavar="PATH|URL",

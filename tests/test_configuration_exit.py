@@ -48,5 +48,6 @@ sources:
         "is not set; export VBR01_PASSWORD with the password of svc",
     ]
     assert "Traceback" not in err
-    assert not out.exists() and not list(tmp_path.glob(".out*"))
+    assert not out.exists()  # nothing written, no staging: only the run's lock file beside it
+    assert [p.name for p in tmp_path.glob(".out*")] == [".out.lock"]
     assert not history.exists()  # no run recorded: a broken set-up is not a night's evidence

@@ -111,8 +111,9 @@ def test_run_judges_defender_machines_subject_by_subject(estate, dead_url, tmp_p
         disc: "no_evidence",  # not onboarded
         DEAD: "no_evidence",  # the unreachable tenant's subjects, and only them
     }
-    assert "KB5071001 (critical)" in reason["release"][web]
-    assert "patch data is 20.0 days old" in reason["release"][old]
+    assert "fixed by KB5071001" in reason["release"][web]  # the update by KB and title
+    assert "(critical) 3.5 days late" in reason["release"][web]
+    assert "patch data stale since 2026-11-01 (20.0 days old" in reason["release"][old]
     assert "not onboarded to Defender for Endpoint" in reason["release"][disc]
     assert "cannot connect to 127.0.0.1" in reason["release"][DEAD]
     # detection clock: web01 first seen 2026-11-15 20:00 UTC, due 2026-11-22: at risk

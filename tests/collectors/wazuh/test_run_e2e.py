@@ -125,9 +125,12 @@ def test_run_three_servers_verdicts_subject_by_subject(estate, dead_url, tmp_pat
     for server, late in (("wazuh01", "10"), ("wazuh47", "10.2")):
         why = {k.rsplit(":", 1)[1]: v for k, v in reason["patch-servers"].items()
                if k.startswith(f"wazuh:{server}:")}
-        assert why["001"] == ("web01: 1 security update(s) past deadline; worst "
-                              f"CVE-2026-1001 nginx (high) {late} days late.")
-        assert why["004"].startswith("db-old: patch data is 20.0 days old (freshness limit 7)")
+        # two servers hold an agent web01: labels tell them apart
+        assert why["001"] == (f"web01 (wazuh:{server}:agent:001): 1 security update(s) past "
+                              'deadline; worst CVE-2026-1001 nginx "CVE-2026-1001 affects '
+                              f'nginx" (high) {late} days late.')
+        assert why["004"].startswith(f"db-old (wazuh:{server}:agent:004): patch data stale "
+                                     "since 2026-11-01 (20.0 days old; freshness limit 7)")
         assert "agent never connected (registered 2026-11-18T06:00:00Z)" in why["005"]
         assert "no package or hotfix inventory" in why["007"]
         assert "HTTP 500 server error" in why["006"] and "packages" in why["006"]

@@ -3,9 +3,15 @@
 Generates the estate once (bench/out/estate-*.jsonl), then times the real command in a child
 process (loading, validation, evaluation and the terminal summary) and reads its peak RSS.
 With ``--publish`` the command also writes every output (results.json, reports, evidence pack)
-to bench/out/run/. The last line is the figure to record in the README:
+to bench/out/run/. Then it times the floor the reader is measured against: msgspec alone
+decoding every line of the same file into plain objects (kept, as the reader keeps its records),
+in a child process of its own. The machine may be shared: both are timed in the same session,
+and the CPU time (user + system) of each child is printed beside its wall time. The last two
+lines are the figures to record in the README:
 
-    evaluate: <records> records in <seconds> s (<records/s> records/s), peak RSS <MB> MB
+    floor: msgspec decodes <lines> lines in <seconds> s (CPU <seconds> s), peak RSS <MB> MB
+    evaluate: <records> records in <seconds> s (<records/s> records/s), peak RSS <MB> MB,
+              CPU <seconds> s, <ratio>x the floor
 
 Usage: python bench/evaluate_bench.py [--assets 25000] [--per-asset 40] [--regenerate] [--publish]
 """
@@ -69,6 +75,29 @@ def generate(path: Path, assets: int, per_asset: int) -> int:
     return records
 
 
+#: The floor: msgspec decoding each line into plain objects, all kept (run in a child).
+FLOOR = """
+import gc, resource, sys, msgspec
+gc.disable()
+decode = msgspec.json.Decoder().decode
+with open(sys.argv[1], "rb") as handle:
+    kept = [decode(line) for line in handle if line.strip()]
+print(len(kept), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def timed(cmd: list[str]) -> tuple[subprocess.CompletedProcess[str], float, float, float]:
+    """Run ``cmd``; its result, wall seconds, CPU seconds and peak RSS (MB) of that child."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # ru_maxrss of the children is the largest of any child so far: run the biggest first.
+    return done, seconds, cpu, after.ru_maxrss / 1024
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=25_000)
@@ -86,16 +115,20 @@ def main() -> int:
            "--evidence", str(estate), "--as-of", iso(AS_OF)]
     if args.publish:
         cmd += ["--out", str(HERE / "out" / "run")]
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - t0
+    done, seconds, cpu, peak_mb = timed(cmd)
     if done.returncode not in (0, 3, 4):
         sys.stderr.write(done.stderr)
         return 1
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    floor, floor_s, floor_cpu, _ = timed([sys.executable, "-c", FLOOR, str(estate)])
+    if floor.returncode != 0:
+        sys.stderr.write(floor.stderr)
+        return 1
+    lines, floor_kb = (int(n) for n in floor.stdout.split())
+    print(f"floor: msgspec decodes {lines} lines in {floor_s:.1f} s "
+          f"(CPU {floor_cpu:.1f} s), peak RSS {floor_kb / 1024:.0f} MB")
     what = "evaluate+publish" if args.publish else "evaluate"
     print(f"{what}: {records} records in {seconds:.1f} s ({records / seconds:,.0f} records/s), "
-          f"peak RSS {peak_mb:.0f} MB")
+          f"peak RSS {peak_mb:.0f} MB, CPU {cpu:.1f} s, {seconds / floor_s:.1f}x the floor")
     return 0
 
 

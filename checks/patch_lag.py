@@ -176,6 +176,8 @@ class _Rules:
         unrated_as = params.get("unrated_as")
         self.unrated_as: str | None = None if unrated_as is None else severity_key(unrated_as)
         self.expected = {"deadlines_days": self.deadlines, "clock": self.clock}
+        #: severity text as reported -> its canonical form (``severity_key``)
+        self.severity_keys: dict[str, str] = {}
 
     def judge(self, asset: Evidence, patches: Sequence[Evidence]) -> Result:
         label = str(asset.facts.get("name") or asset.subject)
@@ -214,12 +216,18 @@ class _Rules:
         ids = [asset.id]
         unrated: list[str] = []
         unknown: list[str] = []
+        keys = self.severity_keys
         for p in patches:
             f = p.facts
             state = f.get("state")
             if state == "not_applicable":
                 continue
-            severity = severity_key(f.get("severity"))
+            raw = f.get("severity")
+            severity = keys.get(raw) if raw.__class__ is str else None
+            if severity is None:
+                severity = severity_key(raw)
+                if raw.__class__ is str:
+                    keys[raw] = severity  # one canonical form per spelling, not per record
             days = self.deadlines.get(severity)
             if days is None and severity not in RATED:  # unrated, or a word nobody rates with
                 if self.unrated_as is None:

@@ -120,10 +120,13 @@ def canonical_instant(text: str, cache: dict[str, datetime]) -> datetime | None:
         value = datetime.fromisoformat(text)
     except ValueError:
         return None
-    if instant_problem(value) is not None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)  # the strict form always has an offset
+    if value.tzinfo is not UTC or text[-1] != "Z":
+        # With an offset, the UTC instant may leave the range the year text is within.
+        if instant_problem(value) is not None:
+            return None
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)  # the strict form always has an offset
+    # else: a UTC instant whose year is within YEAR_MIN..YEAR_MAX lies within the range.
     if len(cache) < MAX_CACHED_PER_FIELD:
         cache[text] = value
     return value

@@ -26,6 +26,7 @@ from typing import Any
 from clausewatch.alerts.config import alerts_schema
 from clausewatch.collectors.base import Collector
 from clausewatch.collectors.catalogue import (
+    CATALOGUE,
     BuildContext,
     build_collectors,
     entry_schemas,
@@ -81,6 +82,16 @@ def sources_schema(sections: Sequence[str] | None = None) -> dict[str, Any]:
     }
 
 
+def _sections_named(data: object) -> list[str]:
+    """The known source types a sources file names: only their modules are imported to
+    validate it (so an AWS-only file loads no Microsoft 365 or Google code). A section no
+    source type owns is still refused, by ``additionalProperties: false``."""
+    sources = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(sources, dict):
+        return []
+    return [name for name in sources if name in CATALOGUE]
+
+
 def is_sources_file(path: Path | str) -> bool:
     """True for a sources file: a top-level ``sources:`` and no ``contract:``."""
     doc = read_yaml(path)
@@ -90,7 +101,7 @@ def is_sources_file(path: Path | str) -> bool:
 def load_sources(path: Path | str) -> SourcesConfig:
     """Read and validate a sources file; raise ``InputError`` with every problem located."""
     doc = read_yaml(path)
-    problems = schema_problems(doc, sources_schema())
+    problems = schema_problems(doc, sources_schema(_sections_named(doc.data)))
     if problems:
         raise InputError(problems)
     data = doc.data

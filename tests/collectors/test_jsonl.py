@@ -11,6 +11,7 @@ import msgspec
 import pytest
 from builders import AS_OF, asset, patch
 
+from clausewatch.collectors import jsonl
 from clausewatch.collectors.jsonl import (
     _Reader,
     evidence_schema,
@@ -247,3 +248,34 @@ def test_a_collection_error_keeps_what_it_covered_through_json_lines(tmp_path):
     with path.open("w", encoding="utf-8") as out:
         write_evidence([err], out)
     assert read_evidence(path).errors == [err]
+
+
+def test_a_duplicate_key_among_valid_lines_is_refused_by_its_number(tmp_path):
+    """One line with a duplicate name (msgspec alone would keep the last) among many valid
+    ones is refused by its number; the others read as they would one by one."""
+    lines: list[str] = []
+    for i in range(40):
+        rec = json.loads(json.dumps(GOOD_PATCH))
+        rec["facts"]["update_id"] = f"KB{i}"
+        lines.append(json.dumps(rec))
+    # Line 17: "state" twice; msgspec would read "installed" (the last), strict reading refuses.
+    dup = lines[16].replace('"state": "missing"', '"state": "missing", "state": "installed"')
+    assert dup != lines[16]
+    lines[16] = dup
+    lines.insert(25, "")  # a blank line keeps its number
+    # A line the fast path cannot prove by counting (an escape): still read, by the schema path.
+    lines[30] = lines[30].replace('"rmm"', '"r\\u006dm"')
+    path = write_lines(tmp_path, lines)
+    with pytest.raises(InputError) as info:
+        read_evidence(path)
+    got = [(p.line, p.path) for p in info.value.problems]
+    assert len(got) == 1 and got[0][0] == 17
+    assert "duplicate key 'state'" in info.value.problems[0].message
+
+    lines[16] = lines[15].replace('"KB15"', '"KB16"')
+    read = read_evidence(write_lines(tmp_path, lines)).evidence
+    assert [e.facts["update_id"] for e in read] == [f"KB{i}" for i in range(40)]
+    assert {e.source for e in read} == {"rmm"}
+    one_by_one = [jsonl._Reader("x").record(n, line.encode() + b"\n")
+                  for n, line in enumerate(lines, 1) if line]
+    assert read == one_by_one

@@ -48,3 +48,8 @@ def age_days(then: datetime, as_of: datetime) -> float:
 def fmt_day(value: datetime, tz: ZoneInfo) -> str:
     """A date for people, in the contract's time zone."""
     return value.astimezone(tz).strftime("%Y-%m-%d")
+
+
+def whole(value: float) -> float | int:
+    """A number as ``:g`` prints it, for a reason's parameters: a whole float becomes an int."""
+    return int(value) if float(value).is_integer() else float(value)

@@ -16,7 +16,7 @@ from clausewatch.core.clock import require_utc
 from clausewatch.core.contract import Commitment, Contract
 from clausewatch.core.evaluation import Evaluation, Outcome, WaiverState
 from clausewatch.core.evidence import CollectionError, Evidence, origin_covers
-from clausewatch.core.result import SEVERITY_ORDER, Result, Status, Verdict
+from clausewatch.core.result import SEVERITY_ORDER, Result, Status, Verdict, message
 
 #: A waiver accepts a known shortfall. It never hides missing evidence: a collection failure on
 #: a waived subject stays ``no_evidence``, loudly.
@@ -130,6 +130,12 @@ def _apply_errors(
                 status=Status.NO_EVIDENCE,
                 reason=f"{first.source} could not collect {'/'.join(first.kinds)} in "
                 f"{first.origin}: {first.message} (on partial data: {r.reason})",
+                reason_id="engine.collection_error_partial",
+                reason_params={
+                    "source": first.source, "kinds": "/".join(first.kinds),
+                    "origin": first.origin, "message": first.message,
+                    "inner": message(r.reason_id, r.reason, **r.reason_params),
+                },
             )
         )
     for i, e in enumerate(errors):
@@ -142,6 +148,12 @@ def _apply_errors(
                     status=Status.NO_EVIDENCE,
                     reason=f"{e.source} could not collect {'/'.join(e.kinds)} in {e.origin}"
                     f"{' (' + e.operation + ')' if e.operation else ''}: {e.message}",
+                    reason_id="engine.collection_error",
+                    reason_params={
+                        "source": e.source, "kinds": "/".join(e.kinds), "origin": e.origin,
+                        "operation": f" ({e.operation})" if e.operation else "",
+                        "message": e.message,
+                    },
                     measured={"collection_error": e.id},
                 )
             )
@@ -189,6 +201,11 @@ def _apply_waivers(
                 status=Status.WAIVED,
                 reason=f"Waived until {w.expires.isoformat()} (approved by {w.approver}: "
                 f"{w.reason}); without it: {r.reason}",
+                reason_id="engine.waived",
+                reason_params={
+                    "expires": w.expires.isoformat(), "approver": w.approver, "reason": w.reason,
+                    "inner": message(r.reason_id, r.reason, **r.reason_params),
+                },
                 waiver={
                     "reason": w.reason,
                     "approver": w.approver,

@@ -12,12 +12,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day
+from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day, whole
 from clausewatch.checks.evidence_view import EvidenceView
 from clausewatch.checks.registry import CHECKS
 from clausewatch.core.contract import Commitment
 from clausewatch.core.evidence import Evidence, Kind
-from clausewatch.core.result import Result, Status
+from clausewatch.core.result import Result, Status, message
 
 PARAMS_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -112,6 +112,8 @@ class _Rules:
                 status=Status.NO_EVIDENCE,
                 reason=f"{label}: in inventory but no patch data from any source"
                 f"{_note(asset)}.",
+                reason_id="patch_lag.no_data",
+                reason_params={"label": label, "note": _note(asset)},
                 evidence_ids=(asset.id,),
             )
         age = age_days(assessed, self.as_of)
@@ -121,6 +123,9 @@ class _Rules:
                 status=Status.NO_EVIDENCE,
                 reason=f"{label}: patch data is {age:.1f} days old "
                 f"(freshness limit {self.freshness:g}).",
+                reason_id="patch_lag.stale",
+                reason_params={"label": label, "age": round(age, 1),
+                               "limit": whole(self.freshness)},
                 measured={"patch_data_age_days": round(age, 2)},
                 evidence_ids=(asset.id,),
             )
@@ -225,6 +230,15 @@ class _Rules:
                 status=Status.BREACHED,
                 reason=f"{label}: {len(overdue)} security update(s) past deadline{detail}; worst "
                 f"{worst['update_id']} ({worst['severity']}) {worst['days_late']:g} days late.",
+                reason_id="patch_lag.overdue",
+                reason_params={
+                    "label": label, "n": len(overdue), "update": worst["update_id"],
+                    "severity": message(f"severity.{str(worst['severity']).lower()}",
+                                        str(worst["severity"])),
+                    "days_late": whole(worst["days_late"]),
+                    "late": message("patch_lag.installed_late", detail, n=late_installs)
+                    if late_installs else "",
+                },
                 measured={
                     "overdue": len(overdue),
                     "due_soon": len(soon),
@@ -240,6 +254,8 @@ class _Rules:
                 status=Status.NO_EVIDENCE,
                 reason=f"{label}: {len(undated)} update(s) carry neither release nor detection "
                 f"date ({', '.join(undated[:3])}), so their deadline is unknown.",
+                reason_id="patch_lag.undated",
+                reason_params={"label": label, "n": len(undated), "ids": list(undated[:3])},
                 measured={"undated": undated, "outstanding": outstanding},
                 evidence_ids=ids,
             )
@@ -249,6 +265,8 @@ class _Rules:
                 status=Status.NO_EVIDENCE,
                 reason=f"{label}: {len(unrated)} outstanding update(s) without a severity "
                 f"({', '.join(unrated[:3])}), so their deadline is unknown.",
+                reason_id="patch_lag.unrated",
+                reason_params={"label": label, "n": len(unrated), "ids": list(unrated[:3])},
                 measured={"unrated": unrated, "outstanding": outstanding},
                 evidence_ids=ids,
             )
@@ -259,6 +277,8 @@ class _Rules:
                 status=Status.AT_RISK,
                 reason=f"{label}: {len(soon)} security update(s) fall due by "
                 f"{fmt_day(due, self.tz)}.",
+                reason_id="patch_lag.soon",
+                reason_params={"label": label, "n": len(soon), "due": fmt_day(due, self.tz)},
                 measured={
                     "overdue": 0,
                     "due_soon": len(soon),
@@ -272,6 +292,8 @@ class _Rules:
             **base,
             status=Status.COMPLIANT,
             reason=f"{label}: no security update past its deadline.",
+            reason_id="patch_lag.ok",
+            reason_params={"label": label},
             measured={"overdue": 0, "due_soon": 0, "outstanding": outstanding},
             evidence_ids=ids,
         )

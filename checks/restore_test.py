@@ -6,12 +6,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day
+from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day, whole
 from clausewatch.checks.evidence_view import EvidenceView
 from clausewatch.checks.registry import CHECKS
 from clausewatch.core.contract import Commitment
 from clausewatch.core.evidence import Evidence, Kind
-from clausewatch.core.result import Result, Status
+from clausewatch.core.result import Result, Status, message
 
 PARAMS_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -71,6 +71,8 @@ def restore_test(commitment: Commitment, view: EvidenceView, as_of: datetime) ->
                 **base,
                 status=Status.BREACHED,
                 reason=f"{label}: no successful restore test on record{_why_not(tests, rto)}.",
+                reason_id="restore_test.never",
+                reason_params={"label": label, "why": _why_not_message(tests, rto)},
                 measured={"tests_seen": len(tests)},
                 evidence_ids=(system.id, *(t.id for t in tests[-5:])),
             )
@@ -92,6 +94,10 @@ def restore_test(commitment: Commitment, view: EvidenceView, as_of: datetime) ->
             **base,
             status=status,
             reason=reason,
+            reason_id={Status.BREACHED: "restore_test.late", Status.AT_RISK:
+                       "restore_test.at_risk"}.get(status, "restore_test.ok"),
+            reason_params={"label": label, "when": when, "ago": round(ago), "period": whole(period),
+                           "due": fmt_day(due, tz)},
             measured={
                 "last_success": completed,
                 "duration_minutes": last.facts.get("duration_minutes"),
@@ -122,3 +128,14 @@ def _why_not(tests: Sequence[Evidence], rto: float | None) -> str:
     if succeeded and rto is not None:
         return f" within the {rto:g}-minute RTO ({len(succeeded)} succeeded but too slow)"
     return f" ({len(tests)} test(s), none successful)"
+
+
+def _why_not_message(tests: Sequence[Evidence], rto: float | None) -> dict[str, Any] | str:
+    """``_why_not`` as a message, for the reports in other languages."""
+    text = _why_not(tests, rto)
+    if not text:
+        return ""
+    succeeded = [t for t in tests if t.facts.get("outcome") == "success"]
+    if succeeded and rto is not None:
+        return message("restore_test.too_slow", text, n=len(succeeded), rto=whole(rto))
+    return message("restore_test.none_ok", text, n=len(tests))

@@ -198,6 +198,8 @@ MESSAGES: Mapping[str, str] = {
     'alert_costs': N_('Penalty exposure this period'),
     'alert_cost_line': N_('{clause}: {cost}'),
     'alert_group': N_('{heading} ({n})'),
+    'alert.gone': N_("No longer in the commitment's scope (a complete run no longer sees it)."),
+    'alert.waiver_expiring': N_('Waiver {reference} approved by {approver} expires {expires}: {reason}'),
     # reasons: what a check says of one subject (Result.reason_id; params beside it)
     'backup_freshness.never': N_('{label}: in scope but never backed up successfully{attempts}.'),
     'backup_freshness.attempts': N_(' ({parts})'),
@@ -271,4 +273,9 @@ PLURALS: Mapping[str, tuple[str, str]] = {
     'patch_lag.soon': Nn_('{label}: {n} security update falls due by {due}.', '{label}: {n} security updates fall due by {due}.'),
     'restore_test.too_slow': Nn_(' within the {rto}-minute RTO ({n} succeeded but too slow)', ' within the {rto}-minute RTO ({n} succeeded but too slow)'),
     'restore_test.none_ok': Nn_(' ({n} test, none successful)', ' ({n} tests, none successful)'),
+    'count.compliant': Nn_('{n} compliant', '{n} compliant'),
+    'count.at_risk': Nn_('{n} at risk', '{n} at risk'),
+    'count.breached': Nn_('{n} breached', '{n} breached'),
+    'count.waived': Nn_('{n} waived', '{n} waived'),
+    'count.no_evidence': Nn_('{n} no evidence', '{n} no evidence'),
 }

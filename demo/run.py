@@ -13,7 +13,7 @@ from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.run import RunInfo
 from clausewatch.demo.contract import demo_contract_text
 from clausewatch.demo.estate import build_estate
-from clausewatch.demo.history import demo_publish
+from clausewatch.demo.history import demo_backfill, demo_publish
 from clausewatch.pipeline.run import Gathered, Run
 from clausewatch.policies.load import load_contract
 from clausewatch.reports.evidence_pack import PackOptions
@@ -38,8 +38,11 @@ def demo_run(as_of: datetime, out: Path, options: PackOptions) -> Run:
         estate = build_estate(as_of)
         return Gathered(evidence=estate.evidence, errors=estate.errors)
 
+    def before(stage: Path, ev: Evaluation, info: RunInfo) -> Path:
+        return demo_backfill(stage, ev, text)
+
     def after(stage: Path, ev: Evaluation, info: RunInfo) -> None:
-        past = demo_publish(stage, ev, info, text, lang=options.lang)
+        past = demo_publish(stage, ev, info, text, lang=options.lang, backfilled=True)
         log.info("demo history: %d nights back-filled in %.1f s", past.nights, past.seconds)
 
     return Run(
@@ -53,4 +56,5 @@ def demo_run(as_of: datetime, out: Path, options: PackOptions) -> Run:
         out=out,
         options=options,
         after=after,
+        before=before,
     )

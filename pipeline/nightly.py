@@ -15,6 +15,7 @@ from clausewatch.alerts.config import AlertConfig
 from clausewatch.alerts.notify import AlertOutcome, notify
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.run import RunInfo
+from clausewatch.history.standing import standing
 from clausewatch.history.store import DEFAULT_PATH, open_history
 from clausewatch.reports.output import write_text_atomic
 
@@ -43,7 +44,7 @@ class Nightly:
             return None
         with open_history(self.history) as store:
             prior = store.prior(ev.contract.id)
-            outcome = notify(prior, ev, info, self.alerts)
+            outcome = notify(prior, ev, info, self.alerts, standing=standing(store, ev))
             store.record(ev, info, contract_text=self.contract_text,
                          deliveries=outcome.deliveries)
         if stage is not None:

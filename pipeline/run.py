@@ -22,6 +22,7 @@ from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
+from clausewatch.history.standing import read_standing
 from clausewatch.pipeline.nightly import Nightly
 from clausewatch.reports.evidence_pack import PackOptions
 from clausewatch.reports.output import staged_dir
@@ -42,6 +43,9 @@ class Gathered:
 Gather = Callable[[Path | None], Gathered]
 #: Runs after the outputs are written into the staging folder (the demo's history).
 After = Callable[[Path, Evaluation, RunInfo], None]
+#: Runs before the reports are written; returns a history the reports should read the breach
+#: starts and penalty exposure from (the demo's back-filled one), or None.
+Before = Callable[[Path, Evaluation, RunInfo], Path | None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +63,7 @@ class Run:
     options: PackOptions = field(default_factory=PackOptions)
     nightly: Nightly = field(default_factory=Nightly)
     after: After | None = None
+    before: Before | None = None
 
 
 def execute(run: Run) -> tuple[Evaluation, RunInfo]:
@@ -73,8 +78,10 @@ def execute(run: Run) -> tuple[Evaluation, RunInfo]:
         options = dataclasses.replace(
             run.options, secrets=(*run.options.secrets, *gathered.secrets)
         )
+        history = run.before(stage, ev, info) if run.before is not None else None
         publish_run(
-            stage, ev, info, [*gathered.evidence, *gathered.errors], run.contract_bytes, options
+            stage, ev, info, [*gathered.evidence, *gathered.errors], run.contract_bytes, options,
+            standing=read_standing(history or run.nightly.history, ev),
         )
         run.nightly.publish(stage, ev, info)  # history + alerts.json; delivery never fails it
         if run.after is not None:

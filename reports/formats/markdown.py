@@ -8,9 +8,11 @@ evidence.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from clausewatch.reports.formats.registry import FORMATS, RunView
 from clausewatch.reports.i18n import Catalogue
-from clausewatch.reports.verdict_text import verdict_sentence
+from clausewatch.reports.verdict_text import cost_text, since_text, verdict_sentence
 from clausewatch.reports.view import ReportView
 
 OFFENDERS_SHOWN = 10
@@ -44,6 +46,11 @@ def page(view: ReportView) -> str:
     def label(key: str) -> str:
         return f"**{t.t(key)}{t.t('colon')}**"
 
+    def since(when: datetime | None, sep: str) -> str:
+        return sep + since_text(t, view, when) if when else ""
+
+    semi = "\u202f;" if view.lang == "fr" else ";"
+
     out = [
         f"# {t.t('report_title')} — {k.title}",
         "",
@@ -61,14 +68,15 @@ def page(view: ReportView) -> str:
         f"## {t.t('summary')}",
         "",
         f"| {t.t('clause')} | {t.t('commitment')} | {t.t('responsible')} | {t.t('status')} "
-        f"| {t.t('measured')} / {t.t('target')} | {t.t('due')} |",
-        "|---|---|---|---|---:|---|",
+        f"| {t.t('measured')} / {t.t('target')} | {t.t('due')} | {t.t('cost')} |",
+        "|---|---|---|---|---:|---|---|",
     ]
     for row in view.clauses:
         out.append(
             f"| {cell(row.clause)} | {cell(row.title)} | {t.party(row.responsible)} "
-            f"| **{t.status(row.status)}** | {t.percent(row.measured)} / "
-            f"{t.percent(row.target, 0)} | {t.day(row.due, tz)} |"
+            f"| **{t.status(row.status)}**{since(row.verdict_since, ' — ')} "
+            f"| {t.percent(row.measured)} / {t.percent(row.target, 0)} | {t.day(row.due, tz)} "
+            f"| {cost_text(t, row)} |"
         )
     out += ["", f"*{t.t('measured_note')}*", ""]
     attention = [row for row in view.clauses if row.offenders]
@@ -79,10 +87,11 @@ def page(view: ReportView) -> str:
         out.append(
             f"{t.t('verdict_reason')} {verdict_sentence(t, row.outcome.verdict, tz, row.errors)}"
         )
-        out.append("")
+        out += ["", f"{label('cost')} {cost_text(t, row)}", ""]
         for r in row.offenders[:OFFENDERS_SHOWN]:
             due = f" — {t.t('due')} {t.day(r.due, tz)}" if r.due else ""
-            out.append(f"- **{t.status(str(r.status))}** {r.reason}{due}")
+            out.append(f"- **{t.status(str(r.status))}** {t.reason(r, tz)}{due}"
+                       f"{since(row.breached_since(r), ' — ')}")
         more = len(row.offenders) + row.hidden - OFFENDERS_SHOWN
         if more > 0:
             out.append(f"- {t.t('more_offenders', n=more)}")
@@ -97,8 +106,9 @@ def page(view: ReportView) -> str:
             else t.t(f"waiver_{w.state}")
         )
         out.append(
-            f"- **{w.clause}** {', '.join(w.subjects)}: {state} ({t.t('waiver_expires')} "
-            f"{t.day(w.expires)}; {w.approver}; {w.reference}) — {w.reason}"
+            f"- **{w.clause}** {', '.join(w.subjects)}{t.t('colon')} {state} "
+            f"({t.t('waiver_expires')} {t.day(w.expires)}{semi} {w.approver}{semi} "
+            f"{w.reference}) — {w.reason}"
         )
     out += ["", f"## {t.t('missing')}", ""]
     if not view.errors:
@@ -107,7 +117,8 @@ def page(view: ReportView) -> str:
         err = e.error
         where = f"{err.origin} ({err.operation})" if err.operation else err.origin
         out.append(
-            f"- `{err.source}` {where}: {err.message} — {t.t('error_affects')}{t.t('colon')} "
+            f"- `{err.source}` {where}{t.t('colon')} {err.message} — {t.t('error_affects')}"
+            f"{t.t('colon')} "
             f"{', '.join(e.affects) or '-'}"
         )
     out += ["", "---", t.t("footer", version=view.info.tool_version), ""]

@@ -3,40 +3,77 @@
 
 Exit codes (a nightly scheduler reads them): 0 every commitment compliant, at risk or waived;
 3 a commitment breached; 4 evidence missing for a commitment (and none breached); 2 invalid
-input (contract, sources, evidence, arguments); 1 internal error; verify: 5 a check failed.
+input (contract, sources, evidence, arguments) or another run holds the output folder or
+history; 7 a source cannot be reached as configured (credential, secret variable, profile,
+login, host: nothing collected); 8 the outputs or the history cannot be written (permission,
+read-only file system, disk full); 130/143 stopped by SIGINT/SIGTERM (nothing published);
+1 internal error (a bug); verify: 5 a check failed, 6 signature present but not checked.
+See docs/unattended.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
 
 from clausewatch.commands import COMMANDS
 from clausewatch.commands.common import UsageError
+from clausewatch.core import interrupt
+from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.problems import InputError
-from clausewatch.core.run import ExitCode
-from clausewatch.history.store import HistoryError
+from clausewatch.core.run import ExitCode, tool_version
+from clausewatch.history.store import HistoryError, StoreUnwritable
 from clausewatch.reports.evidence_pack import PackError
 from clausewatch.reports.output import NotAnOutputFolder
+from clausewatch.reports.terminal import COLOR_CHOICES
+
+
+def global_options(*, suppress: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name (``clausewatch -v run`` and
+    ``clausewatch run -v``). The subcommands' copy defaults to SUPPRESS, so an option given
+    before the subcommand is not reset by the subcommand's defaults."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("global options")
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    g.add_argument("-v", "--verbose", action="store_true", default=default(False),
+                   help="log progress to stderr")
+    g.add_argument("-q", "--quiet", action="store_true", default=default(False),
+                   help="print only the overall verdict line (outputs are written as usual)")
+    g.add_argument("--color", choices=COLOR_CHOICES, default=default("auto"),
+                   help="colour the terminal output: auto (only on a terminal, and not when "
+                   "NO_COLOR is set), always, never (default: auto)")
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        parents=[global_options(suppress=False)],
         prog="clausewatch",
         description="Check that an IT outsourcing provider keeps the security commitments of "
         "its contract, with evidence.",
         epilog="Exit codes: 0 compliant/at risk/waived, 3 breached, 4 no evidence, "
-        "2 invalid input, 1 internal error; verify: 0 verified, 5 verification failed, "
-        "2 unreadable pack or key.",
+        "2 invalid input or another run busy, 7 a source misconfigured (credential, host), "
+        "8 outputs or history unwritable (permission, read-only, disk full), 130/143 stopped "
+        "by SIGINT/SIGTERM, 1 internal error; verify: 0 verified, 5 verification failed, "
+        "6 signature not checked, 2 unreadable pack or key.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"clausewatch {tool_version()}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="what to do (clausewatch COMMAND --help for its options)")
+    shared = global_options(suppress=True)
     for command in COMMANDS:
         p = sub.add_parser(
             command.NAME,
+            parents=[shared],
             help=command.HELP,
             description=getattr(command, "DESCRIPTION", None),
             epilog=getattr(command, "EPILOG", None),
@@ -54,18 +91,67 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    restore = interrupt.install()  # SIGINT/SIGTERM unwind the run: exit 130/143
+    try:
+        return _dispatch(args)
+    finally:
+        restore()
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command; every situation is a message and an exit code, only a bug a traceback."""
     try:
         return int(args.run(args))
     except InputError as exc:  # one problem a line, unwrapped: editors and CI parse them
         sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
         return ExitCode.INVALID_INPUT
+    except ConfigurationError as exc:  # a source cannot be reached: nothing was collected
+        sys.stderr.write("".join(f"clausewatch: {problem}\n" for problem in exc.problems))
+        return ExitCode.CONFIGURATION
     except (UsageError, NotAnOutputFolder, PackError) as exc:
         sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT
+    except StoreUnwritable as exc:  # permission, read-only, disk full: the run changed nothing
+        sys.stderr.write(f"clausewatch: {exc}; {UNCHANGED}\n")
+        return ExitCode.OUTPUT_UNWRITABLE
     except HistoryError as exc:  # the store is busy (another run) or unusable
         sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT
-    except Exception as exc:  # a bug: say so plainly, with the traceback to report it
-        traceback.print_exc(file=sys.stderr)
-        sys.stderr.write(f"clausewatch: internal error: {type(exc).__name__}: {exc}\n")
-        return ExitCode.INTERNAL_ERROR
+    except (interrupt.Stopped, KeyboardInterrupt) as exc:
+        return _stopped(exc)
+    except OSError as exc:
+        if exc.errno not in UNWRITABLE:
+            return _bug(exc)
+        where = f" {exc.filename}" if exc.filename else ""
+        sys.stderr.write(f"clausewatch: cannot write{where}: {exc.strerror or exc}; "
+                         f"{UNCHANGED}\n")
+        return ExitCode.OUTPUT_UNWRITABLE
+    except Exception as exc:
+        return _bug(exc)
+
+
+#: What a run that failed or was stopped leaves (the staging folder is removed, the history
+#: transaction rolled back, a half-done publication put back).
+UNCHANGED = "nothing was published: the previous outputs and the history are as they were"
+#: File-system situations that mean the outputs or the history cannot be written where asked.
+UNWRITABLE = frozenset({
+    errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
+    errno.EBUSY, errno.EXDEV, errno.EIO, errno.EMLINK,
+})
+
+
+def _stopped(exc: BaseException) -> int:
+    signum = exc.signum if isinstance(exc, interrupt.Stopped) else signal.SIGINT
+    published = isinstance(exc, interrupt.Stopped) and exc.published
+    what = ("the run had just been published; stopping" if published
+            else f"stopped; {UNCHANGED}")
+    sys.stdout.flush()
+    sys.stderr.write(f"\nclausewatch: {signal.Signals(signum).name} received: {what}\n")
+    return ExitCode.TERMINATED if signum == signal.SIGTERM else ExitCode.INTERRUPTED
+
+
+def _bug(exc: BaseException) -> int:
+    """A bug: say so plainly, with the traceback to report it."""
+    traceback.print_exception(exc, file=sys.stderr)
+    sys.stderr.write(f"clausewatch: internal error: {type(exc).__name__}: {exc}\n")
+    return ExitCode.INTERNAL_ERROR

@@ -6,16 +6,19 @@ import dataclasses
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from clausewatch.checks.deadlines import fmt_day
 from clausewatch.checks.evidence_view import EvidenceView, source_matches
+from clausewatch.checks.labels import unique_labels
 from clausewatch.checks.registry import CHECKS, Registry
 from clausewatch.core.clock import require_utc
-from clausewatch.core.contract import Commitment, Contract
+from clausewatch.core.contract import Commitment, Contract, fact_matches
+from clausewatch.core.errortext import error_summary
 from clausewatch.core.evaluation import Evaluation, Outcome, WaiverState
-from clausewatch.core.evidence import CollectionError, Evidence, origin_covers
+from clausewatch.core.evidence import CollectionError, Evidence, origin_covers, subject_under
 from clausewatch.core.result import SEVERITY_ORDER, Result, Status, Verdict, message
 
 #: A waiver accepts a known shortfall. It never hides missing evidence: a collection failure on
@@ -38,16 +41,17 @@ def evaluate(
     outcomes = []
     for commitment in contract.commitments:
         spec = registry[commitment.check]
-        results = list(spec.fn(commitment, view, as_of))
+        results = unique_labels(list(spec.fn(commitment, view.accepting(commitment.evidence),
+                                             as_of)))
         relevant = [e for e in errors if bears_on(e, commitment, spec.evidence_kinds)]
         subject_kinds = spec.evidence_kinds.intersection({"asset", "identity"})
-        results = _apply_errors(commitment, subject_kinds, results, relevant, origins)
+        results, applied = _apply_errors(commitment, subject_kinds, results, relevant, origins)
         results = _apply_waivers(contract, commitment, results, as_of, waiver_hits)
         results.sort(key=_offender_key)
         outcomes.append(
             Outcome(
                 commitment=commitment,
-                verdict=make_verdict(commitment, results, relevant),
+                verdict=make_verdict(commitment, results, applied),
                 results=tuple(results),
             )
         )
@@ -62,37 +66,105 @@ def evaluate(
 
 
 def bears_on(error: CollectionError, commitment: Commitment, kinds: frozenset[str]) -> bool:
-    """Whether a collection error concerns what the commitment's check reads (``kinds``)."""
-    return bool(kinds.intersection(error.kinds)) and source_matches(
-        error.source, commitment.scope.sources
+    """Whether the commitment's scope could include something the error covered.
+
+    The error must concern a kind the check reads (``kinds``) from a source in scope, and what
+    it says of everything it covered must not put that outside the scope: asset kinds the
+    scope does not list, a tag or fact the scope requires with another value, or one it
+    excludes (see docs/errors.md). What the error does not say, it could have covered. A
+    failure to read attestations (``details.evidence == "attested"``) does not concern a
+    commitment that accepts only automated evidence.
+    """
+    if commitment.evidence == "automated" and error.details.get("evidence") == "attested":
+        return False
+    scope = commitment.scope
+    if not kinds.intersection(error.kinds) or not source_matches(error.source, scope.sources):
+        return False
+    if error.asset_kinds and scope.asset_kinds and not set(error.asset_kinds) & set(
+        scope.asset_kinds
+    ):
+        return False
+    tags = error.tags
+    if any(k in tags and str(tags[k]) != str(v) for k, v in scope.tags.items()):
+        return False
+    if any(k in tags and str(tags[k]) == str(v) for k, v in scope.exclude_tags.items()):
+        return False
+    facts = dict(error.facts)
+    if error.asset_kinds:
+        facts["asset_kind"] = list(error.asset_kinds)
+    if any(k in facts and not fact_matches(facts[k], v) for k, v in scope.facts.items()):
+        return False
+    return not any(
+        k in error.facts and fact_matches(error.facts[k], v) for k, v in scope.exclude_facts.items()
     )
 
 
-def _subject_origins(inventory: Iterable[Evidence]) -> dict[str, set[tuple[str, str]]]:
-    """Subject -> the (source, origin) pairs of the inventory records that name it.
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """One inventory record naming a subject: where it came from and what it is."""
+
+    source: str
+    origin: str
+    asset_kind: str | None
+    facts: Mapping[str, Any]
+
+
+def _subject_origins(inventory: Iterable[Evidence]) -> dict[str, list[_Seen]]:
+    """Subject -> the inventory records that name it (source, origin, asset kind, facts).
 
     An empty origin ("everything from the source") is covered by an error with an empty origin.
     """
-    origins: dict[str, set[tuple[str, str]]] = {}
+    origins: dict[str, list[_Seen]] = {}
     for ev in inventory:
-        origins.setdefault(ev.subject, set()).add((ev.source, ev.origin))
+        kind = ev.facts.get("asset_kind") if ev.kind == "asset" else None
+        seen = _Seen(ev.source, ev.origin, kind if isinstance(kind, str) else None, ev.facts)
+        origins.setdefault(ev.subject, []).append(seen)
     return origins
 
 
+def _unlike(error: CollectionError, facts: Mapping[str, Any]) -> bool:
+    """Whether the record reports a tag or fact with another value than every subject the
+    error covered has (what the record does not report, the error may have covered)."""
+    tags = facts.get("tags")
+    tags = tags if isinstance(tags, Mapping) else {}
+    if any(k in tags and str(tags[k]) != str(v) for k, v in error.tags.items()):
+        return True
+    return any(
+        facts.get(k) is not None and not fact_matches(facts.get(k), v)
+        for k, v in error.facts.items()
+    )
+
+
 def _covers(
-    error: CollectionError, subject_kinds: frozenset[str], seen: Iterable[tuple[str, str]]
+    error: CollectionError, subject_kinds: frozenset[str], subject: str, seen: Iterable[_Seen]
 ) -> bool:
     """Whether a failure leaves this subject uncertain.
 
-    A failure on records about subjects (patches, backups) covers every subject at its origin.
-    A failure on the inventory itself covers only subjects that source reported: a server seen
-    by EC2 is not made uncertain because the RDS listing next to it failed.
+    A failure on records about subjects (patches, backups) covers every subject at its origin;
+    a failure on the inventory itself covers only subjects that source reported (a server seen
+    by EC2 is not made uncertain because the RDS listing next to it failed). Either way only
+    subjects of its asset kinds, and, for a subject-level error (``error.subject``, or an
+    origin one segment below the subject's naming it), that subject alone.
     """
     about_subjects = bool(set(error.kinds) - subject_kinds)
-    return any(
-        origin_covers(error.origin, origin) and (about_subjects or source == error.source)
-        for source, origin in seen
-    )
+    wanted = error.subject.casefold()
+    for s in seen:
+        if not (about_subjects or s.source == error.source):
+            continue
+        if error.asset_kinds and s.asset_kind not in error.asset_kinds:
+            continue
+        if (error.tags or error.facts) and _unlike(error, s.facts):
+            continue
+        if wanted:
+            if subject.casefold() == wanted and (
+                origin_covers(error.origin, s.origin) or origin_covers(s.origin, error.origin)
+            ):
+                return True
+        elif origin_covers(error.origin, s.origin) or subject_under(
+            error.origin, s.origin, subject
+        ):
+            return True
+    return False
 
 
 def _apply_errors(
@@ -100,64 +172,91 @@ def _apply_errors(
     subject_kinds: frozenset[str],
     results: list[Result],
     errors: Sequence[CollectionError],
-    origins: Mapping[str, set[tuple[str, str]]],
-) -> list[Result]:
+    origins: Mapping[str, list[_Seen]],
+) -> tuple[list[Result], list[CollectionError]]:
     """A collection failure makes every subject it could have informed ``no_evidence``.
 
     Absence of records is no proof when the collector could not look, so even a breach found on
     partial data is reported as no_evidence (with the finding kept in the reason). An error on
     the inventory itself (``asset``, ``identity``) that covers no known subject becomes a result of
-    its own: subjects may exist there that nobody saw, and that gap is never silent.
+    its own: subjects may exist there that nobody saw, and that gap is never silent. Such a
+    placeholder is unique per (commitment, error) and says exactly what the error covered.
+
+    Returns the results and the errors that changed them.
     """
     if not errors:
-        return results
+        return results, []
     out: list[Result] = []
     used: set[int] = set()
     for r in results:
-        hits = [
-            i
-            for i, e in enumerate(errors)
-            if _covers(e, subject_kinds, origins.get(r.subject, ()))
-        ]
+        seen = origins.get(r.subject, ())
+        hits = [i for i, e in enumerate(errors) if _covers(e, subject_kinds, r.subject, seen)]
         if not hits:
             out.append(r)
             continue
         used.update(hits)
         first = errors[hits[0]]
+        more = f" (and {len(hits) - 1} more error(s))" if len(hits) > 1 else ""
         out.append(
             dataclasses.replace(
                 r,
                 status=Status.NO_EVIDENCE,
-                reason=f"{first.source} could not collect {'/'.join(first.kinds)} in "
-                f"{first.origin}: {first.message} (on partial data: {r.reason})",
+                reason=f"{first.source} could not collect {first.what}: {error_summary(first)}"
+                f"{more} (on partial data: {r.reason})",
                 reason_id="engine.collection_error_partial",
                 reason_params={
-                    "source": first.source, "kinds": "/".join(first.kinds),
-                    "origin": first.origin, "message": first.message,
+                    "source": first.source, "what": _what(first),
+                    "message": error_summary(first),
+                    "more": message("engine.more_errors", more, n=len(hits) - 1) if more else "",
                     "inner": message(r.reason_id, r.reason, **r.reason_params),
                 },
             )
         )
+    taken = {r.subject for r in out}
+    known = {s.casefold() for s in origins}
     for i, e in enumerate(errors):
-        if i not in used and subject_kinds.intersection(e.kinds):
-            out.append(
-                Result(
-                    commitment_id=commitment.id,
-                    subject=f"{e.source}:{e.origin}",
-                    label=e.origin,
-                    status=Status.NO_EVIDENCE,
-                    reason=f"{e.source} could not collect {'/'.join(e.kinds)} in {e.origin}"
-                    f"{' (' + e.operation + ')' if e.operation else ''}: {e.message}",
-                    reason_id="engine.collection_error",
-                    reason_params={
-                        "source": e.source, "kinds": "/".join(e.kinds), "origin": e.origin,
-                        "operation": f" ({e.operation})" if e.operation else "",
-                        "message": e.message,
-                    },
-                    measured={"collection_error": e.id},
-                )
+        if i in used or not subject_kinds.intersection(e.kinds):
+            continue
+        if e.subject and e.subject.casefold() in known:
+            continue  # a subject seen, and out of this commitment's scope
+        subject = e.id
+        n = 1
+        while subject in taken:
+            n += 1
+            subject = f"{e.id}#{n}"
+        taken.add(subject)
+        used.add(i)
+        out.append(
+            Result(
+                commitment_id=commitment.id,
+                subject=subject,
+                label=e.subject or e.origin or e.source,
+                status=Status.NO_EVIDENCE,
+                reason=f"{e.source} could not collect {e.what}"
+                f"{' (' + e.operation + ')' if e.operation else ''}: {error_summary(e)}",
+                reason_id="engine.collection_error",
+                reason_params={
+                    "source": e.source, "what": _what(e),
+                    "operation": f" ({e.operation})" if e.operation else "",
+                    "message": error_summary(e),
+                },
+                measured={"collection_error": e.id},
             )
-    return out
+        )
+    return out, [e for i, e in enumerate(errors) if i in used]
+
+
+def _what(error: CollectionError) -> dict[str, Any]:
+    """``CollectionError.what`` as a message (kinds, and the subject or origin they were in)."""
+    kinds = "/".join(error.kinds)
+    if error.asset_kinds:
+        kinds += f" ({', '.join(error.asset_kinds)})"
+    if error.subject:
+        return message("engine.what_subject", error.what, kinds=kinds, subject=error.subject,
+                       origin=error.origin)
+    if error.origin:
+        return message("engine.what", error.what, kinds=kinds, origin=error.origin)
+    return message("engine.what_anywhere", error.what, kinds=kinds)
 
 
 def _apply_waivers(

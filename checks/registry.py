@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from clausewatch.checks.evidence_view import EvidenceView
-from clausewatch.core.contract import Commitment
-from clausewatch.core.result import Result
+from clausewatch.checks.screening import CheckFn, screened
 
-CheckFn = Callable[[Commitment, EvidenceView, datetime], Iterable[Result]]
+__all__ = ["CHECKS", "CheckFn", "CheckSpec", "Registry"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +32,13 @@ class Registry:
         self, name: str, *, evidence: Iterable[str], params_schema: Mapping[str, Any], summary: str
     ) -> Callable[[CheckFn], CheckFn]:
         def deco(fn: CheckFn) -> CheckFn:
+            """Register ``fn`` screened (``checks/screening.py``) and return it screened."""
             if name in self._specs:
                 raise ValueError(f"check {name!r} registered twice")
-            self._specs[name] = CheckSpec(name, fn, frozenset(evidence), params_schema, summary)
-            return fn
+            kinds = frozenset(evidence)
+            check = screened(fn, kinds)
+            self._specs[name] = CheckSpec(name, check, kinds, params_schema, summary)
+            return check
 
         return deco
 

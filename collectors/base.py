@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.evidence import CollectionError, Evidence, RunWarning
 
 
 class Collector(Protocol):
@@ -23,7 +23,8 @@ class Collector(Protocol):
     ``kinds`` are the evidence kinds it produces there: what a crash, or any failure it
     reports without naming narrower kinds, leaves without evidence. ``collect`` yields records
     as it goes and never raises for a failure of the API it reads: it yields a
-    ``CollectionError`` naming the origin and the kinds it could not produce.
+    ``CollectionError`` naming the origin and the kinds it could not produce, and may yield a
+    ``RunWarning`` for what it worked around (it takes no evidence away).
     """
 
     @property
@@ -35,7 +36,7 @@ class Collector(Protocol):
     @property
     def kinds(self) -> tuple[str, ...]: ...
 
-    def collect(self) -> Iterator[Evidence | CollectionError]: ...
+    def collect(self) -> Iterator[Evidence | CollectionError | RunWarning]: ...
 
 
 @dataclass(frozen=True, slots=True)

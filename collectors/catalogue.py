@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from clausewatch.collectors.base import Collector
 from clausewatch.collectors.raw import RawRecorder
+from clausewatch.core.configuration import ConfigurationError, SetupProblem
 
 #: section name of the sources file -> module of that source type.
 CATALOGUE: Mapping[str, str] = {
@@ -28,6 +29,8 @@ CATALOGUE: Mapping[str, str] = {
     "gcp": "clausewatch.collectors.gcp.source",
     "workspace": "clausewatch.collectors.workspace.source",
     "wazuh": "clausewatch.collectors.wazuh.source",
+    "defender": "clausewatch.collectors.defender.source",
+    "attestations": "clausewatch.collectors.attestations.source",
 }
 
 
@@ -60,10 +63,21 @@ def entry_schemas(sections: Sequence[str] | None = None) -> dict[str, Any]:
 def build_collectors(
     entries: Mapping[str, Sequence[Mapping[str, Any]]], context: BuildContext
 ) -> list[Collector]:
-    """Every collector of every entry, in file order."""
+    """Every collector of every entry, in file order.
+
+    A source's ``build`` checks that it can be reached as configured (its credential, secret
+    variables, login and host) and raises ``ConfigurationError`` when not; every entry is
+    tried, so one ``ConfigurationError`` names every misconfigured source of the file.
+    """
     out: list[Collector] = []
+    problems: list[SetupProblem] = []
     for section, section_entries in entries.items():
         build = source_module(section).build
         for entry in section_entries:
-            out += build(entry, context)
+            try:
+                out += build(entry, context)
+            except ConfigurationError as exc:
+                problems += exc.problems
+    if problems:
+        raise ConfigurationError(problems)
     return out

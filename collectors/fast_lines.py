@@ -23,6 +23,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from clausewatch.core.kinds import KINDS, EvidenceKind, Fact, FactType, KindRegistry
+from clausewatch.core.limits import MAX_INTEGER
 
 #: RFC 3339 with ``T``, seconds, at most microseconds and an explicit offset: a subset of the
 #: schema's ``date-time`` (anything else takes the schema path).
@@ -31,7 +32,9 @@ CANONICAL_INSTANT = re.compile(
 )
 
 Text = Annotated[str, Meta(min_length=1)]
-Scalar = str | int | float | bool
+#: Integers within the documented bound (msgspec itself would take up to 2**64 - 1).
+Integer = Annotated[int, Meta(ge=-MAX_INTEGER, le=MAX_INTEGER)]
+Scalar = str | Integer | float | bool
 
 
 class Facts(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -46,11 +49,15 @@ class FastLine(Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind
     observed_at: str
     facts: Facts
     id: Text | UnsetType = UNSET
-    origin: str = ""
-    raw_ref: str | None = None
+    #: ``UNSET`` when absent, so that re-encoding a line gives back exactly its names
+    #: (``strict_json.keys_intact``); the reader reads them as ``""`` and ``None``.
+    origin: str | UnsetType = UNSET
+    raw_ref: str | None | UnsetType = UNSET
 
 
 def _bounded(base: type, minimum: int | None) -> Any:
+    if base is int:
+        return Integer if minimum is None else Annotated[int, Meta(ge=minimum, le=MAX_INTEGER)]
     return base if minimum is None else Annotated[base, Meta(ge=minimum)]
 
 

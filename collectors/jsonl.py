@@ -19,8 +19,8 @@ from __future__ import annotations
 import gc
 import json
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -28,15 +28,15 @@ from typing import IO, Any
 
 import jsonschema_rs
 import msgspec
-import orjson
-from msgspec import to_builtins
+from msgspec import UNSET, to_builtins
 
-from clausewatch.collectors import fast_lines
+from clausewatch.collectors import fast_lines, strict_json
 from clausewatch.collectors.schema import evidence as schema
-from clausewatch.core.clock import iso_z, parse_utc, require_utc
-from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.clock import iso_z, require_utc
+from clausewatch.core.evidence import CollectionError, Evidence, RunWarning
 from clausewatch.core.kinds import KINDS, KindRegistry
 from clausewatch.core.kinds.spec import IdRule
+from clausewatch.core.limits import YEAR_MAX, YEAR_MIN, instant_problem
 from clausewatch.core.problems import InputError, Problem
 
 
@@ -74,6 +74,7 @@ MAX_CACHED_INSTANTS = 500_000
 MAX_CACHED_PER_FIELD = 1 << 16
 MAX_REPORTED = 200
 _canonical = fast_lines.CANONICAL_INSTANT.fullmatch
+YEAR_FIRST, YEAR_LAST = f"{YEAR_MIN:04d}", f"{YEAR_MAX:04d}"
 #: Evidence's fields, in order, and their slot setters: :func:`_new_evidence` fills them.
 _EVIDENCE_FIELDS = ("id", "kind", "source", "subject", "observed_at", "facts", "origin", "raw_ref")
 if tuple(f.name for f in fields(Evidence)) != _EVIDENCE_FIELDS:
@@ -111,12 +112,15 @@ def _new_evidence(
 
 
 def canonical_instant(text: str, cache: dict[str, datetime]) -> datetime | None:
-    """Parse a timestamp of the strict form and share it through ``cache``; None otherwise."""
-    if _canonical(text) is None:
+    """Parse a timestamp of the strict form and documented range (``core.limits``) and share
+    it through ``cache``; None otherwise (the schema path then words what is wrong)."""
+    if _canonical(text) is None or not YEAR_FIRST <= text[:4] <= YEAR_LAST:
         return None
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
+        return None
+    if instant_problem(value) is not None:
         return None
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)  # the strict form always has an offset
@@ -136,6 +140,7 @@ class EvidenceBatch:
 
     evidence: list[Evidence]
     errors: list[CollectionError]
+    warnings: list[RunWarning] = field(default_factory=list)  # from live collectors only
 
 
 class _Reader:
@@ -153,6 +158,7 @@ class _Reader:
         self.lists: dict[tuple[Any, ...], list[Any]] = {}
         self.instants: dict[str, datetime] = {}
         self.fast = fast_lines.decoder(kinds)
+        self.encode = msgspec.json.Encoder().encode
         #: The fast path's timestamps, one cache per field: most fields repeat a few hundred
         #: instants (a small table stays in the CPU cache) while one may be unique per record.
         self.fast_instants: dict[str, dict[str, datetime]] = {
@@ -174,16 +180,18 @@ class _Reader:
     def record(self, line_no: int, line: bytes) -> Evidence | CollectionError | None:
         try:
             fast = self.fast.decode(line)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             pass  # not of the strict form: the schema path decides and words any error
         else:
-            built = self._build_fast(fast)
-            if built is not None:
-                return built
+            # msgspec keeps the last of two equal names: take the line only with proof of none.
+            if strict_json.keys_intact(line, self.encode(fast)):
+                built = self._build_fast(fast)
+                if built is not None:
+                    return built
         try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            self.fail(line_no, "", f"not valid JSON: {exc.msg} at column {exc.colno}")
+            obj = strict_json.loads(line)
+        except strict_json.StrictJSONError as exc:
+            self.fail(line_no, exc.path, str(exc))
             return None
         if not self.validator.is_valid(obj):
             for err in self.validator.iter_errors(obj):
@@ -208,9 +216,14 @@ class _Reader:
                 kinds=tuple(obj["kinds"]),
                 message=obj["message"],
                 operation=obj.get("operation", ""),
-                occurred_at=parse_utc(occurred, "occurred_at") if occurred else None,
+                occurred_at=self.instant(occurred, "occurred_at") if occurred else None,
                 retryable=obj.get("retryable", False),
                 details=obj.get("details", {}),
+                asset_kinds=tuple(obj.get("asset_kinds", ())),
+                resource_types=tuple(obj.get("resource_types", ())),
+                subject=obj.get("subject", ""),
+                tags=obj.get("tags", {}),
+                facts=obj.get("facts", {}),
             )
         table = self.kinds[kind]  # the schema admits registered kinds only
         facts = obj["facts"]
@@ -264,6 +277,7 @@ class _Reader:
         if observed is None and (observed := canonical_instant(line.observed_at, cache)) is None:
             return None
         subject = strings.setdefault(line.subject, line.subject)
+        origin = "" if line.origin is UNSET else line.origin
         return _new_evidence(
             line.id or table.evidence_id(source, subject, facts),
             table.name,
@@ -271,21 +285,25 @@ class _Reader:
             subject,
             observed,
             facts,
-            strings.setdefault(line.origin, line.origin),
-            line.raw_ref,
+            strings.setdefault(origin, origin),
+            None if line.raw_ref is UNSET else line.raw_ref,
         )
 
     def instant(self, text: str, key: str) -> datetime:
         """Parse a timestamp once per distinct text: files repeat the same instants a lot."""
         value = self.instants.get(text)
         if value is None:
+            what = key if key in ("observed_at", "occurred_at") else f"facts.{key}"
             try:
                 value = datetime.fromisoformat(text)
             except ValueError as exc:  # the schema's date-time allows what Python cannot read
-                what = key if key == "observed_at" else f"facts.{key}"
                 raise ValueError(f"{what}: not a readable timestamp ({exc})") from exc
+            if value.tzinfo is None:
+                require_utc(value, what)  # raises, saying so
+            if problem := instant_problem(value):
+                raise ValueError(f"{what}: {text}: {problem}")
             if value.tzinfo is not UTC:
-                value = require_utc(value, key if key == "observed_at" else f"facts.{key}")
+                value = require_utc(value, what)
             if len(self.instants) < MAX_CACHED_INSTANTS:
                 self.instants[text] = value
         return value
@@ -363,6 +381,11 @@ def to_json(item: Evidence | CollectionError) -> dict[str, Any]:
             out["occurred_at"] = item.occurred_at
         if item.details:
             out["details"] = dict(item.details)
+        for name in ("asset_kinds", "resource_types", "subject", "tags", "facts"):
+            value = getattr(item, name)
+            if value:
+                out[name] = list(value) if isinstance(value, tuple) else (
+                    dict(value) if isinstance(value, Mapping) else value)
         return out
     out = {
         "id": item.id,

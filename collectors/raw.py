@@ -1,4 +1,5 @@
-"""Keep the raw API pages evidence was derived from, redacted, and name them in ``raw_ref``."""
+"""Keep the raw API pages evidence was derived from, redacted, and name them in ``raw_ref``;
+keep the files an attestation rests on verbatim (``attach``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 Redactor = Callable[[Any], Any]
+#: The folder, beside ``raw/``, of the files kept verbatim (``RawRecorder.attach``).
+ATTACHMENTS = "attachments"
 
 
 def _safe(part: str) -> str:
@@ -43,4 +46,21 @@ class RawRecorder:
             path = self.root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(body, encoding="utf-8")
+        return f"{rel}#sha256={digest}"
+
+    def attach(self, origin: str, name: str, data: bytes) -> str:
+        """Keep a file evidence rests on (a signed report) byte for byte, as
+        ``attachments/<origin>/<sha256>/<name>``; return its ``raw_ref``.
+
+        Attachments are not redacted (a signed PDF must keep its hash); the evidence pack
+        still scans them for the run's secrets before sealing them.
+        """
+        folder = "/".join(_safe(p) for p in origin.split("/"))
+        digest = hashlib.sha256(data).hexdigest()
+        rel = f"{ATTACHMENTS}/{folder}/{digest}/{_safe(name)}"
+        if self.root is not None:
+            path = self.root / rel
+            with self._lock:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
         return f"{rel}#sha256={digest}"

@@ -10,8 +10,10 @@ from types import ModuleType
 
 from clausewatch.commands import (
     alert,
+    attest,
     checks,
     evaluate,
+    keygen,
     report,
     run,
     schema,
@@ -27,6 +29,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     report,
     alert,
     verify,
+    attest,
+    keygen,
     checks,
     schema,
 )

@@ -7,6 +7,8 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rich.console import Console
+
 from clausewatch.alerts.config import from_mapping as alerts_from_mapping
 from clausewatch.alerts.config import load_alerts
 from clausewatch.checks import CHECKS
@@ -19,7 +21,9 @@ from clausewatch.pipeline.sources_file import SourcesConfig
 from clausewatch.policies.load import load_contract
 from clausewatch.reports.evidence_pack import PackOptions
 from clausewatch.reports.formats import FORMATS
+from clausewatch.reports.formats.csv_results import DEFAULT_DIALECT, DIALECTS
 from clausewatch.reports.publish import pack_options
+from clausewatch.reports.terminal import make_console
 
 DEMO_OUT = Path("clausewatch-demo")
 LIVE_OUT = Path("clausewatch-out")
@@ -27,6 +31,19 @@ LIVE_OUT = Path("clausewatch-out")
 
 class UsageError(Exception):
     """Bad arguments: exit 2 with the message."""
+
+
+def console_for(args: argparse.Namespace, *, stderr: bool = False) -> Console:
+    """The console for the summary (stdout), as ``--color`` asks, or for progress (``stderr``):
+    drawn only on a terminal whatever ``--color`` says (``never`` still takes its colours)."""
+    color = getattr(args, "color", "auto")
+    return make_console("never" if stderr and color == "never" else "auto" if stderr else color,
+                        stderr=stderr)
+
+
+def quiet(args: argparse.Namespace) -> bool:
+    """``--quiet``: only the overall line."""
+    return bool(getattr(args, "quiet", False))
 
 
 def parse_as_of(text: str | None) -> datetime:
@@ -92,6 +109,10 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
                    metavar="{" + ",".join(FORMATS.names()) + "}", help=_formats_help())
     p.add_argument("--lang", choices=["fr", "en"], help="report language (default: the "
                    "contract's language)")
+    p.add_argument("--csv-dialect", choices=list(DIALECTS), default=DEFAULT_DIALECT,
+                   help="results.csv: rfc4180 (comma, UTF-8 without BOM, for tools; default) "
+                   "or excel-fr (semicolon, UTF-8 with BOM, opens in columns in a French "
+                   "Excel)")
     p.add_argument("--signing-key", type=Path, metavar="PEM", help="Ed25519 private key to sign "
                    "the evidence pack (default: $CLAUSEWATCH_SIGNING_KEY)")
     p.add_argument("--previous-pack", type=Path, metavar="PACK", help="pack to chain this one "
@@ -112,6 +133,7 @@ def report_options(args: argparse.Namespace, out: Path) -> PackOptions:
             previous=args.previous_pack,
             history=args.pack_history,
             formats=formats,
+            format_options={"csv_dialect": getattr(args, "csv_dialect", DEFAULT_DIALECT)},
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
@@ -131,16 +153,29 @@ def nightly_for(args: argparse.Namespace, sources: SourcesConfig | None = None) 
         base = Path(sources.file).resolve().parent
         if config is None and "alerts" in sources.settings:
             config = alerts_from_mapping(sources.settings["alerts"], base_dir=base)
-        if history is None:
-            history = base / sources.settings.get("history", DEFAULT_PATH.name)
+        history = history_path(history, sources)
     text = args.policy.read_text(encoding="utf-8") if history or config else ""
     return Nightly.from_args(history, config, text)
 
 
-def keep_state_outside(out: Path, nightly: Nightly) -> None:
-    """Refuse a history store or outbox inside the output folder: each run replaces that
-    folder whole, and the memory of past runs (open breaches, alerts sent) would go with it."""
+def history_path(given: Path | None, sources: SourcesConfig | None) -> Path:
+    """Where a run's history is: ``--history``; else the sources file's ``history:``, else
+    clausewatch-history.sqlite, both relative to the sources file; without a sources file,
+    ./clausewatch-history.sqlite. ``run`` writes there and ``report`` reads there."""
+    if given is not None:
+        return given
+    if sources is None:
+        return DEFAULT_PATH
+    base = Path(sources.file).resolve().parent
+    return base / str(sources.settings.get("history", DEFAULT_PATH.name))
+
+
+def keep_state_outside(out: Path, nightly: Nightly, packs: Path | None = None) -> None:
+    """Refuse a history store, an outbox or the kept packs (``--pack-history``) inside the
+    output folder: each run replaces that folder whole, and the memory of past runs (open
+    breaches, alerts sent, the packs the chain points to) would go with it."""
     state = [nightly.history] if nightly.history else []
+    state += [packs] if packs is not None else []
     if nightly.alerts is not None:
         base = nightly.alerts.base_dir
         state += [base / c.options["path"] for c in nightly.alerts.channels if "path" in c.options]

@@ -7,16 +7,16 @@ import logging
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
 from clausewatch.collectors.jsonl import read_evidence
 from clausewatch.commands.common import (
     add_as_of,
     add_history_args,
     add_report_options,
+    console_for,
     keep_state_outside,
     nightly_for,
     parse_as_of,
+    quiet,
     read_contract,
     report_options,
 )
@@ -26,6 +26,7 @@ from clausewatch.pipeline.run import Gathered, Run, execute
 from clausewatch.reports import results_json, terminal
 from clausewatch.reports.evidence_pack import PackOptions
 from clausewatch.reports.output import check_replaceable
+from clausewatch.reports.progress import StageProgress
 
 NAME = "evaluate"
 HELP = "evaluate a contract against a JSON Lines evidence file"
@@ -50,30 +51,33 @@ def run(args: argparse.Namespace) -> int:
     contract, contract_bytes = read_contract(args.policy)
     nightly = nightly_for(args)
     if args.out:
-        keep_state_outside(args.out, nightly)
+        keep_state_outside(args.out, nightly, args.pack_history)
 
     def gather(_stage: Path | None) -> Gathered:
+        stage(f"reading {args.evidence}")
         batch = read_evidence(args.evidence)
         log.info("read %d evidence records, %d collection errors", len(batch.evidence),
                  len(batch.errors))
+        stage("evaluating" + (" and writing the outputs" if args.out else ""))
         return Gathered(evidence=batch.evidence, errors=batch.errors)
 
-    ev, info = execute(
-        Run(
-            command="evaluate",
-            contract=contract,
-            contract_bytes=contract_bytes,
-            as_of=as_of,
-            started_at=started,
-            gather=gather,
-            inputs={"policy": str(args.policy), "evidence": str(args.evidence)},
-            out=args.out,
-            options=report_options(args, args.out) if args.out else PackOptions(),
-            nightly=nightly,
+    with StageProgress(console_for(args, stderr=True)) as stage:
+        ev, info = execute(
+            Run(
+                command="evaluate",
+                contract=contract,
+                contract_bytes=contract_bytes,
+                as_of=as_of,
+                started_at=started,
+                gather=gather,
+                inputs={"policy": str(args.policy), "evidence": str(args.evidence)},
+                out=args.out,
+                options=report_options(args, args.out) if args.out else PackOptions(),
+                nightly=nightly,
+            )
         )
-    )
     if args.json:
         sys.stdout.write(results_json.dumps(ev, info))
     else:
-        terminal.render(ev, Console())
+        terminal.render(ev, console_for(args), quiet=quiet(args))
     return exit_code_for(ev)

@@ -21,9 +21,11 @@ from clausewatch.commands.common import (
     add_as_of,
     add_history_args,
     add_report_options,
+    console_for,
     keep_state_outside,
     nightly_for,
     parse_as_of,
+    quiet,
     read_contract,
     report_options,
 )
@@ -37,7 +39,7 @@ from clausewatch.pipeline.sources_file import SourcesConfig, load_sources
 from clausewatch.reports import terminal
 from clausewatch.reports.evidence_pack import PackOptions
 from clausewatch.reports.output import check_replaceable
-from clausewatch.reports.progress import CollectionProgress
+from clausewatch.reports.progress import CollectionProgress, StageProgress
 
 NAME = "run"
 HELP = "collect, evaluate and report (--demo: the built-in demo)"
@@ -66,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--demo runs on its own contract and estate: drop --policy/--sources")
         out = args.out or DEMO_OUT
         check_replaceable(out)
-        return run_demo(parse_as_of(args.as_of), out, report_options(args, out))
+        return run_demo(parse_as_of(args.as_of), out, report_options(args, out),
+                        console=console_for(args), progress=console_for(args, stderr=True),
+                        quiet=quiet(args))
     if not (args.policy and args.sources):
         raise UsageError("run needs --policy and --sources (or --demo)")
     return run_live(args)
@@ -92,7 +96,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
     nightly = nightly_for(args, sources)
     out = args.out or Path(sources.settings.get("output", LIVE_OUT))
     check_replaceable(out)  # before collecting for minutes
-    keep_state_outside(out, nightly)
+    keep_state_outside(out, nightly, args.pack_history)
     redactor = Redactor()
     config = sources
 
@@ -105,12 +109,13 @@ def run_live(args: argparse.Namespace) -> ExitCode:
             secrets=redactor,
         )
         collectors = config.build(context)
-        with CollectionProgress(Console(stderr=True)) as progress:
+        with CollectionProgress(console_for(args, stderr=True)) as progress:
             batch = collect_all(collectors, args.concurrency or config.concurrency, progress)
         return Gathered(
             evidence=batch.evidence,
             errors=batch.errors,
-            inputs={"collectors": [f"{c.source} {c.origin}" for c in collectors]},
+            inputs={"collectors": [f"{c.source} {c.origin}" for c in collectors],
+                    **({"warnings": [w.text() for w in batch.warnings]} if batch.warnings else {})},
             secrets=tuple(redactor.known),
         )
 
@@ -128,16 +133,28 @@ def run_live(args: argparse.Namespace) -> ExitCode:
             nightly=nightly,
         )
     )
-    terminal.render(ev, Console())
+    terminal.render(ev, console_for(args), quiet=quiet(args))
     return exit_code_for(ev)
 
 
-def run_demo(as_of: datetime, out: Path, options: PackOptions | None = None) -> ExitCode:
-    """Evaluate the bundled French contract against the synthetic estate; write ``out``."""
+def run_demo(
+    as_of: datetime,
+    out: Path,
+    options: PackOptions | None = None,
+    *,
+    console: Console | None = None,
+    progress: Console | None = None,
+    quiet: bool = False,
+) -> ExitCode:
+    """Evaluate the bundled French contract against the synthetic estate; write ``out``.
+    ``progress``: where the stages are shown (stderr, only on a terminal)."""
     from clausewatch.demo.run import demo_run  # the demo's estate is built only when asked
 
-    console = Console()
-    ev = execute(demo_run(as_of, out, options or PackOptions()))[0]
-    terminal.render(ev, console)
-    console.print(f"Demo outputs written to {out.resolve()}/", markup=False, highlight=False)
+    console = console or Console()
+    with StageProgress(progress or Console(stderr=True)) as stage:
+        ev = execute(demo_run(as_of, out, options or PackOptions(), stage))[0]
+    terminal.render(ev, console, quiet=quiet)
+    if not quiet:
+        console.print(f"Demo outputs written to {out.resolve()}/", markup=False,
+                      highlight=False, soft_wrap=True)
     return exit_code_for(ev)

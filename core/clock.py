@@ -26,7 +26,10 @@ def require_utc(value: datetime, what: str = "datetime") -> datetime:
         return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} must carry a time zone, got naive {value.isoformat()}")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        raise ValueError(f"{what} {value.isoformat()} has no UTC instant") from None
 
 
 def parse_utc(text: str, what: str = "datetime") -> datetime:

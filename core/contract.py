@@ -98,9 +98,18 @@ class Penalty:
     period: str = "month"  # "month" or "quarter"
 
 
+#: What evidence a commitment accepts (its ``evidence:`` key): records a tool produced, records a
+#: person attested (``clausewatch attest``), or both (the default).
+EVIDENCE_MODES = ("any", "automated", "attested")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Commitment:
-    """One security commitment of the contract, checked by one check."""
+    """One security commitment of the contract, checked by one check.
+
+    ``evidence``: ``any`` (default), ``automated`` (attested records are ignored) or
+    ``attested`` (only attested records count), see ``EVIDENCE_MODES``.
+    """
 
     id: str
     clause: str
@@ -116,6 +125,7 @@ class Commitment:
     source_file: str = ""
     source_line: int = 0
     penalty: Penalty | None = None
+    evidence: str = "any"
 
 
 #: The dates a contract may name (its dates, waivers' grants and expiries). The loader refuses

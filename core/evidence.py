@@ -20,22 +20,63 @@ from typing import Any
 from clausewatch.core.clock import iso_z, parse_utc, require_utc
 from clausewatch.core.kinds import KINDS, Kind
 
-__all__ = ["CollectionError", "Evidence", "Kind", "default_evidence_id", "origin_covers"]
+__all__ = [
+    "CollectionError",
+    "Evidence",
+    "Kind",
+    "RunWarning",
+    "canonical_origin",
+    "default_evidence_id",
+    "origin_covers",
+    "subject_under",
+]
 
 #: Per registered kind, its timestamp facts.
 _TIMESTAMPS: dict[str, frozenset[str]] = {k.name: frozenset(k.timestamp_facts) for k in KINDS}
 _NONE: frozenset[str] = frozenset()
 
 
+def canonical_origin(origin: str) -> str:
+    """An origin in the one form origins are compared in: case-folded, without trailing ``/``.
+
+    ``AWS/111111111111/EU-WEST-1/`` and ``aws/111111111111/eu-west-1`` name the same place:
+    account ids, regions, tenant ids (GUIDs) and project ids are case-insensitive names, and a
+    trailing slash adds no segment. See docs/errors.md.
+    """
+    return origin.rstrip("/").casefold()
+
+
 def origin_covers(error_origin: str, evidence_origin: str) -> bool:
     """True if ``evidence_origin`` lies under ``error_origin`` (path segments split by ``/``).
 
-    ``aws/111111111111`` covers ``aws/111111111111/eu-west-1``; ``aws/1111`` does not cover
-    ``aws/11112``.
+    Both are compared in canonical form (``canonical_origin``: case-insensitive, a trailing
+    slash ignored). ``aws/111111111111`` covers ``aws/111111111111/eu-west-1`` and
+    ``AWS/111111111111/``; ``aws/1111`` does not cover ``aws/11112``. An empty error origin
+    covers everything from its source.
     """
-    if not error_origin:
+    error, evidence = canonical_origin(error_origin), canonical_origin(evidence_origin)
+    if not error:
         return True
-    return evidence_origin == error_origin or evidence_origin.startswith(error_origin + "/")
+    return evidence == error or evidence.startswith(error + "/")
+
+
+def subject_under(error_origin: str, evidence_origin: str, subject: str) -> bool:
+    """Whether ``error_origin`` names ``subject`` as one segment below ``evidence_origin``.
+
+    A collector that failed on one instance may say so with the origin
+    ``aws/<account>/<region>/<instance id>`` (the older form of ``CollectionError.subject``):
+    that error covers the asset at ``aws/<account>/<region>`` whose subject is, or ends in
+    ``/<instance id>`` or ``:<instance id>`` (``arn:...:instance/i-0abc``), and nothing else.
+    """
+    error, evidence = canonical_origin(error_origin), canonical_origin(evidence_origin)
+    prefix = evidence + "/" if evidence else ""
+    if not error.startswith(prefix):
+        return False
+    tail = error[len(prefix):]
+    if not tail or "/" in tail:
+        return False
+    name = subject.casefold()
+    return name == tail or name.endswith("/" + tail) or name.endswith(":" + tail)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,9 +132,20 @@ def _normalised_facts(kind: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
 class CollectionError:
     """A collector could not see something. Data, never swallowed.
 
-    It names the source, the origin it could not read (an account, a region, a tenant), and
-    the evidence kinds it should have produced there; the engine turns it into ``no_evidence``
-    for exactly the subjects it leaves uncertain.
+    It says what it covered, so that the engine makes ``no_evidence`` of exactly the subjects
+    it leaves uncertain and of nothing else (docs/errors.md):
+
+    * ``source``, ``origin`` (an account, a region, a tenant, a project; empty: everything from
+      the source) and ``kinds``, the evidence kinds it should have produced there;
+    * ``asset_kinds``: the kinds of asset it would have reported or informed (``database``
+      for an RDS listing); empty means any;
+    * ``resource_types``: the vendor's names for what it read (``RDS``, ``EFS``), for people;
+    * ``subject``: set when the failure concerns one subject only (one instance's patches);
+    * ``tags`` and ``facts``: what the source puts on every subject it reports there (the
+      tags of a sources-file entry, ``tenant_id``), so a commitment scoped elsewhere is spared.
+
+    ``operation`` names the call that failed. All but the first four have defaults: an error
+    built as before these fields existed covers what it covered then.
     """
 
     source: str
@@ -104,10 +156,54 @@ class CollectionError:
     occurred_at: datetime | None = None
     retryable: bool = False
     details: Mapping[str, Any] = field(default_factory=dict)
+    asset_kinds: tuple[str, ...] = ()
+    resource_types: tuple[str, ...] = ()
+    subject: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("kinds", "asset_kinds", "resource_types"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(str(v) for v in value))
 
     @property
     def id(self) -> str:
-        return f"error:{self.source}:{self.origin}:{'+'.join(self.kinds)}:{self.operation}"
+        """Names the error by what it covered (two errors may share it: a second call that
+        failed the same way; the engine keeps its placeholders apart anyway)."""
+        narrow = f"[{'+'.join(self.asset_kinds)}]" if self.asset_kinds else ""
+        one = f"@{self.subject}" if self.subject else ""
+        kinds = "+".join(self.kinds)
+        return f"error:{self.source}:{self.origin}:{kinds}{narrow}:{self.operation}{one}"
+
+    @property
+    def what(self) -> str:
+        """What it could not collect, in words: ``asset (database) in aws/1/eu-west-3``."""
+        kinds = "/".join(self.kinds)
+        if self.asset_kinds:
+            kinds += f" ({', '.join(self.asset_kinds)})"
+        where = f"{self.subject} in {self.origin}" if self.subject else self.origin or "any origin"
+        return f"{kinds} in {where}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunWarning:
+    """Something a collector worked around and people should know about, that takes no
+    evidence away (a Conditional Access policy naming a group that no longer exists).
+
+    Collectors may yield it beside evidence and errors; the run logs it and lists it under the
+    run's ``warnings`` input, which reaches results.json and the reports.
+    """
+
+    source: str
+    origin: str
+    message: str
+    operation: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self) -> str:
+        return f"{self.source} {self.origin}: {self.message}"
 
 
 def default_evidence_id(kind: str, source: str, subject: str, facts: Mapping[str, Any]) -> str:

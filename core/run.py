@@ -22,6 +22,10 @@ class ExitCode(IntEnum):
     INVALID_INPUT = 2  # policy, sources, evidence file or arguments
     BREACHED = 3  # at least one commitment breached
     NO_EVIDENCE = 4  # no breach, but evidence missing for at least one commitment
+    CONFIGURATION = 7  # a source cannot be reached as configured (credential, secret, host)
+    OUTPUT_UNWRITABLE = 8  # output folder or history store: permission, read-only, disk full
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2, as a shell reports it
+    TERMINATED = 143  # SIGTERM: 128 + 15
 
 
 def exit_code_for(ev: Evaluation) -> ExitCode:

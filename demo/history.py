@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from clausewatch.alerts.deliver import outbox_config
 from clausewatch.alerts.notify import notify
@@ -18,6 +20,14 @@ from clausewatch.history.store import open_history
 from clausewatch.pipeline.nightly import ALERTS_FILE, HISTORY_FILE, OUTBOX_FILE
 from clausewatch.reports import period as period_report
 
+T = TypeVar("T")
+
+
+def _ticked(tick: Callable[[], None] | None, value: T) -> T:
+    if tick is not None:
+        tick()
+    return value
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DemoHistory:
@@ -26,9 +36,11 @@ class DemoHistory:
     report: Path | None
 
 
-def demo_backfill(stage: Path, ev: Evaluation, text: str, nights: int = NIGHTS) -> Path:
+def demo_backfill(stage: Path, ev: Evaluation, text: str, nights: int = NIGHTS,
+                  tick: Callable[[], None] | None = None) -> Path:
     """Back-fill ``nights`` before tonight into ``stage/history.sqlite`` (alerts to the outbox);
-    returns the store's path, for tonight's reports to read breach starts and exposure from."""
+    returns the store's path, for tonight's reports to read breach starts and exposure from.
+    ``tick`` is called once per back-filled night (progress)."""
     config = outbox_config(stage / OUTBOX_FILE)
     with open_history(stage / HISTORY_FILE, durable=False) as store:
         backfill_demo(
@@ -37,9 +49,9 @@ def demo_backfill(stage: Path, ev: Evaluation, text: str, nights: int = NIGHTS) 
             text,
             ev.as_of,
             nights,
-            on_night=lambda prior, night, night_info: notify(
-                prior, night, night_info, config
-            ).deliveries,
+            on_night=lambda prior, night, night_info: _ticked(
+                tick, notify(prior, night, night_info, config).deliveries
+            ),
         )
     return stage / HISTORY_FILE
 
@@ -52,18 +64,20 @@ def demo_publish(
     nights: int = NIGHTS,
     lang: str | None = None,
     backfilled: bool = False,
+    tick: Callable[[], None] | None = None,
 ) -> DemoHistory:
     """The demo's history: back-fill ``nights``, record tonight, alerts to an outbox, a report.
 
     Everything lands in ``stage``: ``history.sqlite``, ``outbox.jsonl`` (every message the
     alerts would have sent, night by night), ``alerts.json`` (tonight's) and the report of the
     last complete period before tonight (in ``lang``, default the contract's language).
-    ``backfilled``: ``demo_backfill`` already ran (before the run's reports were written).
+    ``backfilled``: ``demo_backfill`` already ran (before the run's reports were written);
+    ``tick`` is called once per back-filled night (progress).
     """
     started = time.perf_counter()
     config = outbox_config(stage / OUTBOX_FILE)
     if not backfilled:
-        demo_backfill(stage, ev, text, nights)
+        demo_backfill(stage, ev, text, nights, tick)
     with open_history(stage / HISTORY_FILE, durable=False) as store:
         outcome = notify(store.prior(ev.contract.id), ev, info, config,
                          standing=standing(store, ev))

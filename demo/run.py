@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from clausewatch.checks import CHECKS
 from clausewatch.core.clock import utc_now
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.run import RunInfo
+from clausewatch.demo.backfill import NIGHTS
 from clausewatch.demo.contract import demo_contract_text
 from clausewatch.demo.estate import build_estate
 from clausewatch.demo.history import demo_backfill, demo_publish
@@ -19,6 +21,15 @@ from clausewatch.policies.load import load_contract
 from clausewatch.reports.evidence_pack import PackOptions
 
 log = logging.getLogger("clausewatch")
+
+
+class Stage(Protocol):
+    """Told of each stage of the demo (``reports.progress.StageProgress`` is one)."""
+
+    def __call__(self, description: str, total: int | None = None) -> None: ...
+
+    def advance(self, steps: int = 1) -> None: ...
+
 DEMO_INPUTS = {
     "policy": "contract.yaml",
     "evidence": "evidence.jsonl",
@@ -27,22 +38,31 @@ DEMO_INPUTS = {
 }
 
 
-def demo_run(as_of: datetime, out: Path, options: PackOptions) -> Run:
-    """The demo's run at ``as_of``, writing ``out``."""
+def demo_run(as_of: datetime, out: Path, options: PackOptions,
+             stage: Stage | None = None) -> Run:
+    """The demo's run at ``as_of``, writing ``out``; ``stage`` is told of each stage (progress:
+    ``stage(description, total)``, ``stage.advance()``)."""
     started = utc_now()
     text = demo_contract_text(as_of.date())
     raw = text.encode("utf-8")
     contract = load_contract("contract.yaml", CHECKS, raw=raw)
 
     def gather(_stage: Path | None) -> Gathered:
+        if stage is not None:
+            stage("building the synthetic estate")
         estate = build_estate(as_of)
+        if stage is not None:
+            stage("evaluating and writing the outputs")
         return Gathered(evidence=estate.evidence, errors=estate.errors)
 
-    def before(stage: Path, ev: Evaluation, info: RunInfo) -> Path:
-        return demo_backfill(stage, ev, text)
+    def before(folder: Path, ev: Evaluation, info: RunInfo) -> Path:
+        if stage is not None:
+            stage(f"back-filling {NIGHTS} nights of history", total=NIGHTS)
+        return demo_backfill(folder, ev, text,
+                             tick=stage.advance if stage is not None else None)
 
-    def after(stage: Path, ev: Evaluation, info: RunInfo) -> None:
-        past = demo_publish(stage, ev, info, text, lang=options.lang, backfilled=True)
+    def after(folder: Path, ev: Evaluation, info: RunInfo) -> None:
+        past = demo_publish(folder, ev, info, text, lang=options.lang, backfilled=True)
         log.info("demo history: %d nights back-filled in %.1f s", past.nights, past.seconds)
 
     return Run(

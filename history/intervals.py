@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from clausewatch.checks.evidence_view import source_matches
+from clausewatch.checks.engine import bears_on
 from clausewatch.checks.registry import CHECKS, Registry
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.result import Status
@@ -103,10 +103,7 @@ def uncertain_commitments(ev: Evaluation, registry: Registry = CHECKS) -> set[st
     out = set()
     for o in ev.outcomes:
         kinds = registry[o.commitment.check].evidence_kinds
-        hit = any(
-            kinds.intersection(e.kinds) and source_matches(e.source, o.commitment.scope.sources)
-            for e in ev.errors
-        )
+        hit = any(bears_on(e, o.commitment, kinds) for e in ev.errors)
         if hit or any(r.status is Status.NO_EVIDENCE for r in o.results):
             out.add(o.commitment.id)
     return out

@@ -92,8 +92,20 @@ CREATE TABLE deliveries (
 ) WITHOUT ROWID;
 """
 
+V3 = """
+-- A run being published: recorded before its output folder is renamed into place, deleted
+-- once it is. A row left by a killed run is resolved on the next start: marked published if
+-- the output folder holds its results, else rolled back with ``undo`` (the intervals rows the
+-- run changed, as they were before it).
+CREATE TABLE unpublished (
+    run_seq INTEGER PRIMARY KEY REFERENCES runs(seq),
+    output  TEXT NOT NULL,                 -- the output folder, resolved
+    undo    TEXT NOT NULL                  -- JSON array of intervals rows
+);
+"""
+
 #: Ordered; migration ``i`` takes a store from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (V1, V2)
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
 VERSION = len(MIGRATIONS)
 
 

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.result import Status
@@ -45,7 +45,11 @@ class HistoryError(Exception):
 
 
 class StoreBusy(HistoryError):
-    """Another run holds the store."""
+    """Another run holds the store (or the output folder)."""
+
+
+class StoreUnwritable(HistoryError):
+    """The store cannot be written: permission, read-only file system, disk full."""
 
 
 def ts(value: datetime) -> str:
@@ -142,14 +146,34 @@ def _digest(verdicts: list[tuple[Any, ...]], results: list[tuple[Any, ...]]) -> 
 
 
 class _Lock:
-    """An exclusive ``flock`` on ``<store>.lock`` holding the owner's pid, host and start."""
+    """An exclusive ``flock`` on a lock file holding the owner's pid, host and start.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path.with_name(path.name + ".lock")
+    A run takes it for its whole length with ``hold``; ``open_history`` inside that finds the
+    lock held for the run and goes on. Any other second taker is refused, in this process too."""
+
+    _held: ClassVar[dict[str, tuple[IO[str], int]]] = {}  # held by ``hold``: handle, depth
+
+    def __init__(self, path: Path, *, lock_file: Path | None = None, what: str = "") -> None:
+        self.path = lock_file or path.with_name(path.name + ".lock")
+        self.what = what or f"history store {path}"
+        self.key = str(self.path.resolve())
+        self.held = False
         self.handle: IO[str] | None = None
 
-    def acquire(self) -> None:
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+    def acquire(self, *, for_run: bool = False) -> None:
+        if self.key in self._held:
+            handle, depth = self._held[self.key]
+            self._held[self.key] = (handle, depth + 1)
+            self.held = True
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+        except OSError as exc:
+            raise StoreUnwritable(
+                f"{self.what}: cannot create its lock file {self.path}: "
+                f"{exc.strerror or exc}"
+            ) from exc
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -157,23 +181,45 @@ class _Lock:
             holder = handle.read().strip() or "unknown process"
             handle.close()
             raise StoreBusy(
-                f"history store {self.path.with_suffix('')} is in use by another run "
-                f"({holder}); refusing to run two at once, try again when it has finished"
+                f"{self.what} is in use by another run ({holder}); refusing to run two at "
+                "once, try again when it has finished"
             ) from None
         handle.seek(0)
         handle.truncate()
         started = datetime.now(UTC).isoformat(timespec="seconds")
         handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {started}\n")
         handle.flush()
+        if for_run:
+            self._held[self.key] = (handle, 1)
         self.handle = handle
+        self.held = True
 
     def release(self) -> None:
-        if self.handle is not None:
-            self.handle.seek(0)
-            self.handle.truncate()
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
-            self.handle = None
+        if not self.held:
+            return
+        self.held = False
+        if self.handle is None:  # passed through a run's ``hold``: the run keeps the lock
+            handle, depth = self._held[self.key]
+            self._held[self.key] = (handle, depth - 1)
+            return
+        handle, self.handle = self.handle, None
+        self._held.pop(self.key, None)
+        handle.seek(0)
+        handle.truncate()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+@contextmanager
+def hold(path: Path, *, lock_file: Path | None = None, what: str = "") -> Iterator[None]:
+    """Hold the lock of the history store at ``path`` (or of ``lock_file``, naming ``what``)
+    for the body: ``StoreBusy`` if another process holds it."""
+    lock = _Lock(path, lock_file=lock_file, what=what)
+    lock.acquire(for_run=True)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextmanager
@@ -187,7 +233,11 @@ def open_history(
     atomic for a crashed process, not for a power cut.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnwritable(f"history store {path}: cannot create its folder: "
+                              f"{exc.strerror or exc}") from exc
     lock = _Lock(path)
     lock.acquire()
     try:
@@ -234,12 +284,37 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     except SchemaTooNew as exc:
         raise HistoryError(f"{path}: {exc}") from exc
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc):
-            raise StoreBusy(f"history store {path} is locked by another process") from exc
-        raise HistoryError(f"{path}: cannot open the history store: {exc}") from exc
+        if readonly:
+            raise HistoryError(f"{path}: cannot open the history store: {exc}") from exc
+        raise store_error(path, exc, "cannot open the history store") from exc
     except sqlite3.DatabaseError as exc:
         raise HistoryError(f"{path}: not a ClauseWatch history store: {exc}") from exc
     return conn
+
+
+#: SQLite's primary result codes that mean the store cannot be written where it is.
+_UNWRITABLE = {"SQLITE_READONLY", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_PERM"}
+
+
+def store_error(path: Path, exc: sqlite3.Error, doing: str) -> HistoryError:
+    """The ``HistoryError`` an SQLite error means: busy, unwritable (permission, read-only file
+    system, disk full: ``StoreUnwritable``) or otherwise unusable."""
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    primary = "_".join(name.split("_")[:2])  # SQLITE_IOERR_WRITE -> SQLITE_IOERR
+    if primary in {"SQLITE_BUSY", "SQLITE_LOCKED"} or "locked" in str(exc):
+        return StoreBusy(f"history store {path} is locked by another process")
+    if primary in _UNWRITABLE:
+        return StoreUnwritable(f"history store {path}: {doing}: {exc}")
+    return HistoryError(f"{path}: {doing}: {exc}")
+
+
+@dataclass(frozen=True, slots=True)
+class Unpublished:
+    """A run recorded while its outputs were being published, not yet marked published."""
+
+    seq: int
+    run_id: str
+    output: str
 
 
 class HistoryStore:
@@ -411,12 +486,29 @@ class HistoryStore:
         contract_text: str,
         deliveries: Iterable[Delivery] = (),
         before_commit: Callable[[], None] | None = None,
+        publishing: str | None = None,
     ) -> RunRecord:
         """Write the whole run in one transaction: run, verdicts, results, intervals, deliveries.
 
-        ``before_commit`` runs inside the transaction, just before COMMIT (tests use it to kill
-        the process there).
+        ``publishing``: the output folder the run is being published to. The run is then
+        recorded as unpublished, with what its interval changes overwrote, until
+        ``mark_published``; ``roll_back`` undoes it exactly. ``before_commit`` runs inside the
+        transaction, just before COMMIT (tests use it to kill the process there).
         """
+        try:
+            return self._record(ev, info, contract_text, deliveries, before_commit, publishing)
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc, "cannot record the run") from exc
+
+    def _record(
+        self,
+        ev: Evaluation,
+        info: RunInfo,
+        contract_text: str,
+        deliveries: Iterable[Delivery],
+        before_commit: Callable[[], None] | None,
+        publishing: str | None,
+    ) -> RunRecord:
         contract = ev.contract
         verdict_rows = _verdict_rows(ev)
         result_rows = _result_rows(ev)
@@ -463,6 +555,12 @@ class HistoryStore:
             )
             open_now = {i.key: i for i in self.open_intervals(contract.id)}
             step = advance(open_now, observations(ev), ev.as_of, uncertain_commitments(ev))
+            if publishing is not None:
+                touched = sorted({i.id for i in (*step.closed, *step.updated) if i.id is not None})
+                conn.execute(
+                    "INSERT INTO unpublished (run_seq, output, undo) VALUES (?, ?, ?)",
+                    (seq, publishing, json.dumps(self._rows("intervals", touched))),
+                )
             self._write_step(contract.id, seq, step)
             conn.executemany(
                 "INSERT INTO deliveries (run_seq, channel, type, ok, attempts, events, detail) "
@@ -477,6 +575,72 @@ class HistoryStore:
             raise
         conn.commit()
         return RunRecord(seq=seq, run_id=info.run_id, results_digest=digest, step=step)
+
+    # ---- publication ------------------------------------------------------------------------
+
+    def unpublished(self) -> list[Unpublished]:
+        """Runs recorded but not yet marked published (a run killed while publishing)."""
+        return [
+            Unpublished(seq, run_id, output)
+            for seq, run_id, output in self.conn.execute(
+                "SELECT u.run_seq, r.run_id, u.output FROM unpublished u "
+                "JOIN runs r ON r.seq = u.run_seq ORDER BY u.run_seq"
+            )
+        ]
+
+    def mark_published(self, run_id: str) -> None:
+        """The run's outputs are in place: it is a run like any other from now on."""
+        try:
+            self.conn.execute(
+                "DELETE FROM unpublished WHERE run_seq = (SELECT seq FROM runs WHERE run_id = ?)",
+                (run_id,),
+            )
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc, "cannot mark the run published") from exc
+
+    def roll_back(self, run_id: str) -> bool:
+        """Undo an unpublished run as if it had never been recorded (its rows deleted, the
+        intervals it changed restored); False if it is not an unpublished run."""
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(
+                    "SELECT u.run_seq, u.undo FROM unpublished u JOIN runs r ON r.seq = u.run_seq "
+                    "WHERE r.run_id = ?",
+                    (run_id,),
+                ).fetchone()
+                if row is None:
+                    conn.rollback()
+                    return False
+                seq, undo = row
+                for before in json.loads(undo):
+                    names = [k for k in before if k != "id"]
+                    conn.execute(
+                        f"UPDATE intervals SET {', '.join(f'{k} = ?' for k in names)} WHERE id = ?",
+                        [*(before[k] for k in names), before["id"]],
+                    )
+                conn.execute("DELETE FROM intervals WHERE opened_run = ?", (seq,))
+                for table in ("deliveries", "results", "verdicts", "unpublished"):
+                    conn.execute(f"DELETE FROM {table} WHERE run_seq = ?", (seq,))
+                conn.execute("DELETE FROM runs WHERE seq = ?", (seq,))
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc, "cannot roll back the unpublished run") from exc
+        return True
+
+    def _rows(self, table: str, ids: Sequence[int]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for chunk in _chunks(ids):
+            cur = self.conn.execute(
+                f"SELECT * FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            )
+            names = [d[0] for d in cur.description]
+            rows += [dict(zip(names, r, strict=True)) for r in cur]
+        return rows
 
     def _write_step(self, contract_id: str, seq: int, step: Step) -> None:
         conn = self.conn

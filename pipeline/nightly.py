@@ -1,9 +1,10 @@
 """The history-and-alerts step of a run, as the CLI calls it from ``publish``.
 
 Order, and why: the store is locked, the previous state read, the events detected and delivered,
-then the run recorded in one transaction with the delivery report. A run killed after delivering
-but before committing sends its alerts again next night (at least once, never silently lost);
-a run killed before committing leaves the history as it was.
+``alerts.json`` written into the stage, then the run recorded in one transaction with the
+delivery report (as unpublished while its output folder is being published). A run killed
+after delivering but before committing sends its alerts again next night (at least once, never
+silently lost); a run killed before committing leaves the history as it was.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from clausewatch.alerts.config import AlertConfig
 from clausewatch.alerts.notify import AlertOutcome, notify
 from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.faults import checkpoint
 from clausewatch.core.run import RunInfo
 from clausewatch.history.standing import standing
 from clausewatch.history.store import DEFAULT_PATH, open_history
@@ -38,15 +40,26 @@ class Nightly:
             history = DEFAULT_PATH  # transitions need a memory
         return cls(history=history, alerts=alerts, contract_text=text)
 
-    def publish(self, stage: Path | None, ev: Evaluation, info: RunInfo) -> AlertOutcome | None:
-        """Record the run and send its alerts; write ``alerts.json`` into ``stage`` if given."""
+    def publish(
+        self,
+        stage: Path | None,
+        ev: Evaluation,
+        info: RunInfo,
+        *,
+        publishing: Path | None = None,
+    ) -> AlertOutcome | None:
+        """Send the run's alerts, write ``alerts.json`` into ``stage`` if given, then record
+        the run; ``publishing``: the output folder it goes to (recorded as unpublished until
+        ``HistoryStore.mark_published``)."""
         if self.history is None:
             return None
         with open_history(self.history) as store:
             prior = store.prior(ev.contract.id)
             outcome = notify(prior, ev, info, self.alerts, standing=standing(store, ev))
+            if stage is not None:
+                write_text_atomic(stage / ALERTS_FILE, outcome.dumps())
+            checkpoint("alerts-delivered")
             store.record(ev, info, contract_text=self.contract_text,
-                         deliveries=outcome.deliveries)
-        if stage is not None:
-            write_text_atomic(stage / ALERTS_FILE, outcome.dumps())
+                         deliveries=outcome.deliveries,
+                         publishing=None if publishing is None else str(publishing))
         return outcome

@@ -3,12 +3,14 @@
 ``evaluate`` (evidence from a file), ``run`` (evidence from the live sources) and the demo (a
 synthetic estate) differ only in how they gather evidence; this module does the rest, in the
 same order for all three. With an output folder, everything is written into a staging folder
-beside it that replaces it only when the whole run succeeded.
+beside it that replaces it only when the whole run succeeded; the history records the run as
+unpublished until then (``pipeline.publication``, ``reports.staging``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,13 +22,25 @@ from clausewatch.core.clock import utc_now
 from clausewatch.core.contract import Contract
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.faults import checkpoint
+from clausewatch.core.interrupt import Stopped, deferred
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
 from clausewatch.history.standing import read_standing
 from clausewatch.pipeline.nightly import Nightly
+from clausewatch.pipeline.publication import (
+    archive_slot,
+    copy_published_pack,
+    locked,
+    mark_published,
+    reconcile,
+    roll_back,
+)
 from clausewatch.reports.evidence_pack import PackOptions
-from clausewatch.reports.output import staged_dir
 from clausewatch.reports.publish import publish_run
+from clausewatch.reports.staging import Staging, abort, begin, commit, recover
+
+log = logging.getLogger("clausewatch")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,26 +81,66 @@ class Run:
 
 
 def execute(run: Run) -> tuple[Evaluation, RunInfo]:
-    """Make the run: gather, evaluate, write the outputs (if any), record history, alert."""
+    """Make the run: gather, evaluate, write the outputs (if any), record history, alert.
+
+    The output folder's lock and the history store's are held from before collection to
+    after publication, and what a killed run left is put right first (``publication``)."""
     if run.out is None:
-        ev, info, _ = _judge(run, None)
-        run.nightly.publish(None, ev, info)
+        with locked(None, run.nightly.history):
+            reconcile(run.nightly.history, None)
+            ev, info, _ = _judge(run, None)
+            checkpoint("gathered")
+            run.nightly.publish(None, ev, info)
         return ev, info
-    with staged_dir(run.out) as stage:
-        (stage / "contract.yaml").write_bytes(run.contract_bytes)
-        ev, info, gathered = _judge(run, stage)
+    with locked(run.out, run.nightly.history):
+        for done in recover(run.out, copy_published_pack):
+            log.warning("%s", done)
+        reconcile(run.nightly.history, run.out)
+        return _publish(run, run.out)
+
+
+def _publish(run: Run, out: Path) -> tuple[Evaluation, RunInfo]:
+    st = begin(out)
+    recorded: str | None = None
+    published = False
+    try:
+        (st.stage / "contract.yaml").write_bytes(run.contract_bytes)
+        ev, info, gathered = _judge(run, st.stage)
+        checkpoint("gathered")
         options = dataclasses.replace(
             run.options, secrets=(*run.options.secrets, *gathered.secrets)
         )
-        history = run.before(stage, ev, info) if run.before is not None else None
-        publish_run(
-            stage, ev, info, [*gathered.evidence, *gathered.errors], run.contract_bytes, options,
-            standing=read_standing(history or run.nightly.history, ev),
-        )
-        run.nightly.publish(stage, ev, info)  # history + alerts.json; delivery never fails it
+        history = run.before(st.stage, ev, info) if run.before is not None else None
+        publish_run(st.stage, ev, info, [*gathered.evidence, *gathered.errors],
+                    run.contract_bytes, options, archive=False,
+                    standing=read_standing(history or run.nightly.history, ev))
         if run.after is not None:
-            run.after(stage, ev, info)
+            run.after(st.stage, ev, info)
+        checkpoint("stage-written")
+        # history + alerts.json; delivery never fails it; the run is recorded unpublished
+        if run.nightly.publish(st.stage, ev, info, publishing=st.target) is not None:
+            recorded = info.run_id
+        checkpoint("history-recorded")
+        commit(st, run_id=info.run_id, archive=archive_slot(run.options.history, st.stage),
+               published=lambda: mark_published(run.nightly.history, info.run_id),
+               archiver=copy_published_pack)
+        published = True
+    except Stopped as exc:
+        if not (published or exc.published):
+            _give_up(st, run.nightly.history, recorded)
+        raise
+    except BaseException:
+        _give_up(st, run.nightly.history, recorded)
+        raise
     return ev, info
+
+
+def _give_up(st: Staging, history: Path | None, recorded: str | None) -> None:
+    """The run failed before its outputs were in place: drop the stage, undo its history."""
+    with deferred():
+        abort(st)
+        if recorded is not None:
+            roll_back(history, recorded)
 
 
 def _masked(gathered: Gathered, secrets: Sequence[str]) -> Gathered:

@@ -150,6 +150,18 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
             )
         else:
             first_line[cid] = doc.node_at(["commitments", i, "id"]).start_mark.line + 1
+    for i, c in _items(data.get("commitments")):
+        params = c.get("params")
+        accept = params.get("accept_attested") if isinstance(params, dict) else None
+        mode = c.get("evidence")
+        if (accept is False and mode == "attested") or (accept is True and mode == "automated"):
+            out.append(
+                doc.problem(
+                    ["commitments", i, "params", "accept_attested"],
+                    f"accept_attested: {str(accept).lower()} contradicts evidence: {mode} "
+                    "(say it once, with evidence: automated | attested | any)",
+                )
+            )
     for i, w in _items(data.get("waivers")):
         target = w.get("commitment")
         if isinstance(target, str) and target not in first_line:
@@ -234,6 +246,7 @@ def _build(doc: YamlDocument) -> Contract:
             source_file=doc.file,
             source_line=doc.node_at(["commitments", i]).start_mark.line + 1,
             penalty=_penalty(c.get("penalty"), head.get("period", "month")),
+            evidence=c.get("evidence", "any"),
         )
         for i, c in enumerate(data["commitments"])
     )

@@ -9,6 +9,8 @@ Layout (``LAYOUT``)::
     contract/contract.yaml.sha256  its digest (sha256sum format)
     evidence/evidence.jsonl        normalised evidence and collection errors
     raw/                           raw API pages, secrets masked (README.txt when none)
+    attachments/                   files evidence rests on, byte for byte: the signed reports
+                                   of attested restore tests (their raw_ref, with SHA-256)
     results/results.json           verdicts and per-subject results
     results/waivers-in-force.json  waivers applying at as_of
     reports/                       one file per output format written (report.html,
@@ -29,10 +31,10 @@ import json
 import logging
 import os
 import platform
-import shutil
 import socket
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,7 +51,6 @@ from clausewatch.core.run import RunInfo
 from clausewatch.reports import signing
 from clausewatch.reports.formats import FORMATS
 from clausewatch.reports.i18n import pick_language
-from clausewatch.reports.output import staged_dir
 from clausewatch.reports.results_json import iso
 from clausewatch.reports.templating import environment
 from clausewatch.reports.view import WaiverRow, build_view, waiver_in_force
@@ -71,12 +72,22 @@ RESULTS = "results/results.json"
 WAIVERS = "results/waivers-in-force.json"
 RUN = "run.json"
 RAW = "raw"
+ATTACHMENTS = "attachments"
 REPORTS = "reports"
 PACK_DIR, PACK_ZIP = "evidence-pack", "evidence-pack.zip"
 
 
 class PackError(Exception):
     """The pack cannot be written as asked (a secret would leak, a previous pack is unreadable)."""
+
+
+class PackCorrupt(PackError):
+    """A member of a zipped pack does not read back (bad CRC, damaged data): named."""
+
+    def __init__(self, pack: Path, member: str, reason: str) -> None:
+        super().__init__(f"{pack}: member {member}: {reason}")
+        self.member = member
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,8 +102,10 @@ class PackOptions:
     history: Path | None = None  # a folder of earlier packs: newest is previous; new one added
     secrets: tuple[str, ...] = ()  # known secret values: masked, then must appear nowhere
     raw_dir: Path | None = None  # raw API pages to include, redacted
+    attachments_dir: Path | None = None  # files evidence rests on, copied verbatim
     host: Mapping[str, Any] | None = None  # host facts (default: this machine)
     formats: tuple[str, ...] | None = None  # output formats to write (None: every registered)
+    format_options: Mapping[str, str] = field(default_factory=dict)  # e.g. csv_dialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +208,12 @@ def build_pack(
     w.text(RESULTS, results_text)
     w.json(WAIVERS, waivers_document(view.waivers))
     raw_count = _copy_raw(w, options.raw_dir)
+    attachments = _copy_attachments(w, options.attachments_dir)
     for name, data in sorted(reports.items()):
         w.bytes(f"{REPORTS}/{name}", data)
     w.json(RUN, _run_metadata(ev, info, records, contract_digest, lang, options, raw_count))
-    w.text("README.md", _readme(ev, info, contract_digest, options, reports))
+    w.text("README.md", _readme(ev, info, contract_digest, options, reports, previous,
+                                raw_count, attachments))
 
     _assert_no_leak(dest, redactor)
     files = {rel: sha256_file(dest / rel) for rel in sorted(_walk(dest))}
@@ -299,6 +314,17 @@ def _copy_raw(w: _Writer, raw_dir: Path | None) -> int:
     return n
 
 
+def _copy_attachments(w: _Writer, folder: Path | None) -> int:
+    """Copy the files evidence rests on (attested reports) byte for byte: their SHA-256 is
+    what the evidence records, so they are not redacted; the leak scan still reads them."""
+    if folder is None or not folder.is_dir():
+        return 0
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    for path in files:
+        w.bytes(f"{ATTACHMENTS}/{path.relative_to(folder).as_posix()}", path.read_bytes())
+    return len(files)
+
+
 def host_facts() -> dict[str, str]:
     return {
         "hostname": socket.gethostname(),
@@ -367,9 +393,13 @@ def _readme(
     contract_digest: str,
     options: PackOptions,
     reports: Mapping[str, bytes],
+    previous: Link | None = None,
+    raw_pages: int = 0,
+    attachments: int = 0,
 ) -> str:
-    """The pack's README; its ``reports/`` rows name the formats in the pack, from the
-    registry."""
+    """The pack's README, describing only what the pack holds: its ``reports/`` rows name the
+    formats in the pack (from the registry); ``raw/``, ``signature.json``, the signature check
+    and the chain link appear only when the pack has them."""
     fp = (
         signing.fingerprint(options.signing_key.public_key())
         if options.signing_key is not None
@@ -392,6 +422,9 @@ def _readme(
         contract_sha256=contract_digest,
         fingerprint=fp,
         status=str(ev.status),
+        previous=previous,
+        raw_pages=raw_pages,
+        attachments=attachments,
     )
 
 
@@ -441,26 +474,39 @@ def _signer(root: Path, chain: Mapping[str, Any]) -> str | None:
 
 
 def latest_pack(history: Path) -> Path | None:
-    """The newest pack in a history folder (highest chain sequence, then as_of)."""
+    """The newest pack in a history folder (highest chain sequence, then as_of): a kept zip
+    (``evidence-pack-<date>-<seq>.zip``) or a pack folder (the layout before)."""
     best: tuple[int, str, str] | None = None
     found = None
     if not history.is_dir():
         return None
     for child in history.iterdir():
-        if child.name.startswith(".") or not (child / CHAIN).is_file():
+        if child.name.startswith("."):
+            continue
+        kept = child.is_file() and child.name.startswith("evidence-pack-") \
+            and child.suffix == ".zip"
+        if not (kept or (child / CHAIN).is_file()):
             continue
         try:
-            chain = json.loads((child / CHAIN).read_text(encoding="utf-8"))
+            with open_pack(child) as root:
+                chain = json.loads((root / CHAIN).read_text(encoding="utf-8"))
             key = (int(chain["sequence"]), str(chain["as_of"]), child.name)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, PackError, zipfile.BadZipFile):
             continue
         if best is None or key > best:
             best, found = key, child
     return found
 
 
+def kept_name(as_of: datetime, sequence: int) -> str:
+    """``evidence-pack-2026-11-22-0042.zip``: the night's date (UTC) and the chain sequence."""
+    return f"evidence-pack-{as_of.astimezone(UTC):%Y-%m-%d}-{sequence:04d}.zip"
+
+
 def _previous_link(options: PackOptions) -> Link | None:
     if options.previous is not None:
+        if options.previous_optional and not (options.previous / CHAIN).is_file():
+            return None  # the output folder holds no pack yet: a new chain
         try:
             return read_link(options.previous)
         except PackError as exc:
@@ -474,12 +520,45 @@ def _previous_link(options: PackOptions) -> Link | None:
     return None
 
 
+def kept_target(pack: Path, history: Path) -> Path:
+    """Where ``pack`` (a folder) is kept in a ``--pack-history`` folder: its chain's date and
+    sequence name it (``kept_name``)."""
+    chain = json.loads((pack / CHAIN).read_text(encoding="utf-8"))
+    as_of = datetime.fromisoformat(str(chain["as_of"]).replace("Z", "+00:00"))
+    return history / kept_name(as_of, int(chain["sequence"]))
+
+
+def keep_pack(pack: Path, target: Path) -> Path:
+    """Keep the pack folder ``pack`` as the zip ``target``, never replacing another file.
+
+    The zip is linked into place only if no file has that name, so a pack a later chain points
+    to is never replaced (``PackError``). The same pack kept twice (a publication completed
+    after a kill) finds its own bytes there and is done."""
+    chain = json.loads((pack / CHAIN).read_text(encoding="utf-8"))
+    as_of = datetime.fromisoformat(str(chain["as_of"]).replace("Z", "+00:00"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        zip_pack(pack, Path(tmp), as_of)
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            if target.read_bytes() != Path(tmp).read_bytes():
+                raise PackError(
+                    f"{target} already exists and holds another pack; kept packs are never "
+                    "replaced"
+                ) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
+
+
 def archive_pack(pack: Path, history: Path, run_id: str, as_of: datetime) -> Path:
-    """Copy a finished pack into the history folder, atomically, under a sortable name."""
-    name = f"{as_of.astimezone(UTC):%Y%m%dT%H%M%SZ}-{run_id[:12]}"
-    with staged_dir(history / name) as stage:
-        shutil.copytree(pack, stage, dirs_exist_ok=True)
-    return history / name
+    """Keep a finished pack in the history folder as ``evidence-pack-<date>-<seq>.zip``
+    (``keep_pack``); ``run_id`` and ``as_of`` are the run's, for the caller's records."""
+    del run_id, as_of  # the pack's own chain names it
+    return keep_pack(pack, kept_target(pack, history))
 
 
 # --- zip -----------------------------------------------------------------------------------
@@ -507,7 +586,10 @@ def zip_pack(pack: Path, target: Path, as_of: datetime) -> None:
 
 @contextmanager
 def open_pack(path: Path) -> Iterator[Path]:
-    """Yield the pack folder for ``path``: the folder itself, or a zip safely extracted."""
+    """Yield the pack folder for ``path``: the folder itself, or a zip safely extracted.
+
+    ``PackError`` if it is neither or the zip's directory is damaged; ``PackCorrupt``, naming
+    the member, if a member does not read back (a flipped byte fails its CRC-32)."""
     if path.is_dir():
         yield path
         return
@@ -515,11 +597,21 @@ def open_pack(path: Path) -> Iterator[Path]:
         raise PackError(f"{path} is neither a pack folder nor a zip")
     with tempfile.TemporaryDirectory(prefix="clausewatch-pack-") as tmp:
         root = Path(tmp)
-        with zipfile.ZipFile(path) as zf:
+        try:
+            zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise PackError(f"{path}: not a readable zip: {exc}") from exc
+        with zf:
             for member in zf.infolist():
                 name = PurePosixPath(member.filename)
                 if name.is_absolute() or ".." in name.parts:
                     raise PackError(f"{path}: unsafe entry {member.filename!r}")
-            zf.extractall(root)
+            for member in zf.infolist():
+                try:
+                    zf.extract(member, root)
+                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
+                        ValueError) as exc:
+                    raise PackCorrupt(path, member.filename, str(exc) or type(exc).__name__) \
+                        from exc
         tops = [p for p in root.iterdir()]
         yield tops[0] if len(tops) == 1 and tops[0].is_dir() else root

@@ -1,16 +1,17 @@
-"""Write an output folder all at once: a failed run leaves the previous one untouched."""
+"""Write an output folder all at once: a failed run leaves the previous one untouched
+(``reports.staging`` says how, and how a kill is put right)."""
 
 from __future__ import annotations
 
 import fnmatch
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from clausewatch.reports.formats import FORMATS
+from clausewatch.reports.staging import INSIDE, abort, begin, commit
 
 #: The run's record, written whatever formats are selected (the pack and ``verify`` need it).
 RECORD_NAMES = ("contract.yaml", "evidence.jsonl", "results.json")
@@ -18,7 +19,7 @@ RECORD_NAMES = ("contract.yaml", "evidence.jsonl", "results.json")
 FIXED_NAMES = (
     *RECORD_NAMES, "evidence-pack", "evidence-pack.zip", "raw", "history.sqlite",
     "history.sqlite.lock", "history.sqlite-*", "outbox.jsonl", "alerts.json", "period-*.html",
-    "period-*.md",
+    "period-*.md", f"{INSIDE}*",
 )
 
 
@@ -55,26 +56,19 @@ def check_replaceable(target: Path) -> None:
 
 @contextmanager
 def staged_dir(target: Path) -> Iterator[Path]:
-    """Yield an empty staging folder beside ``target``; on success it replaces ``target``.
+    """Yield an empty staging folder for ``target``; on success it replaces ``target``.
 
-    On any exception the staging folder is removed and ``target`` is left as it was. Callers
-    that write a user's ``--out`` call ``check_replaceable`` first.
+    On any exception the staging folder is removed and ``target`` is left as it was; a kill
+    is put right by ``staging.recover`` (see there, and for folders that are mount points).
+    Callers that write a user's ``--out`` call ``check_replaceable`` first.
     """
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    st = begin(target, steps=False)
     try:
-        yield stage
+        yield st.stage
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        abort(st)
         raise
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(stage, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    commit(st)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -1,4 +1,10 @@
-"""Progress of a collection in the terminal (rich), one line per source and origin."""
+"""Progress in the terminal (rich), on stderr and only when stderr is a terminal: a cron log or
+a pipe gets the summary alone, never spinner frames or bars.
+
+``CollectionProgress`` follows a collection (a bar, a line as each collector finishes);
+``StageProgress`` follows the stages of ``evaluate`` and of the demo (a spinner naming the
+stage, a bar when a stage says how many steps it has).
+"""
 
 from __future__ import annotations
 
@@ -6,29 +12,33 @@ import threading
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
 
 from clausewatch.collectors.base import Collector
 
+#: The words progress prints, one place to translate them.
+WORDS = {"collecting": "collecting", "done": "done", "failed": "failed"}
 
-class CollectionProgress:
-    """Context manager and ``runner.Progress`` callback: a bar for the whole collection and a
-    line printed as each collector finishes (or fails)."""
 
-    def __init__(self, console: Console) -> None:
-        self._progress = Progress(
-            SpinnerColumn(),
-            TextColumn("[bold]collecting[/bold]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-            transient=True,
-        )
-        self._task = self._progress.add_task("", total=0)
-        self._lock = threading.Lock()
+class _Live:
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
 
-    def __enter__(self) -> CollectionProgress:
+    @property
+    def enabled(self) -> bool:
+        return not self._progress.disable
+
+    def __enter__(self) -> _Live:
         self._progress.start()
         return self
 
@@ -40,6 +50,29 @@ class CollectionProgress:
     ) -> None:
         self._progress.stop()
 
+
+class CollectionProgress(_Live):
+    """Context manager and ``runner.Progress`` callback: a bar for the whole collection and a
+    line printed as each collector finishes (or fails)."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(Progress(
+            SpinnerColumn(),
+            TextColumn(f"[bold]{WORDS['collecting']}[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ))
+        self._task = self._progress.add_task("", total=0)
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> CollectionProgress:
+        super().__enter__()
+        return self
+
     def __call__(self, collector: Collector, event: str) -> None:
         name = f"{collector.source} {collector.origin}"
         with self._lock:
@@ -49,5 +82,47 @@ class CollectionProgress:
                 return
             self._progress.advance(self._task)
             self._progress.update(self._task, description=name)
-            mark = "[red]failed[/red]" if event == "failed" else "[green]done[/green]"
-            self._progress.console.print(f"  {mark} {name}", highlight=False)
+            if self.enabled:
+                mark = (f"[red]{WORDS['failed']}[/red]" if event == "failed"
+                        else f"[green]{WORDS['done']}[/green]")
+                self._progress.console.print(f"  {mark} {name}", highlight=False)
+
+
+class _Steps(MofNCompleteColumn):
+    """``12/90`` for a stage that gives its number of steps; nothing for one that does not."""
+
+    def render(self, task: Task) -> Text:
+        return super().render(task) if task.total is not None else Text("")
+
+
+class StageProgress(_Live):
+    """A spinner naming the current stage (``stage("reading evidence")``), with a bar when the
+    stage gives its number of steps (``stage("back-filling nights", total=90)`` then
+    ``advance()``). Nothing is drawn when the console is not a terminal."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            _Steps(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ))
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> StageProgress:
+        super().__enter__()
+        return self
+
+    def __call__(self, description: str, total: int | None = None) -> None:
+        """Start a stage (the previous one is done)."""
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, steps: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, steps)

@@ -1,7 +1,7 @@
 """Write everything a run produces into a staging folder: the files, the reports, the pack.
 
-``cli.publish`` calls ``publish_run`` inside ``reports.output.staged_dir``, so the whole output
-folder (pack included) appears at once or not at all.
+``pipeline.run`` calls ``publish_run`` in a staging folder (``reports.staging``), so the whole
+output folder (pack included) appears at once or not at all.
 
 Output folder::
 
@@ -26,6 +26,7 @@ from clausewatch.core.run import RunInfo
 from clausewatch.history.standing import Standing
 from clausewatch.reports import results_json
 from clausewatch.reports.evidence_pack import (
+    ATTACHMENTS,
     PACK_DIR,
     PACK_ZIP,
     PackInfo,
@@ -52,6 +53,7 @@ def pack_options(
     history: Path | None = None,
     secrets: Iterable[str] = (),
     formats: Iterable[str] | None = None,
+    format_options: Mapping[str, str] | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> PackOptions:
     """Pack options from the command line and environment.
@@ -59,7 +61,8 @@ def pack_options(
     The signing key comes from ``--signing-key`` or ``$CLAUSEWATCH_SIGNING_KEY`` (its password,
     if any, from ``$CLAUSEWATCH_SIGNING_KEY_PASSWORD``). Without ``--previous-pack`` or
     ``--pack-history``, the pack chains to the one already in ``out`` (the previous run's), if any.
-    ``formats``: the output formats to write (``--format``; None: every registered one).
+    ``formats``: the output formats to write (``--format``; None: every registered one);
+    ``format_options``: what formats read from their view (``csv_dialect``).
     """
     if lang is not None and lang not in LANGUAGES:
         raise ValueError(f"--lang must be one of {', '.join(LANGUAGES)}")
@@ -67,7 +70,8 @@ def pack_options(
     key_path = signing_key or (Path(env[SIGNING_KEY_ENV]) if env.get(SIGNING_KEY_ENV) else None)
     password = env.get(SIGNING_PASSWORD_ENV)
     key = load_private_key(key_path, password.encode() if password else None) if key_path else None
-    implicit = previous is None and history is None and (out / PACK_DIR / "chain.json").is_file()
+    # read when the pack is built, under the run's lock, once a killed run is put right
+    implicit = previous is None and history is None
     return PackOptions(
         lang=lang,
         signing_key=key,
@@ -76,6 +80,7 @@ def pack_options(
         history=history,
         secrets=tuple([*secrets, *([password] if password else [])]),
         formats=selected,
+        format_options=dict(format_options or {}),
     )
 
 
@@ -92,19 +97,25 @@ def publish_run(
     records: Sequence[Evidence | CollectionError],
     contract_bytes: bytes,
     options: PackOptions | None = None,
+    *,
+    archive: bool = True,
     standing: Standing | None = None,
 ) -> PackInfo:
     """Write the run's record, its reports (``options.formats``, default every registered
-    format), its evidence pack and the pack's zip into ``stage``.
+    format), its evidence pack and the pack's zip into ``stage``; with ``archive``, copy the
+    pack into ``options.history`` too (the pipeline does that only once the run is published).
 
-    Raw API pages a collector recorded under ``stage/raw`` go into the pack (redacted).
-    ``standing``: breach starts and penalty exposure from the history, for the reports."""
+    Raw API pages a collector recorded under ``stage/raw`` go into the pack (redacted), the
+    files it attached under ``stage/attachments`` (attested reports) verbatim. ``standing``:
+    breach starts and penalty exposure from the history, for the reports."""
     options = options or PackOptions()
     # Run inputs (sources, endpoints, identities) reach results.json and every report: mask
     # secret keys and known secret values there first.
     info = dataclasses.replace(info, inputs=Redactor(options.secrets).data(info.inputs))
     if options.raw_dir is None and (stage / "raw").is_dir():
         options = dataclasses.replace(options, raw_dir=stage / "raw")
+    if options.attachments_dir is None and (stage / ATTACHMENTS).is_dir():
+        options = dataclasses.replace(options, attachments_dir=stage / ATTACHMENTS)
     buffer = io.StringIO()
     write_evidence(records, buffer)
     evidence_text = buffer.getvalue()
@@ -117,6 +128,7 @@ def publish_run(
         evidence_sha256=sha256_bytes(evidence_text.encode("utf-8")),
         results_sha256=sha256_bytes(results_text.encode("utf-8")),
         standing=standing,
+        options=options.format_options,
     )
     reports = render_reports(view, options.formats)
     (stage / "evidence.jsonl").write_text(evidence_text, encoding="utf-8")
@@ -135,6 +147,6 @@ def publish_run(
         options=options,
     )
     zip_pack(pack.path, stage / PACK_ZIP, ev.as_of)
-    if options.history is not None:
+    if archive and options.history is not None:
         archive_pack(pack.path, options.history, info.run_id, ev.as_of)
     return pack

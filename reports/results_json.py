@@ -122,6 +122,8 @@ def to_document(ev: Evaluation, info: RunInfo) -> dict[str, Any]:
                 "origin": e.origin,
                 "kinds": list(e.kinds),
                 "operation": e.operation,
+                "asset_kinds": list(e.asset_kinds),
+                "subject": e.subject,
                 "message": e.message,
                 "occurred_at": iso(e.occurred_at),
             }

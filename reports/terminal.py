@@ -1,12 +1,26 @@
-"""The terminal summary: one row per clause with status, measured vs target, worst offenders."""
+"""The terminal summary: one line per clause, its worst offenders indented below, an overall line.
+
+Written for an 80-column terminal and for cron logs alike: every line is laid out here to fit the
+console's width, so rich never wraps a cell. Statuses, clause ids and figures are atoms that are
+never split (a line that cannot hold the next atom continues on an indented line); free text
+(reasons, error summaries) wraps at spaces with a hanging indent. Colour only on a terminal,
+unless asked (``--color``); ``NO_COLOR`` is honoured (https://no-color.org/).
+
+The words are in :data:`WORDS` and :data:`LABEL`, one place to translate them.
+"""
 
 from __future__ import annotations
 
-from rich import box
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from clausewatch.core.errortext import error_summary
 from clausewatch.core.evaluation import Evaluation, Outcome
 from clausewatch.core.result import Status, is_offender
 
@@ -24,79 +38,281 @@ LABEL = {
     Status.WAIVED: "WAIVED",
     Status.NO_EVIDENCE: "NO EVIDENCE",
 }
-OFFENDERS_SHOWN = 3
+#: Every other word the summary prints (``str.format`` templates).
+WORDS = {
+    "for": "{provider} for {customer}",
+    "as_of": "as of {as_of}",
+    "records": "{n} evidence records",
+    "errors": "{n} collection error(s)",
+    "ok": "{n} ok",
+    "count": "{n} {status}",
+    "na": "-",
+    "measured": "{measured}/{target}",
+    "more": "... and {n} more",
+    "error": "collection error: {source} {origin}: {summary}",
+    "waiver_expired": "waiver expired {expires}: {commitment} ({subjects}) no longer applies",
+    "overall": "Overall:",
+    "partial": "(partial run: some evidence could not be collected)",
+}
+#: Columns used when the output is not a terminal (a pipe, a cron log) and COLUMNS is unset.
+PIPE_WIDTH = 80
+OFFENDERS_SHOWN = 3  # per clause
+ERRORS_SHOWN = 5
+REASON_LINES = 3  # an offender's reason wraps onto at most this many lines
+STATUS_WIDTH = max(len(v) for v in LABEL.values())
+CLAUSE_WIDTH = 24  # clause ids longer than this push the line's other atoms right
+INDENT = "    "
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def make_console(
+    color: str = "auto",
+    *,
+    stderr: bool = False,
+    file: IO[str] | None = None,
+    env: Mapping[str, str] = os.environ,
+) -> Console:
+    """A console for the summary or for progress.
+
+    ``color``: ``auto`` colours a terminal only (and never when ``NO_COLOR`` is set),
+    ``always`` colours even a pipe (and overrides ``NO_COLOR``, as the convention allows for an
+    explicit option), ``never`` never does. The width is the terminal's; not on a terminal it is
+    ``COLUMNS`` if set, else :data:`PIPE_WIDTH`.
+    """
+    if color not in COLOR_CHOICES:
+        raise ValueError(f"--color must be one of {', '.join(COLOR_CHOICES)}")
+    probe = Console(stderr=stderr, file=file)
+    on_tty = probe.is_terminal
+    width = None if on_tty else _pipe_width(env)
+    if color == "always":
+        return Console(stderr=stderr, file=file, force_terminal=True, no_color=False,
+                       width=width or probe.width, highlight=False)
+    if color == "never":
+        return Console(stderr=stderr, file=file, color_system=None, no_color=True,
+                       width=width, highlight=False)
+    return Console(stderr=stderr, file=file, width=width, highlight=False,
+                   no_color=bool(env.get("NO_COLOR")) or None)
+
+
+def _pipe_width(env: Mapping[str, str]) -> int:
+    text = env.get("COLUMNS", "")
+    return int(text) if text.isdigit() and 20 <= int(text) <= 1000 else PIPE_WIDTH
 
 
 def status_text(status: Status) -> Text:
     return Text(LABEL[status], style=STYLE[status])
 
 
-def _measured(o: Outcome) -> str:
+# --- layout --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Atom:
+    """A piece of a line that is never split: a status, a clause id, a figure."""
+
+    text: str
+    style: str = ""
+    pad: int = 0  # pad to this many cells (column alignment) when not last on its line
+
+
+def lay_out(atoms: Sequence[Atom], width: int, indent: int, gap: int = 1) -> list[Text]:
+    """Atoms on lines of at most ``width`` cells, ``gap`` spaces apart; an atom that does not
+    fit starts a continuation line indented by ``indent``. An atom wider than a whole line is
+    cut with '…'."""
+    lines: list[Text] = []
+    line = Text()
+    used = 0
+    for atom in atoms:
+        text = atom.text
+        if cell_len(text) > width - indent:
+            text = _cut(text, width - indent)
+        if used and used + gap + cell_len(text) > width:
+            lines.append(line)
+            line, used = Text(" " * indent), indent
+        elif used:
+            line.append(" " * gap)
+            used += gap
+        line.append(text, style=atom.style)
+        used += cell_len(text)
+        if atom.pad > cell_len(text):
+            line.append(" " * (atom.pad - cell_len(text)))
+            used += atom.pad - cell_len(text)
+    if used:
+        lines.append(line)
+    return [_rstrip(t, width) for t in lines]
+
+
+def wrap(text: str, width: int, first: int, indent: int, max_lines: int | None = None) -> \
+        list[str]:
+    """``text`` wrapped at spaces: the first line has ``width - first`` cells (the caller puts
+    its lead before it), the next ones start with ``indent`` spaces; a word wider than a line is
+    folded; past ``max_lines`` the last line ends with '…'."""
+    lines: list[str] = []
+    current = ""
+    for word in " ".join(text.split()).split(" "):
+        room = width - (first if not lines else indent)
+        candidate = f"{current} {word}" if current else word
+        if cell_len(candidate) <= room:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+            room = width - indent
+        current = word
+        while cell_len(current) > room:
+            head, current = _fold(current, room)
+            lines.append(head)
+            room = width - indent
+    lines.append(current)
+    if max_lines is not None and len(lines) > max_lines:
+        room = width - (first if max_lines == 1 else indent)
+        lines = [*lines[: max_lines - 1], _cut(lines[max_lines - 1] + " …", room)]
+    return [lines[0], *(" " * indent + line for line in lines[1:])]
+
+
+def _fold(word: str, room: int) -> tuple[str, str]:
+    cut = max(1, room)
+    while cell_len(word[:cut]) > room and cut > 1:
+        cut -= 1
+    return word[:cut], word[cut:]
+
+
+def _cut(text: str, room: int) -> str:
+    if cell_len(text) <= room:
+        return text
+    out = text
+    while out and cell_len(out) + 1 > room:
+        out = out[:-1]
+    return out.rstrip() + "…"
+
+
+def _rstrip(line: Text, width: int) -> Text:
+    line.rstrip()
+    line.truncate(width)
+    return line
+
+
+# --- the summary ---------------------------------------------------------------------------
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return WORDS["na"] if value is None else f"{value * 100:.{digits}f}%"
+
+
+def measured_text(o: Outcome) -> str:
     v = o.verdict
-    got = "n/a" if v.measured is None else f"{v.measured:.1%}"
-    return f"{got} / {v.target:.0%}"
+    target = f"{v.target * 100:.1f}".rstrip("0").rstrip(".") + "%"
+    return WORDS["measured"].format(measured=_pct(v.measured), target=target)
 
 
-def _counts(o: Outcome) -> str:
+def count_atoms(o: Outcome) -> list[str]:
+    """``14 ok,`` ``2 breached,`` ``1 no evidence``: one atom per status present."""
     c = o.verdict.counts
-    parts = [f"{c[s]} {LABEL[Status(s)].lower()}" for s in c if c[s] and s != Status.COMPLIANT]
-    return f"{c[Status.COMPLIANT]} ok" + ("; " + ", ".join(parts) if parts else "")
+    parts = [WORDS["ok"].format(n=c.get(Status.COMPLIANT, 0))]
+    for s in (Status.BREACHED, Status.NO_EVIDENCE, Status.AT_RISK, Status.WAIVED):
+        if c.get(s):
+            parts.append(WORDS["count"].format(n=c[s], status=LABEL[s].lower()))
+    return [p + ("," if i < len(parts) - 1 else "") for i, p in enumerate(parts)]
 
 
-def _offenders(o: Outcome) -> str:
-    lines = []
-    for r in o.worst(OFFENDERS_SHOWN):
-        lines.append(f"{LABEL[r.status].lower()}: {r.reason}")
-    hidden = sum(1 for r in o.results if is_offender(r.status)) - len(lines)
+def clause_lines(o: Outcome, width: int, clause_width: int, measured_width: int = 0) -> \
+        list[Text]:
+    """The clause's line: status, clause id, measured / target, counts; then its title if it
+    fits whole on the same line."""
+    v = o.verdict
+    atoms = [
+        Atom(LABEL[v.status], STYLE[v.status], pad=STATUS_WIDTH + 1),
+        Atom(o.commitment.clause, "bold", pad=clause_width + 1),
+        Atom(measured_text(o), pad=measured_width + 1),
+        *(Atom(c) for c in count_atoms(o)),
+    ]
+    lines = lay_out(atoms, width, indent=STATUS_WIDTH + 2)
+    title = o.commitment.title.strip()
+    if len(lines) == 1 and cell_len(lines[0].plain) + 3 + cell_len(title) <= width:
+        lines[0].append(" · " + title, style="dim")
+    return lines
+
+
+def offender_lines(o: Outcome, width: int, shown: int = OFFENDERS_SHOWN) -> list[Text]:
+    """The clause's worst subjects, one indented entry each, then '... and N more'."""
+    out: list[Text] = []
+    worst = o.worst(shown)
+    lead = len(INDENT) + STATUS_WIDTH + 1
+    for r in worst:
+        status = Status(r.status)
+        text = wrap(r.reason, width, lead, lead, REASON_LINES)
+        first = Text(INDENT)
+        first.append(LABEL[status].lower().ljust(STATUS_WIDTH), style=STYLE[status])
+        first.append(" " + text[0])
+        out.append(_rstrip(first, width))
+        out += [Text(line) for line in text[1:]]
+    hidden = sum(1 for r in o.results if is_offender(r.status)) - len(worst)
     if hidden > 0:
-        lines.append(f"... and {hidden} more")
-    return "\n".join(lines)
+        out.append(Text(INDENT + WORDS["more"].format(n=hidden), style="dim"))
+    return out
 
 
-def render(ev: Evaluation, console: Console) -> None:
-    """Print the summary table and the overall line."""
+def header_lines(ev: Evaluation, width: int) -> list[Text]:
     k = ev.contract
-    table = Table(
-        title=f"{k.title} — {k.provider} for {k.customer}",
-        caption=f"as of {ev.as_of.isoformat()} · {ev.evidence_count} evidence records"
-        + (f" · {len(ev.errors)} collection error(s)" if ev.errors else ""),
-        box=box.SIMPLE_HEAVY,
-        show_lines=True,
-        expand=True,
-    )
-    table.add_column("Clause", no_wrap=True)
-    table.add_column("Commitment", ratio=2)
-    table.add_column("Party", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Measured / target", no_wrap=True, justify="right")
-    table.add_column("Subjects", ratio=1)
-    table.add_column("Worst offenders", ratio=4)
-    for o in ev.outcomes:
-        table.add_row(
-            o.commitment.clause,
-            o.commitment.title,
-            str(o.commitment.responsible),
-            status_text(o.verdict.status),
-            _measured(o),
-            _counts(o),
-            _offenders(o),
-        )
-    console.print(table)
-    for e in ev.errors:
-        console.print(
-            Text(f"collection error: {e.source} {e.origin}: {e.message}", style="magenta")
-        )
-    expired = [w for w in ev.waivers if w.status == "expired"]
-    for w in expired:
-        console.print(
-            Text(
-                f"waiver expired {w.waiver.expires}: {w.waiver.commitment} "
-                f"({', '.join(w.waiver.subjects)}) no longer applies",
-                style="yellow",
-            )
-        )
-    overall = Text("Overall: ")
-    overall.append_text(status_text(ev.status))
+    title = Text(_cut(k.title, width), style="bold")
+    facts = [
+        WORDS["for"].format(provider=k.provider, customer=k.customer),
+        WORDS["as_of"].format(as_of=ev.as_of.strftime("%Y-%m-%d %H:%M UTC")),
+        WORDS["records"].format(n=ev.evidence_count),
+    ]
+    if ev.errors:
+        facts.append(WORDS["errors"].format(n=len(ev.errors)))
+    atoms = [Atom(f + (" ·" if i < len(facts) - 1 else ""), "dim") for i, f in enumerate(facts)]
+    return [title, *lay_out(atoms, width, indent=2)]
+
+
+def note_lines(ev: Evaluation, width: int) -> list[Text]:
+    """Collection errors (summarised to one line each) and expired waivers."""
+    out: list[Text] = []
+    for e in ev.errors[:ERRORS_SHOWN]:
+        text = WORDS["error"].format(source=e.source, origin=e.origin, summary=error_summary(e))
+        out += [Text(t, style="magenta") for t in wrap(text, width, 0, 2, REASON_LINES)]
+    if len(ev.errors) > ERRORS_SHOWN:
+        out.append(Text(WORDS["more"].format(n=len(ev.errors) - ERRORS_SHOWN), style="magenta"))
+    for w in (w for w in ev.waivers if w.status == "expired"):
+        text = WORDS["waiver_expired"].format(expires=w.waiver.expires,
+                                              commitment=w.waiver.commitment,
+                                              subjects=", ".join(w.waiver.subjects))
+        out += [Text(t, style="yellow") for t in wrap(text, width, 0, 2, REASON_LINES)]
+    return out
+
+
+def overall_lines(ev: Evaluation, width: int) -> list[Text]:
+    atoms = [Atom(WORDS["overall"]), Atom(LABEL[ev.status], STYLE[ev.status])]
     if ev.partial:
-        overall.append("  (partial run: some evidence could not be collected)", style="magenta")
-    console.print(overall)
+        atoms += [Atom(w, "magenta") for w in WORDS["partial"].split(" ")]
+    return lay_out(atoms, width, indent=2)
+
+
+def summary_lines(ev: Evaluation, width: int, *, quiet: bool = False) -> list[Text]:
+    """Every line of the summary, each at most ``width`` cells (``quiet``: the overall line)."""
+    if quiet:
+        return overall_lines(ev, width)
+    clause_width = min(CLAUSE_WIDTH, max((cell_len(o.commitment.clause) for o in ev.outcomes),
+                                         default=0))
+    measured_width = max((cell_len(measured_text(o)) for o in ev.outcomes), default=0)
+    out = header_lines(ev, width)
+    out.append(Text())
+    for o in ev.outcomes:
+        out += clause_lines(o, width, clause_width, measured_width)
+        out += offender_lines(o, width)
+    notes = note_lines(ev, width)
+    if notes:
+        out += [Text(), *notes]
+    out += [Text(), *overall_lines(ev, width)]
+    return out
+
+
+def render(ev: Evaluation, console: Console, *, quiet: bool = False) -> None:
+    """Print the summary at the console's width."""
+    print_lines(console, summary_lines(ev, console.width, quiet=quiet))
+
+
+def print_lines(console: Console, lines: Iterable[Text]) -> None:
+    for line in lines:
+        console.print(line, soft_wrap=True)

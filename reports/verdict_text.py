@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from clausewatch.core.result import Status, Verdict
+from clausewatch.core.result import Result, Status, Verdict
 from clausewatch.history.standing import describe
 from clausewatch.reports.i18n import Catalogue
 from clausewatch.reports.view import ClauseRow, ReportView
@@ -66,3 +66,11 @@ def cost_text(t: Catalogue, row: ClauseRow) -> str:
     if row.cost is None:
         return t.t("cost_no_history")
     return describe(t, row.cost)
+def is_attested(result: Result) -> bool:
+    """Whether the subject's result rests on an attestation (``clausewatch attest``)."""
+    return result.measured.get("attested") is True
+
+
+def attested_mark(t: Catalogue, result: Result) -> str:
+    """`` (attested)`` beside a result that rests on an attestation, else nothing."""
+    return f" ({t.t('attested')})" if is_attested(result) else ""

@@ -3,7 +3,8 @@
 Four checks, all run, each naming what fails:
 
 1. hashes: every file listed in ``manifest.json`` is present with its SHA-256, no file is in the
-   pack that the manifest does not list, and the manifest is exactly the pack's record;
+   pack that the manifest does not list, the manifest is exactly the pack's record, and every
+   attested restore test's signed report (``attachments/``) has the SHA-256 its record holds;
 2. signature: ``signature.json`` is a valid Ed25519 signature of manifest + chain by a key the
    verifier trusts (``--public-key``, ``--trusted-keys`` or ``$CLAUSEWATCH_TRUSTED_KEYS``), and
    every field of it is checked exactly; without a trusted key it is "present, not checked";
@@ -42,6 +43,7 @@ from clausewatch.core.run import RunInfo
 from clausewatch.policies.load import load_contract
 from clausewatch.reports import results_json, signing
 from clausewatch.reports.evidence_pack import (
+    ATTACHMENTS,
     CHAIN,
     CHAIN_FIELDS,
     CHAIN_FORMAT,
@@ -56,6 +58,7 @@ from clausewatch.reports.evidence_pack import (
     SIGNATURE,
     WAIVERS,
     Link,
+    PackCorrupt,
     PackError,
     contract_digest_line,
     open_pack,
@@ -182,6 +185,10 @@ def verify(
             signature, origin, signer = _signature(root, trust, integrity_only)
             checks = [_hashes(root), signature, _chain(root, previous, prev, signer),
                       _reevaluation(root)]
+    except PackCorrupt as exc:  # the zip was altered: a failed check, not an unreadable pack
+        check = Check(f"hashes: every file matches {MANIFEST}")
+        check.fail(f"{exc.member}: corrupt in the zip ({exc.reason})")
+        return Verification(pack, [check], Origin.UNSIGNED)
     except PackError as exc:
         raise Unreadable(str(exc)) from exc
     return Verification(pack, checks, origin, signer)
@@ -244,9 +251,37 @@ def _hashes(root: Path) -> Check:
         rel = path.relative_to(root).as_posix()
         if rel not in files and rel not in SEALS:
             check.fail(f"{rel}: not listed in {MANIFEST}")
+    _attested_reports(root, check)
     if check.ok:
         check.notes.append(f"{len(files)} files")
     return check
+
+
+def _attested_reports(root: Path, check: Check) -> None:
+    """Each attested restore test's report is in the pack with the SHA-256 its record holds
+    (the manifest alone would not catch a report replaced and the manifest re-hashed)."""
+    try:
+        lines = (root / EVIDENCE).read_bytes().splitlines()
+    except OSError:
+        return  # the manifest check names the missing evidence file
+    for n, line in enumerate(lines, start=1):
+        if b'"attested"' not in line or ATTACHMENTS.encode() not in line:
+            continue
+        try:
+            doc = json.loads(line)
+            facts, ref = doc.get("facts") or {}, str(doc.get("raw_ref") or "")
+        except (ValueError, AttributeError):
+            continue  # the re-evaluation names an unreadable line
+        if facts.get("attested") is not True or not ref.startswith(ATTACHMENTS + "/"):
+            continue
+        rel, _, digest = ref.partition("#sha256=")
+        parts = PurePosixPath(rel)
+        path = root / rel
+        if ".." in parts.parts or not path.is_file():
+            check.fail(f"{EVIDENCE} line {n}: attested report {rel} is not in the pack")
+        elif not (sha256_file(path) == digest == facts.get("report_sha256")):
+            check.fail(f"{EVIDENCE} line {n}: attested report {rel} does not match the "
+                       f"SHA-256 its record holds ({str(facts.get('report_sha256'))[:12]}…)")
 
 
 def _signature(root: Path, trust: signing.Trust, integrity_only: bool

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from clausewatch.checks.engine import bears_on
 from clausewatch.checks.registry import CHECKS, Registry
 from clausewatch.core.contract import Commitment, Contract
+from clausewatch.core.errortext import error_summary
 from clausewatch.core.evaluation import Evaluation, Outcome
 from clausewatch.core.evidence import CollectionError
 from clausewatch.core.result import SEVERITY_ORDER, Result, Status, counted, is_offender
@@ -109,6 +110,11 @@ class ClauseRow:
     def reason(self) -> str:
         return self.outcome.verdict.reason
 
+    @property
+    def attested(self) -> tuple[Result, ...]:
+        """Subjects whose result rests on an attestation (a person's report, not a tool)."""
+        return tuple(r for r in self.outcome.results if r.measured.get("attested") is True)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WaiverRow:
@@ -133,6 +139,12 @@ class ErrorRow:
 
     error: CollectionError
     affects: tuple[str, ...]  # clause references
+
+    @property
+    def summary(self) -> str:
+        """The error in one line (status, code, what it says); the whole message and body
+        stay in the evidence."""
+        return error_summary(self.error)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,11 +11,13 @@ file, the evidence pack and the members of its zip, the history store (with its 
 records (DEBUG and up) and stdout/stderr are searched for each secret, whole and its first and
 last ten characters: zero hits.
 
-Extension point: ``SEEDS`` lists the secret sources. Secrets obtained at run time (a collector's
-bearer token, assumed-role credentials) are registered by other work: the bearer token is seeded
-already and marked ``xfail(strict=True)`` until then, so the day it is registered this test
-XPASSes, fails, and its mark must be removed; add assumed-role credentials the same way (an AWS
-source against a local endpoint) when they are.
+Secrets obtained at run time are seeded too: the Graph bearer token the credential hands out,
+and the credentials an AWS source gets from ``sts:AssumeRole`` (access key id, secret key,
+session token). The AWS source runs against a local counterpart (a botocore ``before-send``
+handler answering in place of AWS): STS grants the canary credentials, and IAM refuses every
+call with an AccessDenied message echoing all three.
+
+Extension point: ``SEEDS`` lists the secret sources.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from echo_receivers import EchoReceiver
 
 from clausewatch.cli import main
+from clausewatch.collectors.aws import session as aws_session
 from clausewatch.collectors.m365 import source as m365_source
 
 CONTRACT = Path(__file__).parent / "fixtures" / "m365" / "contract.yaml"
@@ -61,15 +64,17 @@ SEEDS = [
     Seed("signing key password (env CLAUSEWATCH_SIGNING_KEY_PASSWORD)", "keyPasswordCanary42q"),
 ]
 TOKEN = Seed("collector bearer token (obtained at run time)", "graphBearerTokenCanary99z")
-ALL = [*SEEDS, TOKEN]
+ASSUMED = [
+    Seed("assumed-role access key id (sts:AssumeRole)", "ASIACANARY0AKID7Q2W"),
+    Seed("assumed-role secret access key (sts:AssumeRole)", "awsSecretKeyCanary5x6y7z8w9v"),
+    Seed("assumed-role session token (sts:AssumeRole)", "awsSessionTokenCanary1a2b3c4d5e"),
+]
+ALL = [*SEEDS, TOKEN, *ASSUMED]
 SECRET = {s.where.split(" (")[0]: s.secret for s in ALL}
 
 
 def _params() -> list[object]:
-    marked = pytest.param(TOKEN, id=TOKEN.where, marks=pytest.mark.xfail(
-        strict=True, reason="tokens obtained at run time are registered by other work (11.5): "
-        "remove this mark when they are"))
-    return [*(pytest.param(s, id=s.where) for s in SEEDS), marked]
+    return [pytest.param(s, id=s.where) for s in ALL]
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class CanaryRun:
     codes: tuple[int, int]
     blobs: dict[str, bytes]  # where -> content searched
     echo: EchoReceiver
+    aws: LocalAws
 
 
 class _Capture(logging.Handler):
@@ -105,6 +111,12 @@ sources:
       graph_host: {echo.base}
       login_host: https://login.canary.invalid
       collect: [entra]
+  aws:
+    - name: canary-aws
+      regions: [eu-west-3]
+      accounts: ["111111111111"]
+      role: {{name: Audit}}
+      collect: [identity]
 """)
     (folder / "alerts.yaml").write_text(f"""alerts:
   retry: {{attempts: 2, initial_wait_seconds: 0, max_wait_seconds: 0}}
@@ -129,7 +141,68 @@ sources:
         "CW_GRAPH_SECRET": s["sources file client_secret_env"],
         "CLAUSEWATCH_SIGNING_KEY": str(folder / "signing.pem"),
         "CLAUSEWATCH_SIGNING_KEY_PASSWORD": s["signing key password"],
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": str(folder / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(folder / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
     }
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: object) -> Iterator[bytes]:
+        yield self.data
+
+    def read(self, *_: object) -> bytes:
+        return self.data
+
+
+class LocalAws:
+    """Answers in place of AWS (botocore's ``before-send``): STS grants the canary credentials,
+    IAM refuses with a message echoing them (and records that it saw them)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, request: object, **_: object) -> object:
+        from botocore.awsrequest import AWSResponse
+
+        url = str(getattr(request, "url", ""))
+        body = getattr(request, "body", b"") or b""
+        text = body.decode() if isinstance(body, bytes) else str(body)
+        headers = getattr(request, "headers", {})
+        if "sts." in url and "Action=AssumeRole" in text:
+            key, secret, token = (SECRET[k] for k in ("assumed-role access key id",
+                                                      "assumed-role secret access key",
+                                                      "assumed-role session token"))
+            xml = ("<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                   f"<AssumeRoleResult><Credentials><AccessKeyId>{key}</AccessKeyId>"
+                   f"<SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}"
+                   "</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>"
+                   "<AssumedRoleUser><AssumedRoleId>AROACANARY:clausewatch</AssumedRoleId><Arn>"
+                   "arn:aws:sts::111111111111:assumed-role/Audit/clausewatch</Arn>"
+                   "</AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r1"
+                   "</RequestId></ResponseMetadata></AssumeRoleResponse>")
+            return AWSResponse(url, 200, {}, _Body(xml.encode()))
+        if "sts." in url:
+            xml = ("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/"
+                   "\"><GetCallerIdentityResult><Arn>arn:aws:iam::999999999999:user/audit</Arn>"
+                   "<UserId>AIDACANARY</UserId><Account>999999999999</Account>"
+                   "</GetCallerIdentityResult><ResponseMetadata><RequestId>r2</RequestId>"
+                   "</ResponseMetadata></GetCallerIdentityResponse>")
+            return AWSResponse(url, 200, {}, _Body(xml.encode()))
+        auth = str(headers.get("Authorization", ""))
+        token = str(headers.get("X-Amz-Security-Token", ""))
+        self.seen += [auth, token]
+        echo = (f"User with key {auth.split('Credential=')[-1].split('/')[0]} and session token "
+                f"{token} (secret {SECRET['assumed-role secret access key']}) is not "
+                "authorized to perform this action")
+        xml = ("<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error>"
+               f"<Type>Sender</Type><Code>AccessDenied</Code><Message>{echo}</Message></Error>"
+               "<RequestId>r3</RequestId></ErrorResponse>")
+        return AWSResponse(url, 403, {}, _Body(xml.encode()))
 
 
 class _FixedToken:
@@ -169,6 +242,13 @@ def canary_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CanaryRun]:
     folder = tmp_path_factory.mktemp("canary")
     echo = EchoReceiver(graph_echo=f"client_secret={SECRET['sources file client_secret_env']}")
     real = m365_source.make_credential
+    local_aws = LocalAws()
+    real_client = aws_session.boto3_client
+
+    def boto3_client(*args, **kwargs):  # type: ignore[no-untyped-def]
+        client = real_client(*args, **kwargs)
+        client.meta.events.register("before-send", local_aws)
+        return client
 
     def make_credential(entry, context, login):  # type: ignore[no-untyped-def]
         real(entry, context, login)
@@ -181,6 +261,7 @@ def canary_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CanaryRun]:
         for name, value in _write_inputs(folder, echo).items():
             mp.setenv(name, value)
         mp.setattr(m365_source, "make_credential", make_credential)
+        mp.setattr(aws_session, "boto3_client", boto3_client)
         old_level = root.level
         root.addHandler(capture)
         root.setLevel(logging.DEBUG)
@@ -203,7 +284,7 @@ def canary_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CanaryRun]:
     blobs.update(_files(folder / "state"))
     blobs["log records"] = "\n".join(capture.lines).encode()
     blobs["stdout"], blobs["stderr"] = out.getvalue().encode(), err.getvalue().encode()
-    yield CanaryRun((code, code2), blobs, echo)
+    yield CanaryRun((code, code2), blobs, echo, local_aws)
     echo.close()
 
 
@@ -214,7 +295,8 @@ def test_the_run_exercised_every_secret(canary_run: CanaryRun) -> None:
     seen = "".join(str(r) for r in canary_run.echo.requests)
     graph_calls = [r for r in canary_run.echo.requests if r["method"] == "GET"]
     assert graph_calls  # and each answer echoed the client secret:
-    seen += canary_run.echo.graph_echo
+    seen += canary_run.echo.graph_echo + " ".join(canary_run.aws.seen)
+    seen += SECRET["assumed-role secret access key"]  # never sent: IAM's error echoes it
     for seed in ALL:
         if seed.where.startswith("signing key password"):
             continue  # used to decrypt the key only; it must still appear nowhere
@@ -228,6 +310,7 @@ def test_the_run_exercised_every_secret(canary_run: CanaryRun) -> None:
     assert alerts.count('"ok": false') == 4  # every echoing receiver failed, the 302 too
     evidence = canary_run.blobs["out/evidence.jsonl"].decode()
     assert "Access token validation failure" in evidence  # the Graph error was kept, masked
+    assert "is not authorized to perform this action" in evidence  # so was IAM's
 
 
 @pytest.mark.parametrize("seed", _params())
@@ -236,3 +319,4 @@ def test_no_secret_anywhere(canary_run: CanaryRun, seed: Seed) -> None:
     hits = [(where, piece.decode()) for where, blob in canary_run.blobs.items()
             for piece in (p.encode() for p in pieces) if piece in blob]
     assert hits == [], f"{seed.where}: {len(hits)} hit(s) {hits[:5]}"
+

@@ -139,7 +139,8 @@ def test_failed_run_leaves_previous_output_untouched(files, tmp_path, monkeypatc
     monkeypatch.setattr("clausewatch.pipeline.run.evaluate", boom)
     assert main(["run", "--demo", "--as-of", "2026-11-23T06:00:00Z", "--out", str(out)]) == 1
     assert (out / "results.json").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["contract.yaml", "demo"]
+    # no staging or old folder left; the output folder's lock file stays (empty, unlocked)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".demo.lock", "contract.yaml", "demo"]
 
 
 def test_python_dash_m_and_checks_listing():

@@ -72,6 +72,7 @@ class FakeVeeam:
     faults: dict[str, list[int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     base: str = ""
+    password: str = PASSWORD
 
     def list(self, path: str, items: list[Any]) -> None:
         self.lists[f"/api/v1/{path}"] = items
@@ -126,7 +127,7 @@ class FakeVeeam:
     def _token(self, form: dict[str, list[str]]) -> tuple[int, Any]:
         grant = form.get("grant_type", [""])[0]
         if grant == "password":
-            if form.get("username") != [USER] or form.get("password") != [PASSWORD]:
+            if form.get("username") != [USER] or form.get("password") != [self.password]:
                 return 401, error("AccessDenied", "Invalid credentials")
         elif grant == "refresh_token":
             token = form.get("refresh_token", [""])[0]

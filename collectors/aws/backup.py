@@ -60,10 +60,11 @@ class BackupCollector:
         return f"aws/{self.account_id}/{self.region}"
 
     def _error(
-        self, exc: BaseException, kinds: Sequence[str], source: str = SOURCE, operation: str = ""
+        self, exc: BaseException, kinds: Sequence[str], source: str = SOURCE, operation: str = "",
+        **covered: Any,
     ) -> CollectionError:
         return collection_error(
-            exc, source=source, origin=self.origin, kinds=kinds, operation=operation
+            exc, source=source, origin=self.origin, kinds=kinds, operation=operation, **covered
         )
 
     def collect(self) -> Iterator[Evidence | CollectionError]:
@@ -81,8 +82,9 @@ class BackupCollector:
                 for res in reader(client, self.account_id, self.region, self.partition):
                     inventoried.add(res.arn)
                     yield self._asset(res)
-            except AWS_FAILURES as exc:
-                yield self._error(exc, (Kind.ASSET.value,), source=f"aws.{service}")
+            except AWS_FAILURES as exc:  # covers this resource type's assets, nothing else
+                yield self._error(exc, (Kind.ASSET.value,), source=f"aws.{service}",
+                                  asset_kinds=(BACKUP_TYPE_KINDS[kind],), resource_types=(kind,))
         yield from self._backups(backup, inventoried)
         yield from self._restores(backup)
 
@@ -121,8 +123,8 @@ class BackupCollector:
         for arn in sorted(set(protected) - fresh):
             try:
                 point = self._newest_point(backup, arn)
-            except AWS_FAILURES as exc:
-                yield self._error(exc, kinds)
+            except AWS_FAILURES as exc:  # this resource's recovery points only
+                yield self._error(exc, kinds, subject=arn)
                 continue
             if point is not None:
                 yield point

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from clausewatch.collectors.aws.pagination import PageReader
+from clausewatch.collectors.aws.pagination import PageReader, members
 
 SOURCE = "aws.ec2"
 GONE = frozenset({"shutting-down", "terminated"})
@@ -42,10 +42,14 @@ def instance_arn(partition: str, region: str, account_id: str, instance_id: str)
 def read_instances(
     reader: PageReader, account_id: str, region: str, partition: str = "aws"
 ) -> list[Instance]:
-    """Every instance of the region except those being or already terminated."""
+    """Every instance of the region except those being or already terminated.
+
+    An answer without ``Reservations`` (a region without instances sends an empty
+    ``reservationSet``) is a ``MalformedResponse``: subjects never vanish silently.
+    """
     found: list[Instance] = []
     for page, ref in reader.pages("describe_instances"):
-        for reservation in page.get("Reservations", []):
+        for reservation in members(page, "Reservations", "DescribeInstances"):
             owner = str(reservation.get("OwnerId") or account_id)
             for inst in reservation.get("Instances", []):
                 state = str(inst.get("State", {}).get("Name", "unknown"))

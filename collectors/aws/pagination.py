@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from clausewatch.collectors.aws.errors import AWS_FAILURES, MalformedResponse, note_operation
 from clausewatch.collectors.raw import RawRecorder
 
 
@@ -41,13 +42,31 @@ class PageReader:
     origin: str
 
     def pages(self, operation: str, **params: Any) -> Iterator[tuple[dict[str, Any], str]]:
-        """Each page with the ``raw_ref`` of its recorded copy."""
+        """Each page with the ``raw_ref`` of its recorded copy; a failure names ``operation``."""
         name = api_name(self.client, operation)
-        for page in pages(self.client, operation, **params):
-            body = page_body(page)
-            yield body, self.raw.save(self.source, self.origin, name, body)
+        try:
+            for page in pages(self.client, operation, **params):
+                body = page_body(page)
+                yield body, self.raw.save(self.source, self.origin, name, body)
+        except AWS_FAILURES as exc:
+            note_operation(exc, name)
+            raise
 
     def call(self, operation: str, **params: Any) -> tuple[dict[str, Any], str]:
         """One non-paginated call, recorded."""
-        body = page_body(getattr(self.client, operation)(**params))
-        return body, self.raw.save(self.source, self.origin, api_name(self.client, operation), body)
+        name = api_name(self.client, operation)
+        try:
+            body = page_body(getattr(self.client, operation)(**params))
+        except AWS_FAILURES as exc:
+            note_operation(exc, name)
+            raise
+        return body, self.raw.save(self.source, self.origin, name, body)
+
+
+def members(page: Mapping[str, Any], key: str, operation: str) -> list[Any]:
+    """``page[key]``, a list the API always returns (empty when there is nothing): its
+    absence is a malformed answer (``MalformedResponse``), never an empty list."""
+    value = page.get(key)
+    if not isinstance(value, list):
+        raise MalformedResponse(operation, key)
+    return value

@@ -2,11 +2,14 @@
 
 Every client is made by ``boto3_client`` (looked up at call time, so a test can wrap it to attach
 a Stubber or record calls; the production path stays the same code) with botocore's adaptive
-retry mode, bounded by ``max_attempts``, and the entry's per-service endpoint override.
+retry mode, bounded by ``max_attempts`` and by the entry's retry time budget
+(``collectors/aws/retry.py``), and the entry's per-service endpoint override. Assumed-role
+credentials (access key id, secret key, session token) are registered with the run's redactor.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,9 +19,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from clausewatch.collectors.aws import retry
 from clausewatch.collectors.aws.pagination import PageReader
 from clausewatch.collectors.catalogue import SecretSink
 from clausewatch.collectors.raw import RawRecorder
+from clausewatch.collectors.retry_budget import DEFAULT_BUDGET_SECONDS, RetryBudget
 
 USER_AGENT = "clausewatch"
 #: Assume the role again when its credentials have less than this left (long runs).
@@ -42,6 +47,7 @@ class AwsSettings:
     session_name: str = "clausewatch"
     duration_seconds: int = 3600
     max_attempts: int = 10
+    budget_seconds: float = DEFAULT_BUDGET_SECONDS  # retrying, all calls of the entry together
     endpoints: Mapping[str, str] = field(default_factory=dict)
 
     def config(self) -> Config:
@@ -55,6 +61,20 @@ class AwsSettings:
 
 
 ClientFactory = Callable[..., Any]
+#: botocore's wire trace: at DEBUG these log every request's headers (the session token, the
+#: access key id), its canonical request and every response body (an AssumeRole answer's secret
+#: key, before it can be registered). boto3 warns of it ("the full wire trace will appear in
+#: your logs", ``boto3.set_stream_logger``); they are held at INFO whatever the root level.
+WIRE_LOGGERS = ("botocore.auth", "botocore.endpoint", "botocore.parsers", "botocore.httpsession",
+                "botocore.awsrequest", "botocore.retryhandler")
+
+
+def quiet_wire_logs() -> None:
+    """Keep botocore's wire trace (credentials and bodies) out of every log."""
+    for name in WIRE_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:
+            logger.setLevel(logging.INFO)
 
 
 def boto3_client(
@@ -84,9 +104,12 @@ class AwsAccess:
         *,
         base_session: boto3.Session | None = None,
         client_factory: ClientFactory | None = None,
+        budget: RetryBudget | None = None,
     ) -> None:
         self.settings = settings
         self.secrets = secrets
+        self.budget = budget or RetryBudget(settings.budget_seconds)
+        quiet_wire_logs()
         self._base = base_session or boto3.Session(profile_name=settings.profile)
         self._factory = client_factory
         self._config = settings.config()
@@ -101,7 +124,7 @@ class AwsAccess:
 
     def _client(self, session: boto3.Session, account_id: str, service: str, region: str) -> Any:
         factory = self._factory or boto3_client
-        return factory(
+        client = factory(
             session,
             service,
             region=region,
@@ -109,6 +132,11 @@ class AwsAccess:
             config=self._config,
             account_id=account_id,
         )
+        if not getattr(client, "_clausewatch_budget", False):  # a test may hand one out twice
+            retry.install(client, self.budget, self.settings.max_attempts,
+                          f"aws {self.settings.name}")
+            client._clausewatch_budget = True
+        return client
 
     def base_client(self, service: str, region: str | None = None) -> Any:
         """A client with the entry's own credentials (the management or audit account)."""
@@ -170,6 +198,7 @@ class AwsAccess:
         if self.settings.external_id:
             params["ExternalId"] = self.settings.external_id
         creds = self.base_client("sts").assume_role(**params)["Credentials"]
+        self.secrets.add(creds["AccessKeyId"])
         self.secrets.add(creds["SecretAccessKey"])
         self.secrets.add(creds["SessionToken"])
         session = boto3.Session(

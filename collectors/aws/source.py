@@ -12,11 +12,14 @@
             external_id_env: CLAUSEWATCH_AWS_EXTERNAL_ID
           collect: [identity, patch, backup]
           backup: {resource_types: [RDS, Aurora, EBS, EFS, DynamoDB], require_validation: true}
-          max_attempts: 10
+          retry: {max_attempts: 10, budget_seconds: 300}   # per call / whole entry
           endpoints: {ec2: "https://vpce-0123.ec2.eu-west-3.vpce.amazonaws.com"}
 
 No secret is ever written here: credentials come from the profile or the credential chain, the
-external id from the environment variable named.
+external id from the environment variable named. ``build`` first reaches AWS with the base
+credentials (``GetCallerIdentity``, or ``ListAccounts`` for discovery): a missing or refused
+credential, an unknown profile, an expired SSO session, an unset external-id variable or an
+unreachable endpoint is a ``ConfigurationError`` (exit 7, ``collectors/aws/setup.py``).
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from clausewatch.collectors.aws.errors import AWS_FAILURES, collection_error
 from clausewatch.collectors.aws.iam import IamCollector
 from clausewatch.collectors.aws.inventory import READERS
 from clausewatch.collectors.aws.session import AwsAccess, AwsSettings
+from clausewatch.collectors.aws.setup import configuration_problem
 from clausewatch.collectors.aws.ssm import PatchCollector, ReleaseDates
 from clausewatch.collectors.base import Collector, FailedCollector
 from clausewatch.collectors.catalogue import BuildContext
+from clausewatch.collectors.retry_budget import DEFAULT_BUDGET_SECONDS, RETRY_SCHEMA
+from clausewatch.core.configuration import ConfigurationError, SetupProblem, source_label
 from clausewatch.core.evidence import Kind
-from clausewatch.core.problems import InputError, Problem
 
 SERVICES = ["sts", "iam", "organizations", "ec2", "ssm", "backup", "rds", "efs", "dynamodb"]
 JOBS = {
@@ -95,7 +100,9 @@ ENTRY_SCHEMA: dict[str, Any] = {
             },
         },
         "max_attempts": {"type": "integer", "minimum": 1, "maximum": 20,
-                         "description": "botocore adaptive retry attempts per call"},
+                         "description": "botocore adaptive retry attempts per call (same as "
+                                        "retry.max_attempts)"},
+        "retry": RETRY_SCHEMA,
         "credential_report_wait_seconds": {"type": "number", "minimum": 0, "maximum": 900},
         "endpoints": {
             "type": "object",
@@ -114,6 +121,8 @@ def entry_problems(entry: Mapping[str, Any]) -> Iterable[tuple[list[Any], str]]:
     many = "organization" in entry or len(entry.get("accounts", [])) > 1
     if many and "role" not in entry:
         yield [], "reaching several accounts needs a role to assume in each (role.name)"
+    if "max_attempts" in entry and "max_attempts" in entry.get("retry", {}):
+        yield ["max_attempts"], "give max_attempts once (retry.max_attempts)"
 
 
 def settings_from(entry: Mapping[str, Any], env: Mapping[str, str]) -> AwsSettings:
@@ -123,8 +132,10 @@ def settings_from(entry: Mapping[str, Any], env: Mapping[str, str]) -> AwsSettin
         var = role["external_id_env"]
         external_id = env.get(var)
         if not external_id:
-            raise InputError([Problem("<environment>", 0, 0, f"aws {entry['name']}: role",
-                                      f"environment variable {var} (external id) is not set")])
+            raise ConfigurationError([SetupProblem(
+                source_label("aws", entry["name"]),
+                f"environment variable {var} (role.external_id_env) is not set",
+                f"export {var} with the external id the role's trust policy requires")])
     org = entry.get("organization")
     return AwsSettings(
         name=entry["name"],
@@ -139,7 +150,8 @@ def settings_from(entry: Mapping[str, Any], env: Mapping[str, str]) -> AwsSettin
         external_id=external_id,
         session_name=role.get("session_name", "clausewatch"),
         duration_seconds=role.get("duration_seconds", 3600),
-        max_attempts=entry.get("max_attempts", 10),
+        max_attempts=entry.get("retry", {}).get("max_attempts", entry.get("max_attempts", 10)),
+        budget_seconds=entry.get("retry", {}).get("budget_seconds", DEFAULT_BUDGET_SECONDS),
         endpoints=dict(entry.get("endpoints", {})),
     )
 
@@ -157,12 +169,15 @@ def build(
     try:
         access = AwsAccess(settings, context.secrets, **access_options)
     except AWS_FAILURES as exc:  # e.g. the profile does not exist
-        problem = Problem("<aws>", 0, 0, f"aws {settings.name}: profile", str(exc))
-        raise InputError([problem]) from exc
+        _raise_if_configuration(exc, settings)
+        raise
     jobs = entry.get("collect", list(JOBS))
     try:
+        if not settings.discover:  # preflight: the base credentials reach AWS
+            access.caller_account()
         accounts = access.accounts(context.raw)
     except AWS_FAILURES as exc:
+        _raise_if_configuration(exc, settings)
         operation = "ListAccounts" if settings.discover else "GetCallerIdentity"
         kinds = sorted({k for job in jobs for k in JOBS[job]})
         source = "aws.organizations" if settings.discover else "aws.sts"
@@ -195,6 +210,12 @@ def build(
                     partition=partition,
                 ))
     return out
+
+
+def _raise_if_configuration(exc: BaseException, settings: AwsSettings) -> None:
+    problem = configuration_problem(exc, settings.name, settings.profile)
+    if problem is not None:
+        raise ConfigurationError([problem]) from exc
 
 
 def _regional(access: AwsAccess, account: str, region: str, service: str) -> Any:

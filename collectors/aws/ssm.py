@@ -109,10 +109,13 @@ class PatchCollector:
 
     def _error(
         self, exc: BaseException, source: str, kinds: tuple[str, ...], operation: str = "",
-        origin: str | None = None,
+        subject: str = "",
     ) -> CollectionError:
+        """What failed covers servers here (or the one ``subject``): never RDS databases or
+        volumes at the same origin."""
         return collection_error(
-            exc, source=source, origin=origin or self.origin, kinds=kinds, operation=operation
+            exc, source=source, origin=self.origin, kinds=kinds, operation=operation,
+            asset_kinds=("server",), subject=subject,
         )
 
     def collect(self) -> Iterator[Evidence | CollectionError]:
@@ -152,11 +155,13 @@ class PatchCollector:
         except AWS_FAILURES as exc:
             yield self._error(exc, SOURCE, patch_kinds)
             states = {}
+        arns = {inst.instance_id: inst.arn for inst in instances}
         for instance_id in sorted(states):
             try:
                 patches[instance_id] = self._patches(ssm, instance_id)
             except AWS_FAILURES as exc:  # this node only: its asset keeps no assessment time
-                yield self._error(exc, SOURCE, patch_kinds, origin=f"{self.origin}/{instance_id}")
+                subject = arns.get(instance_id) or self._node_arn(instance_id)
+                yield self._error(exc, SOURCE, patch_kinds, subject=subject)
         releases: dict[str, datetime | None] = {}
         try:
             wanted = (str(p.get("KBId", "")) for ps in patches.values() for p in ps)
@@ -188,6 +193,13 @@ class PatchCollector:
                 if record.facts["state"] != "installed" or record.facts["released_at"]:
                     yield record
 
+    def _node_arn(self, node_id: str) -> str:
+        """The subject of a managed node: an EC2 instance ARN, or a managed-instance ARN."""
+        if node_id.startswith("i-"):
+            return f"arn:{self.partition}:ec2:{self.region}:{self.account_id}:instance/{node_id}"
+        return (f"arn:{self.partition}:ssm:{self.region}:{self.account_id}:"
+                f"managed-instance/{node_id}")
+
     def _patches(self, ssm: PageReader, instance_id: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         filters = [{"Key": "State", "Values": WANTED_STATES}]
@@ -216,6 +228,8 @@ class PatchCollector:
             "ssm_managed": node is not None,
             "ssm_ping_status": info.get("PingStatus"),
         }
+        if not state:
+            facts["patch_data_note"] = _why_no_patch_state(node is not None, info)
         return self._evidence(
             Kind.ASSET, EC2_SOURCE, inst.arn, facts, self.observed_at, inst.raw_ref)
 
@@ -223,12 +237,7 @@ class PatchCollector:
         self, node: tuple[dict[str, Any], str], state: Mapping[str, Any] | None
     ) -> Evidence:
         info, ref = node
-        node_id = info["InstanceId"]
-        if node_id.startswith("i-"):
-            arn = f"arn:{self.partition}:ec2:{self.region}:{self.account_id}:instance/{node_id}"
-        else:
-            arn = (f"arn:{self.partition}:ssm:{self.region}:{self.account_id}:"
-                   f"managed-instance/{node_id}")
+        arn = self._node_arn(info["InstanceId"])
         facts: dict[str, Any] = {
             "asset_kind": "server",
             "name": info.get("Name") or info.get("ComputerName"),
@@ -240,6 +249,8 @@ class PatchCollector:
             "ssm_managed": True,
             "ssm_ping_status": info.get("PingStatus"),
         }
+        if not state:
+            facts["patch_data_note"] = _why_no_patch_state(True, info)
         return self._evidence(Kind.ASSET, SOURCE, arn, facts, self.observed_at, ref)
 
     def _patch(
@@ -302,3 +313,20 @@ def _with_undated(
     return Evidence(id=asset.id, kind=asset.kind, source=asset.source, subject=asset.subject,
                     observed_at=asset.observed_at, facts=facts, origin=asset.origin,
                     raw_ref=asset.raw_ref)
+
+
+def _why_no_patch_state(managed: bool, info: Mapping[str, Any]) -> str:
+    """Why SSM has no patch state for an instance, in words a person can act on.
+
+    ``PingStatus`` of DescribeInstanceInformation is ``Online``, ``ConnectionLost`` or
+    ``Inactive`` (deprecated), with ``LastPingDateTime``: https://docs.aws.amazon.com/sdkfornet/
+    latest/apidocs/items/TSimpleSystemsManagementPingStatusNET35.html and
+    https://docs.rs/aws-sdk-ssm/latest/aws_sdk_ssm/types/struct.InstanceInformation.html."""
+    if not managed:
+        return "not managed by SSM (SSM Agent missing, stopped or without an instance profile)"
+    ping = info.get("PingStatus")
+    if ping and ping != "Online":
+        seen = info.get("LastPingDateTime")
+        since = f" since {seen:%Y-%m-%d}" if isinstance(seen, datetime) else ""
+        return f"SSM Agent {ping}{since}; no patch scan recorded"
+    return "SSM manages it but no patch scan (Patch Manager Scan) is recorded"

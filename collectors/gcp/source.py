@@ -49,6 +49,8 @@ from clausewatch.collectors.google.directory import GROUP_SCOPE, USER_SCOPE, Dir
 from clausewatch.collectors.google.entry import COMMON_PROPERTIES, GoogleSetup, setup_from
 from clausewatch.collectors.google.errors import SETUP_FAILURES, collection_error, describe
 from clausewatch.collectors.google.pages import PageSink
+from clausewatch.collectors.google.setup import configuration_problem
+from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.evidence import CollectionError, Kind
 
 log = logging.getLogger(__name__)
@@ -132,6 +134,7 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
         credentials = setup.auth.credentials([READ_ONLY])
         rm = clients.resource_manager(credentials, setup.endpoints)
     except SETUP_FAILURES as exc:
+        _raise_if_configuration(exc, entry)
         return _planned_errors(entry, origin, "credential", f"gcp {entry['name']}: "
                                                             f"{describe(exc)}")
     sink = PageSink(context.raw, IAM_SOURCE, origin)
@@ -151,9 +154,16 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
         if "vms" in collect:
             out += _vms(entry, context, setup, tree, credentials)
     except SETUP_FAILURES as exc:
+        _raise_if_configuration(exc, entry)
         return out + _planned_errors(entry, origin, "credential",
                                      f"gcp {entry['name']}: {describe(exc)}")
     return out
+
+
+def _raise_if_configuration(exc: BaseException, entry: Mapping[str, Any]) -> None:
+    problem = configuration_problem(exc, "gcp", str(entry["name"]))
+    if problem is not None:
+        raise ConfigurationError([problem]) from exc
 
 
 def _gaps(entry: Mapping[str, Any], tree: Hierarchy, context: BuildContext) -> list[Collector]:

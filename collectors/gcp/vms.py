@@ -101,7 +101,8 @@ class VmCollector:
     def _error(self, exc: BaseException, origin: str, kinds: tuple[str, ...],
                operation: str) -> CollectionError:
         return collection_error(exc, source=self.source, origin=origin, kinds=kinds,
-                                operation=operation, redact=self.sink.raw.redact)
+                                operation=operation, redact=self.sink.raw.redact,
+                                asset_kinds=("server",), tags=dict(self.tags))
 
     def collect(self) -> Iterator[Evidence | CollectionError]:
         try:
@@ -115,7 +116,8 @@ class VmCollector:
         for zone in sorted(listing.unreachable):
             yield CollectionError(
                 source=self.source, origin=f"{self.origin}/{zone}", kinds=self.kinds,
-                operation="instances.aggregatedList",
+                operation="instances.aggregatedList", asset_kinds=("server",),
+                tags=dict(self.tags),
                 message=f"instances.aggregatedList: zone {zone} of project {self.project} "
                         "was unreachable; its VMs are unknown", retryable=True)
         zones = sorted({vm.zone for vm in listing.vms})

@@ -91,8 +91,9 @@ def describe(exc: BaseException) -> str:
 
 
 def collection_error(exc: BaseException, *, source: str, origin: str, kinds: Sequence[str],
-                     operation: str, redact: Redact) -> CollectionError:
-    """The record of ``exc`` for ``operation`` at ``origin``, masked by the run's redactor."""
+                     operation: str, redact: Redact, **covered: Any) -> CollectionError:
+    """The record of ``exc`` for ``operation`` at ``origin``, masked by the run's redactor;
+    ``covered`` narrows it (``asset_kinds``, ``subject``, ``tags``, ``facts``)."""
     text = redact(f"{operation}: {describe(exc)}")
     last = exc.last if isinstance(exc, GaveUp) else exc
     if isinstance(last, gexc.RetryError) and last.cause is not None:
@@ -112,6 +113,7 @@ def collection_error(exc: BaseException, *, source: str, origin: str, kinds: Seq
         operation=operation,
         retryable=isinstance(exc, GaveUp | gexc.RetryError) or retryable(last),
         details=details,
+        **covered,
     )
 
 

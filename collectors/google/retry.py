@@ -19,7 +19,10 @@ Bounds. ``Retry`` has a time bound (``timeout``: no sleep that would end past it
 attempts (googleapis/python-api-core#535); ``on_error`` counts the retries of each request (its
 method and URL, so every page of a listing has its own count) and raises :class:`GaveUp` at
 ``attempts``; it also draws on a :class:`RetryBudget` shared by all the collectors of one entry,
-so a throttled API cannot make a night's run last for hours. A time bound that runs out raises
+so a throttled API cannot make a night's run last for hours. ``budget_seconds`` bounds the time
+all the entry's calls spend retrying (``collectors/retry_budget.py``): each ``Retry``'s
+``timeout=`` is capped by what is left of it, the time between a request's failures is charged
+to it, and a spent budget raises :class:`GaveUp`. A time bound that runs out raises
 ``google.api_core.exceptions.RetryError`` (the last failure in ``.cause``).
 """
 
@@ -34,6 +37,10 @@ from typing import Any, TypeVar
 
 from google.api_core import exceptions as gexc
 from google.api_core import retry as gretry
+from google.api_core.retry import retry_unary
+
+from clausewatch.collectors.retry_budget import DEFAULT_BUDGET_SECONDS
+from clausewatch.collectors.retry_budget import RetryBudget as TimeBudget
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,6 +65,11 @@ RETRY_SCHEMA: dict[str, Any] = {
                    "call, retries per entry",
     "properties": {
         "attempts": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
+        "max_attempts": {"type": "integer", "minimum": 1, "maximum": 20,
+                         "description": "same as attempts"},
+        "budget_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600,
+                           "default": DEFAULT_BUDGET_SECONDS,
+                           "description": "seconds all the entry's calls may spend retrying"},
         "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600,
                             "default": 120},
         "budget_retries": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 200},
@@ -101,6 +113,13 @@ class RetryBudget:
     def left(self) -> int:
         with self._lock:
             return self._left
+
+
+def _time_budget(seconds: float) -> TimeBudget:
+    """A time budget on the clock google-api-core's retry loop sleeps by."""
+    # retry_unary's own ``time`` (what it sleeps by; tests put a virtual clock there)
+    return TimeBudget(seconds, clock=lambda: float(
+        retry_unary.time.monotonic()))  # type: ignore[attr-defined]
 
 
 def http_status(exc: BaseException) -> int | None:
@@ -181,12 +200,14 @@ class RetrySettings:
     multiplier: float = 2.0
     request_timeout: float = 60.0
     budget: RetryBudget = field(default_factory=lambda: RetryBudget(200))
+    time_budget: TimeBudget = field(default_factory=lambda: _time_budget(DEFAULT_BUDGET_SECONDS))
 
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any]) -> RetrySettings:
         given = entry.get("retry", {})
         return cls(
-            attempts=int(given.get("attempts", 5)),
+            attempts=int(given.get("max_attempts", given.get("attempts", 5))),
+            time_budget=_time_budget(float(given.get("budget_seconds", DEFAULT_BUDGET_SECONDS))),
             timeout_seconds=float(given.get("timeout_seconds", 120.0)),
             initial_backoff=float(given.get("initial_backoff_seconds", 1.0)),
             max_backoff=float(given.get("max_backoff_seconds", 30.0)),
@@ -197,14 +218,23 @@ class RetrySettings:
     def retry(self) -> gretry.Retry:
         """A ``Retry`` for one call (or one listing: each page request is counted apart)."""
         counts: dict[str, int] = {}
+        failed_at: dict[str, float] = {}
         lock = threading.Lock()
+        clock = self.time_budget.clock
 
         def on_error(exc: Exception) -> None:
             key = _request_key(exc)
+            now = clock()
             with lock:
                 failures = counts[key] = counts.get(key, 0) + 1
+                previous, failed_at[key] = failed_at.get(key), now
+            if previous is not None:  # the wait and the attempt since the last failure
+                self.time_budget.charge(now - previous)
             if failures >= self.attempts:
                 raise GaveUp(f"gave up after {failures} attempts", exc, failures) from exc
+            if self.time_budget.remaining <= 0:
+                raise GaveUp(f"the entry's retry budget of {self.time_budget.seconds:g} s is "
+                             "spent", exc, failures) from exc
             if not self.budget.spend():
                 raise GaveUp(f"the entry's budget of {self.budget.total} retries is spent",
                              exc, failures) from exc
@@ -216,7 +246,8 @@ class RetrySettings:
             initial=self.initial_backoff,
             maximum=self.max_backoff,
             multiplier=self.multiplier,
-            timeout=self.timeout_seconds,
+            # the call's own bound, capped by what is left of the entry's retry time
+            timeout=max(0.001, min(self.timeout_seconds, self.time_budget.remaining)),
             on_error=on_error,
         )
 

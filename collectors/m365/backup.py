@@ -24,7 +24,7 @@ from msgraph.generated.solutions.backup_restore.restore_points.search.search_pos
 )
 from msgraph.graph_service_client import GraphServiceClient
 
-from clausewatch.collectors.m365.graph import GraphReader, run_tenant
+from clausewatch.collectors.m365.graph import GraphFailure, GraphReader, Item, run_tenant
 from clausewatch.collectors.raw import RawRecorder
 from clausewatch.core.clock import require_utc
 from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
@@ -32,7 +32,21 @@ from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_e
 SOURCE = "m365.backup"
 SERVICE = "Microsoft 365 Backup"
 SEARCH_CHUNK = 20  # protection unit ids per restorePoints/search call
-GONE = frozenset({"offboarded", "removeRequested", "offboardRequested"})
+#: ``protectionUnitStatus`` (https://learn.microsoft.com/graph/api/resources/protectionunitbase,
+#: members protectRequested, protected, unprotectRequested, unprotected, removeRequested,
+#: unknownFutureValue, offboardRequested, offboarded, cancelOffboardRequested). Out of scope:
+#: units no longer protected or leaving (unprotected, removal or offboarding requested,
+#: offboarded).
+GONE = frozenset({"unprotected", "removeRequested", "offboardRequested", "offboarded"})
+#: Statuses of a unit meant to be protected (being added, protected, or an unprotect request
+#: or offboarding cancelled that has not taken effect yet).
+KNOWN_STATUSES = frozenset({"protectRequested", "protected", "unprotectRequested",
+                            "cancelOffboardRequested"})
+#: ``restoreSessionStatus`` members that are not an outcome yet
+#: (https://learn.microsoft.com/graph/api/resources/restoresessionbase).
+UNFINISHED = frozenset({"draft", "activating", "active"})
+WORKLOAD = "backup_workload"
+UNIT_ASSET_KINDS = ("mailbox", "site", "onedrive")
 UNIT_KINDS = {  # odata type suffix -> (workload, asset kind)
     "mailboxprotectionunit": ("exchange", "mailbox"),
     "siteprotectionunit": ("sharepoint", "site"),
@@ -80,11 +94,25 @@ class BackupCollector:
     def origin(self) -> str:
         return f"m365backup/{self.tenant_id}"
 
-    def collect(self) -> Iterator[Evidence | CollectionError]:
+    def collect(self) -> Iterator[Item]:
         return run_tenant(self.source, self.origin, self.kinds, self.raw,
-                          f"{SERVICE}, tenant {self.tenant_id}: ", self._collect)
+                          f"{SERVICE}, tenant {self.tenant_id}: ", self._collect, **self._covered)
 
-    async def _collect(self, reader: GraphReader) -> list[Evidence | CollectionError]:
+    @property
+    def _covered(self) -> dict[str, Any]:
+        """What every error of this collector says of the subjects it covers."""
+        return {"tags": dict(self.tags), "facts": {"tenant_id": self.tenant_id}}
+
+    def _error(self, exc: GraphFailure, kinds: tuple[str, ...], asset_kinds: tuple[str, ...],
+               subject: str = "") -> CollectionError:
+        return exc.to_error(self.source, self.origin, kinds,
+                            prefix=f"{SERVICE}, tenant {self.tenant_id}: ",
+                            asset_kinds=asset_kinds, subject=subject, **self._covered)
+
+    async def _collect(self, reader: GraphReader) -> list[Item]:
+        """The service status first (without it nothing can be read); then policies, protection
+        units (with their restore points) and restore sessions, each read on its own: one that
+        fails is an error for what it carried, the others are still read."""
         backup = self.client.solutions.backup_restore
         root = await reader.get(backup, "backup-service")
         status = getattr(root.model, "service_status", None)
@@ -95,32 +123,45 @@ class BackupCollector:
                 source=self.source, origin=self.origin, kinds=self.kinds,
                 message=f"{SERVICE} is not enabled in tenant {self.tenant_id} "
                 f"(service status {state or 'absent'}{', ' + reason if reason else ''})",
-                operation="backup-service", details={"raw_ref": root.raw_ref})]
+                operation="backup-service", details={"raw_ref": root.raw_ref}, **self._covered)]
+        out: list[Item] = []
         policies: dict[str, Any] = {}
-        async for p, _ in reader.items(backup.protection_policies, "protection-policies"):
-            policies[p.id] = p
-        out: list[Evidence | CollectionError] = []
+        try:
+            async for p, _ in reader.items(backup.protection_policies, "protection-policies"):
+                policies[p.id] = p
+        except GraphFailure as exc:  # policy names and workloads: every asset is uncertain
+            out.append(self._error(exc, (Kind.ASSET.value,), (*UNIT_ASSET_KINDS, WORKLOAD)))
         units: dict[str, str] = {}  # unit id -> asset subject
-        async for u, ref in reader.items(backup.protection_units, "protection-units"):
-            asset = self._unit_asset(u, ref, policies)
-            if asset is not None:
-                units[u.id] = asset.subject
-                out.append(asset)
+        try:
+            async for u, ref in reader.items(backup.protection_units, "protection-units"):
+                for item in self._unit_asset(u, ref, policies):
+                    if isinstance(item, Evidence):
+                        units[u.id] = item.subject
+                    out.append(item)
+        except GraphFailure as exc:
+            out.append(self._error(exc, (Kind.ASSET.value, Kind.BACKUP.value), UNIT_ASSET_KINDS))
         out += await self._restore_points(reader, units)
         workloads = {w for p in policies.values() if (w := POLICY_WORKLOADS.get(_type(p)))}
-        async for s, ref in reader.items(backup.restore_sessions, "restore-sessions"):
-            test = self._restore_test(s, ref)
-            if test is not None:
-                workloads.add(SESSION_WORKLOADS[_type(s)])
-                out.append(test)
+        try:
+            async for s, ref in reader.items(backup.restore_sessions, "restore-sessions"):
+                test = self._restore_test(s, ref)
+                if test is not None:
+                    workloads.add(SESSION_WORKLOADS[_type(s)])
+                    out.append(test)
+        except GraphFailure as exc:
+            out.append(self._error(exc, (Kind.RESTORE_TEST.value,), (WORKLOAD,)))
         out += [self._workload_asset(w, root.raw_ref) for w in sorted(workloads)]
         return out
 
-    def _unit_asset(self, u: Any, ref: str, policies: Mapping[str, Any]) -> Evidence | None:
+    def _unit_asset(self, u: Any, ref: str, policies: Mapping[str, Any]
+                    ) -> list[Evidence | CollectionError]:
+        """The unit as an asset; nothing for a unit out of scope (``GONE``); for a status this
+        client cannot read (``unknownFutureValue`` or absent), the asset and an error on its
+        backups: whether it is still meant to be protected is unknown."""
         kind = UNIT_KINDS.get(_type(u))
         status = _wire(u.status)
         if kind is None or status in GONE:
-            return None
+            return []
         workload, asset_kind = kind
         if asset_kind == "site":
             key, name = u.site_web_url or u.site_id or u.id, u.site_name
@@ -140,12 +181,20 @@ class BackupCollector:
             "protection_error": getattr(getattr(u, "error", None), "message", None),
             "tenant_id": self.tenant_id,
         }
-        return self._evidence(Kind.ASSET, f"{workload}:{key}", facts, ref)
+        asset = self._evidence(Kind.ASSET, f"{workload}:{key}", facts, ref)
+        if status in KNOWN_STATUSES:
+            return [asset]
+        return [asset, CollectionError(
+            source=self.source, origin=self.origin, kinds=(Kind.BACKUP.value,),
+            operation="protection-units", subject=asset.subject, asset_kinds=(asset_kind,),
+            message=f"{SERVICE}, tenant {self.tenant_id}: protection unit {u.id} has status "
+            f"{status or 'absent'} (not a status this client knows): whether it is still "
+            "protected cannot be told", details={"raw_ref": ref}, **self._covered)]
 
     async def _restore_points(self, reader: GraphReader, units: Mapping[str, str]
-                              ) -> list[Evidence]:
+                              ) -> list[Evidence | CollectionError]:
         """The latest restore point of each protected unit within the look-back window."""
-        out: list[Evidence] = []
+        out: list[Evidence | CollectionError] = []
         ids = sorted(units)
         start = self.observed_at - timedelta(days=self.lookback_days)
         for i in range(0, len(ids), SEARCH_CHUNK):
@@ -155,8 +204,14 @@ class BackupCollector:
                                                   end_date_time=self.observed_at),
                 restore_point_preference=RestorePointPreference.Latest,
             )
-            page = await reader.post(self.client.solutions.backup_restore.restore_points.search,
-                                     "restore-points", body)
+            try:
+                page = await reader.post(
+                    self.client.solutions.backup_restore.restore_points.search, "restore-points",
+                    body)
+            except GraphFailure as exc:  # these units' restore points only
+                out += [self._error(exc, (Kind.BACKUP.value,), (), subject=units[u])
+                        for u in ids[i:i + SEARCH_CHUNK]]
+                continue
             for hit in page.model.search_results or []:
                 point = hit.restore_point
                 unit = getattr(getattr(point, "protection_unit", None), "id", None)
@@ -174,9 +229,20 @@ class BackupCollector:
                 out.append(self._evidence(Kind.BACKUP, units[unit], facts, page.raw_ref))
         return out
 
-    def _restore_test(self, s: Any, ref: str) -> Evidence | None:
+    def _restore_test(self, s: Any, ref: str) -> Evidence | CollectionError | None:
         workload = SESSION_WORKLOADS.get(_type(s))
-        outcome = RESTORE_OUTCOME.get(_wire(s.status) or "")
+        status = _wire(s.status)
+        outcome = RESTORE_OUTCOME.get(status or "")
+        if workload is not None and outcome is None and status not in UNFINISHED:
+            # unknownFutureValue, absent, or newer than this client: a finished session may be
+            # a failure (``failed`` comes after the sentinel); never read as a known state
+            return CollectionError(
+                source=self.source, origin=self.origin, kinds=(Kind.RESTORE_TEST.value,),
+                operation="restore-sessions", subject=self._workload_subject(workload),
+                asset_kinds=(WORKLOAD,),
+                message=f"{SERVICE}, tenant {self.tenant_id}: restore session {s.id} has status "
+                f"{status or 'absent'}, which this client cannot read as an outcome",
+                details={"raw_ref": ref}, **self._covered)
         if workload is None or outcome is None or s.completed_date_time is None:
             return None  # draft or still running: not a finished test
         done = require_utc(s.completed_date_time)

@@ -15,7 +15,7 @@ every request go to ``.../v1.0//users`` (the "double slash" trap).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import httpx
@@ -35,17 +35,20 @@ from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import BaseGraphRequestAdapter, GraphClientFactory
 
 from clausewatch.collectors.m365.retry import BoundedRetryHandler
+from clausewatch.collectors.retry_budget import RetryBudget
 
 TIMEOUT = httpx.Timeout(100.0, connect=30.0)
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Throttling bound: retries after the first attempt, and the longest single wait."""
+    """Throttling bound: retries after the first attempt, the longest single wait, and the
+    time budget all the entry's calls share."""
 
     max_retries: int = 4
     max_wait_seconds: float = 60.0
     backoff_base_seconds: float = 0.5
+    budget: RetryBudget = field(default_factory=RetryBudget)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,8 @@ class GraphEndpoint:
 def _http_client(options: dict[str, Any], retry: RetryPolicy,
                  transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
     middleware = [
-        BoundedRetryHandler(retry.max_retries, retry.max_wait_seconds, retry.backoff_base_seconds)
+        BoundedRetryHandler(retry.max_retries, retry.max_wait_seconds, retry.backoff_base_seconds,
+                            budget=retry.budget)
         if isinstance(m, RetryHandler) else m
         for m in KiotaClientFactory.get_default_middleware(options)
     ]

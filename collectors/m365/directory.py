@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from msgraph.generated.groups.item.transitive_members.graph_user.graph_user_request_builder import (  # noqa: E501
@@ -14,7 +14,7 @@ from msgraph.generated.role_management.directory.role_assignments.role_assignmen
 )
 from msgraph.graph_service_client import GraphServiceClient
 
-from clausewatch.collectors.m365.graph import GraphReader
+from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
 
 
 @dataclass
@@ -27,14 +27,28 @@ class RoleHolding:
 
 
 async def group_members(client: GraphServiceClient, reader: GraphReader,
-                        group_ids: Iterable[str]) -> dict[str, frozenset[str]]:
-    """Transitive user members of each group (nested groups expanded by Graph)."""
+                        group_ids: Iterable[str],
+                        missing: Callable[[str, GraphFailure], None] | None = None,
+                        ) -> dict[str, frozenset[str]]:
+    """Transitive user members of each group (nested groups expanded by Graph).
+
+    With ``missing``, a group Graph answers 404 for (deleted, yet still named by a
+    Conditional Access policy) has no members and is reported to ``missing``; any other
+    failure, or a 404 without ``missing``, raises.
+    """
     query = GraphUserRequestBuilder.GraphUserRequestBuilderGetQueryParameters(
         select=["id"], top=999)
     out: dict[str, frozenset[str]] = {}
     for gid in sorted(set(group_ids)):
         builder = client.groups.by_group_id(gid).transitive_members.graph_user
-        out[gid] = frozenset([u.id async for u, _ in reader.items(builder, "group-members", query)])
+        try:
+            out[gid] = frozenset(
+                [u.id async for u, _ in reader.items(builder, "group-members", query)])
+        except GraphFailure as exc:
+            if missing is None or exc.status != 404:
+                raise
+            missing(gid, exc)
+            out[gid] = frozenset()
     return out
 
 

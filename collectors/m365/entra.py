@@ -18,7 +18,7 @@ from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365 import conditional_access as ca
 from clausewatch.collectors.m365.directory import RoleHolding, group_members, role_holdings
-from clausewatch.collectors.m365.graph import GraphReader, run_tenant
+from clausewatch.collectors.m365.graph import GraphFailure, GraphReader, Item, run_tenant
 from clausewatch.collectors.m365.mfa import Enforcement, Registration, enforcement, registrations
 from clausewatch.collectors.m365.users import (
     EntraUser,
@@ -27,7 +27,7 @@ from clausewatch.collectors.m365.users import (
     with_mailbox_purpose,
 )
 from clausewatch.collectors.raw import RawRecorder
-from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
+from clausewatch.core.evidence import Evidence, Kind, RunWarning, default_evidence_id
 
 SOURCE = "entra"
 
@@ -50,11 +50,12 @@ class EntraCollector:
     def origin(self) -> str:
         return f"entra/{self.tenant_id}"
 
-    def collect(self) -> Iterator[Evidence | CollectionError]:
+    def collect(self) -> Iterator[Item]:
         return run_tenant(self.source, self.origin, self.kinds, self.raw,
-                          f"Entra ID tenant {self.tenant_id}: ", self._collect)
+                          f"Entra ID tenant {self.tenant_id}: ", self._collect,
+                          facts={"tenant_id": self.tenant_id})
 
-    async def _collect(self, reader: GraphReader) -> list[Evidence]:
+    async def _collect(self, reader: GraphReader) -> list[Item]:
         client = self.client
         users = await list_users(client, reader)
         if self.classify_mailboxes:
@@ -62,8 +63,22 @@ class EntraCollector:
         regs, premium = await registrations(client, reader, users)
         enf = await enforcement(client, reader, premium)
         roles = await role_holdings(client, reader)
-        members = await group_members(client, reader, ca.referenced_groups(enf.policies))
-        return [self._identity(u, regs.get(u.id), enf, roles, members) for u in users]
+        warnings: list[Item] = []
+
+        def deleted(group: str, exc: GraphFailure) -> None:
+            """A group a policy still names but Graph no longer has: no members, said aloud."""
+            names = [p.label for p in enf.policies
+                     if group in p.include_groups or group in p.exclude_groups]
+            warnings.append(RunWarning(
+                source=self.source, origin=self.origin, operation="group-members",
+                message=f"group {group} named by {', '.join(names) or 'a policy'} no longer "
+                f"exists (HTTP 404): read as a group without members",
+                details={"group": group, "policies": names, "code": exc.code}))
+
+        members = await group_members(client, reader, ca.referenced_groups(enf.policies),
+                                      missing=deleted)
+        return [*(self._identity(u, regs.get(u.id), enf, roles, members) for u in users),
+                *warnings]
 
     def _identity(self, user: EntraUser, reg: Registration | None, enf: Enforcement,
                   roles: RoleHolding, members: dict[str, frozenset[str]]) -> Evidence:

@@ -4,7 +4,17 @@ Every page's raw JSON (captured by the SDK's body-inspection middleware, exactly
 it) is saved through the run's ``RawRecorder``; the returned ``raw_ref`` goes on the evidence
 derived from it. HTTP failures become ``GraphFailure`` (401/403/404/429/5xx, each with a sentence
 an operator can act on, naming the Graph permission the call needs), which collectors turn into
-``CollectionError`` records.
+``CollectionError`` records. So does every other way a call can fail: any httpx error (network,
+timeouts, a malformed next link), a body the SDK cannot parse, and a collection page without a
+``value`` array (never read as an empty list).
+
+Every request, ``@odata.nextLink`` pages included, carries ``Prefer:
+include-unknown-enum-members`` in its request configuration headers (the SDK's way to add a
+header, https://learn.microsoft.com/graph/sdks/create-requests): without it Graph replaces
+enum members added after the ``unknownFutureValue`` sentinel (protection unit ``offboarded``,
+restore session ``failed``) by ``unknownFutureValue``
+(https://github.com/microsoft/api-guidelines/blob/vNext/graph/patterns/evolvable-enums.md).
+A value still unknown to this client is read as unknown, never as a known state.
 """
 
 from __future__ import annotations
@@ -21,7 +31,13 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_http.middleware.options import BodyInspectionHandlerOption
 
 from clausewatch.collectors.raw import RawRecorder
-from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.collectors.transport_errors import describe_transport
+from clausewatch.core.evidence import CollectionError, Evidence, RunWarning
+
+PREFER = "Prefer"
+INCLUDE_UNKNOWN_ENUMS = "include-unknown-enum-members"
+#: Graph's sentinel for an enum member the caller did not opt into (or this SDK does not know).
+UNKNOWN = "unknownFutureValue"
 
 #: operation -> least-privileged application permission (see docs/m365-permissions.md)
 PERMISSIONS: Mapping[str, str] = {
@@ -59,7 +75,9 @@ class GraphFailure(Exception):
         return self.message
 
     def to_error(self, source: str, origin: str, kinds: tuple[str, ...],
-                 prefix: str = "") -> CollectionError:
+                 prefix: str = "", **covered: Any) -> CollectionError:
+        """The ``CollectionError``; ``covered`` narrows it (``asset_kinds``, ``subject``,
+        ``tags``, ``facts``: see ``CollectionError``)."""
         details = {"status": self.status, "code": self.code, **self.details}
         return CollectionError(
             source=source,
@@ -69,6 +87,7 @@ class GraphFailure(Exception):
             operation=self.operation,
             retryable=self.retryable,
             details={k: v for k, v in details.items() if v is not None},
+            **covered,
         )
 
 
@@ -108,23 +127,39 @@ class GraphReader:
 
     async def items(self, builder: Any, operation: str, query: Any = None
                     ) -> AsyncIterator[tuple[Any, str]]:
-        """Every item of a collection with the ``raw_ref`` of the page it came on."""
+        """Every item of a collection with the ``raw_ref`` of the page it came on; a page whose
+        body has no ``value`` array is a ``GraphFailure``, not an empty page."""
         async for page in self.pages(builder, operation, query):
-            for item in page.model.value or []:
+            values = getattr(page.model, "value", None)  # None: the body had no "value"
+            if not isinstance(values, list):
+                raise GraphFailure(operation, f"{operation}: malformed page (no 'value' array; "
+                                   f"raw page {page.raw_ref})", details={"raw_ref": page.raw_ref})
+            for item in values:
                 yield item, page.raw_ref
 
     async def _call(self, method: Any, operation: str, query: Any) -> Page:
         inspect = BodyInspectionHandlerOption(inspect_response_body=True)
         config = RequestConfiguration(query_parameters=query, options=[inspect])
+        config.headers.add(PREFER, INCLUDE_UNKNOWN_ENUMS)
         try:
             model = await method(request_configuration=config)
         except APIError as exc:
             raise failure(operation, exc, _json(inspect.response_body)) from exc
-        except httpx.HTTPError as exc:
+        except httpx.TransportError as exc:  # names host, operation and the limit
+            raise GraphFailure(operation, f"{operation}: cannot reach Graph: "
+                               f"{describe_transport(exc)}", retryable=True) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise GraphFailure(operation, f"{operation}: cannot reach Graph: "
                                f"{type(exc).__name__}: {exc}", retryable=True) from exc
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # body not parsable
+            raise GraphFailure(operation, f"{operation}: unreadable answer: "
+                               f"{type(exc).__name__}: {exc}", retryable=True,
+                               details={"body": _json(inspect.response_body)}) from exc
         raw = _json(inspect.response_body)
         ref = self.raw.save(self.source, self.origin, operation, raw)
+        if isinstance(raw, dict) and "unparsed" in raw and len(raw) == 1:
+            raise GraphFailure(operation, f"{operation}: the answer is not JSON (raw page {ref})",
+                               retryable=True, details={"raw_ref": ref})
         return Page(model, raw, ref)
 
 
@@ -175,19 +210,24 @@ def failure(operation: str, exc: APIError, body: Any = None) -> GraphFailure:
                         retryable=retryable)
 
 
+Item = Evidence | CollectionError | RunWarning
+
+
 def run_tenant(
     source: str,
     origin: str,
     kinds: tuple[str, ...],
     raw: RawRecorder,
     prefix: str,
-    job: Callable[[GraphReader], Coroutine[Any, Any, Sequence[Evidence | CollectionError]]],
-) -> Iterator[Evidence | CollectionError]:
-    """Run one tenant's async collection; a Graph failure that stops it becomes one error."""
+    job: Callable[[GraphReader], Coroutine[Any, Any, Sequence[Item]]],
+    **covered: Any,
+) -> Iterator[Item]:
+    """Run one tenant's async collection; a Graph failure that stops it becomes one error
+    (narrowed by ``covered``: the tags and facts of everything the collector reports)."""
     reader = GraphReader(source, origin, raw)
     try:
         records = asyncio.run(job(reader))
     except GraphFailure as exc:
-        yield exc.to_error(source, origin, kinds, prefix=prefix)
+        yield exc.to_error(source, origin, kinds, prefix=prefix, **covered)
         return
     yield from records

@@ -65,6 +65,11 @@ class IntuneCollector:
         reader = GraphReader(self.source, self.origin, self.raw)
         yield from asyncio.run(self._collect(reader))
 
+    @property
+    def _covered(self) -> dict[str, Any]:
+        """What every error of this collector says of the devices it covers."""
+        return {"tags": dict(self.tags), "facts": {"tenant_id": self.tenant_id}}
+
     async def _collect(self, reader: GraphReader) -> list[Evidence | CollectionError]:
         query = ManagedDevicesRequestBuilder.ManagedDevicesRequestBuilderGetQueryParameters(
             select=DEVICE_FIELDS)
@@ -75,7 +80,8 @@ class IntuneCollector:
                 devices.append((d, ref))
         except GraphFailure as exc:
             return [exc.to_error(self.source, self.origin, self.kinds,
-                                 prefix=f"Intune tenant {self.tenant_id}: ")]
+                                 prefix=f"Intune tenant {self.tenant_id}: ",
+                                 asset_kinds=("workstation", "mobile"), **self._covered)]
         out: list[Evidence | CollectionError] = []
         catalog: list[SecurityUpdate] | None = None
         windows = any((d.operating_system or "").lower() == "windows" for d, _ in devices)
@@ -83,10 +89,12 @@ class IntuneCollector:
             try:
                 catalog = await security_updates(self.beta, reader)
             except GraphFailure as exc:
+                covered = self._covered
                 out.append(exc.to_error(
                     self.source, self.origin, (Kind.PATCH.value,),
                     prefix="Windows Update catalog (Graph beta) unreadable, Windows patch state "
-                    "unknown: "))
+                    "unknown: ", tags=covered["tags"],
+                    facts={**covered["facts"], "os": "Windows"}))
         for device, ref in devices:
             out += self._device(device, ref, catalog)
         return out
@@ -120,13 +128,14 @@ class IntuneCollector:
             "tenant_id": self.tenant_id,
         }
         if states is None:
-            facts["patch_note"] = _why_unassessed(os_name, d.os_version, synced, catalog)
+            facts["patch_data_note"] = _why_unassessed(os_name, d.os_version, synced, catalog)
         asset = self._evidence(Kind.ASSET, d.id, facts, self.observed_at, ref)
         out = [asset]
         for s in states or []:
             u = s.update
             patch = {
                 "update_id": s.revision.kb or u.entry_id,
+                "kb": s.revision.kb,
                 "severity": u.severity,
                 "state": s.state,
                 "released_at": u.released_at,

@@ -13,6 +13,8 @@ kiota's ``RetryHandler`` (msgraph-core's default pipeline) retries 429/503/504, 
 ``max_wait``; above it the request is not retried (the 429 surfaces and the collector reports it
 as a retryable collection error rather than hammering Graph early or hanging the night run).
 Without ``Retry-After`` the backoff is ``base * 2**n`` plus jitter, capped at ``max_wait``.
+Every wait is taken from the entry's ``RetryBudget`` (``retry.budget_seconds``); a wait that
+does not fit in what is left is not made, and the 429/503 surfaces as above.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import httpx
 from kiota_http.middleware import RetryHandler
 from kiota_http.middleware.options import RetryHandlerOption
 
+from clausewatch.collectors.retry_budget import RetryBudget
+
 log = logging.getLogger(__name__)
 _NUMBER = re.compile(r"^\s*\d+(\.\d+)?\s*$")
 
@@ -39,11 +43,14 @@ class BoundedRetryHandler(RetryHandler):
         max_retries: int = 3,
         max_wait: float = 60.0,
         backoff_base: float = 0.5,
+        *,
+        budget: RetryBudget | None = None,
     ) -> None:
         # delay=0: the SDK's "max_delay" is added to every backoff; our backoff owns the delay.
         super().__init__(RetryHandlerOption(delay=0, max_retries=max_retries))
         self.max_wait = float(max_wait)
         self.backoff_factor = backoff_base
+        self.budget = budget
 
     def get_delay_time(
         self,
@@ -62,6 +69,11 @@ class BoundedRetryHandler(RetryHandler):
         if wait is None:
             wait = self.backoff_factor * 2 ** max(retry_count, 0) + random.uniform(0, 0.25)
             wait = min(wait, self.max_wait)
+        will_retry = (status in self.retry_on_status_codes
+                       and retry_count < self.options.max_retry)
+        if will_retry and self.budget is not None and not self.budget.reserve(wait):
+            log.warning("Graph answered %s: not retrying: %s", status, self.budget.describe())
+            return RetryHandlerOption.MAX_DELAY
         if status in self.retry_on_status_codes:
             log.info("Graph answered %s (attempt %d): waiting %.3f s (%s)", status,
                      retry_count + 1, wait, "Retry-After" if header is not None else "backoff")

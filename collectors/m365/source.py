@@ -12,9 +12,21 @@
           collect: [entra, intune, windows_updates, backup]
 
 Credentials are never written in the file: a secret is named by its environment variable, a
-certificate by its path. Every secret read is registered with the run's redactor. Each entry
-builds up to three collectors (``entra``, ``intune``, ``m365.backup``), each with its own Graph
-client (async HTTP clients belong to the event loop that first uses them).
+certificate by its path. Every secret read, and every token obtained, is registered with the
+run's redactor. Each entry builds up to three collectors (``entra``, ``intune``,
+``m365.backup``), each with its own Graph client (async HTTP clients belong to the event loop
+that first uses them), sharing one ``CachedCredential`` (one token per expiry) and one retry
+time budget.
+
+Before collecting, ``build`` checks the tenant can be reached as configured
+(``collectors/m365/setup.py``): the secret variable or certificate file is there, a token is
+granted, and the Graph host answers. When not, it raises ``ConfigurationError`` (exit 7).
+
+``login_host`` (or ``cloud``) is the credential's ``authority``; for a host other than the
+national clouds' own, MSAL's instance discovery (which asks the public cloud's
+``login.microsoftonline.com`` whether the authority is known) is disabled with azure-identity's
+``disable_instance_discovery=True``, so no request leaves for the public login host
+(https://learn.microsoft.com/python/api/azure-identity/azure.identity.clientsecretcredential).
 """
 
 from __future__ import annotations
@@ -27,13 +39,17 @@ from typing import Any
 from azure.core.credentials import TokenCredential
 from azure.identity import AzureCliCredential, CertificateCredential, ClientSecretCredential
 
-from clausewatch.collectors.base import Collector, FailedCollector
+from clausewatch.collectors.base import Collector
 from clausewatch.collectors.catalogue import BuildContext
 from clausewatch.collectors.m365.backup import BackupCollector
 from clausewatch.collectors.m365.clients import GraphEndpoint, RetryPolicy, graph_beta, graph_v1
 from clausewatch.collectors.m365.entra import EntraCollector
 from clausewatch.collectors.m365.intune import IntuneCollector
-from clausewatch.core.evidence import CollectionError
+from clausewatch.collectors.m365.setup import graph_problem, token_problem
+from clausewatch.collectors.m365.token_cache import CachedCredential
+from clausewatch.collectors.reachability import probe
+from clausewatch.collectors.retry_budget import RETRY_SCHEMA, RetryBudget
+from clausewatch.core.configuration import ConfigurationError, SetupProblem, source_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +104,7 @@ ENTRY_SCHEMA: Mapping[str, Any] = {
         "tags": {**_TAGS, "description": "tags added to every Intune device"},
         "backup_tags": {**_TAGS, "description": "tags added to every Microsoft 365 Backup asset"},
         "backup_lookback_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 35},
+        "retry": RETRY_SCHEMA,
         "throttling": {
             "type": "object",
             "additionalProperties": False,
@@ -129,59 +146,93 @@ def entry_problems(entry: Mapping[str, Any]) -> Iterator[tuple[list[Any], str]]:
         yield ["collect"], "windows_updates needs intune (it assesses Intune's Windows devices)"
     if "certificate_password_env" in entry and "certificate_file" not in entry:
         yield ["certificate_password_env"], "certificate_password_env without certificate_file"
+    if kind == "azure_cli" and "login_host" in entry:
+        yield ["login_host"], "auth azure_cli signs in with the az CLI's own cloud (az cloud " \
+                              "set); login_host applies to client_secret and certificate"
+    if "max_retries" in entry.get("throttling", {}) and "max_attempts" in entry.get("retry", {}):
+        yield ["retry", "max_attempts"], "give throttling.max_retries or retry.max_attempts"
 
 
 class CredentialError(Exception):
     """A credential named in the sources file cannot be read (a missing variable or file)."""
 
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
 
-def make_credential(entry: Mapping[str, Any], context: BuildContext, login_host: str
-                    ) -> TokenCredential:
-    """The azure-identity credential for an entry; every secret read goes to the redactor."""
+
+KNOWN_LOGIN_HOSTS = frozenset(cloud.login for cloud in CLOUDS.values())
+
+
+def make_credential(entry: Mapping[str, Any], context: BuildContext, login_host: str,
+                    **options: Any) -> TokenCredential:
+    """The azure-identity credential for an entry; every secret read goes to the redactor.
+    ``options`` go to the credential (azure-core's ``transport=``, for tests)."""
     kind = auth_kind(entry)
     tenant = entry["tenant_id"]
     if kind == "azure_cli":
-        return AzureCliCredential(tenant_id=tenant)
+        return AzureCliCredential(tenant_id=tenant, **options)
+    if login_host.rstrip("/") not in KNOWN_LOGIN_HOSTS:
+        options.setdefault("disable_instance_discovery", True)
     if kind == "client_secret":
         var = entry["client_secret_env"]
         secret = context.env.get(var)
         if not secret:
-            raise CredentialError(f"environment variable {var} (client_secret_env) is not set")
+            raise CredentialError(f"environment variable {var} (client_secret_env) is not set",
+                                  f"export {var} with the application's client secret")
         context.secrets.add(secret)
-        return ClientSecretCredential(tenant, entry["client_id"], secret, authority=login_host)
+        return ClientSecretCredential(tenant, entry["client_id"], secret, authority=login_host,
+                                      **options)
     path = Path(entry["certificate_file"])
     path = path if path.is_absolute() else context.base_dir / path
     if not path.is_file():
-        raise CredentialError(f"certificate_file {path} does not exist")
+        raise CredentialError(f"certificate_file {path} does not exist",
+                              "put the certificate (PEM or PKCS#12, with its private key) "
+                              "there, or correct certificate_file")
     password = None
     if "certificate_password_env" in entry:
         var = entry["certificate_password_env"]
         password = context.env.get(var)
         if not password:
             raise CredentialError(f"environment variable {var} (certificate_password_env) "
-                                  "is not set")
+                                  "is not set", f"export {var} with the certificate's password")
         context.secrets.add(password)
     return CertificateCredential(tenant, entry["client_id"], certificate_path=str(path),
-                                 password=password, authority=login_host)
+                                 password=password, authority=login_host, **options)
 
 
-def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
-    """The collectors of one tenant entry."""
+def retry_policy(entry: Mapping[str, Any], budget: RetryBudget | None = None) -> RetryPolicy:
+    """Attempts (``retry.max_attempts``, or 1 + ``throttling.max_retries``), the longest single
+    wait, and the entry's time budget (``retry.budget_seconds``)."""
+    throttling = entry.get("throttling", {})
+    retry = entry.get("retry", {})
+    retries = retry["max_attempts"] - 1 if "max_attempts" in retry else \
+        throttling.get("max_retries", 4)
+    return RetryPolicy(max_retries=retries,
+                       max_wait_seconds=throttling.get("max_wait_seconds", 60.0),
+                       budget=budget or RetryBudget.from_entry(entry))
+
+
+def build(entry: Mapping[str, Any], context: BuildContext, *, preflight: bool = True,
+          budget: RetryBudget | None = None) -> list[Collector]:
+    """The collectors of one tenant entry, once it is known to be reachable (``preflight``)."""
     cloud = CLOUDS[entry.get("cloud", "global")]
     graph = (entry.get("graph_host") or cloud.graph).rstrip("/")
     login = (entry.get("login_host") or cloud.login).rstrip("/")
     tenant = entry["tenant_id"]
     collect = list(entry.get("collect", COLLECT))
-    throttling = entry.get("throttling", {})
-    retry = RetryPolicy(max_retries=throttling.get("max_retries", 4),
-                        max_wait_seconds=throttling.get("max_wait_seconds", 60.0))
+    retry = retry_policy(entry, budget)
+    label = source_label("m365", entry["name"])
     try:
-        credential = make_credential(entry, context, login)
-    except (CredentialError, ValueError) as exc:
-        return [FailedCollector(CollectionError(source=s, origin=o, kinds=k, operation="credential",
-                                                message=f"tenant {entry['name']}: {exc}"))
-                for s, o, k in planned(tenant, collect)]
+        credential = CachedCredential(make_credential(entry, context, login), context.secrets)
+    except CredentialError as exc:
+        raise ConfigurationError([SetupProblem(label, str(exc), exc.fix)]) from exc
+    except ValueError as exc:  # azure-identity refuses the authority (not https)
+        raise ConfigurationError([SetupProblem(label, f"login host {login}: {exc}",
+                                               "give login_host as https://<host>")]) from exc
     endpoint = GraphEndpoint(graph, f"{cloud.graph}/.default")
+    if preflight:
+        _preflight(entry, credential, endpoint, login, label)
     out: list[Collector] = []
     if "entra" in collect:
         out.append(EntraCollector(
@@ -212,6 +263,23 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
             tags=dict(entry.get("backup_tags", {})),
         ))
     return out
+
+
+def _preflight(entry: Mapping[str, Any], credential: CachedCredential, endpoint: GraphEndpoint,
+               login: str, label: str) -> None:
+    """A token (kept for the collection) and an answer from the Graph host, or
+    ``ConfigurationError``. A failure that is not about configuration is left to the
+    collectors, which report it as a collection error."""
+    try:
+        credential.get_token(endpoint.scope, enable_cae=True)  # as kiota asks: one token
+    except Exception as exc:  # whatever the credential raises: judged below, else collected
+        problem = token_problem(exc, label, auth_kind(entry) or "", login,
+                                entry.get("client_secret_env"))
+        if problem is not None:
+            raise ConfigurationError([problem]) from exc
+    reason = probe(f"{endpoint.base}/v1.0/")
+    if reason is not None:
+        raise ConfigurationError([graph_problem(label, endpoint.base, reason)])
 
 
 def planned(tenant: str, collect: Sequence[str]) -> list[tuple[str, str, tuple[str, ...]]]:

@@ -90,6 +90,16 @@ class TokenAuth(httpx.Auth):
         for secret in self.credentials():
             secrets.add(secret)
 
+    def obtain(self, client: httpx.Client) -> Token:
+        """Get a token now, through ``client`` (its TLS, proxies, timeouts and User-Agent): a
+        source's start-up check that its login works; the token is kept for the collection.
+        Raises ``TokenError`` when refused, httpx's errors when the host cannot be reached."""
+        probe = client.build_request("GET", "")
+        token_request = self._token_request(probe)
+        token_request.extensions.setdefault("timeout", client.timeout.as_dict())
+        self.token = self._store(client.send(token_request, auth=None))
+        return self.token
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self.token is None or self._stale():
             self.token = self._store((yield self._token_request(request)))

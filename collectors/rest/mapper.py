@@ -29,7 +29,7 @@ from clausewatch.collectors.rest.retry import tls_refused
 from clausewatch.core.evidence import CollectionError
 
 #: What a REST call raises when the API, the network or the data fails (not a bug here).
-REST_FAILURES: tuple[type[Exception], ...] = (httpx.HTTPError, RestFailure)
+REST_FAILURES: tuple[type[Exception], ...] = (httpx.HTTPError, httpx.InvalidURL, RestFailure)
 Redact = Callable[[Any], Any]
 SUMMARY_CHARS = 200
 BODY_BYTES = 65_536
@@ -43,9 +43,10 @@ _HINTS = {
 
 
 def collection_error(exc: BaseException, *, source: str, origin: str, kinds: Sequence[str],
-                     operation: str, redact: Redact) -> CollectionError:
+                     operation: str, redact: Redact, **covered: Any) -> CollectionError:
     """The record of ``exc`` for ``operation`` at ``origin``; ``redact`` is the run's redactor
-    (``BuildContext.raw.redact`` or the ``Redactor`` itself)."""
+    (``BuildContext.raw.redact`` or the ``Redactor`` itself); ``covered`` narrows it
+    (``asset_kinds``, ``subject``, ``tags``, ``facts``: see ``CollectionError``)."""
     retry_note = ""
     if isinstance(exc, GaveUp):
         retry_note = f"; {exc.detail}"
@@ -65,6 +66,7 @@ def collection_error(exc: BaseException, *, source: str, origin: str, kinds: Seq
         operation=operation,
         retryable=retryable,
         details={"error": type(exc).__name__, **attempts, **details},
+        **covered,
     )
 
 
@@ -116,6 +118,8 @@ def _describe(exc: BaseException, redact: Redact) -> tuple[str, bool, dict[str, 
     if isinstance(exc, RestFailure):
         return (f"{_host_of(exc.url)}: {exc.detail}", exc.retryable,
                 {"url": redact(exc.url)})
+    if isinstance(exc, httpx.InvalidURL):  # e.g. a next link the server sent, malformed
+        return f"invalid URL: {_first_line(str(exc))}", False, {}
     return f"{type(exc).__name__}: {_first_line(str(exc))}", False, {}
 
 

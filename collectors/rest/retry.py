@@ -11,8 +11,11 @@ Built on tenacity (https://tenacity.readthedocs.io/): ``Retrying`` with ``retry_
   an ``HTTP-date``; a date counts from the response's own ``Date`` header when present, so the
   two clocks' skew does not matter), capped at ``retry_after_cap``; otherwise exponential
   back-off with jitter, ``initial_backoff`` doubling up to ``max_backoff``.
-* Bounds: at most ``attempts`` attempts, and no sleep that would end past ``budget_seconds``
-  after the first attempt started. Either bound raises ``GaveUp`` carrying the last failure.
+* Bounds: at most ``attempts`` attempts (``retry.max_attempts``, or ``retry.attempts``), and no
+  sleep that would end past ``budget_seconds`` after the first attempt started; and all the
+  calls of the entry together wait at most ``budget_seconds`` (a ``RetryBudget`` shared by the
+  entry's sessions, ``collectors/retry_budget.py``). Any bound raises ``GaveUp`` carrying the
+  last failure.
 
 ``sleep``, ``clock`` (monotonic seconds) and ``now`` (wall clock, for a date without a ``Date``
 header) are injectable: tests never sleep. The clock must advance with the fake sleep.
@@ -33,6 +36,7 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential_jitter
 
 from clausewatch.collectors.rest.errors import GaveUp, TokenError
+from clausewatch.collectors.retry_budget import DEFAULT_BUDGET_SECONDS, RetryBudget
 from clausewatch.core.clock import utc_now
 
 T = TypeVar("T")
@@ -41,9 +45,12 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 RETRY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "description": "retry on 408/429/5xx and transport errors; default 5 attempts, 300 s",
+    "description": "retry on 408/429/5xx and transport errors; default 5 attempts, 300 s for "
+                   "the whole entry",
     "properties": {
         "attempts": {"type": "integer", "minimum": 1, "maximum": 20},
+        "max_attempts": {"type": "integer", "minimum": 1, "maximum": 20,
+                         "description": "same as attempts"},
         "budget_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
         "retry_after_cap_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
     },
@@ -56,7 +63,7 @@ class RetryPolicy:
     """How long and how often one call may be retried."""
 
     attempts: int = 5
-    budget_seconds: float = 300.0
+    budget_seconds: float = DEFAULT_BUDGET_SECONDS
     statuses: frozenset[int] = RETRY_STATUSES
     retry_after_cap: float = 120.0
     initial_backoff: float = 1.0
@@ -65,15 +72,23 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     now: Callable[[], datetime] = utc_now
+    budget: RetryBudget | None = None  # shared by every call of the entry (None: per call only)
 
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any], **overrides: Any) -> RetryPolicy:
         """The policy an entry's ``retry`` key asks for (defaults where it is silent);
         ``overrides`` (a source's own back-off, a test's clock) win."""
         retry = entry.get("retry", {})
-        given = {"attempts": retry.get("attempts"), "budget_seconds": retry.get("budget_seconds"),
+        given = {"attempts": retry.get("max_attempts", retry.get("attempts")),
+                 "budget_seconds": retry.get("budget_seconds"),
                  "retry_after_cap": retry.get("retry_after_cap_seconds")}
-        return cls(**{**{k: v for k, v in given.items() if v is not None}, **overrides})
+        settings = {**{k: v for k, v in given.items() if v is not None}, **overrides}
+        if "budget" not in settings:
+            settings["budget"] = RetryBudget(
+                float(settings.get("budget_seconds", DEFAULT_BUDGET_SECONDS)),
+                clock=settings.get("clock", time.monotonic),
+                sleep=settings.get("sleep", time.sleep))
+        return cls(**settings)
 
     def retryable(self, exc: BaseException) -> bool:
         """Whether one more attempt could succeed where this one failed."""
@@ -103,10 +118,14 @@ class RetryPolicy:
         last = state.outcome.exception()
         assert last is not None
         by_attempts = state.attempt_number >= self.attempts
+        shared = self.budget is not None and not by_attempts and \
+            self.clock() - start + (state.upcoming_sleep or 0) <= self.budget_seconds
+        reason = "attempts" if by_attempts else (
+            "the entry's retry budget" if shared else "time budget")
+        limit = self.attempts if by_attempts else (
+            self.budget.seconds if shared and self.budget else self.budget_seconds)
         raise GaveUp(url or _url_of(last), last, attempts=state.attempt_number,
-                     elapsed=self.clock() - start,
-                     reason="attempts" if by_attempts else "time budget",
-                     limit=self.attempts if by_attempts else self.budget_seconds) from last
+                     elapsed=self.clock() - start, reason=reason, limit=limit) from last
 
 
 class _Budget(stop_base):
@@ -119,7 +138,10 @@ class _Budget(stop_base):
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         elapsed = self.policy.clock() - self.start
-        return elapsed + retry_state.upcoming_sleep > self.policy.budget_seconds
+        if elapsed + retry_state.upcoming_sleep > self.policy.budget_seconds:
+            return True
+        shared = self.policy.budget
+        return shared is not None and not shared.reserve(retry_state.upcoming_sleep)
 
 
 class _Wait(wait_base):

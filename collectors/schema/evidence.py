@@ -146,5 +146,16 @@ def _collection_error(names: list[str]) -> dict[str, Any]:
             "occurred_at": {"$ref": "#/$defs/optional_datetime"},
             "retryable": {"type": "boolean"},
             "details": {"type": "object"},
+            "asset_kinds": {"type": "array", "items": {"$ref": "#/$defs/text"},
+                            "description": "Asset kinds it would have reported or informed; "
+                                           "absent: any (docs/errors.md)."},
+            "resource_types": {"type": "array", "items": {"$ref": "#/$defs/text"}},
+            "subject": {"type": "string",
+                        "description": "The one subject it concerns; absent: every subject "
+                                       "at its origin."},
+            "tags": {"type": "object", "additionalProperties": {"type": "string"},
+                     "description": "Tags the source puts on every subject it reports."},
+            "facts": {"type": "object",
+                      "description": "Facts every subject it covers shares (tenant_id)."},
         },
     }

@@ -125,8 +125,9 @@ class _Collection:
         else:
             self.errors.append(CollectionError(
                 source=self.c.source, origin=self.c.origin, kinds=(Kind.BACKUP.value,),
-                operation="restore-points", message="restore points not read: their outcome "
-                "depends on the sessions, which could not be read"))
+                tags=dict(self.c.tags), operation="restore-points",
+                message="restore points not read: their outcome depends on the sessions, which "
+                "could not be read"))
         return [*self._assets(), *self.records, *self._unplaced(), *self.errors]
 
     # -- steps --------------------------------------------------------------------------
@@ -311,14 +312,15 @@ class _Collection:
         for kind, reasons in sorted(self.unplaced.items()):
             yield CollectionError(
                 source=self.c.source, origin=self.c.origin, kinds=(kind,),
-                operation="timestamps",
+                operation="timestamps", tags=dict(self.c.tags),
                 message=self.c.redact(f"{len(reasons)} record(s) left out: {reasons[0]}"),
                 details={"reasons": [self.c.redact(r) for r in reasons[:20]]})
 
     def _error(self, exc: BaseException, kinds: tuple[str, ...], operation: str
                ) -> CollectionError:
         error = collection_error(exc, source=self.c.source, origin=self.c.origin, kinds=kinds,
-                                 operation=operation, redact=self.c.redact)
+                                 operation=operation, redact=self.c.redact,
+                                 tags=dict(self.c.tags))
         if "NotImplemented" in error.message and "HTTP 400" in error.message:
             return dataclasses.replace(error, message=f"{error.message} (x-api-version "
                                        f"{self.c.api_version}: set api_version to a revision "

@@ -13,8 +13,12 @@
           # server_timezone: Europe/Paris              # needed for offset-less times < 1.3-rev2
           # retry / timeouts: the REST kit's (docs/rest-kit.md)
 
-The password is read from the environment variable named and registered with the redactor; a
-missing variable is a ``CollectionError`` for this server only (its subjects ``no_evidence``).
+The password is read from the environment variable named and registered with the redactor.
+Before collecting, ``build`` logs in (the password grant; the token is kept for the
+collection): an unset variable, a login the server refuses (401, or 400 ``invalid_grant``), a
+TLS certificate that fails verification, or a server that cannot be reached (name not resolved,
+connection refused or timed out) is a ``ConfigurationError`` naming the fix (exit 7). A server
+that fails otherwise (5xx) is left to the collector: a collection error for it alone.
 """
 
 from __future__ import annotations
@@ -23,21 +27,25 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from clausewatch.collectors.base import Collector, FailedCollector
+import httpx
+
+from clausewatch.collectors.base import Collector
 from clausewatch.collectors.catalogue import BuildContext
+from clausewatch.collectors.reachability import unreachable
 from clausewatch.collectors.rest.client import (
     CONNECTION_PROPERTIES,
     connection_problems,
     make_client,
     settings_from,
 )
-from clausewatch.collectors.rest.retry import RETRY_SCHEMA, RetryPolicy
+from clausewatch.collectors.rest.errors import TokenError
+from clausewatch.collectors.rest.retry import RETRY_SCHEMA, RetryPolicy, tls_refused
 from clausewatch.collectors.rest.session import RestSession
 from clausewatch.collectors.veeam.api import API_VERSION, DEFAULT_API_VERSION
 from clausewatch.collectors.veeam.auth import VeeamAuth
-from clausewatch.collectors.veeam.collector import ALL_KINDS, SOURCE, VeeamCollector
+from clausewatch.collectors.veeam.collector import VeeamCollector
 from clausewatch.collectors.veeam.timestamps import zone_named
-from clausewatch.core.evidence import CollectionError
+from clausewatch.core.configuration import ConfigurationError, SetupProblem, source_label
 
 DEFAULT_LOOKBACK_DAYS = 100
 
@@ -93,15 +101,16 @@ def api_base(url: str) -> str:
 
 
 def build(entry: Mapping[str, Any], context: BuildContext,
-          retry: RetryPolicy | None = None) -> list[Collector]:
-    """One collector for the server (or one that says why it could not be built)."""
+          retry: RetryPolicy | None = None, *, preflight: bool = True) -> list[Collector]:
+    """One collector for the server, once its login works (``preflight``)."""
     name = entry["name"]
+    label = source_label("veeam", name)
     variable = entry["password_env"]
     password = context.env.get(variable)
     if not password:
-        return [FailedCollector(CollectionError(
-            source=SOURCE, origin=f"{SOURCE}/{name}", kinds=ALL_KINDS, operation="credential",
-            message=f"environment variable {variable} (password_env) is not set"))]
+        raise ConfigurationError([SetupProblem(
+            label, f"environment variable {variable} (password_env) is not set",
+            f"export {variable} with the password of {entry['username']}")])
     api_version = entry.get("api_version", DEFAULT_API_VERSION)
     settings = settings_from(entry, context.base_dir, section="veeam",
                              headers={"x-api-version": api_version})
@@ -110,8 +119,47 @@ def build(entry: Mapping[str, Any], context: BuildContext,
                      api_version)
     client = make_client(settings, context.secrets, auth=auth)  # registers the password
     session = RestSession(client, retry or RetryPolicy.from_entry(entry))
+    if preflight:
+        _login(session, auth, label, entry)
     return [VeeamCollector(
         name, session, context.raw, context.as_of, context.raw.redact,
         api_version=api_version, tags=dict(entry.get("tags", {})),
         lookback_days=int(entry.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
         server_timezone=entry.get("server_timezone"))]
+
+
+def _login(session: RestSession, auth: VeeamAuth, label: str, entry: Mapping[str, Any]) -> None:
+    """The password grant, now (retried as the entry says): a ``ConfigurationError`` when the
+    server refuses it or cannot be reached; any other failure is left to the collection."""
+    try:
+        session.retry.call(lambda: auth.obtain(session.client), url=auth.token_url)
+    except TokenError as exc:
+        body = exc.body if isinstance(exc.body, Mapping) else {}
+        if exc.status == 400 and body.get("errorCode") == "NotImplemented":
+            session.close()  # x-api-version refused (Veeam answers 400 NotImplemented)
+            raise ConfigurationError([SetupProblem(
+                label, f"the server does not support api_version "
+                f"{entry.get('api_version', DEFAULT_API_VERSION)} ({body.get('message', '')})",
+                "set api_version to a revision this server supports (1.1-rev0 on VBR 12.0 ... "
+                "1.3-rev2 on 13.1)")]) from exc
+        if exc.status in (400, 401):
+            session.close()
+            raise ConfigurationError([SetupProblem(
+                label, f"the server refused the login of {entry['username']} (HTTP "
+                f"{exc.status})", f"check username and the password in {entry['password_env']} "
+                "(a Veeam Backup Viewer account, docs/veeam.md)")]) from exc
+    except Exception as exc:  # GaveUp wraps the last failure
+        last = getattr(exc, "last", exc)
+        host = httpx.URL(auth.token_url).host
+        if isinstance(last, httpx.ConnectError) and tls_refused(last):
+            session.close()
+            raise ConfigurationError([SetupProblem(
+                label, f"the TLS certificate of {host} failed verification",
+                "set tls.ca_bundle to the CA that signed the server's certificate")]) from exc
+        reason = unreachable(last)
+        if reason is None:
+            return  # a server error: the collector reports it
+        session.close()
+        raise ConfigurationError([SetupProblem(
+            label, f"cannot reach {host} ({reason})",
+            "check url (https://<host>:9419), DNS, the firewall and the proxy")]) from exc

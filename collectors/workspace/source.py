@@ -32,8 +32,10 @@ from clausewatch.collectors.google.directory import (
 from clausewatch.collectors.google.entry import COMMON_PROPERTIES, setup_from
 from clausewatch.collectors.google.errors import SETUP_FAILURES, describe
 from clausewatch.collectors.google.pages import PageSink
+from clausewatch.collectors.google.setup import configuration_problem
 from clausewatch.collectors.workspace.collector import WorkspaceCollector
 from clausewatch.collectors.workspace.identity import SOURCE
+from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.evidence import CollectionError, Kind
 
 SCOPES = (USER_SCOPE, ROLE_SCOPE, GROUP_SCOPE)
@@ -82,6 +84,9 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
         service = discovery("admin", "directory_v1", credentials, setup.endpoints, "admin",
                             setup.retry.request_timeout)
     except SETUP_FAILURES as exc:
+        problem = configuration_problem(exc, "workspace", str(entry["name"]))
+        if problem is not None:
+            raise ConfigurationError([problem]) from exc
         return [FailedCollector(CollectionError(
             source=SOURCE, origin=f"workspace/{label}", kinds=(Kind.IDENTITY.value,),
             operation="credential", message=f"workspace {entry['name']}: {describe(exc)}"))]

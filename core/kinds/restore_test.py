@@ -17,6 +17,15 @@ KIND = EvidenceKind(
              choices=("automated", "attested")),
         Fact(name="attested_by", type=FactType.STRING, nullable=True),
         Fact(name="note", type=FactType.STRING, nullable=True),
+        Fact(name="attested", type=FactType.BOOLEAN,
+             description="True: a person attests the test (clausewatch attest), not a tool."),
+        Fact(name="report_sha256", type=FactType.STRING, nullable=True,
+             description="SHA-256 of the signed report an attestation rests on."),
+        Fact(name="report_path", type=FactType.STRING, nullable=True,
+             description="Where that report lies in the attestation store."),
+        Fact(name="report_problem", type=FactType.STRING, nullable=True,
+             description="Why the attested report cannot be trusted (missing, hash mismatch): "
+                         "such a test never counts."),
     ),
     id_facts=("completed_at",),
 )

@@ -45,6 +45,7 @@ class RunView:
     evidence_sha256: str | None = None  # of evidence.jsonl
     results_sha256: str | None = None  # of results.json
     standing: Standing | None = None  # breach starts and exposure from the history
+    options: Mapping[str, str] = field(default_factory=dict)  # per format, e.g. csv_dialect
 
     @classmethod
     def of(
@@ -57,6 +58,7 @@ class RunView:
         evidence_sha256: str | None = None,
         results_sha256: str | None = None,
         standing: Standing | None = None,
+        options: Mapping[str, str] | None = None,
     ) -> RunView:
         """The view of a run; ``lang`` None means the contract's language (``ValueError`` for
         an unknown one)."""
@@ -68,6 +70,7 @@ class RunView:
             evidence_sha256=evidence_sha256,
             results_sha256=results_sha256,
             standing=standing,
+            options=dict(options or {}),
         )
 
     @property

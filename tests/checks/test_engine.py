@@ -103,7 +103,9 @@ def test_inventory_error_of_one_source_leaves_other_sources_subjects_alone():
     out = evaluate(contract(commitment("patch_lag", DEADLINES)), [server], [err], AS_OF)
     by = {r.subject: r for r in out.outcomes[0].results}
     assert by["srv"].status is Status.COMPLIANT
-    assert by["aws.rds:aws/1/eu-west-3"].status is Status.NO_EVIDENCE  # unseen assets may exist
+    (gap,) = (r for r in out.outcomes[0].results if r.subject != "srv")
+    assert gap.status is Status.NO_EVIDENCE  # unseen assets (of any kind) may exist
+    assert gap.subject == err.id and "DescribeDBInstances" in gap.reason
     assert out.outcomes[0].verdict.status is Status.NO_EVIDENCE
 
 

@@ -48,7 +48,7 @@ def test_deadline_counts_calendar_days_across_a_dst_change():
     # Released Friday 2026-10-23 10:00 Paris (UTC+2); clocks go back on 2026-10-25.
     released = datetime(2026, 10, 23, 8, 0, tzinfo=UTC)
     due_paris = datetime(2026, 10, 30, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # UTC+1: 09:00Z
-    records = [asset("srv1", patch_assessed_at=due_paris), patch(
+    records = [asset("srv1", patch_assessed_at=due_paris, observed_at=due_paris), patch(
         "srv1", "KB1", "critical", "missing", released_at=released, observed_at=due_paris)]
     c = commitment("patch_lag", DEADLINES)  # Europe/Paris
     just_before = due_paris - timedelta(minutes=1)
@@ -164,3 +164,21 @@ def test_outstanding_update_without_severity_is_no_evidence_unless_mapped():
     assert mapped.status is Status.BREACHED
     (ignored,) = run(records, params={"unrated_as": "ignore"})
     assert ignored.status is Status.COMPLIANT
+
+
+def test_release_fallback_says_what_an_update_without_release_date_starts_from():
+    p = patch("srv1", "KB10", "critical", "missing", first_seen_at=days_ago(3),
+              release_date_note="no release date: MSRC does not list KB10")
+    (default,) = run([fresh(), p])  # clock release, fallback detection: 3 of 7 days
+    assert default.status is Status.COMPLIANT
+    (strict,) = run([fresh(), p], params={"release_fallback": "no_evidence"})
+    assert strict.status is Status.NO_EVIDENCE
+    assert "no release date (release_fallback: no_evidence)" in strict.reason
+    assert "MSRC does not list KB10" in strict.reason
+    (detection,) = run([fresh(), p], params={"clock": "detection",
+                                             "release_fallback": "no_evidence"})
+    assert detection.status is Status.COMPLIANT  # the detection clock needs no release date
+    dated = patch("srv1", "KB11", "critical", "missing", released_at=days_ago(30),
+                  first_seen_at=days_ago(3))
+    (r,) = run([fresh(), dated], params={"release_fallback": "no_evidence"})
+    assert r.status is Status.BREACHED

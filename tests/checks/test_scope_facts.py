@@ -53,19 +53,26 @@ def judged(**scope) -> dict[str, Status]:
 
 
 def test_macos_devices_stay_out_of_a_windows_patch_clause():
-    assert judged(facts={"os": "windows"}) == {"pc-win": Status.COMPLIANT}
+    # pc-unknown reports no os: nobody can tell whether it is in scope, so no_evidence.
+    assert judged(facts={"os": "windows"}) == {"pc-win": Status.COMPLIANT,
+                                               "pc-unknown": Status.NO_EVIDENCE}
     assert judged() == {"pc-win": Status.COMPLIANT, "pc-mac": Status.BREACHED,
                         "pc-unknown": Status.COMPLIANT, "srv-win": Status.COMPLIANT}
 
 
 def test_a_list_means_any_of_and_every_listed_fact_must_match():
-    assert set(judged(facts={"os": ["windows", "windows server"]})) == {"pc-win", "srv-win"}
-    assert set(judged(facts={"os": ["windows", "windows server"], "managed": False})) == {
-        "srv-win"}
+    assert judged(facts={"os": ["windows", "windows server"]}) == {
+        "pc-win": Status.COMPLIANT, "srv-win": Status.COMPLIANT, "pc-unknown": Status.NO_EVIDENCE}
+    # pc-win reports no `managed`: undecided; pc-mac's os already takes it out.
+    assert judged(facts={"os": ["windows", "windows server"], "managed": False}) == {
+        "srv-win": Status.COMPLIANT, "pc-win": Status.NO_EVIDENCE,
+        "pc-unknown": Status.NO_EVIDENCE}
 
 
-def test_exclude_facts_take_matching_assets_out_and_leave_unreported_ones_in():
-    assert set(judged(exclude_facts={"os": "macos"})) == {"pc-win", "pc-unknown", "srv-win"}
+def test_exclude_facts_take_matching_assets_out_and_unreported_ones_undecided():
+    # An asset that does not report os cannot be proved not macOS: no_evidence.
+    assert judged(exclude_facts={"os": "macos"}) == {
+        "pc-win": Status.COMPLIANT, "pc-unknown": Status.NO_EVIDENCE, "srv-win": Status.COMPLIANT}
 
 
 def test_facts_combine_with_kinds_and_tags():

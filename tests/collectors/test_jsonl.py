@@ -236,3 +236,14 @@ def test_a_kind_named_after_a_schema_definition_is_refused():
     clash = EvidenceKind(name="text", description="", facts=())
     with pytest.raises(ValueError, match="taken by the schema"):
         evidence_schema(KindRegistry([*KINDS, clash]))
+
+
+def test_a_collection_error_keeps_what_it_covered_through_json_lines(tmp_path):
+    err = CollectionError(source="aws.rds", origin="aws/1/eu-west-3", kinds=("asset",),
+                          message="AccessDenied", asset_kinds=("database",),
+                          resource_types=("RDS", "Aurora"), subject="arn:aws:rds:db:x",
+                          tags={"customer": "morel"}, facts={"tenant_id": "t"})
+    path = tmp_path / "e.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        write_evidence([err], out)
+    assert read_evidence(path).errors == [err]

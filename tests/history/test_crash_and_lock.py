@@ -107,3 +107,24 @@ def test_a_second_run_on_a_busy_store_exits_2(tmp_path):
     assert ok.returncode == 3, ok.stderr  # the demo estate has breaches
     with open_history(path) as store:
         assert store.count("runs") == 1
+
+
+def test_an_unpublished_run_rolls_back_to_the_store_as_it_was(tmp_path):
+    """A run recorded while publishing, then rolled back (its outputs never appeared): every
+    row it wrote is gone and every interval it changed is as before, exactly."""
+    path = tmp_path / "h.sqlite"
+    k = contract()
+    with open_history(path) as store:
+        store.record(evaluation(k, night(0), {"x": B, "y": C}), info(night(0), 0),
+                     contract_text="")
+    before = snapshot(path)
+    with open_history(path) as store:  # x cured, y breached: closes one interval, opens one
+        store.record(evaluation(k, night(1), {"x": C, "y": B}), info(night(1), 1),
+                     contract_text="", publishing=str(tmp_path / "out"))
+        assert [u.run_id for u in store.unpublished()] == [info(night(1), 1).run_id]
+    assert snapshot(path) != before
+    with open_history(path) as store:
+        assert store.roll_back(info(night(1), 1).run_id)
+        assert store.unpublished() == []
+        assert not store.roll_back(info(night(0), 0).run_id)  # a published run stays
+    assert snapshot(path) == before

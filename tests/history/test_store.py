@@ -117,7 +117,7 @@ def test_schema_migrations_in_order(tmp_path):
     )
     conn.close()
     with open_history(path) as store:  # upgrades v1 -> v2, keeping the data
-        assert schema.user_version(store.conn) == schema.VERSION == 2
+        assert schema.user_version(store.conn) == schema.VERSION == 3
         assert store.count("contracts") == 1 and store.count("deliveries") == 0
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")

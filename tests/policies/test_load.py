@@ -75,7 +75,7 @@ def test_every_problem_of_a_bad_file_is_reported_with_line_and_column():
     got = [str(p) for p in info.value.problems]
     (colour,) = [p for p in got if "colour" in p]
     assert colour.startswith("bad.yaml:30:5: commitments[2].colour: unknown key(s) 'colour' "
-                             "(allowed: check, clause, description, id, params")
+                             "(allowed: check, clause, description, evidence, id, params")
     assert [p for p in got if p != colour] == [
         "bad.yaml:6:19: contract.effective_from: '2026-02-30' is not a 'date'",
         "bad.yaml:8:13: contract.timezone: unknown time zone 'Europe/Pariss' (use an IANA name "

@@ -109,10 +109,26 @@ def test_history_folder_chains_to_the_newest_and_archives_the_new_pack(case, tmp
     history = tmp_path / "history"
     build(case, tmp_path / "a", history=history)
     build(case, tmp_path / "b", history=history)
-    packs = sorted(history.iterdir())
-    assert len(packs) == 1  # same run id and as_of: the archive name is the same, replaced
-    chain = json.loads((latest_pack(history) / "chain.json").read_text())
-    assert chain["sequence"] == 2
+    build(case, tmp_path / "b", history=history)  # a second run into the same folder
+    packs = sorted(p.name for p in history.iterdir())
+    assert packs == [f"evidence-pack-2026-11-22-000{n}.zip" for n in (1, 2, 3)]
+    latest = latest_pack(history)
+    assert latest is not None and latest.name == packs[-1]
+    with evidence_pack.open_pack(latest) as root:
+        chain = json.loads((root / "chain.json").read_text())
+    assert chain["sequence"] == 3
+    assert chain["previous"]["ref"] == packs[1]  # the pack it points to is still there
+    assert evidence_pack.read_link(history / packs[1]).manifest_sha256 == \
+        chain["previous"]["manifest_sha256"]
+    first = (history / packs[0]).read_bytes()
+    # keeping the same pack again (a publication completed after a kill) changes nothing
+    evidence_pack.archive_pack(tmp_path / "a" / "evidence-pack", history, "r", AS_OF)
+    # another pack under a kept pack's name (sequence 1 again, signed differently) is refused
+    other = build(case, tmp_path / "c", signing_key=keypair(tmp_path)[0])
+    with pytest.raises(PackError, match="never replaced"):
+        evidence_pack.archive_pack(other, history, "r", AS_OF)
+    assert (history / packs[0]).read_bytes() == first
+    assert sorted(p.name for p in history.iterdir()) == packs
 
 
 def test_zip_is_reproducible_and_holds_the_folder(signed, tmp_path):

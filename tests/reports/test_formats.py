@@ -62,7 +62,7 @@ def test_html_lists_offenders_waivers_and_missing_evidence(case):
     page = render("html", case.ev, case.info, "en")
     for text in (
         "bob@client.test (Global Administrator): MFA registered but not enforced.",
-        "srv-c: in inventory but no patch data from any source.",
+        "srv-c: no patch data: no source reported any.",
         "DER-1",  # in force, expiring within 30 days
         "in force, expires in 18 d",
         "DER-0",  # expired

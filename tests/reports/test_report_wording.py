@@ -279,7 +279,7 @@ def test_folded_subjects_are_in_the_printed_report(case, tmp_path, monkeypatch):
     pypdf = pytest.importorskip("pypdf")
     monkeypatch.setattr("clausewatch.reports.formats.html.OPEN_OFFENDERS", 1)  # fold §2's last two
     page = render("html", case.ev, case.info)
-    srv_c = "srv-c: in inventory but no patch data from any source."
+    srv_c = "srv-c: no patch data: no source reported any."
     folded = section(page, "PATCH-SRV").split('<details class="more-offenders">', 1)[1]
     assert "Afficher les 2 autres éléments" in folded and srv_c in folded
     path = tmp_path / "report.html"

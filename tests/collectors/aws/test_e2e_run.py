@@ -85,12 +85,28 @@ commitments:
 """
 
 
+def _created_before(report: str) -> str:
+    """The credential report with every ``user_creation_time`` 30 days before AS_OF."""
+    lines = report.split("\n")
+    at = lines[0].split(",").index("user_creation_time")
+    created = (AS_OF - timedelta(days=30)).isoformat()
+    out = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        if len(cells) > at:
+            cells[at] = created
+        out.append(",".join(cells))
+    return "\n".join(out)
+
+
 @pytest.fixture
 def moto_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """moto in server mode on loopback; its credential report dated one hour before AS_OF
-    (moto hard-codes 2015-02-02, which would make every identity stale)."""
+    (moto hard-codes 2015-02-02, which would make every identity stale), its users created 30
+    days before AS_OF (moto dates them at the wall clock, which may be after AS_OF: identities
+    created after the run are observed in the future, never judged)."""
     def report(self: IamResponse) -> ActionResult:
-        return ActionResult({"Content": self.backend.get_credential_report(),
+        return ActionResult({"Content": _created_before(self.backend.get_credential_report()),
                              "ReportFormat": "text/csv",
                              "GeneratedTime": (AS_OF - timedelta(hours=1)).isoformat()})
 

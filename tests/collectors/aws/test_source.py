@@ -17,6 +17,7 @@ from clausewatch.collectors.aws.iam import IamCollector
 from clausewatch.collectors.aws.ssm import PatchCollector
 from clausewatch.collectors.catalogue import BuildContext
 from clausewatch.collectors.raw import RawRecorder
+from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.problems import InputError
 from clausewatch.core.redact import Redactor
 from clausewatch.pipeline.sources_file import load_sources
@@ -95,16 +96,16 @@ def test_build_discovers_active_accounts_and_makes_one_collector_per_job(tmp_pat
     assert list((tmp_path / "raw/aws.organizations/aws").glob("ListAccounts-*.json"))
 
 
-def test_missing_external_id_variable_is_bad_input(tmp_path: Path) -> None:
+def test_missing_external_id_variable_is_a_configuration_problem(tmp_path: Path) -> None:
     entry = {"name": "org", "regions": ["eu-west-3"], "accounts": ["111111111111"],
              "role": {"name": "Audit", "external_id_env": "NOPE"}}
-    with pytest.raises(InputError, match="NOPE"):
+    with pytest.raises(ConfigurationError, match="aws source 'org': environment variable NOPE"):
         source.build(entry, _context(tmp_path)[0])
 
 
-def test_unknown_profile_is_bad_input(tmp_path: Path) -> None:
+def test_unknown_profile_is_a_configuration_problem(tmp_path: Path) -> None:
     entry = {"name": "x", "regions": ["eu-west-3"], "profile": "does-not-exist"}
-    with pytest.raises(InputError, match="does-not-exist"):
+    with pytest.raises(ConfigurationError, match="profile 'does-not-exist' is not in the AWS"):
         source.build(entry, _context(tmp_path)[0])
 
 

@@ -199,7 +199,21 @@ def test_one_node_failing_leaves_only_that_node_without_assessment(aws_client: A
         st.add_response("describe_instance_patches", {"Patches": []})
         ev, errors = _collect(PatchCollector(ACCOUNT, REGION, _factory(aws_client, ssm), raw,
                                              AS_OF, ReleaseDates()))
-    assert [e.origin for e in errors] == [f"aws/{ACCOUNT}/{REGION}/{first_fails}"]
+    (err,) = errors
+    assert err.origin == f"aws/{ACCOUNT}/{REGION}" and err.subject.endswith(f"/{first_fails}")
+    assert err.operation == "DescribeInstancePatches" and err.asset_kinds == ("server",)
     assessed = {s.rsplit("/", 1)[1]: e.facts["patch_assessed_at"] for (k, s), e in ev.items()}
     assert assessed[first_fails] is None  # never "compliant" for want of patch records
     assert assessed[by_id[1]] == when
+    # the error covers its own asset, and only it
+    from builders import commitment, contract
+
+    from clausewatch.checks.engine import evaluate
+    out = evaluate(contract(commitment("patch_lag", {"deadlines_days": {"critical": 7}})),
+                   list(ev.values()), errors, AS_OF).outcomes[0]
+    by = {r.subject.rsplit("/", 1)[1]: r for r in out.results}
+    assert {first_fails, by_id[1]} <= set(by)
+    assert by[first_fails].status.value == "no_evidence"
+    assert "DescribeInstancePatches" not in by[by_id[1]].reason
+    assert by[by_id[1]].status.value != "no_evidence" or "could not collect" not in \
+        by[by_id[1]].reason

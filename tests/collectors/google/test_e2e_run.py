@@ -78,7 +78,8 @@ def test_run_on_a_two_project_organisation_verdicts_subject_by_subject(estate, t
         G + "user:mallory@gmail.com": "no_evidence",  # outside the Workspace domain
         G + "principal://iam.googleapis.com/locations/global/workforcePools/corp-pool/subject/"
             "carol@partner.example": "no_evidence",  # federated: the IdP's second factor
-        f"gcp:gcp/{ORG}/prod-b": "no_evidence",  # prod-b's policy: 403, holders unknown
+        f"error:gcp:gcp/{ORG}/prod-b:identity:getIamPolicy projects/prod-b": "no_evidence",
+        # prod-b's policy: 403, holders unknown
     }  # gina (expired), carol (suspended), the deleted user and the service account: out
     assert "outside the Workspace domain(s) example.com" in \
         reason["GCP-ADMINS-MFA"][G + "user:mallory@gmail.com"]
@@ -100,7 +101,8 @@ def test_run_on_a_two_project_organisation_verdicts_subject_by_subject(estate, t
         VM.format("prod-a", "us-central1-a", "stale-1"): "no_evidence",  # 12-day-old data
         VM.format("prod-a", "europe-west1-b", "win-app-01"): "breached",  # released 10 d ago
         VM.format("prod-b", "us-central1-b", "api-1"): "no_evidence",  # OS Config 403
-        f"gcp.compute:gcp/{ORG}/prod-a/asia-east1-a": "no_evidence",  # zone unreachable
+        f"error:gcp.compute:gcp/{ORG}/prod-a/asia-east1-a:asset+patch[server]:"
+        "instances.aggregatedList": "no_evidence",  # zone unreachable
     }  # batch-old is TERMINATED
     why = reason["PROD-VM-CRITICAL"]
     assert "no OS Config inventory" in why[VM.format("prod-a", "us-central1-a", "legacy-1")]

@@ -145,3 +145,25 @@ def test_a_fields_mask_without_next_page_token_is_refused(stub, raw):
     with pytest.raises(ValueError, match="nextPageToken"):
         discovery_pages(service.users(), "list", PageSink(raw, "w", "w"), retry_settings(),
                         "users", customer="C1", fields="users(id)")
+
+
+def test_the_entry_retry_time_budget_bounds_every_call_together(stub, fake_time, monkeypatch):
+    """Each call alone would retry 20 times over 120 s; the entry's 10 s of retrying are spent
+    by the first, and the next call gives up at its first failure (virtual clock; the back-off
+    jitter pinned to its maximum so that the figures do not depend on chance)."""
+    from google.api_core.retry import retry_base
+
+    monkeypatch.setattr(retry_base.random, "uniform", lambda low, high: high)
+    server = stub({POLICY: [error(503, "UNAVAILABLE")] * 200})
+    settings = RetrySettings.from_entry({"retry": {"max_attempts": 20, "budget_seconds": 10,
+                                                   "initial_backoff_seconds": 1,
+                                                   "max_backoff_seconds": 2}})
+    with pytest.raises((GaveUp, gexc.RetryError)):
+        projects(server).get_iam_policy(request=REQUEST, retry=settings.retry())
+    first = server.hits(*POLICY.split(" ", 1))
+    assert first < 20  # the budget, not the attempts, stopped it
+    assert sum(fake_time.slept) <= 10 + 2  # within the budget (plus at most one back-off)
+    with pytest.raises((GaveUp, gexc.RetryError)):
+        projects(server).get_iam_policy(request=REQUEST, retry=settings.retry())
+    assert server.hits(*POLICY.split(" ", 1)) - first <= 2  # barely retried, if at all
+    assert settings.time_budget.remaining < 2  # less than one back-off left

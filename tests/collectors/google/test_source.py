@@ -23,6 +23,7 @@ from clausewatch.collectors.gcp.vms import VmCollector
 from clausewatch.collectors.google.credentials import CredentialError, GoogleAuth
 from clausewatch.collectors.raw import RawRecorder
 from clausewatch.collectors.workspace import source as ws_source
+from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.problems import InputError
 from clausewatch.core.redact import Redactor
 from clausewatch.pipeline.sources_file import load_sources
@@ -72,14 +73,32 @@ def test_rules_the_schema_cannot_say(module, entry, message):
     assert any(message in m for m in problems)
 
 
-def test_an_unset_key_file_variable_is_a_collection_error_not_a_traceback(tmp_path):
+def test_an_unset_key_file_variable_is_a_configuration_problem(tmp_path):
     ctx, _ = context(tmp_path)
-    (collector,) = ws_source.build({"name": "morel", "customer": "C03az79cb",
-                                    "credentials": {"key_file_env": "NOPE"}}, ctx)
-    assert isinstance(collector, FailedCollector)
-    (err,) = list(collector.collect())
-    assert err.origin == "workspace/C03az79cb" and err.kinds == ("identity",)
-    assert "environment variable NOPE" in err.message
+    with pytest.raises(ConfigurationError) as info:
+        ws_source.build({"name": "morel", "customer": "C03az79cb",
+                         "credentials": {"key_file_env": "NOPE"}}, ctx)
+    assert [str(p) for p in info.value.problems] == [
+        "workspace source 'morel': environment variable NOPE (credentials.key_file_env) is not "
+        "set; export the variable with the path of the credentials file"]
+
+
+def test_missing_application_default_credentials_is_a_configuration_problem(
+        tmp_path, monkeypatch):
+    from google.auth.exceptions import DefaultCredentialsError
+
+    def no_adc(**_):
+        raise DefaultCredentialsError("Your default credentials were not found.")
+
+    monkeypatch.setattr(google.auth, "default", no_adc)
+    ctx, _ = context(tmp_path)
+    for build, entry in ((gcp_source.build, {"name": "cloud", "projects": ["prod-app-1"]}),
+                         (ws_source.build, {"name": "cloud", "customer": "C03az79cb"})):
+        with pytest.raises(ConfigurationError) as info:
+            build(entry, ctx)
+        [problem] = info.value.problems
+        assert "source 'cloud': no Google Application Default Credentials found" in str(problem)
+        assert "gcloud auth application-default login" in str(problem)
 
 
 def test_user_credentials_cannot_delegate(tmp_path):
@@ -89,21 +108,20 @@ def test_user_credentials_cannot_delegate(tmp_path):
     with pytest.raises(CredentialError, match="cannot delegate"):
         GoogleAuth(key_file=path).credentials(["scope"], subject="admin@example.com")
     ctx, redactor = context(tmp_path, {"KEY": str(path)})
-    (failed,) = ws_source.build({"name": "m", "customer": "C1", "subject": "admin@example.com",
-                                 "credentials": {"key_file_env": "KEY"}}, ctx)
-    assert "cannot delegate" in next(iter(failed.collect())).message
+    with pytest.raises(ConfigurationError, match="cannot delegate.*use a service-account key"):
+        ws_source.build({"name": "m", "customer": "C1", "subject": "admin@example.com",
+                         "credentials": {"key_file_env": "KEY"}}, ctx)
     assert redactor.text("x user-secret-value r-tok") == "x [REDACTED] [REDACTED]"
 
 
-def test_no_application_default_credentials_fails_every_planned_collector(tmp_path, monkeypatch):
+def test_an_adc_file_that_is_missing_is_a_configuration_problem(tmp_path, monkeypatch):
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
     ctx, _ = context(tmp_path)
-    built = gcp_source.build({"name": "c", "organization_id": ORG}, ctx)
-    errors = [next(iter(c.collect())) for c in built]
-    assert all(isinstance(c, FailedCollector) for c in built)
-    assert {(e.source, e.origin, e.kinds) for e in errors} == {
-        ("gcp", f"gcp/{ORG}", ("identity",)), ("gcp.compute", f"gcp/{ORG}", ("asset", "patch"))}
-    assert all("credential" in e.operation for e in errors)
+    with pytest.raises(ConfigurationError) as info:
+        gcp_source.build({"name": "c", "organization_id": ORG}, ctx)
+    assert str(info.value.problems[0]).startswith(
+        "gcp source 'c': no Google Application Default Credentials found; set "
+        "credentials.key_file_env, or GOOGLE_APPLICATION_CREDENTIALS")
 
 
 def test_impersonation_mints_its_token_at_the_iamcredentials_endpoint(stub, tmp_path):

@@ -51,7 +51,7 @@ def test_device_two_builds_behind_misses_two_security_updates(emulator, run_coll
 
     assert {v.facts["state"] for v in patches[PC_0200].values()} == {"installed"}
     # the offset -08:00 in lastSyncDateTime is normalised to UTC
-    assert assets[PC_0200].facts["last_seen"] == datetime(2025, 1, 20, 12, 10, tzinfo=UTC)
+    assert assets[PC_0200].facts["last_seen"] == datetime(2025, 1, 20, 4, 10, tzinfo=UTC)
 
 
 def test_devices_that_cannot_be_assessed_carry_no_patch_state(emulator, run_collector):
@@ -62,7 +62,7 @@ def test_devices_that_cannot_be_assessed_carry_no_patch_state(emulator, run_coll
     assert iphone.facts["asset_kind"] == "mobile" and iphone.facts["patch_assessed_at"] is None
     lab = by_name["PC-LAB"]  # a build the catalog does not list
     assert lab.facts["patch_assessed_at"] is None and lab.subject not in patches
-    assert "not in the Windows Update catalog" in lab.facts["patch_note"]
+    assert "not in the Windows Update catalog" in lab.facts["patch_data_note"]
     never = by_name["PC-NEW"]  # lastSyncDateTime 0001-01-01: never synced
     assert never.facts["last_seen"] is None and never.subject not in patches
     old = by_name["PC-OLD"]  # synced a month ago: assessed then, the check judges freshness

@@ -9,6 +9,7 @@ import pytest
 from azure.identity import AzureCliCredential, ClientSecretCredential
 
 from clausewatch.collectors.m365 import source
+from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.problems import InputError
 from clausewatch.pipeline.sources_file import load_sources
 
@@ -63,24 +64,25 @@ def test_client_secret_is_read_from_env_registered_and_sent_to_the_cloud_login(c
     assert context.secrets("token=s3cr3t-value-42") == "token=[REDACTED]"
 
 
-def test_missing_secret_gives_collectors_that_report_it(context):
+def test_missing_secret_is_a_configuration_problem_naming_the_fix(context):
     entry = {"name": "morel", "tenant_id": TENANT, "client_id": "app",
              "client_secret_env": "NOT_SET_ANYWHERE", "collect": ["entra", "backup"]}
-    collectors = source.build(entry, context)
-    errors = [e for c in collectors for e in c.collect()]
-    assert [(e.source, e.origin) for e in errors] == [
-        ("entra", f"entra/{TENANT}"), ("m365.backup", f"m365backup/{TENANT}")]
-    assert "NOT_SET_ANYWHERE" in errors[0].message and "is not set" in errors[0].message
+    with pytest.raises(ConfigurationError) as info:
+        source.build(entry, context)
+    assert [str(p) for p in info.value.problems] == [
+        "m365 source 'morel': environment variable NOT_SET_ANYWHERE (client_secret_env) is not "
+        "set; export NOT_SET_ANYWHERE with the application's client secret"]
 
 
 def test_cloud_presets_and_host_override(context, monkeypatch):
     monkeypatch.setattr(source, "make_credential", lambda e, c, login: AzureCliCredential())
     entry = {"name": "x", "tenant_id": TENANT, "auth": "azure_cli", "cloud": "china",
              "collect": ["entra"]}
-    [entra] = source.build(entry, context)
+    [entra] = source.build(entry, context, preflight=False)
     assert entra.client.request_adapter.base_url == \
         "https://microsoftgraph.chinacloudapi.cn/v1.0"
-    [entra] = source.build({**entry, "graph_host": "http://127.0.0.1:9/"}, context)
+    [entra] = source.build({**entry, "graph_host": "http://127.0.0.1:9/"}, context,
+                           preflight=False)
     assert entra.client.request_adapter.base_url == "http://127.0.0.1:9/v1.0"
     provider = entra.client.request_adapter._authentication_provider.access_token_provider
     assert provider._scopes == ["https://microsoftgraph.chinacloudapi.cn/.default"]

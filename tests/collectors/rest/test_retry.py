@@ -135,3 +135,37 @@ def test_policy_from_an_entry():
     assert (policy.attempts, policy.budget_seconds, policy.retry_after_cap,
             policy.initial_backoff) == (3, 300.0, 9, 10.0)
     assert RetryPolicy.from_entry({}, attempts=2).attempts == 2
+
+
+def test_the_entry_budget_bounds_all_its_calls_together() -> None:
+    """Each call alone is within its attempts and its own time bound; together they stop
+    retrying once the entry's retry budget is spent (virtual clock, no real wait)."""
+    from virtual_clock import VirtualClock
+
+    from clausewatch.collectors.rest.errors import GaveUp as KitGaveUp
+    from clausewatch.collectors.rest.retry import RetryPolicy as Policy
+
+    clock = VirtualClock()
+    policy = Policy.from_entry({"retry": {"max_attempts": 4, "budget_seconds": 10}},
+                               clock=clock, sleep=clock.sleep, jitter=0.0,
+                               initial_backoff=2.0, max_backoff=2.0)
+    request = httpx.Request("GET", "https://api.example/v1/items")
+    calls = 0
+
+    def failing() -> None:
+        nonlocal calls
+        calls += 1
+        raise httpx.HTTPStatusError("503", request=request,
+                                    response=httpx.Response(503, request=request))
+
+    reasons = []
+    for _ in range(4):
+        with pytest.raises(KitGaveUp) as info:
+            policy.call(failing)
+        reasons.append(info.value.reason)
+    # 2 s per wait, 10 s in all: the first call waits 3 times (6 s), the second twice (4 s),
+    # then no call may wait at all: 4 + 3 + 1 + 1 attempts instead of 16
+    assert calls == 9
+    assert sum(clock.slept) == 10
+    assert reasons == ["attempts", "the entry's retry budget", "the entry's retry budget",
+                       "the entry's retry budget"]

@@ -10,6 +10,7 @@ from clausewatch.collectors.rest.errors import TokenError
 from clausewatch.collectors.rest.retry import RetryPolicy
 from clausewatch.collectors.rest.session import RestSession
 from clausewatch.collectors.veeam.auth import VeeamAuth
+from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.redact import Redactor
 
 
@@ -60,14 +61,15 @@ def test_a_refused_password_is_a_token_error_without_the_password(veeam, clock):
     assert "not-the-password-123" in redactor.known
 
 
-def test_a_refused_login_leaves_every_kind_of_this_server_without_evidence(estate, clock,
-                                                                           tmp_path):
+def test_a_refused_login_is_a_configuration_problem_not_missing_evidence(estate, clock,
+                                                                          tmp_path):
     fake = estate()
-    batch, _ = collect(fake.base, tmp_path, clock, password="wrong-password-456")
-    [error] = batch.errors
-    assert error.kinds == ("asset", "backup", "restore_test")
-    assert "token endpoint refused: HTTP 401" in error.message
-    assert "Invalid credentials" in error.message
-    assert "wrong-password-456" not in error.message + str(error.details)
-    assert not error.retryable
+    with pytest.raises(ConfigurationError) as info:
+        collect(fake.base, tmp_path, clock, password="wrong-password-456")
+    [problem] = info.value.problems
+    assert str(problem) == (
+        "veeam source 'vbr01': the server refused the login of CORP\\svc-clausewatch (HTTP "
+        "401); check username and the password in VBR01_PASSWORD (a Veeam Backup Viewer "
+        "account, docs/veeam.md)")
+    assert "wrong-password-456" not in str(problem)
     assert fake.grants() == ["password"]  # never looped

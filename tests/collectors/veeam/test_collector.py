@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from veeam_fake import (
     AS_OF,
     J_AGENT,
@@ -20,6 +21,7 @@ from veeam_fake import (
 )
 
 from clausewatch.core.clock import parse_utc
+from clausewatch.core.configuration import ConfigurationError
 
 
 def job(job_id: str) -> str:
@@ -129,25 +131,25 @@ def test_a_401_mid_paging_forces_a_token_refresh(estate, clock, tmp_path):
     assert len(fake.seen("/api/oauth2/logout")) == 1
 
 
-def test_an_unreachable_server_is_one_error_for_every_kind(dead_url, clock, tmp_path):
-    batch, _ = collect(dead_url, tmp_path, clock, retry={"attempts": 3})
-    assert batch.evidence == []
-    [error] = batch.errors
-    assert (error.source, error.origin, error.operation) == ("veeam", "veeam/vbr01",
-                                                              "server-time")
-    assert error.kinds == ("asset", "backup", "restore_test")
-    assert "cannot connect to 127.0.0.1" in error.message
-    assert "gave up after 3 attempt(s)" in error.message and error.retryable
+def test_a_server_unreachable_at_start_is_a_configuration_problem(dead_url, clock, tmp_path):
+    """Connection refused on the first request (the login), after the bounded retries: the
+    sources file points at nothing, which no night will cure (issue 11: exit 7, not 4)."""
+    with pytest.raises(ConfigurationError) as info:
+        collect(dead_url, tmp_path, clock, retry={"attempts": 3})
+    [problem] = info.value.problems
+    assert str(problem).startswith("veeam source 'vbr01': cannot reach 127.0.0.1 (connection "
+                                   "refused); check url")
     assert len(clock.sleeps) == 2  # the back-off ran on the fake clock
 
 
 def test_an_unsupported_api_version_says_so(estate, clock, tmp_path):
     fake = estate(versions={"1.3-rev2"})
-    batch, _ = collect(fake.base, tmp_path, clock)
-    [error] = batch.errors
-    assert error.kinds == ("asset", "backup", "restore_test")
-    assert "The specified API version is not supported" in error.message
-    assert "set api_version to a revision this server supports" in error.message
+    with pytest.raises(ConfigurationError) as info:
+        collect(fake.base, tmp_path, clock)
+    [problem] = info.value.problems
+    assert "does not support api_version 1.2-rev1" in str(problem)
+    assert "The specified API version is not supported" in str(problem)
+    assert "set api_version to a revision this server supports" in str(problem)
 
 
 def test_offset_less_times_without_a_known_zone_fail_closed(estate, clock, tmp_path):

@@ -1,5 +1,6 @@
 """``clausewatch run --policy --sources`` against two Veeam servers: vbr01 (the fake estate of
-tests/veeam_fake.py) and vbr02, unreachable. Verdicts subject by subject."""
+tests/veeam_fake.py) and vbr02, which logs in but answers 503. Verdicts subject by subject; a
+server unreachable at start-up stops the run as misconfigured (exit 7, nothing written)."""
 
 from __future__ import annotations
 
@@ -99,12 +100,21 @@ def vm(name: str) -> str:
     return f"veeam:vbr01:{name}"
 
 
-DEAD = "veeam:veeam/vbr02"  # the result standing for the unreachable server's subjects
+DEAD = "error:veeam:veeam/vbr02:asset+backup+restore_test:jobs"  # stands for its subjects
+VBR02_PASSWORD = "another-pa55word-77"
+
+
+def failing(estate) -> str:  # type: ignore[no-untyped-def]
+    """vbr02: the login works, then the server answers 503 (once: its retry is 1 attempt)."""
+    fake = estate(password=VBR02_PASSWORD)
+    fake.fail("serverTime", 503, 503)
+    fake.fail("jobs", 503, 503)
+    return str(fake.base)
 
 
 def run(tmp_path: Path, sources_text: str, monkeypatch) -> tuple[int, Path]:
     monkeypatch.setenv("VBR01_PASSWORD", PASSWORD)
-    monkeypatch.setenv("VBR02_PASSWORD", "another-pa55word-77")
+    monkeypatch.setenv("VBR02_PASSWORD", VBR02_PASSWORD)
     (tmp_path / "contract.yaml").write_text(CONTRACT, encoding="utf-8")
     (tmp_path / "sources.yaml").write_text(sources_text, encoding="utf-8")
     out = tmp_path / "out"
@@ -120,9 +130,8 @@ def statuses(out: Path) -> dict[str, dict[str, str]]:
             for c in doc["commitments"]}
 
 
-def test_run_two_servers_verdicts_subject_by_subject(estate, dead_url, tmp_path: Path,
-                                                     monkeypatch):
-    code, out = run(tmp_path, sources(estate().base, dead_url), monkeypatch)
+def test_run_two_servers_verdicts_subject_by_subject(estate, tmp_path: Path, monkeypatch):
+    code, out = run(tmp_path, sources(estate().base, failing(estate)), monkeypatch)
     assert code == 3  # a commitment is breached
 
     doc = json.loads((out / "results.json").read_text())
@@ -138,14 +147,14 @@ def test_run_two_servers_verdicts_subject_by_subject(estate, dead_url, tmp_path:
         vm("sql01"): "breached",  # only failed runs
         vm("sql02"): "breached",  # a tag member seen only through its failed task
         vm("exch01"): "breached",  # in a job that never ran: never backed up
-        DEAD: "no_evidence",  # vbr02 unreachable: its subjects, and only them
+        DEAD: "no_evidence",  # vbr02 failing: its subjects, and only them
     }
     assert reason["backup-vm"][vm("web01")] == (
         "web01: last successful backup 25.0 h ago, RPO 24 h.")
     assert reason["backup-vm"][vm("exch01")] == (
         "exch01: in scope but never backed up successfully.")
     assert reason["backup-vm"][vm("sql01")].endswith("(1 failed attempt(s)).")
-    assert "cannot connect to 127.0.0.1" in reason["backup-vm"][DEAD]
+    assert "HTTP 503" in reason["backup-vm"][DEAD]
 
     fs01 = vm("fs01.corp.example")
     assert status["backup-agents"] == {fs01: "breached", DEAD: "no_evidence"}
@@ -191,14 +200,13 @@ def test_run_two_servers_verdicts_subject_by_subject(estate, dead_url, tmp_path:
             assert "eyJ.access" not in text and "eyJ.refresh" not in text
 
 
-def test_offset_less_surebackup_times_without_a_zone_are_no_evidence(estate, dead_url,
-                                                                      tmp_path: Path,
+def test_offset_less_surebackup_times_without_a_zone_are_no_evidence(estate, tmp_path: Path,
                                                                       monkeypatch):
     """1.2-rev1's serverTime gives an offset, not a zone: the SureBackup sessions (times
     without offset) cannot be placed, so vbr01's restore tests are no_evidence, with the
     reason; its backups, whose times carry offsets, are judged as before."""
-    code, out = run(tmp_path, sources(estate().base, dead_url, zone="# no server_timezone"),
-                    monkeypatch)
+    code, out = run(tmp_path, sources(estate().base, failing(estate),
+                                      zone="# no server_timezone"), monkeypatch)
     assert code == 3
     status = statuses(out)
     assert set(status["restore-test"].values()) == {"no_evidence"}
@@ -209,3 +217,16 @@ def test_offset_less_surebackup_times_without_a_zone_are_no_evidence(estate, dea
     assert "set server_timezone" in dc01["reason"]
     assert status["backup-vm"][vm("web01")] == "breached"
     assert status["backup-vm"][vm("dc01")] == "compliant"
+
+
+def test_a_server_unreachable_at_start_stops_the_run_as_misconfigured(estate, dead_url,
+                                                                      tmp_path: Path,
+                                                                      monkeypatch, capsys):
+    code, out = run(tmp_path, sources(estate().base, dead_url), monkeypatch)
+    assert code == 7
+    err = capsys.readouterr().err
+    assert "clausewatch: veeam source 'vbr02': cannot reach 127.0.0.1 (connection refused)" \
+        in err
+    assert "Traceback" not in err
+    assert not out.exists()  # nothing written, no staging left behind
+    assert [p.name for p in tmp_path.glob(".out*")] == [".out.lock"]  # the run's lock only

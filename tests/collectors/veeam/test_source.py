@@ -8,12 +8,11 @@ import jsonschema
 import pytest
 from veeam_fake import AS_OF, entry
 
-from clausewatch.collectors.base import FailedCollector
 from clausewatch.collectors.catalogue import CATALOGUE, BuildContext, source_module
 from clausewatch.collectors.raw import RawRecorder
-from clausewatch.collectors.runner import collect_all
 from clausewatch.collectors.veeam import source
 from clausewatch.collectors.veeam.collector import VeeamCollector
+from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.redact import Redactor
 from clausewatch.pipeline.sources_file import load_sources
 
@@ -57,18 +56,19 @@ def test_the_api_base_is_the_server_url_with_api(url):
     assert source.api_base(url) == "https://vbr:9419/api/"
 
 
-def test_a_missing_password_fails_this_server_only(tmp_path):
-    [collector] = source.build(entry("https://vbr01:9419"), context(tmp_path, {}))
-    assert isinstance(collector, FailedCollector)
-    [error] = collect_all([collector]).errors
-    assert (error.origin, error.kinds) == ("veeam/vbr01", ("asset", "backup", "restore_test"))
-    assert error.message == "environment variable VBR01_PASSWORD (password_env) is not set"
+def test_a_missing_password_is_a_configuration_problem(tmp_path):
+    with pytest.raises(ConfigurationError) as info:
+        source.build(entry("https://vbr01:9419"), context(tmp_path, {}))
+    assert [str(p) for p in info.value.problems] == [
+        "veeam source 'vbr01': environment variable VBR01_PASSWORD (password_env) is not set; "
+        "export VBR01_PASSWORD with the password of CORP\\svc-clausewatch"]
 
 
 def test_build_sends_the_api_version_and_registers_the_password(tmp_path):
     ctx = context(tmp_path, {"VBR01_PASSWORD": "s3cret-vbr-pw"})
     [collector] = source.build(entry("https://vbr01:9419", api_version="1.3-rev2",
-                                     lookback_days=30, tags={"customer": "morel"}), ctx)
+                                     lookback_days=30, tags={"customer": "morel"}), ctx,
+                                     preflight=False)
     assert isinstance(collector, VeeamCollector)
     assert (collector.origin, collector.lookback_days) == ("veeam/vbr01", 30)
     client = collector.session.client

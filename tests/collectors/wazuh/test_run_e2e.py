@@ -92,7 +92,7 @@ def run(tmp_path: Path, text: str, monkeypatch) -> tuple[int, Path]:
     return code, out
 
 
-DEAD = "wazuh:wazuh/wazuh-dead"
+DEAD = "error:wazuh:wazuh/wazuh-dead:asset+patch:api-info"  # the unreachable server
 
 
 def servers(server: str, **status: str) -> dict[str, str]:
@@ -140,10 +140,13 @@ def test_run_three_servers_verdicts_subject_by_subject(estate, dead_url, tmp_pat
     assert detection[subject("001", "wazuh01")] == "compliant"
     assert detection[subject("001", "wazuh47")] == "compliant"
 
-    # scoped by the os_family fact: the Windows server and the Windows 11 workstation
-    assert status["patch-windows"] == {**servers("wazuh01", a002="compliant", a003="compliant"),
-                                       **servers("wazuh47", a002="compliant", a003="compliant"),
-                                       DEAD: "no_evidence"}
+    # scoped by the os_family fact: the Windows server and the Windows 11 workstation; the
+    # agent that never connected reports no OS, so nobody can tell whether it is in scope
+    assert status["patch-windows"] == {
+        **servers("wazuh01", a002="compliant", a003="compliant", a005="no_evidence"),
+        **servers("wazuh47", a002="compliant", a003="compliant", a005="no_evidence"),
+        DEAD: "no_evidence"}
+    assert "no `os_family` fact" in reason["patch-windows"][subject("005", "wazuh01")]
     assert verdict == {"patch-servers": "breached", "patch-servers-detection": "no_evidence",
                        "patch-windows": "no_evidence"}
 

@@ -1,0 +1,232 @@
+"""The Defender for Endpoint collector: one tenant's machines and their vulnerabilities.
+
+Reads, in order (each page saved raw, named in ``raw_ref``): the machine list, the software
+vulnerabilities export, then (for rows fixed by a KB) the KBs' release dates from MSRC.
+
+Failures bear on what they could have covered: no token, an unreachable API or an unreadable
+machine list leave both kinds without evidence (``asset``, ``patch``) for the tenant; an
+unreadable export leaves ``patch`` without evidence (the machines are still inventoried, their
+patch state unknown). An MSRC failure is no collection error: the records say why they carry no
+release date (``release_date_note``) and ``patch_lag`` falls back as the contract says
+(``release_fallback``). Rows whose times cannot be read are left out and reported as one
+``patch`` error. Origin: ``defender/<name>``; subjects ``defender:<name>:<machine id>``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import KW_ONLY, dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from clausewatch.collectors.defender.api import DEFAULT_EXPORT_PAGE, MAX_TOP, DefenderReader
+from clausewatch.collectors.defender.machines import machine_facts, onboarded
+from clausewatch.collectors.defender.releases import MsrcReleases, Release
+from clausewatch.collectors.defender.timestamps import parse_time
+from clausewatch.collectors.defender.vulnerabilities import (
+    fixing_kb,
+    patch_facts,
+    row,
+    row_last_seen,
+    text,
+)
+from clausewatch.collectors.raw import RawRecorder
+from clausewatch.collectors.rest.mapper import REST_FAILURES, Redact, collection_error
+from clausewatch.collectors.rest.session import RestSession
+from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
+
+SOURCE = "defender"
+ALL_KINDS = (Kind.ASSET.value, Kind.PATCH.value)
+Item = Evidence | CollectionError
+
+
+@dataclass(frozen=True, slots=True)
+class DefenderCollector:
+    """Machines (assets) and software vulnerabilities (patches) of one Defender tenant."""
+
+    name: str
+    session: RestSession
+    raw: RawRecorder
+    observed_at: datetime
+    redact: Redact
+    _: KW_ONLY
+    tags: Mapping[str, str] = field(default_factory=dict)
+    machine_filter: str | None = None
+    page_size: int = MAX_TOP
+    export_page_size: int = DEFAULT_EXPORT_PAGE
+    releases: MsrcReleases | None = None
+    source: ClassVar[str] = SOURCE
+    kinds: ClassVar[tuple[str, ...]] = ALL_KINDS
+
+    @property
+    def origin(self) -> str:
+        return f"{SOURCE}/{self.name}"
+
+    def subject(self, machine_id: str) -> str:
+        return f"{SOURCE}:{self.name}:{machine_id}"
+
+    def collect(self) -> Iterator[Item]:
+        with self.session:
+            items = _Collection(self).run()
+        if self.releases is not None:
+            self.releases.session.close()
+        yield from items
+
+
+class _Collection:
+    def __init__(self, c: DefenderCollector) -> None:
+        self.c = c
+        self.api = DefenderReader(c.session, c.raw, c.source, c.origin)
+        self.machines: list[tuple[Mapping[str, Any], str]] = []
+        self.rows: dict[str, list[tuple[dict[str, Any], str]]] = defaultdict(list)
+        self.out: list[Item] = []
+        self.unplaced: list[str] = []
+
+    def run(self) -> list[Item]:
+        try:
+            for items, ref in self.api.machines(self.c.page_size, self.c.machine_filter):
+                self.machines += [(m, ref) for m in items]
+        except REST_FAILURES as exc:
+            return [self._error(exc, ALL_KINDS, "machines")]
+        export_note = None
+        try:
+            seen: set[str] = set()
+            for items, ref in self.api.vulnerabilities(self.c.export_page_size):
+                for raw_row in items:
+                    r = row(raw_row)
+                    key = str(r.get("id") or "")
+                    if key and key in seen:
+                        continue
+                    seen.add(key)
+                    device = text(r.get("deviceid"))
+                    if device:
+                        self.rows[device].append((r, ref))
+        except REST_FAILURES as exc:
+            error = self._error(exc, (Kind.PATCH.value,), "software-vulnerabilities")
+            self.out.append(error)
+            self.rows.clear()
+            export_note = f"the vulnerability export could not be read: {error.message}"
+        releases = self._releases()
+        known: set[str] = set()
+        for machine, ref in self.machines:
+            machine_id = str(machine["id"])
+            known.add(machine_id)
+            self._machine(machine, ref, export_note)
+            if onboarded(machine):
+                self._patches(machine_id, machine, releases)
+        for device, rows in sorted(self.rows.items()):
+            if device not in known:
+                self._export_only(device, rows, releases)
+        if self.unplaced:
+            self.out.append(CollectionError(
+                source=self.c.source, origin=self.c.origin, kinds=(Kind.PATCH.value,),
+                operation="timestamps",
+                message=self.c.redact(f"{len(self.unplaced)} record(s) left out: "
+                                      f"{self.unplaced[0]}"),
+                details={"reasons": [self.c.redact(r) for r in self.unplaced[:20]]}))
+        return self.out
+
+    # -- assets ---------------------------------------------------------------------------
+    def _machine(self, machine: Mapping[str, Any], ref: str, export_note: str | None) -> None:
+        machine_id = str(machine["id"])
+        assessed = bool(self.rows.get(machine_id))
+        try:
+            facts = machine_facts(machine, self.c.tags, assessed=assessed)
+        except ValueError as exc:
+            facts = machine_facts({**machine, "lastSeen": None, "firstSeen": None}, self.c.tags,
+                                  assessed=False)
+            facts["patch_data_note"] = f"unreadable time from Defender: {exc}"
+            facts["patch_assessed_at"] = None
+        if export_note and onboarded(machine):
+            facts["patch_assessed_at"] = None
+            facts["patch_data_note"] = export_note
+        facts["in_machine_list"] = True
+        self.out.append(self._evidence(Kind.ASSET, self.c.subject(machine_id), facts,
+                                       self.c.observed_at, ref))
+
+    def _export_only(self, device: str, rows: list[tuple[dict[str, Any], str]],
+                     releases: Mapping[tuple[str, str], Release]) -> None:
+        """A device the vulnerability export names but the machine list did not return (its
+        retention, a filter, a race): kept in scope from the export's own columns."""
+        first, ref = rows[0]
+        stamps = []
+        for r, _ in rows:
+            try:
+                stamps.append(row_last_seen(r))
+            except ValueError as exc:
+                self.unplaced.append(str(exc))
+        last = max((s for s in stamps if s is not None), default=None)
+        machine = {"id": device, "computerDnsName": first.get("devicename"),
+                   "osPlatform": first.get("osplatform"), "version": first.get("osversion"),
+                   "rbacGroupName": first.get("rbacgroupname"), "onboardingStatus": "Onboarded",
+                   "lastSeen": last.isoformat() if last else None}
+        facts = machine_facts(machine, self.c.tags, assessed=True)
+        facts["in_machine_list"] = False
+        facts["onboarding_status"] = None
+        facts["tags"].pop("defender_onboarding", None)
+        self.out.append(self._evidence(Kind.ASSET, self.c.subject(device), facts,
+                                       self.c.observed_at, ref))
+        self._patches(device, machine, releases)
+
+    # -- patches --------------------------------------------------------------------------
+    def _patches(self, machine_id: str, machine: Mapping[str, Any],
+                 releases: Mapping[tuple[str, str], Release]) -> None:
+        try:
+            machine_seen = parse_time(machine.get("lastSeen"), "lastSeen")
+        except ValueError:
+            return  # the asset already says its patch data is unreadable
+        for r, ref in self.rows.get(machine_id, []):
+            if not text(r.get("cveid")):
+                continue
+            try:
+                facts = patch_facts(r)
+                observed = machine_seen or row_last_seen(r)
+            except ValueError as exc:
+                self.unplaced.append(str(exc))
+                continue
+            if observed is None:
+                self.unplaced.append(f"{r.get('cveid')} on {machine_id}: no lastSeen time")
+                continue
+            facts.update(self._release(facts, releases))
+            key = str(r.get("id") or f"{facts['cve_id']}:{facts['package']}")
+            self.out.append(self._evidence(Kind.PATCH, self.c.subject(machine_id), facts,
+                                           observed, ref, key))
+
+    def _releases(self) -> dict[tuple[str, str], Release]:
+        """(CVE, KB) -> its release, for every vulnerable row fixed by a KB."""
+        wanted = sorted({(str(r["cveid"]).strip(), kb) for rows in self.rows.values()
+                         for r, _ in rows if text(r.get("cveid"))
+                         and (kb := fixing_kb(r)) is not None})
+        if self.c.releases is None:
+            off = Release(None, None, "no release date: release_dates is none for this source")
+            return dict.fromkeys(wanted, off)
+        return {pair: self.c.releases.lookup(*pair) for pair in wanted}
+
+    @staticmethod
+    def _release(facts: Mapping[str, Any], releases: Mapping[tuple[str, str], Release]
+                 ) -> dict[str, Any]:
+        kb = facts.get("fixing_kb")
+        if kb is None:
+            return {"released_at": None, "release_date_source": None,
+                    "release_date_note": f"no release date: no KB fixes it (the fix is a newer "
+                    f"version of {facts['package']}, whose release date Defender does not give)"}
+        found = releases.get((facts["cve_id"], kb))
+        if found is None:
+            return {"released_at": None, "release_date_source": None,
+                    "release_date_note": "no release date looked up"}
+        return {"released_at": found.released_at, "release_date_source": found.source,
+                "release_date_note": found.note, "release_date_ref": found.raw_ref}
+
+    # -- records --------------------------------------------------------------------------
+    def _evidence(self, kind: Kind, subject: str, facts: dict[str, Any], observed: datetime,
+                  ref: str, key: str = "") -> Evidence:
+        base = default_evidence_id(kind.value, self.c.source, subject, facts)
+        return Evidence(id=f"{base}:{key}" if key else base, kind=kind.value,
+                        source=self.c.source, subject=subject, observed_at=observed,
+                        facts=facts, origin=self.c.origin, raw_ref=ref)
+
+    def _error(self, exc: BaseException, kinds: tuple[str, ...], operation: str
+               ) -> CollectionError:
+        return collection_error(exc, source=self.c.source, origin=self.c.origin, kinds=kinds,
+                                operation=operation, redact=self.c.redact)

@@ -250,9 +250,9 @@ class _Rules:
             start = self._start(f)
             if start is None:
                 undated.append(update_name(f))
-                note = f.get("release_date_note")
-                if isinstance(note, str) and note:
-                    notes.append(note)
+                release_note = f.get("release_date_note")
+                if isinstance(release_note, str) and release_note:
+                    notes.append(release_note)
                 ids.append(p.id)
                 continue
             due = add_days(start, days, self.tz)

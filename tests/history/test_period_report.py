@@ -80,7 +80,8 @@ def test_french_by_default_for_a_french_contract(october):
         "Éléments-jours conformes", "Manquements (jours)", "Constats corrigés",
         "Délai de correction moyen / p90", "Pénalité",
         "40\u00a0%", "2 / 5", "⚠ 1 nuit non mesurée", "70\u00a0%", "7 / 10", "2 (2,0\u00a0j)",
-        "2 ouverts", "1 nuit sans preuve non comptée", "Verdict nuit par nuit", "Sans preuve", "Non conforme",
+        "2 ouverts", "1 nuit sans preuve non comptée", "Verdict nuit par nuit", "Sans preuve",
+        "Non conforme",
         "pas d'exécution", "Part des éléments conformes, nuit par nuit",
         "Comment ces chiffres sont calculés", "(fuseau Europe/Paris)",
         "Produit le 2 novembre 2026 à 09:30 (UTC+01:00) par ClauseWatch",
@@ -90,7 +91,8 @@ def test_french_by_default_for_a_french_contract(october):
         assert english not in words, english
     assert md.startswith("# Contrat d'infogérance n° 7 — octobre 2026\n")
     for expected in ("## Tenue des engagements", "| Cible | Nuits conformes |",
-                     "| 40\u00a0% (2/5) | 70\u00a0% (7/10) | ⚠ 1 nuit non mesurée | 2 (2,0\u00a0j) |",
+                     "| 40\u00a0% (2/5) | 70\u00a0% (7/10) | ⚠ 1 nuit non mesurée "
+                     "| 2 (2,0\u00a0j) |",
                      "**Pénalités encourues\u00a0:** 1\u202f000\u00a0€.",
                      "## Verdict nuit par nuit", "`?` Sans preuve", "XC?XC"):
         assert expected in md, expected

@@ -14,9 +14,9 @@ import jsonschema_rs
 import pytest
 from report_case import render
 
+from clausewatch.core.messages import MESSAGES, PLURALS
 from clausewatch.core.result import Status
 from clausewatch.reports.formats import RunView, csv_results, oscal
-from clausewatch.core.messages import MESSAGES, PLURALS
 from clausewatch.reports.i18n import Catalogue, pick_language
 
 OSCAL_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "oscal"
@@ -149,7 +149,8 @@ def test_catalogue_has_every_key_in_every_language():
     same = ("clause", "error_source")  # "Clause", "Source": the same word in French
     untranslated = [k for k, v in MESSAGES.items() if fr.gettext(v) == v and v[:1].isalpha()
                     and k not in same]
-    untranslated += [k for k, (one, other) in PLURALS.items() if fr.ngettext(one, other, 2) == other]
+    untranslated += [k for k, (one, other) in PLURALS.items()
+                     if fr.ngettext(one, other, 2) == other]
     assert not untranslated
     for status in Status:
         assert Catalogue("fr").status(str(status)) != Catalogue("en").status(str(status))

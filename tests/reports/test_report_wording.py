@@ -248,8 +248,8 @@ def test_demo_mfa_users_clause_met_its_target_and_still_lists_its_accounts(demo)
     html = section((demo / "report.html").read_text(encoding="utf-8"), "PAS-3.2-mfa-users")
     assert "Éléments à traiter (13)" in html
     t = Catalogue("fr")
-    french = [t.reason(SimpleNamespace(**{k: r[k] for k in ("reason", "reason_id", "reason_params")}),
-                       PARIS) for r in to_fix]
+    keys = ("reason", "reason_id", "reason_params")
+    french = [t.reason(SimpleNamespace(**{k: r[k] for k in keys}), PARIS) for r in to_fix]
     assert len(to_fix) == 13 and all(f">{escape(f)}" in html for f in french)
     assert not any(str(escape(r["reason"])) in html for r in to_fix)
     shown = re.findall(r'<tr class="s-(\w+)">', html)

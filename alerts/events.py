@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from clausewatch.core.contract import Commitment
 from clausewatch.core.evaluation import Evaluation
@@ -53,6 +55,8 @@ class Event:
     label: str
     status: str
     reason: str
+    reason_id: str = ""  # the reason's message id and parameters (core/messages.py)
+    reason_params: Mapping[str, Any] = field(default_factory=dict)
     due: datetime | None = None
     since: datetime | None = None  # when the breach began (first run that saw it)
     how: str = ""  # for cured: "compliant", "waived" or "gone"
@@ -101,6 +105,8 @@ def detect(prior: Prior, ev: Evaluation, rules: Rules) -> Detection:
                     label=r.label or r.subject,
                     status=str(r.status),
                     reason=r.reason,
+                    reason_id=r.reason_id,
+                    reason_params=r.reason_params,
                     due=r.due,
                     since=since or (interval.breached_at if interval is not None else None),
                     how=how,
@@ -152,6 +158,7 @@ def detect(prior: Prior, ev: Evaluation, rules: Rules) -> Detection:
                 label=interval.label,
                 status="gone",
                 reason="No longer in the commitment's scope (a complete run no longer sees it).",
+                reason_id="alert.gone",
                 since=interval.breached_at,
                 how="gone",
             )
@@ -200,6 +207,9 @@ def _waivers(ev: Evaluation, prior: Prior, rules: Rules) -> list[Event]:
                 status="waived",
                 reason=f"Waiver {w.reference or ''} approved by {w.approver} expires "
                 f"{w.expires.isoformat()}: {w.reason}".replace("Waiver  ", "Waiver "),
+                reason_id="alert.waiver_expiring",
+                reason_params={"reference": w.reference or "", "approver": w.approver,
+                               "expires": w.expires.isoformat(), "reason": w.reason},
                 expires=w.expires.isoformat(),
             )
         )

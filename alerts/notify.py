@@ -17,7 +17,9 @@ from clausewatch.alerts.deliver import deliver
 from clausewatch.alerts.events import Detection, Event, EventKind, Rules, detect
 from clausewatch.alerts.message import Digest, event_to_dict, iso
 from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.i18n import Catalogue, pick_language
 from clausewatch.core.run import RunInfo
+from clausewatch.history.standing import Standing, describe
 from clausewatch.history.store import Delivery, Prior
 
 
@@ -48,9 +50,21 @@ class AlertOutcome:
         return json.dumps(self.to_document(), indent=2, ensure_ascii=False) + "\n"
 
 
-def make_digest(ev: Evaluation, info: RunInfo, detection: Detection) -> Digest:
+def make_digest(
+    ev: Evaluation, info: RunInfo, detection: Detection, standing: Standing | None = None
+) -> Digest:
+    """The message of a run, in the contract's language, with each penalty clause's exposure
+    so far this period when the history is known (``standing``)."""
     k = ev.contract
+    lang = pick_language(None, k.language)
+    costs: tuple[tuple[str, str], ...] = ()
+    if standing is not None and standing.known:
+        t = Catalogue(lang)
+        costs = tuple((c.clause, describe(t, standing.costs[c.id])) for c in k.commitments
+                      if c.id in standing.costs)
     return Digest(
+        lang=lang,
+        costs=costs,
         contract_id=k.id,
         contract_title=k.title,
         provider=k.provider,
@@ -72,10 +86,11 @@ def notify(
     env: Mapping[str, str] | None = None,
     http: httpx.Client | None = None,
     sleep: Callable[[float], None] | None = None,
+    standing: Standing | None = None,
 ) -> AlertOutcome:
     """Detect this run's events and deliver them (no channels: detect only)."""
     detection = detect(prior, ev, config.rules if config is not None else Rules())
-    digest = make_digest(ev, info, detection)
+    digest = make_digest(ev, info, detection, standing)
     deliveries: Sequence[Delivery] = ()
     if config is not None:
         kwargs: dict[str, Any] = {"env": env, "http": http}

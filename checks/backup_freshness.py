@@ -6,12 +6,12 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from clausewatch.checks.deadlines import add_hours, age_days, deadline_status, fmt_day
+from clausewatch.checks.deadlines import add_hours, age_days, deadline_status, fmt_day, whole
 from clausewatch.checks.evidence_view import EvidenceView
 from clausewatch.checks.registry import CHECKS
 from clausewatch.core.contract import Commitment
 from clausewatch.core.evidence import Evidence, Kind
-from clausewatch.core.result import Result, Status
+from clausewatch.core.result import Result, Status, message
 
 PARAMS_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -68,6 +68,8 @@ def backup_freshness(
                 **base,
                 status=Status.BREACHED,
                 reason=f"{label}: in scope but never backed up successfully{note}.",
+                reason_id="backup_freshness.never",
+                reason_params={"label": label, "attempts": _attempts_message(failed, note)},
                 measured={"last_success": None, "failed_attempts": len(failed)},
                 evidence_ids=(asset.id, *(b.id for b in failed[-5:])),
             )
@@ -83,12 +85,21 @@ def backup_freshness(
             reason = f"{label}: last backup {age_h:.1f} h ago, RPO reached {fmt_day(due, tz)}."
         else:
             reason = f"{label}: last successful backup {age_h:.1f} h ago (RPO {rpo:g} h)."
-        if last.facts.get("outcome") == "partial":
+        warned = last.facts.get("outcome") == "partial"
+        if warned:
             reason = reason[:-1] + ", completed with warnings (accepted)."
         yield Result(
             **base,
             status=status,
             reason=reason,
+            reason_id={Status.BREACHED: "backup_freshness.late", Status.AT_RISK:
+                       "backup_freshness.at_risk"}.get(status, "backup_freshness.ok"),
+            reason_params={
+                "label": label, "age_h": round(age_h, 1), "rpo": whole(rpo),
+                "due": fmt_day(due, tz),
+                "warnings": message("backup_freshness.with_warnings",
+                                    ", completed with warnings (accepted)") if warned else "",
+            },
             measured={"last_success": completed, "age_hours": round(age_h, 2)},
             evidence_ids=(asset.id, last.id),
             due=due,
@@ -102,3 +113,16 @@ def _attempts(failed: list[Evidence]) -> str:
     if warned:
         parts.append(f"{warned} with warnings, not accepted (accept_warning: false)")
     return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _attempts_message(failed: list[Evidence], text: str) -> dict[str, Any] | str:
+    """``_attempts`` as a message (ids and counts) for the reports in other languages."""
+    if not text:
+        return ""
+    warned = sum(1 for b in failed if b.facts.get("outcome") == "partial")
+    parts = []
+    if len(failed) > warned:
+        parts.append(message("backup_freshness.failed", "", n=len(failed) - warned))
+    if warned:
+        parts.append(message("backup_freshness.warned", "", n=warned))
+    return message("backup_freshness.attempts", text, parts=parts)

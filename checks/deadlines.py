@@ -76,3 +76,8 @@ def fmt_day(value: datetime, tz: ZoneInfo) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d")
     except OverflowError:
         return value.strftime("%Y-%m-%d")
+
+
+def whole(value: float) -> float | int:
+    """A number as ``:g`` prints it, for a reason's parameters: a whole float becomes an int."""
+    return int(value) if float(value).is_integer() else float(value)

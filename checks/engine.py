@@ -19,7 +19,7 @@ from clausewatch.core.contract import Commitment, Contract, fact_matches
 from clausewatch.core.errortext import error_summary
 from clausewatch.core.evaluation import Evaluation, Outcome, WaiverState
 from clausewatch.core.evidence import CollectionError, Evidence, origin_covers, subject_under
-from clausewatch.core.result import SEVERITY_ORDER, Result, Status, Verdict
+from clausewatch.core.result import SEVERITY_ORDER, Result, Status, Verdict, message
 
 #: A waiver accepts a known shortfall. It never hides missing evidence: a collection failure on
 #: a waived subject stays ``no_evidence``, loudly.
@@ -203,6 +203,13 @@ def _apply_errors(
                 status=Status.NO_EVIDENCE,
                 reason=f"{first.source} could not collect {first.what}: {error_summary(first)}"
                 f"{more} (on partial data: {r.reason})",
+                reason_id="engine.collection_error_partial",
+                reason_params={
+                    "source": first.source, "what": _what(first),
+                    "message": error_summary(first),
+                    "more": message("engine.more_errors", more, n=len(hits) - 1) if more else "",
+                    "inner": message(r.reason_id, r.reason, **r.reason_params),
+                },
             )
         )
     taken = {r.subject for r in out}
@@ -227,10 +234,29 @@ def _apply_errors(
                 status=Status.NO_EVIDENCE,
                 reason=f"{e.source} could not collect {e.what}"
                 f"{' (' + e.operation + ')' if e.operation else ''}: {error_summary(e)}",
+                reason_id="engine.collection_error",
+                reason_params={
+                    "source": e.source, "what": _what(e),
+                    "operation": f" ({e.operation})" if e.operation else "",
+                    "message": error_summary(e),
+                },
                 measured={"collection_error": e.id},
             )
         )
     return out, [e for i, e in enumerate(errors) if i in used]
+
+
+def _what(error: CollectionError) -> dict[str, Any]:
+    """``CollectionError.what`` as a message (kinds, and the subject or origin they were in)."""
+    kinds = "/".join(error.kinds)
+    if error.asset_kinds:
+        kinds += f" ({', '.join(error.asset_kinds)})"
+    if error.subject:
+        return message("engine.what_subject", error.what, kinds=kinds, subject=error.subject,
+                       origin=error.origin)
+    if error.origin:
+        return message("engine.what", error.what, kinds=kinds, origin=error.origin)
+    return message("engine.what_anywhere", error.what, kinds=kinds)
 
 
 def _apply_waivers(
@@ -274,6 +300,11 @@ def _apply_waivers(
                 status=Status.WAIVED,
                 reason=f"Waived until {w.expires.isoformat()} (approved by {w.approver}: "
                 f"{w.reason}); without it: {r.reason}",
+                reason_id="engine.waived",
+                reason_params={
+                    "expires": w.expires.isoformat(), "approver": w.approver, "reason": w.reason,
+                    "inner": message(r.reason_id, r.reason, **r.reason_params),
+                },
                 waiver={
                     "reason": w.reason,
                     "approver": w.approver,

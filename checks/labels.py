@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from clausewatch.core.result import Result
 
@@ -50,5 +51,18 @@ def unique_labels(results: Sequence[Result]) -> list[Result]:
             out.append(r)
             continue
         reason = new + r.reason[len(label):] if r.reason.startswith(label) else r.reason
-        out.append(dataclasses.replace(r, label=new, reason=reason))
+        out.append(dataclasses.replace(r, label=new, reason=reason,
+                                       reason_params=_relabel(r.reason_params, label, new)))
+    return out
+
+
+def _relabel(params: Mapping[str, Any], old: str, new: str) -> Mapping[str, Any]:
+    """A reason's parameters with its ``label`` (and its nested messages' labels) qualified."""
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if k == "label" and v == old:
+            v = new
+        elif isinstance(v, Mapping) and isinstance(v.get("params"), Mapping):
+            v = {**v, "params": _relabel(v["params"], old, new)}
+        out[k] = v
     return out

@@ -12,12 +12,12 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day
+from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day, whole
 from clausewatch.checks.evidence_view import EvidenceView
 from clausewatch.checks.registry import CHECKS
 from clausewatch.core.contract import Commitment
 from clausewatch.core.evidence import Evidence, Kind
-from clausewatch.core.result import Result, Status
+from clausewatch.core.result import Result, Status, message
 
 PARAMS_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -112,6 +112,9 @@ def mfa_coverage(commitment: Commitment, view: EvidenceView, as_of: datetime) ->
                 status=Status.NO_EVIDENCE,
                 reason=f"{label}: {ev.source} does not say whether the account is privileged"
                 f"{_note(ev.facts, 'privileged_note')}.",
+                reason_id="mfa_coverage.privileged_unknown",
+                reason_params={"label": label, "source": ev.source,
+                               "note": _note(ev.facts, "privileged_note")},
                 expected=expected,
                 evidence_ids=(ev.id,),
             )
@@ -146,6 +149,21 @@ def _why_not(require: str, enforced: Any, registered: Any, how: str) -> str:
     return "registered but not enforced" if registered else "neither enforced nor registered"
 
 
+def _why_not_id(require: str, enforced: Any, registered: Any) -> str:
+    """The message id of ``_why_not``'s text."""
+    if require == "registered":
+        why = "not_registered"
+    elif require == "enforced" or registered is None:
+        why = "registered_not_enforced" if registered else "not_enforced"
+    elif enforced is None:
+        why = "not_registered_unknown"
+    elif enforced:
+        why = "no_method"
+    else:
+        why = "registered_not_enforced" if registered else "neither"
+    return f"mfa_coverage.why_{why}"
+
+
 def _note(facts: Mapping[str, Any], key: str) -> str:
     """A source's own explanation of an unknown fact (``mfa_note``, ``privileged_note``)."""
     note = facts.get(key)
@@ -176,6 +194,8 @@ def _judge(
             **base,
             status=Status.NO_EVIDENCE,
             reason=f"{label}: identity data is {age:.1f} days old (freshness limit {freshness:g}).",
+            reason_id="mfa_coverage.stale",
+            reason_params={"label": label, "age": round(age, 1), "limit": whole(freshness)},
             measured={"evidence_age_days": round(age, 2)},
         )
     enforced, registered = facts.get("mfa_enforced"), facts.get("mfa_registered")
@@ -188,6 +208,12 @@ def _judge(
             status=Status.NO_EVIDENCE,
             reason=f"{label}: {ev.source} does not say whether MFA is {' or '.join(asked)}"
             f"{_note(facts, 'mfa_note')}.",
+            reason_id="mfa_coverage.unknown",
+            reason_params={
+                "label": label, "source": ev.source, "note": _note(facts, "mfa_note"),
+                "asked": message("mfa_coverage.asked_" + ("both" if len(asked) > 1 else asked[0]),
+                                 " or ".join(asked)),
+            },
             measured={},
         )
     measured = {
@@ -202,10 +228,18 @@ def _judge(
             "registered": "registered",
             "enforced_and_registered": f"enforced{how} and a method registered",
         }[require]
+        by = message("mfa_coverage.how", how, by=facts["mfa_enforced_by"]) if how else ""
+        verb_id = {"enforced": "enforced", "registered": "registered",
+                   "enforced_and_registered": "both"}[require]
         return Result(
-            **base, status=Status.COMPLIANT, reason=f"{label}: MFA {verb}.", measured=measured
+            **base, status=Status.COMPLIANT, reason=f"{label}: MFA {verb}.", measured=measured,
+            reason_id="mfa_coverage.compliant",
+            reason_params={"label": label,
+                           "verb": message(f"mfa_coverage.verb_{verb_id}", verb, how=by)},
         )
     why = _why_not(require, enforced, registered, how)
+    by = message("mfa_coverage.how", how, by=facts["mfa_enforced_by"]) if how else ""
+    why_msg = message(_why_not_id(require, enforced, registered), why, how=by)
     created = facts.get("created_at")
     if grace > 0 and isinstance(created, datetime):
         due = add_days(created, grace, commitment.timezone)
@@ -216,6 +250,9 @@ def _judge(
                 status=Status.AT_RISK,
                 reason=f"{label}: MFA {why}; new account, due by "
                 f"{fmt_day(due, commitment.timezone)}.",
+                reason_id="mfa_coverage.at_risk_new",
+                reason_params={"label": label, "why": why_msg,
+                               "due": fmt_day(due, commitment.timezone)},
                 measured=measured,
                 due=due,
             )
@@ -224,5 +261,7 @@ def _judge(
         **base,
         status=Status.BREACHED,
         reason=f"{label}{priv}: MFA {why}.",
+        reason_id="mfa_coverage.breached",
+        reason_params={"label": label, "priv": priv, "why": why_msg},
         measured=measured,
     )

@@ -27,12 +27,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day
+from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day, whole
 from clausewatch.checks.evidence_view import EvidenceView, source_matches
 from clausewatch.checks.registry import CHECKS
 from clausewatch.core.contract import Commitment
 from clausewatch.core.evidence import Evidence, Kind
-from clausewatch.core.result import Result, Status
+from clausewatch.core.result import Result, Status, message
 
 PARAMS_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -134,6 +134,11 @@ def _case_variant(result: Result, asset: Evidence, variants: Sequence[Evidence])
         f"differs from this asset's id {asset.subject!r} only in case; ids of this form are "
         f"case-sensitive, so whether they are about this asset cannot be told (on its own "
         f"records: {result.reason})",
+        reason_id="patch_lag.case_variant",
+        reason_params={"label": result.label, "n": len(variants), "name": repr(names[0]),
+                       "subject": repr(asset.subject),
+                       "inner": message(result.reason_id, result.reason,
+                                        **result.reason_params)},
         measured={**result.measured, "case_variants": names},
         evidence_ids=(*result.evidence_ids, *(p.id for p in variants)),
         due=None,
@@ -153,6 +158,8 @@ def _unknown_asset(
         status=Status.NO_EVIDENCE,
         reason=f"{subject}: {len(records)} patch record(s) from {sources} about an asset not in "
         "the inventory: cannot tell whether it is in scope.",
+        reason_id="patch_lag.unknown_asset",
+        reason_params={"label": subject, "n": len(records), "sources": sources},
         measured={"unknown_asset": True, "patch_records": len(records)},
         expected=expected,
         evidence_ids=tuple(p.id for p in records),
@@ -194,6 +201,9 @@ class _Rules:
                 **base,
                 status=Status.NO_EVIDENCE,
                 reason=f"{label}: no patch data: {note or 'no source reported any'}.",
+                reason_id="patch_lag.no_data",
+                reason_params={"label": label, "note": note or message(
+                    "patch_lag.no_source", "no source reported any")},
                 measured={"cause": note or "no patch data"},
                 evidence_ids=(asset.id,),
             )
@@ -204,6 +214,9 @@ class _Rules:
                 status=Status.NO_EVIDENCE,
                 reason=f"{label}: patch data stale since {fmt_day(assessed, self.tz)} "
                 f"({age:.1f} days old; freshness limit {self.freshness:g}).",
+                reason_id="patch_lag.stale",
+                reason_params={"label": label, "since": fmt_day(assessed, self.tz),
+                               "age": round(age, 1), "limit": whole(self.freshness)},
                 measured={"patch_data_age_days": round(age, 2),
                           "patch_assessed_at": assessed},
                 evidence_ids=(asset.id,),
@@ -330,6 +343,15 @@ class _Rules:
                 status=Status.BREACHED,
                 reason=f"{label}: {len(overdue)} security update(s) past deadline{detail}; worst "
                 f"{worst['name']} ({worst['severity']}) {worst['days_late']:g} days late.",
+                reason_id="patch_lag.overdue",
+                reason_params={
+                    "label": label, "n": len(overdue), "update": worst["name"],
+                    "severity": message(f"severity.{str(worst['severity']).lower()}",
+                                        str(worst["severity"])),
+                    "days_late": whole(worst["days_late"]),
+                    "late": message("patch_lag.installed_late", detail, n=late_installs)
+                    if late_installs else "",
+                },
                 measured={
                     "overdue": len(overdue),
                     "due_soon": len(soon),
@@ -349,6 +371,14 @@ class _Rules:
                 status=Status.NO_EVIDENCE,
                 reason=f"{label}: {len(undated)} update(s) carry {what} "
                 f"({', '.join(undated[:3])}), so their deadline is unknown{why}.",
+                reason_id="patch_lag.undated",
+                reason_params={
+                    "label": label, "n": len(undated), "ids": list(undated[:3]),
+                    "what": message("patch_lag.no_release_date" if self.clock == "release"
+                                    and self.fallback == "no_evidence"
+                                    else "patch_lag.neither_date", what),
+                    "why": message("patch_lag.why", why, note=notes[0]) if notes else "",
+                },
                 measured={"undated": undated, "outstanding": outstanding},
                 evidence_ids=ids,
             )
@@ -359,6 +389,8 @@ class _Rules:
                 reason=f"{label}: {len(unknown)} outstanding update(s) with a severity neither "
                 f"in the deadline table nor a known rating ({', '.join(unknown[:3])}), so their "
                 "deadline is unknown (unrated_as can map it).",
+                reason_id="patch_lag.unknown_severity",
+                reason_params={"label": label, "n": len(unknown), "ids": list(unknown[:3])},
                 measured={"unknown_severity": list(unknown), "unrated": unrated,
                           "outstanding": outstanding},
                 evidence_ids=ids,
@@ -369,6 +401,8 @@ class _Rules:
                 status=Status.NO_EVIDENCE,
                 reason=f"{label}: {len(unrated)} outstanding update(s) without a severity "
                 f"({', '.join(unrated[:3])}), so their deadline is unknown.",
+                reason_id="patch_lag.unrated",
+                reason_params={"label": label, "n": len(unrated), "ids": list(unrated[:3])},
                 measured={"unrated": unrated, "outstanding": outstanding},
                 evidence_ids=ids,
             )
@@ -379,6 +413,8 @@ class _Rules:
                 status=Status.AT_RISK,
                 reason=f"{label}: {len(soon)} security update(s) fall due by "
                 f"{fmt_day(due, self.tz)}.",
+                reason_id="patch_lag.soon",
+                reason_params={"label": label, "n": len(soon), "due": fmt_day(due, self.tz)},
                 measured={
                     "overdue": 0,
                     "due_soon": len(soon),
@@ -392,6 +428,8 @@ class _Rules:
             **base,
             status=Status.COMPLIANT,
             reason=f"{label}: no security update past its deadline.",
+            reason_id="patch_lag.ok",
+            reason_params={"label": label},
             measured={"overdue": 0, "due_soon": 0, "outstanding": outstanding},
             evidence_ids=ids,
         )

@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day
+from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day, whole
 from clausewatch.checks.evidence_view import EvidenceView, is_attested
 from clausewatch.checks.registry import CHECKS
 from clausewatch.core.contract import Commitment
 from clausewatch.core.evidence import Evidence, Kind
-from clausewatch.core.result import Result, Status
+from clausewatch.core.result import Result, Status, message
 
 PARAMS_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -86,6 +86,8 @@ def restore_test(commitment: Commitment, view: EvidenceView, as_of: datetime) ->
                 **base,
                 status=Status.BREACHED,
                 reason=f"{label}: no successful restore test on record{_why_not(tests, rto)}.",
+                reason_id="restore_test.never",
+                reason_params={"label": label, "why": _why_not_message(tests, rto)},
                 measured={"tests_seen": len(tests)},
                 evidence_ids=(system.id, *(t.id for t in tests[-5:])),
             )
@@ -110,13 +112,19 @@ def restore_test(commitment: Commitment, view: EvidenceView, as_of: datetime) ->
             "duration_minutes": last.facts.get("duration_minutes"),
             "method": last.facts.get("method"),
         }
+        attested: dict[str, Any] | str = ""
         if is_attested(last):
             measured.update(_attestation(last))
             reason += f" ({_attested_by(last)})"
+            attested = _attested_message(last)
         yield Result(
             **base,
             status=status,
             reason=reason + ".",
+            reason_id={Status.BREACHED: "restore_test.late", Status.AT_RISK:
+                       "restore_test.at_risk"}.get(status, "restore_test.ok"),
+            reason_params={"label": label, "when": when, "ago": round(ago), "period": whole(period),
+                           "due": fmt_day(due, tz), "attested": attested},
             measured=measured,
             evidence_ids=(system.id, last.id),
             due=due,
@@ -136,6 +144,17 @@ def _attested_by(test: Evidence) -> str:
     who = f.get("attested_by") or "an unnamed person"
     digest = f.get("report_sha256")
     return f"attested by {who}" + (f", report sha256 {str(digest)[:12]}…" if digest else "")
+
+
+def _attested_message(test: Evidence) -> dict[str, Any]:
+    """`` (attested by …)`` as a message, for the reports in other languages."""
+    f = test.facts
+    text = f" ({_attested_by(test)})"
+    who: Any = f.get("attested_by") or message("restore_test.unnamed", "an unnamed person")
+    digest = f.get("report_sha256")
+    if digest:
+        return message("restore_test.attested_report", text, who=who, digest=str(digest)[:12])
+    return message("restore_test.attested", text, who=who)
 
 
 def _unverified(
@@ -167,6 +186,12 @@ def _unverifiable(
         status=Status.NO_EVIDENCE,
         reason=f"{label}: attested restore test of {when} cannot be verified "
         f"({newest.facts['report_problem']}){before}.",
+        reason_id="restore_test.unverifiable",
+        reason_params={
+            "label": label, "when": when, "problem": str(newest.facts["report_problem"]),
+            "before": "" if last is None else message(
+                "restore_test.too_old", before, day=fmt_day(last.facts["completed_at"], tz)),
+        },
         measured={"tests_seen": len(unverified), "attested": True,
                   "attested_by": newest.facts.get("attested_by"),
                   "report_sha256": newest.facts.get("report_sha256"),
@@ -198,3 +223,17 @@ def _why_not(tests: Sequence[Evidence], rto: float | None) -> str:
             return f" within the {rto:g}-minute RTO ({untimed} succeeded, no duration recorded)"
         return f" within the {rto:g}-minute RTO ({len(succeeded)} succeeded but too slow)"
     return f" ({len(tests)} test(s), none successful)"
+
+
+def _why_not_message(tests: Sequence[Evidence], rto: float | None) -> dict[str, Any] | str:
+    """``_why_not`` as a message, for the reports in other languages."""
+    text = _why_not(tests, rto)
+    if not text:
+        return ""
+    succeeded = [t for t in tests if t.facts.get("outcome") == "success"]
+    if succeeded and rto is not None:
+        untimed = sum(t.facts.get("duration_minutes") is None for t in succeeded)
+        if untimed == len(succeeded):
+            return message("restore_test.untimed", text, n=untimed, rto=whole(rto))
+        return message("restore_test.too_slow", text, n=len(succeeded), rto=whole(rto))
+    return message("restore_test.none_ok", text, n=len(tests))

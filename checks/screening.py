@@ -26,7 +26,7 @@ from clausewatch.core.clock import require_utc
 from clausewatch.core.contract import Commitment
 from clausewatch.core.evidence import Evidence, Kind
 from clausewatch.core.limits import CLOCK_SKEW
-from clausewatch.core.result import Result, Status
+from clausewatch.core.result import Result, Status, message
 from clausewatch.core.subjects import subject_key
 
 CheckFn = Callable[[Commitment, EvidenceView, datetime], Iterable[Result]]
@@ -58,6 +58,8 @@ def _undecided(commitment: Commitment, asset: Evidence, why: str) -> Result:
         label=label,
         status=Status.NO_EVIDENCE,
         reason=f"{label}: {why}.",
+        reason_id="screening.undecided",
+        reason_params={"label": label, "why": why},
         measured={"scope_undecided": why},
         evidence_ids=(asset.id,),
     )
@@ -101,6 +103,13 @@ def _unjudgeable(
             status=Status.NO_EVIDENCE,
             reason=f"{r.label or r.subject}: {ev.source} {ev.kind} record {ev.id}: {what}{more} "
             f"(on the rest: {r.reason})",
+            reason_id="screening.unjudgeable",
+            reason_params={
+                "label": r.label or r.subject, "source": ev.source, "kind": str(ev.kind),
+                "record": ev.id, "what": what,
+                "more": message("screening.more_records", more, n=len(hits) - 1) if more else "",
+                "inner": message(r.reason_id, r.reason, **r.reason_params),
+            },
             measured={**r.measured, "unjudgeable": [e.id for e, _ in hits]},
             evidence_ids=tuple(dict.fromkeys((*r.evidence_ids, *(e.id for e, _ in hits)))),
             due=None,

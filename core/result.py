@@ -60,6 +60,8 @@ class Result:
     due: datetime | None = None  # when it falls (or fell) due, for deadline commitments
     waiver: Mapping[str, Any] | None = None
     label: str = ""  # a human name for the subject (display name, hostname)
+    reason_id: str = ""  # the reason's message id (core/messages.py), for other languages
+    reason_params: Mapping[str, Any] = field(default_factory=dict)  # its placeholders (JSON)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,3 +75,9 @@ class Verdict:
     counts: Mapping[str, int]
     reason: str
     due: datetime | None = None  # earliest due date among subjects at risk
+
+
+def message(key: str, text: str, **params: Any) -> dict[str, Any]:
+    """A message nested in a reason's parameters: its id, parameters and English text (shown
+    as is where the id is unknown)."""
+    return {"id": key, "params": params, "text": text}

@@ -15,7 +15,7 @@ from clausewatch.core.run import RunInfo
 from clausewatch.demo.backfill import NIGHTS
 from clausewatch.demo.contract import demo_contract_text
 from clausewatch.demo.estate import build_estate
-from clausewatch.demo.history import demo_publish
+from clausewatch.demo.history import demo_backfill, demo_publish
 from clausewatch.pipeline.run import Gathered, Run
 from clausewatch.policies.load import load_contract
 from clausewatch.reports.evidence_pack import PackOptions
@@ -55,11 +55,14 @@ def demo_run(as_of: datetime, out: Path, options: PackOptions,
             stage("evaluating and writing the outputs")
         return Gathered(evidence=estate.evidence, errors=estate.errors)
 
-    def after(folder: Path, ev: Evaluation, info: RunInfo) -> None:
+    def before(folder: Path, ev: Evaluation, info: RunInfo) -> Path:
         if stage is not None:
             stage(f"back-filling {NIGHTS} nights of history", total=NIGHTS)
-        past = demo_publish(folder, ev, info, text, lang=options.lang,
-                            tick=stage.advance if stage is not None else None)
+        return demo_backfill(folder, ev, text,
+                             tick=stage.advance if stage is not None else None)
+
+    def after(folder: Path, ev: Evaluation, info: RunInfo) -> None:
+        past = demo_publish(folder, ev, info, text, lang=options.lang, backfilled=True)
         log.info("demo history: %d nights back-filled in %.1f s", past.nights, past.seconds)
 
     return Run(
@@ -73,4 +76,5 @@ def demo_run(as_of: datetime, out: Path, options: PackOptions,
         out=out,
         options=options,
         after=after,
+        before=before,
     )

@@ -18,8 +18,10 @@ Definitions (the steering committee reads these; tests compute them by hand):
   commitment that began (first breached night) plus ``per_day_late`` for each nightly run whose
   verdict was breached, accumulated in day order and capped per penalty period (month or
   quarter, which may be longer than the report's period: the cap then counts what earlier
-  months of that quarter already used). Nights without evidence cost nothing: exposure counts
-  only what evidence shows.
+  months of that quarter already used). Exposure counts only what evidence shows: a night
+  without evidence is **not measured**, never free. It is counted apart
+  (``nights_no_evidence``) and reported as a risk next to the amount, which may then be higher
+  than shown.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from clausewatch.alerts.notify import AlertOutcome, notify
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.faults import checkpoint
 from clausewatch.core.run import RunInfo
+from clausewatch.history.standing import standing
 from clausewatch.history.store import DEFAULT_PATH, Location, open_history
 from clausewatch.reports.output import write_text_atomic
 
@@ -54,7 +55,7 @@ class Nightly:
             return None
         with open_history(self.history, contract_id=ev.contract.id) as store:
             prior = store.prior(ev.contract.id)
-            outcome = notify(prior, ev, info, self.alerts)
+            outcome = notify(prior, ev, info, self.alerts, standing=standing(store, ev))
             if stage is not None:
                 write_text_atomic(stage / ALERTS_FILE, outcome.dumps())
             checkpoint("alerts-delivered")

@@ -26,6 +26,7 @@ from clausewatch.core.faults import checkpoint
 from clausewatch.core.interrupt import Stopped, deferred
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
+from clausewatch.history.standing import read_standing
 from clausewatch.history.store import Location
 from clausewatch.pipeline.nightly import Nightly
 from clausewatch.pipeline.publication import (
@@ -57,6 +58,9 @@ class Gathered:
 Gather = Callable[[Path | None], Gathered]
 #: Runs after the outputs are written into the staging folder (the demo's history).
 After = Callable[[Path, Evaluation, RunInfo], None]
+#: Runs before the reports are written; returns a history the reports should read the breach
+#: starts and penalty exposure from (the demo's back-filled one), or None.
+Before = Callable[[Path, Evaluation, RunInfo], Path | None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +78,7 @@ class Run:
     options: PackOptions = field(default_factory=PackOptions)
     nightly: Nightly = field(default_factory=Nightly)
     after: After | None = None
+    before: Before | None = None
 
 
 def execute(run: Run) -> tuple[Evaluation, RunInfo]:
@@ -106,8 +111,10 @@ def _publish(run: Run, out: Path) -> tuple[Evaluation, RunInfo]:
         options = dataclasses.replace(
             run.options, secrets=(*run.options.secrets, *gathered.secrets)
         )
+        history = run.before(st.stage, ev, info) if run.before is not None else None
         publish_run(st.stage, ev, info, [*gathered.evidence, *gathered.errors],
-                    run.contract_bytes, options, archive=False)
+                    run.contract_bytes, options, archive=False,
+                    standing=read_standing(history or run.nightly.history, ev))
         if run.after is not None:
             run.after(st.stage, ev, info)
         checkpoint("stage-written")

@@ -50,7 +50,7 @@ from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
 from clausewatch.reports import signing
 from clausewatch.reports.formats import FORMATS
-from clausewatch.reports.i18n import pick_language
+from clausewatch.reports.i18n import Catalogue, pick_language
 from clausewatch.reports.results_json import iso
 from clausewatch.reports.templating import environment
 from clausewatch.reports.view import WaiverRow, build_view, waiver_in_force
@@ -213,7 +213,7 @@ def build_pack(
         w.bytes(f"{REPORTS}/{name}", data)
     w.json(RUN, _run_metadata(ev, info, records, contract_digest, lang, options, raw_count))
     w.text("README.md", _readme(ev, info, contract_digest, options, reports, previous,
-                                raw_count, attachments))
+                                raw_count, attachments, lang))
 
     _assert_no_leak(dest, redactor)
     files = {rel: sha256_file(dest / rel) for rel in sorted(_walk(dest))}
@@ -396,6 +396,7 @@ def _readme(
     previous: Link | None = None,
     raw_pages: int = 0,
     attachments: int = 0,
+    lang: str = "en",
 ) -> str:
     """The pack's README, describing only what the pack holds: its ``reports/`` rows name the
     formats in the pack (from the registry); ``raw/``, ``signature.json``, the signature check
@@ -407,6 +408,8 @@ def _readme(
     )
     formats = [f for f in FORMATS if f.file_name in reports]
     return environment().get_template("pack-readme.md.j2").render(
+        lang=lang,
+        status_text=Catalogue(lang).status(str(ev.status)),
         reports=[
             {
                 "path": f"{REPORTS}/{f.file_name}",

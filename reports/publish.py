@@ -23,6 +23,7 @@ from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
+from clausewatch.history.standing import Standing
 from clausewatch.reports import results_json
 from clausewatch.reports.evidence_pack import (
     ATTACHMENTS,
@@ -98,13 +99,15 @@ def publish_run(
     options: PackOptions | None = None,
     *,
     archive: bool = True,
+    standing: Standing | None = None,
 ) -> PackInfo:
     """Write the run's record, its reports (``options.formats``, default every registered
     format), its evidence pack and the pack's zip into ``stage``; with ``archive``, copy the
     pack into ``options.history`` too (the pipeline does that only once the run is published).
 
     Raw API pages a collector recorded under ``stage/raw`` go into the pack (redacted), the
-    files it attached under ``stage/attachments`` (attested reports) verbatim."""
+    files it attached under ``stage/attachments`` (attested reports) verbatim. ``standing``:
+    breach starts and penalty exposure from the history, for the reports."""
     options = options or PackOptions()
     # Run inputs (sources, endpoints, identities) reach results.json and every report: mask
     # secret keys and known secret values there first.
@@ -124,6 +127,7 @@ def publish_run(
         lang=options.lang,
         evidence_sha256=sha256_bytes(evidence_text.encode("utf-8")),
         results_sha256=sha256_bytes(results_text.encode("utf-8")),
+        standing=standing,
         options=options.format_options,
     )
     reports = render_reports(view, options.formats)

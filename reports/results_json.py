@@ -45,6 +45,8 @@ def result_to_dict(r: Result) -> dict[str, Any]:
         "label": r.label or r.subject,
         "status": str(r.status),
         "reason": r.reason,
+        "reason_id": r.reason_id or None,
+        "reason_params": _plain(r.reason_params),
         "measured": _plain(r.measured),
         "expected": _plain(r.expected),
         "due": iso(r.due),

@@ -8,10 +8,13 @@ numbers. Nothing is re-judged: the status picks the sentence, the figures fill i
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from clausewatch.core.result import Result, Status, Verdict
+from clausewatch.history.standing import describe
 from clausewatch.reports.i18n import Catalogue
+from clausewatch.reports.view import ClauseRow, ReportView
 
 
 def verdict_sentence(t: Catalogue, verdict: Verdict, tz: ZoneInfo, errors: int = 0) -> str:
@@ -44,6 +47,25 @@ def verdict_sentence(t: Catalogue, verdict: Verdict, tz: ZoneInfo, errors: int =
     return t.t("verdict_compliant", share=share)
 
 
+def since_text(t: Catalogue, view: ReportView, when: datetime | None) -> str:
+    """``breached since 22 Aug 2026 (92 days)``: the start of a breach interval and its age."""
+    if when is None:
+        return ""
+    if not view.history:
+        return t.t("breach_since_unknown")
+    if when >= view.as_of:
+        return t.t("breach_since_tonight")
+    days = int((view.as_of - when).total_seconds() // 86400)
+    return t.t("breach_since", day=t.day(when, view.tz), duration=t.days(days))
+
+
+def cost_text(t: Catalogue, row: ClauseRow) -> str:
+    """What a clause costs so far this penalty period, its cap, and the nights not measured."""
+    if not row.penalty:
+        return t.t("cost_no_penalty")
+    if row.cost is None:
+        return t.t("cost_no_history")
+    return describe(t, row.cost)
 def is_attested(result: Result) -> bool:
     """Whether the subject's result rests on an attestation (``clausewatch attest``)."""
     return result.measured.get("attested") is True

@@ -9,7 +9,7 @@ leaves without evidence.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -22,6 +22,8 @@ from clausewatch.core.evaluation import Evaluation, Outcome
 from clausewatch.core.evidence import CollectionError
 from clausewatch.core.result import SEVERITY_ORDER, Result, Status, counted, is_offender
 from clausewatch.core.run import RunInfo
+from clausewatch.history.intervals import VERDICT
+from clausewatch.history.standing import Cost, Standing
 
 #: Offenders listed per clause in a report; the rest are counted (all are in results.csv).
 MAX_OFFENDERS = 50
@@ -47,6 +49,21 @@ class ClauseRow:
     offenders: tuple[Result, ...]
     hidden: int  # offenders not listed (over MAX_OFFENDERS)
     errors: int = 0  # collection errors bearing on the commitment
+    since: Mapping[str, datetime] = field(default_factory=dict)  # breached subject -> start
+    cost: Cost | None = None  # exposure so far this penalty period (None: no penalty or history)
+
+    @property
+    def penalty(self) -> bool:
+        """Whether the commitment has a penalty clause."""
+        return self.outcome.commitment.penalty is not None
+
+    @property
+    def verdict_since(self) -> datetime | None:
+        """When the commitment's own verdict started being breached."""
+        return self.since.get(VERDICT)
+
+    def breached_since(self, r: Result) -> datetime | None:
+        return self.since.get(r.subject) if r.status == Status.BREACHED else None
 
     @property
     def id(self) -> str:
@@ -144,6 +161,7 @@ class ReportView:
     waivers: tuple[WaiverRow, ...]
     errors: tuple[ErrorRow, ...]
     lang: str = "en"
+    history: bool = False  # breach starts and exposure come from a run history
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -164,10 +182,13 @@ def build_view(
     lang: str = "en",
     registry: Registry = CHECKS,
     max_offenders: int = MAX_OFFENDERS,
+    standing: Standing | None = None,
 ) -> ReportView:
-    """Gather the report's content from an evaluation."""
+    """Gather the report's content from an evaluation (and its standing in the history)."""
+    standing = standing or Standing()
     clauses = []
     for o in ev.outcomes:
+        cid = o.commitment.id
         offenders = sorted(
             (r for r in o.results if is_offender(r.status)),
             key=lambda r: SEVERITY_ORDER[r.status],  # stable: keeps the engine's due-date order
@@ -178,6 +199,8 @@ def build_view(
                 offenders=tuple(offenders[:max_offenders]),
                 hidden=max(0, len(offenders) - max_offenders),
                 errors=sum(_bears_on(e, o.commitment, registry) for e in ev.errors),
+                since={s: when for (c, s), when in standing.since.items() if c == cid},
+                cost=standing.costs.get(cid),
             )
         )
     return ReportView(
@@ -191,6 +214,7 @@ def build_view(
         waivers=tuple(_waiver_rows(ev)),
         errors=tuple(_error_rows(ev, registry)),
         lang=lang,
+        history=standing.known,
     )
 
 

@@ -16,7 +16,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from clausewatch.alerts.channels.base import ENV, ChannelSpec, Context, DeliveryError
-from clausewatch.alerts.message import HEADINGS, Digest
+from clausewatch.alerts.message import Digest
 
 
 def message(digest: Digest, sender: str, to: list[str], prefix: str = "") -> EmailMessage:
@@ -30,10 +30,14 @@ def message(digest: Digest, sender: str, to: list[str], prefix: str = "") -> Ema
     msg["X-ClauseWatch-Group"] = digest.group_key
     msg.set_content(digest.text())
     parts = [f"<h2>{html.escape(digest.title())}</h2>",
-             f"<p>Breaches still open: {digest.open_breaches}</p>"]
+             f"<p>{html.escape(digest.t.t('alert_open', n=digest.open_breaches))}</p>"]
+    if digest.costs:
+        items = "".join(f"<li>{html.escape(c)}{html.escape(digest.t.t('colon'))} "
+                        f"{html.escape(v)}</li>" for c, v in digest.costs)
+        parts.append(f"<h3>{html.escape(digest.t.t('alert_costs'))}</h3><ul>{items}</ul>")
     for kind, events in digest.by_kind():
         items = "".join(f"<li>{html.escape(digest.line(e))}</li>" for e in events)
-        parts.append(f"<h3>{HEADINGS[kind]} ({len(events)})</h3><ul>{items}</ul>")
+        parts.append(f"<h3>{html.escape(digest.group(kind, len(events)))}</h3><ul>{items}</ul>")
     msg.add_alternative("<html><body>" + "".join(parts) + "</body></html>", subtype="html")
     return msg
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clausewatch.alerts.channels.base import ENV, ChannelSpec, Context, post_json
-from clausewatch.alerts.message import HEADINGS, SHOWN_PER_KIND, Digest
+from clausewatch.alerts.message import SHOWN_PER_KIND, Digest
 
 SECTION_MAX = 2900  # Slack caps a section's text at 3000 characters
 
@@ -23,11 +23,7 @@ def payload(digest: Digest) -> dict[str, Any]:
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": escape(
-                        f"{digest.contract_id} · {digest.provider} for {digest.customer} · "
-                        f"as of {digest.day(digest.as_of)} · open breaches: "
-                        f"{digest.open_breaches}"
-                    ),
+                    "text": escape(digest.context()),
                 }
             ],
         },
@@ -35,8 +31,8 @@ def payload(digest: Digest) -> dict[str, Any]:
     for kind, events in digest.by_kind():
         lines = [f"• {escape(digest.line(e))}" for e in events[:SHOWN_PER_KIND]]
         if len(events) > SHOWN_PER_KIND:
-            lines.append(f"… and {len(events) - SHOWN_PER_KIND} more")
-        text = f"*{HEADINGS[kind]} ({len(events)})*\n" + "\n".join(lines)
+            lines.append(escape(digest.more(len(events) - SHOWN_PER_KIND)))
+        text = f"*{escape(digest.group(kind, len(events)))}*\n" + "\n".join(lines)
         if len(text) > SECTION_MAX:
             text = text[: SECTION_MAX - 1] + "…"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})

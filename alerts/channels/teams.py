@@ -10,7 +10,7 @@ from typing import Any
 
 from clausewatch.alerts.channels.base import ENV, ChannelSpec, Context, post_json
 from clausewatch.alerts.events import EventKind
-from clausewatch.alerts.message import HEADINGS, SHOWN_PER_KIND, Digest
+from clausewatch.alerts.message import SHOWN_PER_KIND, Digest
 
 CARD_VERSION = "1.4"
 MAX_BYTES = 24_000  # Teams refuses messages over about 28 KB
@@ -31,21 +31,22 @@ def card(digest: Digest, shown: int = SHOWN_PER_KIND) -> dict[str, Any]:
         {
             "type": "FactSet",
             "facts": [
-                {"title": "Contract", "value": digest.contract_id},
-                {"title": "Provider", "value": digest.provider},
-                {"title": "As of", "value": digest.day(digest.as_of)},
-                {"title": "Open breaches", "value": str(digest.open_breaches)},
+                {"title": digest.t.t("contract"), "value": digest.contract_id},
+                {"title": digest.t.t("provider"), "value": digest.provider},
+                {"title": digest.t.t("alert_as_of"), "value": digest.day(digest.as_of)},
+                {"title": digest.t.t("alert_open_label"), "value": str(digest.open_breaches)},
+                *({"title": clause, "value": cost} for clause, cost in digest.costs),
             ],
         },
     ]
     for kind, events in digest.by_kind():
         body.append(
-            {"type": "TextBlock", "text": f"{HEADINGS[kind]} ({len(events)})",
+            {"type": "TextBlock", "text": digest.group(kind, len(events)),
              "weight": "Bolder", "wrap": True, "separator": True}
         )
         lines = [f"- {digest.line(e)}" for e in events[:shown]]
         if len(events) > shown:
-            lines.append(f"- ... and {len(events) - shown} more")
+            lines.append(f"- {digest.more(len(events) - shown)}")
         body.append({"type": "TextBlock", "text": "\n".join(lines), "wrap": True})
     return {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from clausewatch.core.result import Result
 from clausewatch.reports import charts
 from clausewatch.reports.formats.registry import FORMATS, RunView
 from clausewatch.reports.i18n import Catalogue
 from clausewatch.reports.templating import environment
-from clausewatch.reports.verdict_text import verdict_sentence
+from clausewatch.reports.verdict_text import cost_text, since_text, verdict_sentence
 from clausewatch.reports.view import OPEN_OFFENDERS, ClauseRow, ReportView
 
 
@@ -24,8 +25,10 @@ def context(view: ReportView) -> dict[str, Any]:
     """What every report template receives: the view, the catalogue and date helpers.
 
     ``verdict(row)`` phrases a clause's verdict in the report's language; the engine's English
-    ``reason`` stays in results.json. Per-subject reasons come from the checks in English, so a
-    report in another language marks them ``lang="en"`` (``source_lang``).
+    ``reason`` stays in results.json. ``reason(r)`` renders a subject's reason from its message
+    id and parameters; one the catalogue cannot render stays English and is marked
+    ``lang="en"`` (``foreign(r)``). ``since(when)`` and ``cost(row)``: breach start and penalty
+    exposure from the history.
     """
     t = Catalogue(view.lang)
     tz = view.tz
@@ -39,6 +42,13 @@ def context(view: ReportView) -> dict[str, Any]:
     def verdict(row: ClauseRow) -> str:
         return verdict_sentence(t, row.outcome.verdict, tz, row.errors)
 
+    def reason(r: Result) -> str:
+        return t.reason(r, tz)
+
+    def foreign(r: Result) -> bool:
+        """Whether the reason is shown in English in a report in another language."""
+        return view.lang != "en" and t.reason(r, tz) == r.reason
+
     return {
         "view": view,
         "t": t,
@@ -46,6 +56,10 @@ def context(view: ReportView) -> dict[str, Any]:
         "day": day,
         "moment": moment,
         "verdict": verdict,
+        "reason": reason,
+        "foreign": foreign,
+        "since": lambda when: since_text(t, view, when),
+        "cost": lambda row: cost_text(t, row),
         "source_lang": "en",
         "open_offenders": OPEN_OFFENDERS,
         "version": view.info.tool_version,

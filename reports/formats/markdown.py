@@ -9,10 +9,11 @@ evidence.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from clausewatch.reports.formats.registry import FORMATS, RunView
 from clausewatch.reports.i18n import Catalogue
-from clausewatch.reports.verdict_text import attested_mark, verdict_sentence
+from clausewatch.reports.verdict_text import attested_mark, cost_text, since_text, verdict_sentence
 from clausewatch.reports.view import ClauseRow, ReportView
 
 OFFENDERS_SHOWN = 10
@@ -23,6 +24,7 @@ OFFENDERS_SHOWN = 10
 #: (https://spec.commonmark.org/0.31.2/#backslash-escapes).
 #: Data is put on one line after a prefix of ours, so the characters that matter only at the
 #: start of a line (``-``, ``+``, ``=``, digits) cannot open a block there.
+_BREAKS = re.compile(r"[ \t\r\n\f\v\u2028\u2029\x85]+")
 _MARKUP = re.compile(r"([\\`*_{}\[\]<>#|~])|&(?=#?\w+;)")
 
 
@@ -30,7 +32,7 @@ def text(value: object) -> str:
     """Data (a reason, a name, an error message) as inert Markdown on one line: line breaks
     become spaces and markup characters are escaped, so an HTML page or a '# heading' in an
     API's answer renders as the text it is."""
-    flat = " ".join(str(value).split())
+    flat = _BREAKS.sub(" ", str(value)).strip(" ")  # no-break spaces stay (French typography)
     return _MARKUP.sub(lambda m: "\\" + m.group(0), flat)
 
 
@@ -62,6 +64,11 @@ def page(view: ReportView) -> str:
     def label(key: str) -> str:
         return f"**{t.t(key)}{t.t('colon')}**"
 
+    def since(when: datetime | None, sep: str) -> str:
+        return sep + since_text(t, view, when) if when else ""
+
+    semi = "\u202f;" if view.lang == "fr" else ";"
+
     out = [
         f"# {t.t('report_title')} — {text(k.title)}",
         "",
@@ -79,14 +86,15 @@ def page(view: ReportView) -> str:
         f"## {t.t('summary')}",
         "",
         f"| {t.t('clause')} | {t.t('commitment')} | {t.t('responsible')} | {t.t('status')} "
-        f"| {t.t('measured')} / {t.t('target')} | {t.t('due')} |",
-        "|---|---|---|---|---:|---|",
+        f"| {t.t('measured')} / {t.t('target')} | {t.t('due')} | {t.t('cost')} |",
+        "|---|---|---|---|---:|---|---|",
     ]
     for row in view.clauses:
         out.append(
             f"| {cell(row.clause)} | {cell(row.title)} | {t.party(row.responsible)} "
-            f"| **{t.status(row.status)}**{_attested(t, row)} | {t.percent(row.measured)} / "
-            f"{t.percent(row.target, 0)} | {t.day(row.due, tz)} |"
+            f"| **{t.status(row.status)}**{_attested(t, row)}{since(row.verdict_since, ' — ')} "
+            f"| {t.percent(row.measured)} / {t.percent(row.target, 0)} | {t.day(row.due, tz)} "
+            f"| {text(cost_text(t, row))} |"
         )
     out += ["", f"*{t.t('measured_note')}*", ""]
     attention = [row for row in view.clauses if row.offenders]
@@ -97,11 +105,11 @@ def page(view: ReportView) -> str:
         out.append(
             f"{t.t('verdict_reason')} {verdict_sentence(t, row.outcome.verdict, tz, row.errors)}"
         )
-        out.append("")
+        out += ["", f"{label('cost')} {cost_text(t, row)}", ""]
         for r in row.offenders[:OFFENDERS_SHOWN]:
             due = f" — {t.t('due')} {t.day(r.due, tz)}" if r.due else ""
             out.append(f"- **{t.status(str(r.status))}**{attested_mark(t, r)} "
-                       f"{text(r.reason)}{due}")
+                       f"{text(t.reason(r, tz))}{due}{since(row.breached_since(r), ' — ')}")
         more = len(row.offenders) + row.hidden - OFFENDERS_SHOWN
         if more > 0:
             out.append(f"- {t.t('more_offenders', n=more)}")
@@ -116,8 +124,8 @@ def page(view: ReportView) -> str:
             else t.t(f"waiver_{w.state}")
         )
         out.append(
-            f"- **{text(w.clause)}** {text(', '.join(w.subjects))}: {state} "
-            f"({t.t('waiver_expires')} {t.day(w.expires)}; {text(w.approver)}; "
+            f"- **{text(w.clause)}** {text(', '.join(w.subjects))}{t.t('colon')} {state} "
+            f"({t.t('waiver_expires')} {t.day(w.expires)}{semi} {text(w.approver)}{semi} "
             f"{text(w.reference)}) — {text(w.reason)}"
         )
     out += ["", f"## {t.t('missing')}", ""]
@@ -127,7 +135,7 @@ def page(view: ReportView) -> str:
         err = e.error
         where = f"{err.origin} ({err.operation})" if err.operation else err.origin
         out.append(
-            f"- {text(err.source)} {text(where)}: {text(e.summary)} — "
+            f"- {text(err.source)} {text(where)}{t.t('colon')} {text(e.summary)} — "
             f"{t.t('error_affects')}{t.t('colon')} {text(', '.join(e.affects)) or '-'}"
         )
     out += ["", "---", t.t("footer", version=view.info.tool_version), ""]

@@ -24,6 +24,7 @@ from typing import Protocol
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence
 from clausewatch.core.run import RunInfo
+from clausewatch.history.standing import Standing
 from clausewatch.reports.i18n import DEFAULT, LANGUAGES, pick_language
 from clausewatch.reports.view import ReportView, build_view
 
@@ -43,6 +44,7 @@ class RunView:
     lang: str = DEFAULT
     evidence_sha256: str | None = None  # of evidence.jsonl
     results_sha256: str | None = None  # of results.json
+    standing: Standing | None = None  # breach starts and exposure from the history
     options: Mapping[str, str] = field(default_factory=dict)  # per format, e.g. csv_dialect
 
     @classmethod
@@ -55,6 +57,7 @@ class RunView:
         lang: str | None = None,
         evidence_sha256: str | None = None,
         results_sha256: str | None = None,
+        standing: Standing | None = None,
         options: Mapping[str, str] | None = None,
     ) -> RunView:
         """The view of a run; ``lang`` None means the contract's language (``ValueError`` for
@@ -66,6 +69,7 @@ class RunView:
             lang=pick_language(lang, evaluation.contract.language),
             evidence_sha256=evidence_sha256,
             results_sha256=results_sha256,
+            standing=standing,
             options=dict(options or {}),
         )
 
@@ -82,7 +86,7 @@ class RunView:
 
     def report(self) -> ReportView:
         """What the human-readable reports show (``reports.view``), in ``lang``."""
-        return build_view(self.evaluation, self.info, self.lang)
+        return build_view(self.evaluation, self.info, self.lang, standing=self.standing)
 
 
 class OutputFormat(Protocol):

@@ -70,7 +70,7 @@ def test_demo_writes_last_months_report(demo):
     html = (demo / "period-2026-10.html").read_text()
     md = (demo / "period-2026-10.md").read_text()
     assert "<svg" in html and "http://" not in html.replace("http://www.w3.org", "")
-    assert "PAS §4.2" in html and "EUR" in html
+    assert "PAS §4.2" in html and "\u00a0€" in html
     assert "| PAS §4.2 |" in md and "Nuits conformes" in md  # the demo contract is French
 
 

@@ -73,14 +73,15 @@ def test_french_by_default_for_a_french_contract(october):
     words = text_of(html)
     for expected in (
         "Rapport de conformité de la période · octobre 2026",
-        "Pénalités encourues", "1\u202f000\u00a0EUR", "plafonnée, au lieu de 1\u202f200\u00a0EUR",
+        "Pénalités encourues", "1\u202f000\u00a0€", "plafonnée, au lieu de 1\u202f200\u00a0€",
         "du 1er octobre 2026 au 31 octobre 2026 (Europe/Paris)",
         "Exécutions nocturnes de la période", "5 nuits (5 exécutions)",
         "Tenue des engagements", "Engagement", "Cible", "Nuits conformes",
         "Éléments-jours conformes", "Manquements (jours)", "Constats corrigés",
         "Délai de correction moyen / p90", "Pénalité",
-        "40\u00a0%", "2 / 5", "1 sans preuve", "70\u00a0%", "7 / 10", "2 (2,0\u00a0j)",
-        "2 ouvert(s)", "Verdict nuit par nuit", "Sans preuve", "Non conforme",
+        "40\u00a0%", "2 / 5", "⚠ 1 nuit non mesurée", "70\u00a0%", "7 / 10", "2 (2,0\u00a0j)",
+        "2 ouverts", "1 nuit sans preuve non comptée", "Verdict nuit par nuit", "Sans preuve",
+        "Non conforme",
         "pas d'exécution", "Part des éléments conformes, nuit par nuit",
         "Comment ces chiffres sont calculés", "(fuseau Europe/Paris)",
         "Produit le 2 novembre 2026 à 09:30 (UTC+01:00) par ClauseWatch",
@@ -90,8 +91,9 @@ def test_french_by_default_for_a_french_contract(october):
         assert english not in words, english
     assert md.startswith("# Contrat d'infogérance n° 7 — octobre 2026\n")
     for expected in ("## Tenue des engagements", "| Cible | Nuits conformes |",
-                     "| 40\u00a0% (2/5) | 70\u00a0% (7/10) | 1 | 2 (2,0\u00a0j) |",
-                     "**Pénalités encourues\u00a0:** 1\u202f000\u00a0EUR.",
+                     "| 40\u00a0% (2/5) | 70\u00a0% (7/10) | ⚠ 1 nuit non mesurée "
+                     "| 2 (2,0\u00a0j) |",
+                     "**Pénalités encourues\u00a0:** 1\u202f000\u00a0€.",
                      "## Verdict nuit par nuit", "`?` Sans preuve", "XC?XC"):
         assert expected in md, expected
     for english in ENGLISH:
@@ -103,10 +105,10 @@ def test_lang_en_overrides_the_contract_language(october):
     assert '<html lang="en">' in html
     words = text_of(html)
     for expected in (
-        "Period compliance report · October 2026", "Penalty exposure", "1,000\u00a0EUR",
-        "capped from 1,200\u00a0EUR", "1 Oct 2026 to 31 Oct 2026 (Europe/Paris)",
+        "Period compliance report · October 2026", "Penalty exposure", "€1,000",
+        "capped from €1,200", "1 Oct 2026 to 31 Oct 2026 (Europe/Paris)",
         "Attainment per commitment", "Nights in compliance", "40%", "70%", "2 (2.0\u00a0d)",
-        "1 without evidence", "2 began", "Verdict night by night", "No evidence",
+        "1 night not measured", "2 began", "Verdict night by night", "No evidence",
         "Generated 2 Nov 2026, 09:30 (UTC+01:00) by ClauseWatch",
     ):  # fmt: skip
         assert expected in words, expected

@@ -44,7 +44,9 @@ def test_layout_manifest_and_reports(signed, case):
     digest = (pack / "contract/contract.yaml.sha256").read_text().split()[0]
     assert digest == case.ev.contract.digest
     readme = (pack / "README.md").read_text()
-    assert "## English" in readme and "## Français" in readme and "clausewatch verify" in readme
+    # in the contract's language only (French here): a French auditor reads French
+    assert readme.startswith("# Paquet de preuves ClauseWatch\n") and "clausewatch verify" in readme
+    assert "## Vérifier le paquet" in readme and "How to verify" not in readme
     waivers = json.loads((pack / "results/waivers-in-force.json").read_text())
     assert [w["reference"] for w in waivers] == ["DER-1"]
 

@@ -75,11 +75,15 @@ def test_every_registered_format_is_accepted_by_the_output_folder_guard(tmp_path
 
 def test_every_registered_format_is_described_in_the_pack_readme(case, tmp_path):
     readme = (build(case, tmp_path / "out") / "README.md").read_text(encoding="utf-8")
-    english, french = readme.split("## Français")
+    assert readme.startswith("# Paquet de preuves ClauseWatch")  # the contract's language
     for fmt in FORMATS:
         row = f"| `reports/{fmt.file_name}` |"
-        assert f"{row} {fmt.description['en']} |" in english, fmt.name
-        assert f"{row} {fmt.description['fr']} |" in french, fmt.name
+        assert f"{row} {fmt.description['fr']} |" in readme, fmt.name
+        assert f"{row} {fmt.description['en']} |" not in readme, fmt.name
+    english = (build(case, tmp_path / "en", lang="en") / "README.md").read_text(encoding="utf-8")
+    assert english.startswith("# ClauseWatch evidence pack") and "Paquet" not in english
+    for fmt in FORMATS:
+        assert f"| `reports/{fmt.file_name}` | {fmt.description['en']} |" in english, fmt.name
 
 
 @pytest.mark.parametrize("command", ["evaluate", "run"])
@@ -117,7 +121,8 @@ def test_a_new_format_is_one_registration_away(case, tmp_path, monkeypatch):
     assert (pack.parent / "commitments.txt").read_text() == "6\n"
     assert (pack / "reports" / "commitments.txt").is_file()
     readme = (pack / "README.md").read_text(encoding="utf-8")
-    assert readme.count("| `reports/commitments.txt` | how many commitments were judged |") == 2
+    # no French description given: the English one stands in the French README
+    assert readme.count("| `reports/commitments.txt` | how many commitments were judged |") == 1
     check_replaceable(pack.parent)  # the next run accepts its own folder
     assert verify(pack).ok
     args = build_parser().parse_args(["run", "--demo", "--format", "count"])

@@ -86,8 +86,7 @@ def test_an_unsigned_pack_verifies_as_unsigned(case, tmp_path, capsys, monkeypat
 
 
 def listed(readme: str) -> set[str]:
-    english = readme.split("## Français")[0]
-    return set(ROW.findall(english))
+    return set(ROW.findall(readme))
 
 
 def test_the_pack_readme_describes_only_the_files_that_exist(case, tmp_path):
@@ -100,7 +99,7 @@ def test_the_pack_readme_describes_only_the_files_that_exist(case, tmp_path):
     for name in names:
         assert name in files or any(f.startswith(name) for f in files), name
     assert "signature.json" not in readme and "openssl" not in readme
-    assert "--public-key signer" not in readme and "previous pack" not in readme
+    assert "--public-key signataire" not in readme and "paquet précédent" not in readme
     assert "raw/README.txt" in names  # no raw pages: the placeholder, not "raw API pages"
     assert files - {"contract/contract.yaml.sha256"} <= names | {"README.md"}
 
@@ -111,5 +110,5 @@ def test_the_pack_readme_describes_only_the_files_that_exist(case, tmp_path):
     names = listed(readme)
     assert {"signature.json", "raw/"} <= names and "raw/README.txt" not in names
     assert "openssl pkeyutl -verify" in readme
-    assert "--public-key signer.pub.pem --previous PREVIOUS_PACK" in readme
-    assert "(`evidence-pack`, sequence 1)" in readme
+    assert "--public-key signataire.pub.pem --previous PAQUET_PRECEDENT" in readme
+    assert "(`evidence-pack`, séquence 1)" in readme

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,6 +25,7 @@ from clausewatch.reports.i18n import Catalogue
 from clausewatch.reports.verdict_text import verdict_sentence
 
 NBSP = "\u00a0"
+NNBSP = "\u202f"  # before ; ! ? (narrow no-break space)
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -108,7 +110,7 @@ def verdict(status: Status, measured: float | None, due: datetime | None = None,
         (
             verdict(Status.COMPLIANT, 329 / 340, compliant=329, breached=9, no_evidence=2),
             0,
-            f"96,8{NBSP}% de conformité sur 340 éléments, pour une cible de 95{NBSP}%{NBSP}; "
+            f"96,8{NBSP}% de conformité sur 340 éléments, pour une cible de 95{NBSP}%{NNBSP}; "
             "les 2 éléments sans preuve ne peuvent pas changer ce verdict.",
             "96.8% compliant across 340 subjects, against a target of 95%; the 2 subjects "
             "without evidence cannot change it.",
@@ -116,7 +118,7 @@ def verdict(status: Status, measured: float | None, due: datetime | None = None,
         (
             verdict(Status.COMPLIANT, 0.975, compliant=39, no_evidence=1),
             0,
-            f"97,5{NBSP}% de conformité sur 40 éléments, pour une cible de 95{NBSP}%{NBSP}; "
+            f"97,5{NBSP}% de conformité sur 40 éléments, pour une cible de 95{NBSP}%{NNBSP}; "
             "l'élément sans preuve ne peut pas changer ce verdict.",
             "97.5% compliant across 40 subjects, against a target of 95%; the subject without "
             "evidence cannot change it.",
@@ -151,7 +153,7 @@ def verdict(status: Status, measured: float | None, due: datetime | None = None,
         (
             verdict(Status.NO_EVIDENCE, None),
             2,
-            f"Aucun élément du périmètre n'a de preuve exploitable{NBSP}; 2 erreurs de collecte "
+            f"Aucun élément du périmètre n'a de preuve exploitable{NNBSP}; 2 erreurs de collecte "
             "touchent cet engagement.",
             "No subject in scope had usable evidence; 2 collection errors bear on this commitment.",
         ),
@@ -168,15 +170,22 @@ def test_verdict_sentence_from_the_verdicts_figures(v, errors, fr, en):
     assert verdict_sentence(Catalogue("en"), v, PARIS, errors) == en
 
 
-def test_subject_reasons_are_marked_english_in_a_french_report(case):
-    fr = cells(render("html", case.ev, case.info))
+def test_subject_reasons_are_french_in_a_french_report(case):
+    """Reasons are rendered from their message ids; what a vendor said (a collection error's
+    summary) stays as it came, marked English."""
+    fr_page = render("html", case.ev, case.info)
+    fr = cells(fr_page)
     en = cells(render("html", case.ev, case.info, "en"))
-    reasons = {r.reason for o in case.ev.outcomes for r in o.results if r.status != "compliant"}
-    reasons |= {e.message for e in case.ev.errors}
-    assert len(reasons) >= 6
-    for reason in reasons:
-        assert fr[reason] == "en", reason
-        assert en[reason] is None, reason  # the page itself is English
+    t = Catalogue("fr")
+    results = [r for o in case.ev.outcomes for r in o.results if r.status != "compliant"]
+    assert len(results) >= 6 and all(r.reason_id for r in results)
+    for r in results:
+        french = t.reason(r, PARIS)
+        assert french != r.reason and str(escape(r.reason)) not in fr_page, r.reason
+        assert any(text.startswith(french) and lang is None for text, lang in fr.items()), french
+        assert any(text.startswith(r.reason) and lang is None for text, lang in en.items())
+    summaries = [e for e in fr if e.startswith("AccessDenied")]
+    assert summaries and all(fr[e] == "en" for e in summaries)  # the vendor's words
     assert fr["Prestataire"] is None  # French cells are not marked
 
 
@@ -198,12 +207,13 @@ def test_a_compliant_commitment_still_lists_its_breached_subject(case):
     ev = evaluate(lenient, evidence, errors, AS_OF, CHECKS)
     mfa = next(o for o in ev.outcomes if o.commitment.id == "MFA-ADMINS")
     assert mfa.verdict.status is Status.COMPLIANT and mfa.verdict.counts["breached"] == 1
-    bob = "bob@client.test (Global Administrator): MFA registered but not enforced."
+    bob = f"bob@client.test (Global Administrator){NBSP}: MFA enregistrée mais non imposée."
 
     html = section(render("html", ev, case.info), "MFA-ADMINS")
     assert '<span class="badge s-compliant">Conforme</span>' in html
     assert "Éléments à traiter (1)" in html
-    assert f'<span class="badge s-breached">Non conforme</span></td><td lang="en">{bob}' in html
+    assert f'<span class="badge s-breached">Non conforme</span></td><td data-label="Motif">{bob}' \
+        in html
 
     md = render("markdown", ev, case.info)
     head = "### §1 — MFA imposée aux administrateurs (Conforme)"
@@ -237,7 +247,11 @@ def test_demo_mfa_users_clause_met_its_target_and_still_lists_its_accounts(demo)
 
     html = section((demo / "report.html").read_text(encoding="utf-8"), "PAS-3.2-mfa-users")
     assert "Éléments à traiter (13)" in html
-    assert len(to_fix) == 13 and all(f">{escape(r['reason'])}</td>" in html for r in to_fix)
+    t = Catalogue("fr")
+    keys = ("reason", "reason_id", "reason_params")
+    french = [t.reason(SimpleNamespace(**{k: r[k] for k in keys}), PARIS) for r in to_fix]
+    assert len(to_fix) == 13 and all(f">{escape(f)}" in html for f in french)
+    assert not any(str(escape(r["reason"])) in html for r in to_fix)
     shown = re.findall(r'<tr class="s-(\w+)">', html)
     assert shown == sorted(shown, key=lambda s: SEVERITY_ORDER[Status(s)])  # worst first
     assert shown.count("breached") == 9 and shown.count("no_evidence") == 2
@@ -279,14 +293,14 @@ def test_folded_subjects_are_in_the_printed_report(case, tmp_path, monkeypatch):
     pypdf = pytest.importorskip("pypdf")
     monkeypatch.setattr("clausewatch.reports.formats.html.OPEN_OFFENDERS", 1)  # fold §2's last two
     page = render("html", case.ev, case.info)
-    srv_c = "srv-c: no patch data: no source reported any."
+    srv_c = f"srv-c{NBSP}: aucune donnée de correctifs{NBSP}: aucune source n'en a fourni."
     folded = section(page, "PATCH-SRV").split('<details class="more-offenders">', 1)[1]
-    assert "Afficher les 2 autres éléments" in folded and srv_c in folded
+    assert "Afficher les 2 autres éléments" in folded and str(escape(srv_c)) in folded
     path = tmp_path / "report.html"
     path.write_text(page, encoding="utf-8")
     pdf = tmp_path / "report.pdf"
     done = chromium(tmp_path, f"--print-to-pdf={pdf}", path.as_uri())
     assert pdf.exists(), done.stderr[-2000:]
     text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(pdf).pages).split())
-    assert srv_c in text  # printed although folded on screen
+    assert " ".join(srv_c.split()) in text  # printed although folded on screen
     assert "Afficher les 2 autres" not in text  # the toggle itself is not printed

@@ -34,7 +34,8 @@ from clausewatch.history.intervals import (
     uncertain_commitments,
 )
 from clausewatch.history.periods import Period, period_of
-from clausewatch.history.store import HistoryStore, Prior, StoredRun, read_history
+from clausewatch.history.postgres import is_url
+from clausewatch.history.store import HistoryStore, Location, Prior, StoredRun, read_history
 
 TONIGHT = 2**62  # the sequence number this run takes among the stored ones (always the last)
 
@@ -59,9 +60,9 @@ class Standing:
         return self.since.get((commitment_id, subject))
 
 
-def read_standing(path: Path | None, ev: Evaluation) -> Standing:
+def read_standing(path: Location | None, ev: Evaluation) -> Standing:
     """The standing of ``ev`` against the history at ``path`` (read-only; none: no history)."""
-    if path is None or not Path(path).is_file():
+    if path is None or (not is_url(path) and not Path(path).is_file()):
         return standing(None, ev)
     with read_history(path) as store:
         return standing(store, ev)

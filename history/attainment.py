@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -124,11 +124,16 @@ class PeriodAttainment:
 
     @property
     def exposure_total(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for c in self.commitments:
-            if c.exposure is not None:
-                out[c.exposure.currency] = out.get(c.exposure.currency, 0.0) + c.exposure.amount
-        return out
+        return exposure_by_currency(c.exposure for c in self.commitments)
+
+
+def exposure_by_currency(exposures: Iterable[Exposure | None]) -> dict[str, float]:
+    """The amounts of ``exposures`` summed per currency (``None``: no penalty clause)."""
+    out: dict[str, float] = {}
+    for e in exposures:
+        if e is not None:
+            out[e.currency] = out.get(e.currency, 0.0) + e.amount
+    return out
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -26,6 +26,7 @@ from clausewatch.history.attainment import (
     CommitmentAttainment,
     Exposure,
     attainment,
+    exposure_by_currency,
     stored_contract,
 )
 from clausewatch.history.intervals import VERDICT
@@ -86,11 +87,7 @@ class Portfolio:
 
     @property
     def exposure_total(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for r in self.rows:
-            if r.exposure is not None:
-                out[r.exposure.currency] = out.get(r.exposure.currency, 0.0) + r.exposure.amount
-        return out
+        return exposure_by_currency(r.exposure for r in self.rows)
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.rows if r.status_now is status)

@@ -37,6 +37,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from virtual_clock import FakeClock  # noqa: F401 (re-exported to the tests)
 
 AS_OF = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
 TENANT = "5f0c1d7e-0000-4000-8000-00000000a001"
@@ -387,19 +388,6 @@ def subject(machine_id: str, tenant: str = "morel") -> str:
     return f"defender:{tenant}:{machine_id}"
 
 
-class FakeClock:
-    """Monotonic seconds that advance only when the code sleeps."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 def about(batch: Any, kind: str) -> dict[str, list[Any]]:

@@ -23,6 +23,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+from virtual_clock import FakeClock  # noqa: F401 (re-exported to the tests)
+
 from clausewatch.collectors.catalogue import BuildContext
 from clausewatch.collectors.jsonl import EvidenceBatch
 from clausewatch.collectors.raw import RawRecorder
@@ -389,19 +391,6 @@ def load_estate(fake: FakeVeeam) -> FakeVeeam:
 
 
 
-class FakeClock:
-    """Monotonic seconds that advance only when the code sleeps (or the test says so)."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 

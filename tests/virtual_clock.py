@@ -17,3 +17,19 @@ class VirtualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class FakeClock:
+    """Monotonic seconds that advance only when the code sleeps (or the test says so); the
+    REST-kit fakes' clock (``.t`` now, ``.sleeps`` waited)."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from virtual_clock import FakeClock  # noqa: F401 (re-exported to the tests)
+
 from clausewatch.collectors.catalogue import BuildContext
 from clausewatch.collectors.jsonl import EvidenceBatch
 from clausewatch.collectors.raw import RawRecorder
@@ -392,19 +394,6 @@ def load_estate(fake: FakeWazuh, indexer: FakeIndexer | None = None) -> FakeWazu
 
 
 # -- running the collector against a fake ----------------------------------------------------
-class FakeClock:
-    """Monotonic seconds that advance only when the code sleeps (or the test says so)."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 def entry(url: str, indexer: str | None = None, **kw: Any) -> dict[str, Any]:

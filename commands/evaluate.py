@@ -79,5 +79,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(results_json.dumps(ev, info))
     else:
-        terminal.render(ev, console_for(args), quiet=quiet(args))
+        terminal.render(ev, console_for(args), quiet=quiet(args), lang=args.lang)
     return exit_code_for(ev)

@@ -145,7 +145,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
             nightly=nightly,
         )
     )
-    terminal.render(ev, console_for(args), quiet=quiet(args))
+    terminal.render(ev, console_for(args), quiet=quiet(args), lang=args.lang)
     archive_night(sources, out, ev, info)
     return exit_code_for(ev)
 
@@ -178,10 +178,12 @@ def run_demo(
     from clausewatch.demo.run import demo_run  # the demo's estate is built only when asked
 
     console = console or Console()
+    options = options or PackOptions()
     with StageProgress(progress or Console(stderr=True)) as stage:
-        ev = execute(demo_run(as_of, out, options or PackOptions(), stage))[0]
-    terminal.render(ev, console, quiet=quiet)
+        ev = execute(demo_run(as_of, out, options, stage))[0]
+    terminal.render(ev, console, quiet=quiet, lang=options.lang)
     if not quiet:
-        console.print(f"Demo outputs written to {out.resolve()}/", markup=False,
+        words = terminal.words_for(ev, options.lang)
+        console.print(words.cat.t("summary_demo_written", path=out.resolve()), markup=False,
                       highlight=False, soft_wrap=True)
     return exit_code_for(ev)

@@ -190,6 +190,14 @@ MESSAGES: Mapping[str, str] = {
     'cost_no_history': N_('not computed: no run history'),
     'cap_period_month': N_('month'),
     'cap_period_quarter': N_('quarter'),
+    # the terminal summary (reports/terminal.py; statuses are status_* in capitals)
+    'summary_parties': N_('{provider} for {customer}'),  # same msgid as period_parties
+    'summary_as_of': N_('as of {moment}'),
+    'summary_error': N_('collection error: {source} {origin}: {summary}'),
+    'summary_waiver_expired': N_('waiver expired {expires}: {commitment} ({subjects}) no longer applies'),
+    'summary_overall': N_('Overall:'),
+    'summary_partial': N_('(partial run: some evidence could not be collected)'),
+    'summary_demo_written': N_('Demo outputs written to {path}/'),
     # alerts (Slack, Teams, email, PagerDuty, webhook text)
     'alert_breached': N_('Newly breached'),
     'alert_reminder': N_('Still breached (reminder)'),
@@ -308,6 +316,10 @@ PLURALS: Mapping[str, tuple[str, str]] = {
     'patch_lag.unknown_asset': Nn_('{label}: {n} patch record from {sources} about an asset not in the inventory: cannot tell whether it is in scope.', '{label}: {n} patch records from {sources} about an asset not in the inventory: cannot tell whether it is in scope.'),
     'patch_lag.unknown_severity': Nn_('{label}: {n} outstanding update with a severity neither in the deadline table nor a known rating ({ids}), so its deadline is unknown (unrated_as can map it).', '{label}: {n} outstanding updates with a severity neither in the deadline table nor a known rating ({ids}), so their deadline is unknown (unrated_as can map it).'),
     'restore_test.none_ok': Nn_(' ({n} test, none successful)', ' ({n} tests, none successful)'),
+    'summary_records': Nn_('{n} evidence record', '{n} evidence records'),
+    'summary_errors': Nn_('{n} collection error', '{n} collection errors'),
+    'summary_ok': Nn_('{n} ok', '{n} ok'),
+    'summary_more': Nn_('... and {n} more', '... and {n} more'),  # same msgid as alert_more
     'count.compliant': Nn_('{n} compliant', '{n} compliant'),
     'count.at_risk': Nn_('{n} at risk', '{n} at risk'),
     'count.breached': Nn_('{n} breached', '{n} breached'),

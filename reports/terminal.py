@@ -3,25 +3,32 @@
 Written for an 80-column terminal and for cron logs alike: every line is laid out here to fit the
 console's width, so rich never wraps a cell. Statuses, clause ids and figures are atoms that are
 never split (a line that cannot hold the next atom continues on an indented line); free text
-(reasons, error summaries) wraps at spaces with a hanging indent. Colour only on a terminal,
-unless asked (``--color``); ``NO_COLOR`` is honoured (https://no-color.org/).
+(reasons, error summaries) wraps at spaces with a hanging indent, never at a no-break space.
+Colour only on a terminal, unless asked (``--color``); ``NO_COLOR`` is honoured
+(https://no-color.org/).
 
-The words are in :data:`WORDS` and :data:`LABEL`, one place to translate them.
+The words are gettext messages (``summary_*``, ``status_*``, ``count.*`` in
+``core/messages.py``), in the contract's language unless ``--lang`` says otherwise; figures,
+dates and plurals come from Babel (:class:`~clausewatch.core.i18n.Catalogue`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
+from zoneinfo import ZoneInfo
 
+from babel.numbers import format_percent
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
 from clausewatch.core.errortext import error_summary
 from clausewatch.core.evaluation import Evaluation, Outcome
+from clausewatch.core.i18n import Catalogue, pick_language
 from clausewatch.core.result import Status, is_offender
 
 STYLE = {
@@ -31,35 +38,37 @@ STYLE = {
     Status.WAIVED: "bold cyan",
     Status.NO_EVIDENCE: "bold magenta",
 }
-LABEL = {
-    Status.COMPLIANT: "COMPLIANT",
-    Status.AT_RISK: "AT RISK",
-    Status.BREACHED: "BREACHED",
-    Status.WAIVED: "WAIVED",
-    Status.NO_EVIDENCE: "NO EVIDENCE",
-}
-#: Every other word the summary prints (``str.format`` templates).
-WORDS = {
-    "for": "{provider} for {customer}",
-    "as_of": "as of {as_of}",
-    "records": "{n} evidence records",
-    "errors": "{n} collection error(s)",
-    "ok": "{n} ok",
-    "count": "{n} {status}",
-    "na": "-",
-    "measured": "{measured}/{target}",
-    "more": "... and {n} more",
-    "error": "collection error: {source} {origin}: {summary}",
-    "waiver_expired": "waiver expired {expires}: {commitment} ({subjects}) no longer applies",
-    "overall": "Overall:",
-    "partial": "(partial run: some evidence could not be collected)",
-}
+#: The order of the per-status counts after the compliant one.
+COUNTED = (Status.BREACHED, Status.NO_EVIDENCE, Status.AT_RISK, Status.WAIVED)
+NA = "-"  # a share that could not be measured (a symbol, the same in every language)
+_SPACE = re.compile(r"[ \t\n\r\f\v]+")  # ASCII white space only: no-break spaces hold
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """The summary's words in one language: the catalogue and the status labels (capitals)."""
+
+    cat: Catalogue
+    label: Mapping[Status, str]
+    status_width: int
+
+    @classmethod
+    def of(cls, lang: str) -> Words:
+        cat = Catalogue(lang)
+        label = {s: cat.status(s.value).upper() for s in Status}
+        return cls(cat, label, max(cell_len(v) for v in label.values()))
+
+
+def words_for(ev: Evaluation, lang: str | None = None) -> Words:
+    """``lang`` if given, else the contract's language, else English."""
+    return Words.of(pick_language(lang, ev.contract.language))
+
+
 #: Columns used when the output is not a terminal (a pipe, a cron log) and COLUMNS is unset.
 PIPE_WIDTH = 80
 OFFENDERS_SHOWN = 3  # per clause
 ERRORS_SHOWN = 5
 REASON_LINES = 3  # an offender's reason wraps onto at most this many lines
-STATUS_WIDTH = max(len(v) for v in LABEL.values())
 CLAUSE_WIDTH = 24  # clause ids longer than this push the line's other atoms right
 INDENT = "    "
 COLOR_CHOICES = ("auto", "always", "never")
@@ -97,10 +106,6 @@ def make_console(
 def _pipe_width(env: Mapping[str, str]) -> int:
     text = env.get("COLUMNS", "")
     return int(text) if text.isdigit() and 20 <= int(text) <= 1000 else PIPE_WIDTH
-
-
-def status_text(status: Status) -> Text:
-    return Text(LABEL[status], style=STYLE[status])
 
 
 # --- layout --------------------------------------------------------------------------------
@@ -149,7 +154,7 @@ def wrap(text: str, width: int, first: int, indent: int, max_lines: int | None =
     folded; past ``max_lines`` the last line ends with '…'."""
     lines: list[str] = []
     current = ""
-    for word in " ".join(text.split()).split(" "):
+    for word in _SPACE.split(text.strip(" \t\n\r\f\v")):
         room = width - (first if not lines else indent)
         candidate = f"{current} {word}" if current else word
         if cell_len(candidate) <= room:
@@ -195,122 +200,131 @@ def _rstrip(line: Text, width: int) -> Text:
 # --- the summary ---------------------------------------------------------------------------
 
 
-def _pct(value: float | None, digits: int = 1) -> str:
-    return WORDS["na"] if value is None else f"{value * 100:.{digits}f}%"
+def percent(w: Words, value: float | None, digits: int = 1) -> str:
+    """``87.5%``, ``87,5 %``: the locale's percent pattern with exactly ``digits`` decimals."""
+    if value is None:
+        return NA
+    pattern = w.cat.locale.percent_formats[None].pattern
+    fixed = pattern.replace("#,##0", "#,##0." + "0" * digits, 1) if digits else pattern
+    return format_percent(value, format=fixed, locale=w.cat.locale)
 
 
-def measured_text(o: Outcome) -> str:
+def measured_text(o: Outcome, w: Words) -> str:
+    """``87.5%/95%``: the measured share (one decimal) over the target (as short as it goes)."""
     v = o.verdict
-    target = f"{v.target * 100:.1f}".rstrip("0").rstrip(".") + "%"
-    return WORDS["measured"].format(measured=_pct(v.measured), target=target)
+    return f"{percent(w, v.measured)}/{w.cat.percent(v.target)}"
 
 
-def count_atoms(o: Outcome) -> list[str]:
+def count_atoms(o: Outcome, w: Words) -> list[str]:
     """``14 ok,`` ``2 breached,`` ``1 no evidence``: one atom per status present."""
     c = o.verdict.counts
-    parts = [WORDS["ok"].format(n=c.get(Status.COMPLIANT, 0))]
-    for s in (Status.BREACHED, Status.NO_EVIDENCE, Status.AT_RISK, Status.WAIVED):
-        if c.get(s):
-            parts.append(WORDS["count"].format(n=c[s], status=LABEL[s].lower()))
+    parts = [w.cat.count("summary_ok", c.get(Status.COMPLIANT, 0))]
+    parts += [w.cat.count(f"count.{s.value}", c[s]) for s in COUNTED if c.get(s)]
     return [p + ("," if i < len(parts) - 1 else "") for i, p in enumerate(parts)]
 
 
-def clause_lines(o: Outcome, width: int, clause_width: int, measured_width: int = 0) -> \
-        list[Text]:
+def clause_lines(o: Outcome, w: Words, width: int, clause_width: int,
+                 measured_width: int = 0) -> list[Text]:
     """The clause's line: status, clause id, measured / target, counts; then its title if it
     fits whole on the same line."""
     v = o.verdict
     atoms = [
-        Atom(LABEL[v.status], STYLE[v.status], pad=STATUS_WIDTH + 1),
+        Atom(w.label[v.status], STYLE[v.status], pad=w.status_width + 1),
         Atom(o.commitment.clause, "bold", pad=clause_width + 1),
-        Atom(measured_text(o), pad=measured_width + 1),
-        *(Atom(c) for c in count_atoms(o)),
+        Atom(measured_text(o, w), pad=measured_width + 1),
+        *(Atom(c) for c in count_atoms(o, w)),
     ]
-    lines = lay_out(atoms, width, indent=STATUS_WIDTH + 2)
+    lines = lay_out(atoms, width, indent=w.status_width + 2)
     title = o.commitment.title.strip()
     if len(lines) == 1 and cell_len(lines[0].plain) + 3 + cell_len(title) <= width:
         lines[0].append(" · " + title, style="dim")
     return lines
 
 
-def offender_lines(o: Outcome, width: int, shown: int = OFFENDERS_SHOWN) -> list[Text]:
+def offender_lines(o: Outcome, w: Words, width: int, tz: ZoneInfo | None = None,
+                   shown: int = OFFENDERS_SHOWN) -> list[Text]:
     """The clause's worst subjects, one indented entry each, then '... and N more'."""
     out: list[Text] = []
     worst = o.worst(shown)
-    lead = len(INDENT) + STATUS_WIDTH + 1
+    lead = len(INDENT) + w.status_width + 1
     for r in worst:
         status = Status(r.status)
-        text = wrap(r.reason, width, lead, lead, REASON_LINES)
+        text = wrap(w.cat.reason(r, tz), width, lead, lead, REASON_LINES)
         first = Text(INDENT)
-        first.append(LABEL[status].lower().ljust(STATUS_WIDTH), style=STYLE[status])
+        first.append(w.label[status].lower().ljust(w.status_width), style=STYLE[status])
         first.append(" " + text[0])
         out.append(_rstrip(first, width))
         out += [Text(line) for line in text[1:]]
     hidden = sum(1 for r in o.results if is_offender(r.status)) - len(worst)
     if hidden > 0:
-        out.append(Text(INDENT + WORDS["more"].format(n=hidden), style="dim"))
+        out.append(Text(INDENT + w.cat.count("summary_more", hidden), style="dim"))
     return out
 
 
-def header_lines(ev: Evaluation, width: int) -> list[Text]:
+def header_lines(ev: Evaluation, w: Words, width: int) -> list[Text]:
     k = ev.contract
     title = Text(_cut(k.title, width), style="bold")
     facts = [
-        WORDS["for"].format(provider=k.provider, customer=k.customer),
-        WORDS["as_of"].format(as_of=ev.as_of.strftime("%Y-%m-%d %H:%M UTC")),
-        WORDS["records"].format(n=ev.evidence_count),
+        w.cat.t("summary_parties", provider=k.provider, customer=k.customer),
+        w.cat.t("summary_as_of", moment=w.cat.moment(ev.as_of, k.timezone)),
+        w.cat.count("summary_records", ev.evidence_count),
     ]
     if ev.errors:
-        facts.append(WORDS["errors"].format(n=len(ev.errors)))
+        facts.append(w.cat.count("summary_errors", len(ev.errors)))
     atoms = [Atom(f + (" ·" if i < len(facts) - 1 else ""), "dim") for i, f in enumerate(facts)]
     return [title, *lay_out(atoms, width, indent=2)]
 
 
-def note_lines(ev: Evaluation, width: int) -> list[Text]:
+def note_lines(ev: Evaluation, w: Words, width: int) -> list[Text]:
     """Collection errors (summarised to one line each) and expired waivers."""
     out: list[Text] = []
     for e in ev.errors[:ERRORS_SHOWN]:
-        text = WORDS["error"].format(source=e.source, origin=e.origin, summary=error_summary(e))
+        text = w.cat.t("summary_error", source=e.source, origin=e.origin,
+                       summary=error_summary(e))
         out += [Text(t, style="magenta") for t in wrap(text, width, 0, 2, REASON_LINES)]
     if len(ev.errors) > ERRORS_SHOWN:
-        out.append(Text(WORDS["more"].format(n=len(ev.errors) - ERRORS_SHOWN), style="magenta"))
-    for w in (w for w in ev.waivers if w.status == "expired"):
-        text = WORDS["waiver_expired"].format(expires=w.waiver.expires,
-                                              commitment=w.waiver.commitment,
-                                              subjects=", ".join(w.waiver.subjects))
+        out.append(Text(w.cat.count("summary_more", len(ev.errors) - ERRORS_SHOWN),
+                        style="magenta"))
+    for x in (x for x in ev.waivers if x.status == "expired"):
+        text = w.cat.t("summary_waiver_expired", expires=w.cat.day(x.waiver.expires),
+                       commitment=x.waiver.commitment, subjects=", ".join(x.waiver.subjects))
         out += [Text(t, style="yellow") for t in wrap(text, width, 0, 2, REASON_LINES)]
     return out
 
 
-def overall_lines(ev: Evaluation, width: int) -> list[Text]:
-    atoms = [Atom(WORDS["overall"]), Atom(LABEL[ev.status], STYLE[ev.status])]
+def overall_lines(ev: Evaluation, w: Words, width: int) -> list[Text]:
+    atoms = [Atom(w.cat.t("summary_overall")), Atom(w.label[ev.status], STYLE[ev.status])]
     if ev.partial:
-        atoms += [Atom(w, "magenta") for w in WORDS["partial"].split(" ")]
+        atoms += [Atom(x, "magenta") for x in w.cat.t("summary_partial").split(" ")]
     return lay_out(atoms, width, indent=2)
 
 
-def summary_lines(ev: Evaluation, width: int, *, quiet: bool = False) -> list[Text]:
-    """Every line of the summary, each at most ``width`` cells (``quiet``: the overall line)."""
+def summary_lines(ev: Evaluation, width: int, *, quiet: bool = False,
+                  lang: str | None = None) -> list[Text]:
+    """Every line of the summary, each at most ``width`` cells (``quiet``: the overall line),
+    in ``lang`` (default: the contract's language)."""
+    w = words_for(ev, lang)
     if quiet:
-        return overall_lines(ev, width)
+        return overall_lines(ev, w, width)
     clause_width = min(CLAUSE_WIDTH, max((cell_len(o.commitment.clause) for o in ev.outcomes),
                                          default=0))
-    measured_width = max((cell_len(measured_text(o)) for o in ev.outcomes), default=0)
-    out = header_lines(ev, width)
+    measured_width = max((cell_len(measured_text(o, w)) for o in ev.outcomes), default=0)
+    out = header_lines(ev, w, width)
     out.append(Text())
     for o in ev.outcomes:
-        out += clause_lines(o, width, clause_width, measured_width)
-        out += offender_lines(o, width)
-    notes = note_lines(ev, width)
+        out += clause_lines(o, w, width, clause_width, measured_width)
+        out += offender_lines(o, w, width, ev.contract.timezone)
+    notes = note_lines(ev, w, width)
     if notes:
         out += [Text(), *notes]
-    out += [Text(), *overall_lines(ev, width)]
+    out += [Text(), *overall_lines(ev, w, width)]
     return out
 
 
-def render(ev: Evaluation, console: Console, *, quiet: bool = False) -> None:
-    """Print the summary at the console's width."""
-    print_lines(console, summary_lines(ev, console.width, quiet=quiet))
+def render(ev: Evaluation, console: Console, *, quiet: bool = False,
+           lang: str | None = None) -> None:
+    """Print the summary at the console's width, in ``lang`` (default: the contract's)."""
+    print_lines(console, summary_lines(ev, console.width, quiet=quiet, lang=lang))
 
 
 def print_lines(console: Console, lines: Iterable[Text]) -> None:

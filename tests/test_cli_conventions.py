@@ -156,3 +156,15 @@ def test_csv_dialects(inputs, tmp_path):
     rows_b = list(csv.reader(io.StringIO(french.decode("utf-8-sig")), delimiter=";"))
     assert rows_a == rows_b and len(rows_a) == 13
     assert json.loads(rows_a[1][rows_a[0].index("measured")])["overdue"] == 1
+
+
+def test_the_summary_follows_lang(inputs, capsys):
+    """An English contract's summary in French when asked (``--lang`` also picks the reports')."""
+    policy, evidence = inputs
+    assert evaluate(policy, evidence, "--quiet", "--lang", "fr") == 3
+    assert capsys.readouterr().out == "État global\u00a0: NON CONFORME\n"
+    assert evaluate(policy, evidence, "--lang", "fr") == 3
+    out = capsys.readouterr().out
+    assert re.search(r"^NON CONFORME +MSA §7\.2 +50,0\u00a0%/100\u00a0% +6 conformes, "
+                     r"6 non conformes", out, re.M)
+    assert "    … et 3 autres\n" in out and "Overall" not in out

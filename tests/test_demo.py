@@ -28,7 +28,7 @@ def test_estate_is_deterministic_and_sized_like_a_mid_size_company():
 def test_demo_run_writes_outputs_and_covers_every_status(demo_run):
     out = demo_run.out
     assert demo_run.code == 3
-    assert "Demo outputs written to" in demo_run.stdout
+    assert "Sorties de la démo écrites dans" in demo_run.stdout  # French contract
     doc = json.loads((out / "results.json").read_text())
     verdicts = {c["id"]: c["status"] for c in doc["commitments"]}
     assert set(verdicts.values()) == {"compliant", "at_risk", "breached", "waived", "no_evidence"}

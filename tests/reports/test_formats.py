@@ -68,7 +68,8 @@ def test_html_lists_offenders_waivers_and_missing_evidence(case):
         "in force, expires in 18 d",
         "DER-0",  # expired
         "AccessDenied: not allowed to perform backup:ListBackupJobs",
-        "§3, §4",  # the clauses the collection error leaves without evidence
+        '<span class="clause-ref">§3</span>, <span class="clause-ref">§4</span>',  # the clauses
+        # the collection error leaves without evidence, each kept on one line
     ):
         assert text in page, text
 

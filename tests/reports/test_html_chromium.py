@@ -47,7 +47,7 @@ def test_rendered_text_is_the_report_in_french(page, tmp_path, case):
         case.ev.contract.title,
         "Rapport de conformité contractuelle",
         "Non conforme", "À risque", "Sans preuve", "Dérogation",
-        "bob@client.test", "ListBackupJobs", "DER-1", "expire dans 18 j",
+        "bob@client.test", "ListBackupJobs", "DER-1", "expire dans 18&nbsp;j",
         "Ancienneté des correctifs de sécurité en attente",
     ):  # fmt: skip
         assert text in dom, text

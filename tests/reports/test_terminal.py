@@ -1,5 +1,7 @@
 """The terminal summary: fits 80 and 120 columns, never splits a status, a clause id or a figure,
-bounds the offenders, colours only when asked, and ``--quiet`` prints the overall line alone."""
+bounds the offenders, colours only when asked, ``--quiet`` prints the overall line alone, and
+speaks the contract's language (the demo's French contract: French words, plurals, figures and
+typography)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import io
 import re
 
 import pytest
+from french_text import SINGULAR_PLURAL, demo_data, english, typography, unwrap
 from report_case import AS_OF, build_case
 from rich.cells import cell_len
 from rich.console import Console
@@ -59,9 +62,14 @@ def stressed() -> Evaluation:
                                errors=(*ev.errors, html_error))
 
 
-def render(ev: Evaluation, width: int, **kw: bool) -> list[str]:
+EN, FR = terminal.Words.of("en"), terminal.Words.of("fr")
+
+
+def render(ev: Evaluation, width: int, lang: str | None = None, quiet: bool = False) -> \
+        list[str]:
     out = io.StringIO()
-    terminal.render(ev, Console(width=width, file=out, color_system=None), **kw)
+    terminal.render(ev, Console(width=width, file=out, color_system=None), quiet=quiet,
+                    lang=lang)
     return out.getvalue().splitlines()
 
 
@@ -69,43 +77,50 @@ def whole_on_one_line(lines: list[str], *pieces: str) -> bool:
     return any(all(p in line for p in pieces) for line in lines)
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])
 @pytest.mark.parametrize("width", [80, 120])
 @pytest.mark.parametrize("which", ["demo", "stressed"])
-def test_every_line_fits_and_every_figure_is_whole(which, width, request):
+def test_every_line_fits_and_every_figure_is_whole(which, width, lang, request):
     ev = request.getfixturevalue(which)
-    lines = render(ev, width)
+    w = terminal.Words.of(lang)
+    lines = render(ev, width, lang)
     too_wide = [line for line in lines if cell_len(line) > width]
     assert not too_wide
     for o in ev.outcomes:
-        label = terminal.LABEL[o.verdict.status]
+        label = w.label[o.verdict.status]
         clause = o.commitment.clause
-        measured = terminal.measured_text(o)
+        measured = terminal.measured_text(o, w)
         # the clause's line: its status, its id and its measured/target figure, whole, together
         line = next(x for x in lines if x.startswith(label) and clause in x)
         assert measured in line
-        for count in terminal.count_atoms(o):  # "14 ok," "2 breached": each whole on a line
+        for count in terminal.count_atoms(o, w):  # "14 ok," "2 breached": each whole on a line
             assert whole_on_one_line(lines, count)
-    assert lines[-1].startswith("Overall: " + terminal.LABEL[ev.status])
+    overall = w.cat.t("summary_overall") + " " + w.label[ev.status]
+    assert any(x.startswith(overall) for x in lines[-2:])
 
 
-def test_one_line_per_clause_at_80_columns_on_the_demo(demo):
-    lines = render(demo, 80)
-    starts = tuple(terminal.LABEL.values())
+@pytest.mark.parametrize("w", [EN, FR], ids=["en", "fr"])
+def test_one_line_per_clause_at_80_columns_on_the_demo(demo, w):
+    lines = render(demo, 80, w.cat.lang)
+    starts = tuple(w.label.values())
     clause_lines = [x for x in lines if x.startswith(starts)]
     assert len(clause_lines) == len(demo.outcomes) == 8
     assert len(lines) < 70  # was 255 with the table
 
 
-def test_offenders_are_bounded_with_the_rest_counted(demo):
-    lines = render(demo, 80)
+@pytest.mark.parametrize("w", [EN, FR], ids=["en", "fr"])
+def test_offenders_are_bounded_with_the_rest_counted(demo, w):
+    lines = render(demo, 80, w.cat.lang)
     for o in demo.outcomes:
         offenders = sum(1 for r in o.results if is_offender(r.status))
         hidden = offenders - min(offenders, terminal.OFFENDERS_SHOWN)
-        more = f"    ... and {hidden} more"
+        more = "    " + w.cat.count("summary_more", hidden)
         assert (more in lines) == (hidden > 0), o.commitment.clause
     worst = demo.outcomes[0].worst(1)[0]
-    assert whole_on_one_line(lines, terminal.LABEL[worst.status].lower(),
-                             worst.reason.split(" ")[0])
+    assert whole_on_one_line(lines, w.label[worst.status].lower(),
+                             w.cat.reason(worst).split(" ")[0])
+    assert ("    ... and 10 more" in lines) is (w is EN)
+    assert ("    … et 10 autres" in lines) is (w is FR)
 
 
 def test_the_title_shows_when_it_fits_whole(demo):
@@ -117,7 +132,7 @@ def test_the_title_shows_when_it_fits_whole(demo):
 
 
 def test_an_html_error_page_is_one_summary_line(stressed):
-    lines = render(stressed, 80)
+    lines = render(stressed, 80, "en")
     at = next(i for i, x in enumerate(lines) if x.startswith("collection error: veeam"))
     entry = [lines[at], *(x for x in lines[at + 1:at + 4] if x.startswith("  "))]
     assert lines[at].startswith("collection error: veeam veeam/vbr-01: HTTP 503: Service "
@@ -129,8 +144,12 @@ def test_an_html_error_page_is_one_summary_line(stressed):
 
 
 def test_quiet_prints_the_overall_line_alone(demo):
-    assert render(demo, 80, quiet=True) == [
+    assert render(demo, 80, "en", quiet=True) == [
         "Overall: BREACHED (partial run: some evidence could not be collected)"
+    ]
+    assert render(demo, 120, quiet=True) == [  # the contract's language: French
+        "État global\u00a0: NON CONFORME (exécution partielle\u00a0: certaines preuves n'ont pas"
+        " pu être collectées)"
     ]
 
 
@@ -153,9 +172,13 @@ def test_a_pipe_gets_80_columns_and_no_colour_unless_asked(demo):
 
 def test_status_colours_follow_the_status(demo):
     out = io.StringIO()
-    terminal.render(demo, terminal.make_console("always", file=out, env={}))
+    terminal.render(demo, terminal.make_console("always", file=out, env={}), lang="en")
     assert "\x1b[1;31mBREACHED" in out.getvalue()
     assert "\x1b[1;32mCOMPLIANT" in out.getvalue()
+    out = io.StringIO()
+    terminal.render(demo, terminal.make_console("always", file=out, env={}))
+    assert "\x1b[1;31mNON CONFORME" in out.getvalue()
+    assert "\x1b[1;32mCONFORME" in out.getvalue()
 
 
 def test_layout_never_splits_an_atom():
@@ -180,4 +203,63 @@ def test_wrap_folds_only_words_wider_than_a_line():
 
 
 def test_statuses_cover_every_status():
-    assert set(terminal.LABEL) == set(Status) == set(terminal.STYLE)
+    for w in (EN, FR):
+        assert set(w.label) == set(Status) == set(terminal.STYLE)
+        assert len(set(w.label.values())) == len(Status)
+        assert w.status_width == max(len(x) for x in w.label.values())
+    assert EN.label[Status.NO_EVIDENCE] == "NO EVIDENCE" and EN.status_width == 11
+    assert FR.label[Status.BREACHED] == "NON CONFORME" and FR.status_width == 12
+
+
+def test_wrap_never_breaks_at_a_no_break_space():
+    text = "srv-01\u00a0: 1 correctif hors délai\u202f; RPO de 24\u00a0h, " * 4
+    lines = terminal.wrap(text, 30, 0, 2)
+    assert all(cell_len(x) <= 30 for x in lines) and len(lines) > 4
+    assert not any(x.lstrip().startswith((":", ";", "h,")) for x in lines)
+    assert "".join(lines).count("24\u00a0h") == 4
+
+
+# --- French: the demo's contract says ``language: fr`` --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def data(demo_run) -> list[str]:
+    return demo_data(demo_run.out)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_french_contract_gets_a_french_summary(demo, data, width):
+    assert demo.contract.language == "fr"
+    lines = render(demo, width)  # no lang: the contract's
+    text = "\n".join(lines)
+    assert max(cell_len(x) for x in lines) <= width
+    flat = unwrap(text, data)  # wrapped lines joined, vendor text (cut or whole) left out
+    assert not english(flat, data), english(flat, data)[:10]
+    assert not typography(flat, data), typography(flat, data)[:10]
+    assert "(s)" not in flat and not SINGULAR_PLURAL.search(flat)
+    # figures and dates by Babel, plurals by the catalogue
+    assert "87,5\u00a0%/100\u00a0%" in text and "3\u202f084 preuves collectées" in text
+    assert "1 erreur de collecte" in text and "situation au 22 novembre 2026 à 07:00" in text
+    assert "1 correctif de sécurité hors délai" in text and "2 correctifs" in text
+    assert "21 conformes, 3 non conformes" in text and "0 conforme, 1 sous dérogation" in text
+    assert "dérogation expirée le 31 octobre 2026\u00a0: PAS-4.2-patch-prod" in text
+    assert "RPO de 24\u00a0h" in flat and "24\u00a0h." in text  # figure and unit together
+    # statuses, clause ids and figures whole on the clause lines
+    for o in demo.outcomes:
+        line = next(x for x in lines if x.startswith(FR.label[o.verdict.status])
+                    and o.commitment.clause in x)
+        assert terminal.measured_text(o, FR) in line
+
+
+def test_run_demo_prints_french(demo_run, data):
+    """What ``clausewatch run --demo`` printed (the French example contract, no --lang)."""
+    text = unwrap(demo_run.stdout.replace(str(demo_run.out.resolve()), " "), data)
+    assert "État global\u00a0: NON CONFORME" in text
+    assert "Sorties de la démo écrites dans" in text
+    assert not english(text, data), english(text, data)[:10]
+    assert not typography(text, data), typography(text, data)[:10]
+
+
+def test_the_french_scan_would_catch_the_english_summary(demo, data):
+    text = unwrap("\n".join(render(demo, 80, "en")), data)
+    assert english(text, data) and typography(text, data)

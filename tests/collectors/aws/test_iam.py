@@ -73,7 +73,7 @@ def test_identities_from_credential_report_and_policies(
     c = IamCollector(ACCOUNT, lambda: aws_client("iam"), raw, AS_OF, sleep=sleeps.append)
     ev, errors = _run(c)
     assert errors == []
-    assert sleeps == [2.0]  # moto answers STARTED first, then COMPLETE: polled once
+    assert sleeps == [0.2]  # moto answers STARTED first, then COMPLETE: polled once, soon
     f = {arn.rsplit("/", 1)[-1] if "user/" in arn else "root": e.facts for arn, e in ev.items()}
     assert set(f) == {"root", "alice", "bob", "carol", "dave", "erin", "ci-bot"}
     assert f["alice"]["privileged"] and f["alice"]["privileged_reason"] == (

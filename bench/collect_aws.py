@@ -41,11 +41,14 @@ sizes (from the API references, also in botocore's models):
 Concurrency: AWS documents request *rates* per account and Region, not a cap on requests in
 flight (EC2: token buckets, describe actions burst 100 and refill 20 per second,
 https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html; SSM and AWS Backup
-throttle per account and Region the same way). At 16 requests in flight over 100 account-Region
-scopes and 50 ms per request the estate asks about 3 requests per second of each scope, far
-under every published refill rate, so the floor is the requests divided by the run's
-concurrency, ``CONCURRENCY`` (``clausewatch run --concurrency 16``; each AWS collector makes one
-request at a time, so the run's concurrency is its requests in flight).
+throttle per account and Region the same way). The floor divides by the run's concurrency,
+``CONCURRENCY`` = 8, ``clausewatch run``'s default: each AWS collector makes one request at a
+time, so that is the number of requests in flight. One collector at 50 ms a request asks at
+most 20 requests per second of one API in its account and Region, EC2's published refill rate
+for describe actions, and the 8 in flight spread over 100 such scopes: AWS would allow more in
+parallel, but one Python process drives only a few hundred botocore requests per second
+(signing, parsing, raw pages, on a shared two-core machine), so a higher concurrency measures
+the machine, not the collector.
 
 ``COLLECT_AWS_SCALE`` (default 1) scales the number of accounts down; it is printed when used.
 """
@@ -82,7 +85,7 @@ from clausewatch.core.redact import Redactor
 ACCOUNTS = 50
 REGIONS = ("eu-west-3", "eu-west-1")
 INSTANCES = 500
-CONCURRENCY = 16
+CONCURRENCY = 8
 AS_OF = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
 # per account
@@ -136,7 +139,8 @@ class Scope:
             for k in range(12):
                 kb = KBS[(seed + k) % len(KBS)]
                 state = "Installed" if k < 8 else "Missing" if k < 11 else "Failed"
-                out.append({"Title": f"Update {kb}", "KBId": kb, "Classification": "SecurityUpdates",
+                out.append({"Title": f"Update {kb}", "KBId": kb,
+                            "Classification": "SecurityUpdates",
                             "Severity": ("Critical", "Important", "Moderate")[k % 3],
                             "State": state.upper() if state != "Installed" else "INSTALLED",
                             "InstalledTime": AS_OF - timedelta(days=10 + k)

@@ -1,8 +1,9 @@
 """IAM identities of one account: the credential report, root MFA, who is an administrator.
 
-* Console users and their MFA come from the credential report (generated, polled with a short
-  doubling back-off and a bound, parsed as CSV). An IAM user with an active MFA device cannot sign in to the console without
-  it, so ``mfa_enforced`` = an active device, for console users.
+* Console users and their MFA come from the credential report (generated, polled with a
+  short doubling back-off and a bound, parsed as CSV). An IAM user with an active MFA device
+  cannot sign in to the console without it, so ``mfa_enforced`` = an active device, for
+  console users.
 * Service users (access keys, no console password) are ``account_type: service``; whether MFA
   is enforced for them depends on policy conditions this collector does not analyse (``None``).
 * The root user's MFA comes from ``GetAccountSummary`` (``AccountMFAEnabled``); a root without

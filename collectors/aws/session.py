@@ -7,9 +7,9 @@ clients.html#multithreading-or-multiprocessing-with-clients). One client per acc
 service is also AWS's throttling scope (EC2, SSM and AWS Backup throttle each account in each
 Region per API), so the adaptive mode's client-side rate limiter, which lives on the client, is
 shared by every worker that calls that API there: throttling slows them all, as botocore
-intends. Each client is made by ``boto3_client`` (looked up at call time, so a test can wrap it to attach
-a Stubber or record calls; the production path stays the same code) with botocore's adaptive
-retry mode, bounded by ``max_attempts`` and by the entry's retry time budget
+intends. Each client is made by ``boto3_client`` (looked up at call time, so a test can wrap it
+to attach a Stubber or record calls; the production path stays the same code) with botocore's
+adaptive retry mode, bounded by ``max_attempts`` and by the entry's retry time budget
 (``collectors/aws/retry.py``), and the entry's per-service endpoint override. Assumed-role
 credentials (access key id, secret key, session token) are registered with the run's redactor.
 """
@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 from clausewatch.collectors.aws import retry
@@ -219,8 +220,20 @@ class AwsAccess:
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],
+            botocore_session=self._role_botocore_session(),
         )
         return session, creds.get("Expiration")
+
+    def _role_botocore_session(self) -> botocore.session.Session:
+        """A new botocore session (its own credentials) sharing the base session's data loader:
+        the service models (EC2's is megabytes of JSON) are read and parsed once per run, not
+        once per account. The loader is a botocore session component
+        (``Session.register_component``); its cache only ever holds the shipped models."""
+        session = botocore.session.Session()
+        base = getattr(self._base, "_session", None)  # boto3.Session's botocore session
+        if isinstance(base, botocore.session.Session):
+            session.register_component("data_loader", base.get_component("data_loader"))
+        return session
 
     def client(self, account_id: str, service: str, region: str | None = None) -> Any:
         """The client reading ``account_id`` in ``region`` (the home region for global

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import html
 import json
 import logging
@@ -99,6 +100,7 @@ def _norm(key: str) -> str:
     return re.sub(r"[-_\s]", "", key).lower()
 
 
+@functools.lru_cache(maxsize=8192)  # a pure function of the key; pages repeat their keys
 def is_secret_key(key: str) -> bool:
     """True for keys such as ``client_secret``, ``Authorization``, ``SessionToken``."""
     k = _norm(key)

@@ -35,6 +35,9 @@ JOB_OUTCOMES = {
     "PARTIAL": "partial",
 }  # CREATED, PENDING, RUNNING, ABORTING: not finished, not evidence yet
 POINT_OK = frozenset({"COMPLETED", "AVAILABLE"})
+#: AWS Backup's List* operations take MaxResults 1-1000
+#: (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_ListBackupJobs.html).
+PAGE = {"PageSize": 1000}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,7 @@ class BackupCollector:
         kinds = (Kind.BACKUP.value,)
         protected: dict[str, tuple[dict[str, Any], str]] = {}
         try:
-            for page, ref in backup.pages("list_protected_resources"):
+            for page, ref in backup.pages("list_protected_resources", PaginationConfig=PAGE):
                 for res in page.get("Results", []):
                     protected[res["ResourceArn"]] = (res, ref)
         except AWS_FAILURES as exc:
@@ -110,7 +113,8 @@ class BackupCollector:
         fresh: set[str] = set()
         try:
             since = self.observed_at - JOBS_WINDOW
-            for page, ref in backup.pages("list_backup_jobs", ByCreatedAfter=since):
+            for page, ref in backup.pages("list_backup_jobs", ByCreatedAfter=since,
+                                              PaginationConfig=PAGE):
                 for job in page.get("BackupJobs", []):
                     ev = self._job(job, ref)
                     if ev is not None:
@@ -149,7 +153,8 @@ class BackupCollector:
 
     def _newest_point(self, backup: PageReader, arn: str) -> Evidence | None:
         best: tuple[dict[str, Any], str] | None = None
-        for page, ref in backup.pages("list_recovery_points_by_resource", ResourceArn=arn):
+        for page, ref in backup.pages("list_recovery_points_by_resource", ResourceArn=arn,
+                                       PaginationConfig=PAGE):
             for point in page.get("RecoveryPoints", []):
                 if point.get("Status") not in POINT_OK or not point.get("CreationDate"):
                     continue
@@ -173,11 +178,12 @@ class BackupCollector:
         kinds = (Kind.RESTORE_TEST.value,)
         plans: dict[str, str] = {}
         try:
-            for page, _ in backup.pages("list_restore_testing_plans"):
+            for page, _ in backup.pages("list_restore_testing_plans", PaginationConfig=PAGE):
                 for plan in page.get("RestoreTestingPlans", []):
                     plans[plan["RestoreTestingPlanArn"]] = plan["RestoreTestingPlanName"]
             since = self.observed_at - timedelta(days=self.restore_lookback_days)
-            for page, ref in backup.pages("list_restore_jobs", ByCreatedAfter=since):
+            for page, ref in backup.pages("list_restore_jobs", ByCreatedAfter=since,
+                                              PaginationConfig=PAGE):
                 for job in page.get("RestoreJobs", []):
                     ev = self._restore(job, ref, plans)
                     if ev is not None:

@@ -11,6 +11,9 @@ from clausewatch.collectors.aws.pagination import PageReader, members
 
 SOURCE = "aws.ec2"
 GONE = frozenset({"shutting-down", "terminated"})
+#: MaxResults of DescribeInstances and DescribeVolumes: the EC2 API pages describe calls by up
+#: to 1000 (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html).
+PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,7 +51,7 @@ def read_instances(
     ``reservationSet``) is a ``MalformedResponse``: subjects never vanish silently.
     """
     found: list[Instance] = []
-    for page, ref in reader.pages("describe_instances"):
+    for page, ref in reader.pages("describe_instances", PaginationConfig={"PageSize": PAGE}):
         for reservation in members(page, "Reservations", "DescribeInstances"):
             owner = str(reservation.get("OwnerId") or account_id)
             for inst in reservation.get("Instances", []):

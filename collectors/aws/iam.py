@@ -1,8 +1,9 @@
 """IAM identities of one account: the credential report, root MFA, who is an administrator.
 
-* Console users and their MFA come from the credential report (generated, polled with a bound,
-  parsed as CSV). An IAM user with an active MFA device cannot sign in to the console without
-  it, so ``mfa_enforced`` = an active device, for console users.
+* Console users and their MFA come from the credential report (generated, polled with a
+  short doubling back-off and a bound, parsed as CSV). An IAM user with an active MFA device
+  cannot sign in to the console without it, so ``mfa_enforced`` = an active device, for
+  console users.
 * Service users (access keys, no console password) are ``account_type: service``; whether MFA
   is enforced for them depends on policy conditions this collector does not analyse (``None``).
 * The root user's MFA comes from ``GetAccountSummary`` (``AccountMFAEnabled``); a root without
@@ -34,7 +35,12 @@ from clausewatch.core.evidence import CollectionError, Evidence, Kind
 SOURCE = "aws.iam"
 #: Users, groups and both kinds of managed policy (the documents of those attached are needed).
 DETAILS_FILTER = ("User", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
-DETAILS_PAGE_SIZE = 1000
+DETAILS_PAGE_SIZE = 1000  # GetAccountAuthorizationDetails MaxItems: 1-1000, default 100
+#: The credential report is polled after 0.2 s, then 0.4, 0.8... up to ``poll_seconds``: IAM
+#: answers COMPLETE at once when a report less than four hours old exists, and otherwise
+#: generates one in seconds (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+#: id_credentials_getting-report.html), so a fixed long sleep only delays small accounts.
+FIRST_POLL_SECONDS = 0.2
 
 
 class ReportTimeout(Exception):
@@ -102,6 +108,7 @@ class IamCollector:
         self, reader: PageReader
     ) -> tuple[list[dict[str, str]], datetime, str]:
         deadline = time.monotonic() + self.report_wait_seconds
+        wait = min(FIRST_POLL_SECONDS, self.poll_seconds)
         while True:
             state = reader.client.generate_credential_report().get("State")
             if state == "COMPLETE":
@@ -110,7 +117,8 @@ class IamCollector:
                 raise ReportTimeout(
                     f"credential report still {state} after {self.report_wait_seconds:g} s"
                 )
-            self.sleep(self.poll_seconds)
+            self.sleep(wait)
+            wait = min(wait * 2, self.poll_seconds)
         report = reader.client.get_credential_report()
         content = report["Content"]
         text = content.decode("utf-8") if isinstance(content, bytes) else str(content)

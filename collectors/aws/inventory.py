@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from clausewatch.collectors.aws.ec2 import PAGE as EC2_PAGE
 from clausewatch.collectors.aws.ec2 import tags_of
 from clausewatch.collectors.aws.pagination import PageReader
 
@@ -27,12 +28,19 @@ class Resource:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+#: DescribeDBInstances/DescribeDBClusters MaxRecords: 20-100, default 100; EFS DescribeFileSystems
+#: and DynamoDB ListTables page by 100 by default, their maximum. DynamoDB tags are read per
+#: table (ListTagsOfResource): the Tagging API's GetResources lists only resources tagged at
+#: least once and is eventually consistent, so it cannot tell an untagged table from one not
+#: indexed yet, and scopes select assets by tag.
+RDS_PAGE = {"PageSize": 100}
+
 Reader = Callable[[PageReader, str, str, str], Iterator[Resource]]
 
 
 def rds_instances(r: PageReader, account: str, region: str, partition: str) -> Iterator[Resource]:
     """Stand-alone RDS instances (cluster members are backed up as their cluster)."""
-    for page, ref in r.pages("describe_db_instances"):
+    for page, ref in r.pages("describe_db_instances", PaginationConfig=RDS_PAGE):
         for db in page.get("DBInstances", []):
             if db.get("DBClusterIdentifier"):
                 continue
@@ -45,7 +53,7 @@ def rds_instances(r: PageReader, account: str, region: str, partition: str) -> I
 
 def rds_clusters(r: PageReader, account: str, region: str, partition: str) -> Iterator[Resource]:
     """Aurora (and other RDS API) clusters."""
-    for page, ref in r.pages("describe_db_clusters"):
+    for page, ref in r.pages("describe_db_clusters", PaginationConfig=RDS_PAGE):
         for db in page.get("DBClusters", []):
             yield Resource(
                 arn=db["DBClusterArn"], source="aws.rds", asset_kind="database",
@@ -55,7 +63,7 @@ def rds_clusters(r: PageReader, account: str, region: str, partition: str) -> It
 
 
 def ebs_volumes(r: PageReader, account: str, region: str, partition: str) -> Iterator[Resource]:
-    for page, ref in r.pages("describe_volumes"):
+    for page, ref in r.pages("describe_volumes", PaginationConfig={"PageSize": EC2_PAGE}):
         for vol in page.get("Volumes", []):
             tags = tags_of(vol.get("Tags"))
             attached = [a.get("InstanceId") for a in vol.get("Attachments", [])]

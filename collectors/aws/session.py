@@ -1,8 +1,15 @@
 """Reaching AWS accounts: the credential chain, Organizations discovery, AssumeRole per account.
 
-Every client is made by ``boto3_client`` (looked up at call time, so a test can wrap it to attach
-a Stubber or record calls; the production path stays the same code) with botocore's adaptive
-retry mode, bounded by ``max_attempts`` and by the entry's retry time budget
+Every client is made once per account, service and Region and shared by the collectors that read
+there (botocore clients are thread-safe; boto3 sessions are not, so clients of one session are
+made under that account's lock: https://boto3.amazonaws.com/v1/documentation/api/latest/guide/
+clients.html#multithreading-or-multiprocessing-with-clients). One client per account x Region x
+service is also AWS's throttling scope (EC2, SSM and AWS Backup throttle each account in each
+Region per API), so the adaptive mode's client-side rate limiter, which lives on the client, is
+shared by every worker that calls that API there: throttling slows them all, as botocore
+intends. Each client is made by ``boto3_client`` (looked up at call time, so a test can wrap it
+to attach a Stubber or record calls; the production path stays the same code) with botocore's
+adaptive retry mode, bounded by ``max_attempts`` and by the entry's retry time budget
 (``collectors/aws/retry.py``), and the entry's per-service endpoint override. Assumed-role
 credentials (access key id, secret key, session token) are registered with the run's redactor.
 """
@@ -17,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 from clausewatch.collectors.aws import retry
@@ -114,6 +122,9 @@ class AwsAccess:
         self._factory = client_factory
         self._config = settings.config()
         self._lock = threading.Lock()
+        self._base_lock = threading.Lock()  # the base session's clients
+        self._client_locks: dict[str, threading.Lock] = {}
+        self._clients: dict[tuple[str, str, str], tuple[boto3.Session, Any]] = {}
         self._sessions: dict[str, tuple[boto3.Session, datetime | None]] = {}
         self._failures: dict[str, BaseException] = {}
         self._caller: str | None = None
@@ -139,8 +150,12 @@ class AwsAccess:
         return client
 
     def base_client(self, service: str, region: str | None = None) -> Any:
-        """A client with the entry's own credentials (the management or audit account)."""
-        return self._client(self._base, "", service, region or self.settings.home_region)
+        """The client with the entry's own credentials (the management or audit account)."""
+        key = ("", service, region or self.settings.home_region)
+        with self._base_lock:
+            if key not in self._clients:
+                self._clients[key] = (self._base, self._client(self._base, "", service, key[2]))
+            return self._clients[key][1]
 
     def caller_account(self) -> str:
         """The account the base credentials belong to (sts:GetCallerIdentity)."""
@@ -205,10 +220,35 @@ class AwsAccess:
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],
+            botocore_session=self._role_botocore_session(),
         )
         return session, creds.get("Expiration")
 
+    def _role_botocore_session(self) -> botocore.session.Session:
+        """A new botocore session (its own credentials) sharing the base session's data loader:
+        the service models (EC2's is megabytes of JSON) are read and parsed once per run, not
+        once per account. The loader is a botocore session component
+        (``Session.register_component``); its cache only ever holds the shipped models."""
+        session = botocore.session.Session()
+        base = getattr(self._base, "_session", None)  # boto3.Session's botocore session
+        if isinstance(base, botocore.session.Session):
+            session.register_component("data_loader", base.get_component("data_loader"))
+        return session
+
     def client(self, account_id: str, service: str, region: str | None = None) -> Any:
-        """A client reading ``account_id`` in ``region`` (the home region for global services)."""
+        """The client reading ``account_id`` in ``region`` (the home region for global
+        services): made once, again only when the role session was renewed."""
         session = self.session_for(account_id)
-        return self._client(session, account_id, service, region or self.settings.home_region)
+        key = (account_id, service, region or self.settings.home_region)
+        if session is self._base:
+            lock = self._base_lock
+        else:
+            with self._lock:
+                lock = self._client_locks.setdefault(account_id, threading.Lock())
+        with lock:  # one thread at a time uses a session
+            cached = self._clients.get(key)
+            if cached is not None and cached[0] is session:
+                return cached[1]
+            client = self._client(session, account_id, service, key[2])
+            self._clients[key] = (session, client)
+            return client

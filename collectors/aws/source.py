@@ -161,6 +161,11 @@ def build(
 ) -> list[Collector]:
     """One IAM collector per account, one patch and one backup collector per account x region.
 
+    The run's pool (``collectors/runner.py``) reads them concurrently, each making one request
+    at a time; they are listed longest first (patches: one request per node with updates, then
+    backups, then identities), so the last to start are short and no worker idles while one
+    long region finishes alone.
+
     ``access_options`` go to ``AwsAccess`` (``base_session``, ``client_factory``).
     """
     settings = settings_from(entry, context.env)
@@ -186,10 +191,12 @@ def build(
     opts = entry.get("backup", {})
     releases = ReleaseDates()
     partition = access.partition
-    out: list[Collector] = []
+    patch: list[Collector] = []
+    backup: list[Collector] = []
+    identity: list[Collector] = []
     for account in accounts:
         if "identity" in jobs:
-            out.append(IamCollector(
+            identity.append(IamCollector(
                 account, partial(access.client, account, "iam"), context.raw, context.as_of,
                 report_wait_seconds=entry.get("credential_report_wait_seconds", 120),
                 partition=partition,
@@ -197,19 +204,19 @@ def build(
         for region in settings.regions:
             client = partial(_regional, access, account, region)
             if "patch" in jobs or "backup" in jobs:  # EC2 instances are always inventoried
-                out.append(PatchCollector(
+                patch.append(PatchCollector(
                     account, region, client, context.raw, context.as_of, releases,
                     partition=partition, with_patches="patch" in jobs,
                 ))
             if "backup" in jobs:
-                out.append(BackupCollector(
+                backup.append(BackupCollector(
                     account, region, client, context.raw, context.as_of,
                     resource_types=opts.get("resource_types", tuple(READERS)),
                     restore_lookback_days=opts.get("restore_lookback_days", 400),
                     require_validation=opts.get("require_validation", True),
                     partition=partition,
                 ))
-    return out
+    return [*patch, *backup, *identity]
 
 
 def _raise_if_configuration(exc: BaseException, settings: AwsSettings) -> None:

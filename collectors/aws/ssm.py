@@ -2,9 +2,17 @@
 
 Every EC2 instance is an asset, managed by SSM or not: an instance SSM does not know keeps
 ``patch_assessed_at: None``, so ``patch_lag`` reports it ``no_evidence`` instead of ignoring it.
-For managed nodes: ``DescribeInstancePatchStates`` (50 ids per call) gives the last assessment
-time, ``DescribeInstancePatches`` the updates (installed, missing, failed), and
-``DescribeAvailablePatches`` the vendor release dates of Windows KBs (cached for the run).
+For managed nodes (``DescribeInstanceInformation``, 50 a page): ``DescribeInstancePatchStates``
+(50 ids per call) gives the last assessment time and the count of updates in each state,
+``DescribeInstancePatches`` the updates (installed, missing, failed; 100 a page, one node per
+call: the API has no batch form), and ``DescribeAvailablePatches`` the vendor release dates of
+Windows KBs (cached for the run). A node whose patch state counts 0 in every state read
+(:func:`nothing_listed`) is not listed: the list would be empty, and its asset still carries its
+own assessment time and the counts, with ``patch_state_ref`` naming the page they come from.
+Installed updates are listed like the others (``patch_lag`` judges late installs), so only a
+node with nothing at all is spared the call. A failed ``DescribeInstancePatchStates`` batch is
+an error about each of its nodes, by subject; the other batches stand
+(https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_InstancePatchState.html).
 
 State mapping: ``INSTALLED_PENDING_REBOOT`` counts as ``missing`` (the fixed code is not running
 until the reboot) and ``AVAILABLE_SECURITY_UPDATE`` (released, not yet approved by the baseline)
@@ -34,11 +42,16 @@ from clausewatch.core.evidence import CollectionError, Evidence, Kind
 
 SOURCE = "aws.ssm"
 STATE_BATCH = 50  # DescribeInstancePatchStates takes at most 50 instance ids
+INFO_PAGE = 50  # DescribeInstanceInformation MaxResults: 5-50, default 10
+PATCH_PAGE = 100  # DescribeInstancePatches MaxResults: 10-100
 RELEASE_BATCH = 20  # a PatchOrchestratorFilter holds at most 20 values
 KB = re.compile(r"^KB\d+$", re.IGNORECASE)
 #: Filter values are CamelCase; the states in the answer are UPPER_SNAKE.
 WANTED_STATES = ["Installed", "InstalledOther", "InstalledPendingReboot", "InstalledRejected",
                  "Missing", "Failed", "AvailableSecurityUpdate"]
+#: DescribeInstancePatchStates counts of the states in ``WANTED_STATES``, one each.
+COUNTS = ("InstalledCount", "InstalledOtherCount", "InstalledPendingRebootCount",
+          "InstalledRejectedCount", "MissingCount", "FailedCount", "AvailableSecurityUpdateCount")
 STATES = {
     "INSTALLED": "installed",
     "INSTALLED_OTHER": "installed",
@@ -140,23 +153,35 @@ class PatchCollector:
         nodes: dict[str, tuple[dict[str, Any], str]] = {}
         states: dict[str, dict[str, Any]] = {}
         patches: dict[str, list[dict[str, Any]]] = {}
+        arns = {inst.instance_id: inst.arn for inst in instances}
         try:
             ssm = PageReader(self.client("ssm"), self.raw, SOURCE, self.origin)
-            for page, ref in ssm.pages("describe_instance_information"):
+            for page, ref in ssm.pages("describe_instance_information",
+                                       PaginationConfig={"PageSize": INFO_PAGE}):
                 for node in page.get("InstanceInformationList", []):
                     nodes[node["InstanceId"]] = (node, ref)
-            ids = sorted(nodes)
-            for i in range(0, len(ids), STATE_BATCH):
-                for page, ref in ssm.pages(
-                    "describe_instance_patch_states", InstanceIds=ids[i : i + STATE_BATCH]
-                ):
-                    for state in page.get("InstancePatchStates", []):
-                        states[state["InstanceId"]] = {**state, "raw_ref": ref}
-        except AWS_FAILURES as exc:
+        except AWS_FAILURES as exc:  # every server here: none has patch data
             yield self._error(exc, SOURCE, patch_kinds)
-            states = {}
-        arns = {inst.instance_id: inst.arn for inst in instances}
+            nodes = {}
+        ids = sorted(nodes)
+        for i in range(0, len(ids), STATE_BATCH):
+            batch = ids[i : i + STATE_BATCH]
+            found: dict[str, dict[str, Any]] = {}
+            try:
+                for page, ref in ssm.pages("describe_instance_patch_states", InstanceIds=batch,
+                                           PaginationConfig={"PageSize": STATE_BATCH}):
+                    for state in page.get("InstancePatchStates", []):
+                        found[state["InstanceId"]] = {**state, "raw_ref": ref}
+            except AWS_FAILURES as exc:  # exactly the nodes of this batch
+                for node_id in batch:
+                    subject = arns.get(node_id) or self._node_arn(node_id)
+                    yield self._error(exc, SOURCE, patch_kinds, subject=subject)
+                continue
+            states.update(found)
         for instance_id in sorted(states):
+            if nothing_listed(states[instance_id]):  # counted: 0 in every state read
+                patches[instance_id] = []
+                continue
             try:
                 patches[instance_id] = self._patches(ssm, instance_id)
             except AWS_FAILURES as exc:  # this node only: its asset keeps no assessment time
@@ -204,7 +229,8 @@ class PatchCollector:
         out: list[dict[str, Any]] = []
         filters = [{"Key": "State", "Values": WANTED_STATES}]
         for page, ref in ssm.pages(
-            "describe_instance_patches", InstanceId=instance_id, Filters=filters
+            "describe_instance_patches", InstanceId=instance_id, Filters=filters,
+            PaginationConfig={"PageSize": PATCH_PAGE},
         ):
             out += [{**p, "raw_ref": ref} for p in page.get("Patches", [])]
         return out
@@ -230,6 +256,8 @@ class PatchCollector:
         }
         if not state:
             facts["patch_data_note"] = _why_no_patch_state(node is not None, info)
+        elif nothing_listed(state):
+            facts.update(_counted_none(state))
         return self._evidence(
             Kind.ASSET, EC2_SOURCE, inst.arn, facts, self.observed_at, inst.raw_ref)
 
@@ -251,6 +279,8 @@ class PatchCollector:
         }
         if not state:
             facts["patch_data_note"] = _why_no_patch_state(True, info)
+        elif nothing_listed(state):
+            facts.update(_counted_none(state))
         return self._evidence(Kind.ASSET, SOURCE, arn, facts, self.observed_at, ref)
 
     def _patch(
@@ -296,6 +326,21 @@ class PatchCollector:
             origin=self.origin,
             raw_ref=ref,
         )
+
+
+def nothing_listed(state: Mapping[str, Any]) -> bool:
+    """True when the node's patch state counts 0 updates in every state this collector reads
+    (``WANTED_STATES``): ``DescribeInstancePatches`` would list none. Fails closed: a count
+    missing (an older API answer without ``AvailableSecurityUpdateCount``), not an integer or
+    not 0 means the list is read."""
+    return all(type(state.get(field)) is int and state[field] == 0 for field in COUNTS)
+
+
+def _counted_none(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Facts of a node whose updates were not listed because its patch state counts none: the
+    record they come from (its own ``DescribeInstancePatchStates`` entry)."""
+    return {"patch_counts": {f: state[f] for f in COUNTS},
+            "patch_state_ref": state.get("raw_ref")}
 
 
 def _with_undated(

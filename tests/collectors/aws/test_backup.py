@@ -85,30 +85,32 @@ def test_backups_restore_tests_and_unprotected_resources(aws_client: Any, raw: A
              "LastBackupTime": AS_OF - timedelta(hours=5)},
             {"ResourceArn": arns["crm-db"], "ResourceType": "RDS",
              "LastBackupTime": AS_OF - timedelta(days=45)},
-            {"ResourceArn": s3, "ResourceType": "S3", "ResourceName": "morel-archives"}]}, {})
+            {"ResourceArn": s3, "ResourceType": "S3", "ResourceName": "morel-archives"}]},
+            {"MaxResults": 1000})
         st.add_response("list_backup_jobs", {"BackupJobs": [
             _job("j1", arns["orders-db"], "COMPLETED", AS_OF - timedelta(hours=5)),
             _job("j2", arns["orders-db"], "FAILED", AS_OF - timedelta(hours=29)),
             _job("j3", arns["orders-db"], "RUNNING", None),
             _job("j4", s3, "COMPLETED", AS_OF - timedelta(hours=7))]},
-            {"ByCreatedAfter": AS_OF - timedelta(days=30)})
+            {"ByCreatedAfter": AS_OF - timedelta(days=30), "MaxResults": 1000})
         st.add_response("list_recovery_points_by_resource", {"RecoveryPoints": [
             {"RecoveryPointArn": "rp-old", "CreationDate": AS_OF - timedelta(days=50),
              "Status": "COMPLETED"},
             {"RecoveryPointArn": "rp-newer", "CreationDate": AS_OF - timedelta(days=45),
              "Status": "COMPLETED"},
             {"RecoveryPointArn": "rp-broken", "CreationDate": AS_OF - timedelta(days=40),
-             "Status": "PARTIAL"}]}, {"ResourceArn": arns["crm-db"]})
+             "Status": "PARTIAL"}]}, {"ResourceArn": arns["crm-db"], "MaxResults": 1000})
         st.add_response("list_restore_testing_plans", {"RestoreTestingPlans": [{
             "RestoreTestingPlanArn": PLAN, "RestoreTestingPlanName": "weekly",
-            "ScheduleExpression": "cron(0 3 ? * SUN *)", "CreationTime": AS_OF}]}, {})
+            "ScheduleExpression": "cron(0 3 ? * SUN *)", "CreationTime": AS_OF}]},
+            {"MaxResults": 1000})
         st.add_response("list_restore_jobs", {"RestoreJobs": [
             _restore("r1", arns["orders-db"], "COMPLETED", "SUCCESSFUL", AS_OF - timedelta(5)),
             _restore("r2", arns["crm-db"], "COMPLETED", None, AS_OF - timedelta(days=6)),
             _restore("r3", arns["crm-db"], "COMPLETED", "FAILED", AS_OF - timedelta(days=7)),
             _restore("r4", arns["crm-db"], "COMPLETED", "VALIDATING", AS_OF - timedelta(1)),
             _restore("r5", arns["scratch-db"], "FAILED", None, AS_OF - timedelta(2), False)]},
-            {"ByCreatedAfter": AS_OF - timedelta(days=400)})
+            {"ByCreatedAfter": AS_OF - timedelta(days=400), "MaxResults": 1000})
         ev, errors = _collect(_collector(aws_client, backup, raw))
         st.assert_no_pending_responses()
     assert errors == []

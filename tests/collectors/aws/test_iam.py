@@ -73,7 +73,7 @@ def test_identities_from_credential_report_and_policies(
     c = IamCollector(ACCOUNT, lambda: aws_client("iam"), raw, AS_OF, sleep=sleeps.append)
     ev, errors = _run(c)
     assert errors == []
-    assert sleeps == [2.0]  # moto answers STARTED first, then COMPLETE: polled once
+    assert sleeps == [0.2]  # moto answers STARTED first, then COMPLETE: polled once, soon
     f = {arn.rsplit("/", 1)[-1] if "user/" in arn else "root": e.facts for arn, e in ev.items()}
     assert set(f) == {"root", "alice", "bob", "carol", "dave", "erin", "ci-bot"}
     assert f["alice"]["privileged"] and f["alice"]["privileged_reason"] == (
@@ -251,3 +251,25 @@ def test_a_user_missing_from_the_details_is_unknown(aws_client: Any, raw: Any) -
         ev, _ = _run(IamCollector(ACCOUNT, lambda: client, raw, AS_OF))
     bob = ev[f"arn:aws:iam::{ACCOUNT}:user/bob"].facts
     assert bob["privileged"] is None and "not listed" in bob["privileged_reason"]
+
+
+def test_report_is_polled_with_a_doubling_back_off_capped_at_poll_seconds(aws_client: Any,
+                                                                          raw: Any) -> None:
+    client = aws_client("iam")
+    sleeps: list[float] = []
+    with Stubber(client) as st:
+        st.add_response("get_account_authorization_details", {"UserDetailList": []},
+                        {"Filter": ["User", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],
+                         "MaxItems": 1000})
+        for _ in range(4):
+            st.add_response("generate_credential_report", {"State": "STARTED"})
+        st.add_response("generate_credential_report", {"State": "COMPLETE"})
+        st.add_response("get_credential_report", {"Content": REPORT.encode(),
+                                                   "ReportFormat": "text/csv",
+                                                   "GeneratedTime": AS_OF})
+        st.add_response("get_account_summary", {"SummaryMap": {"AccountMFAEnabled": 1}})
+        ev, errors = _run(IamCollector(ACCOUNT, lambda: client, raw, AS_OF, poll_seconds=0.5,
+                                       sleep=sleeps.append))
+        st.assert_no_pending_responses()
+    assert errors == [] and f"arn:aws:iam::{ACCOUNT}:user/bob" in ev
+    assert sleeps == [0.2, 0.4, 0.5, 0.5]  # not a fixed 2 s before a report that is ready

@@ -82,10 +82,10 @@ def test_inventory_joined_to_patch_manager(aws_client: Any, raw: Any) -> None:
         st.add_response("describe_instance_information", {"InstanceInformationList": [
             _node(win, "Microsoft Windows Server 2022 Datacenter"), _node(lin, "Amazon Linux"),
             {**_node("mi-0123456789abcdef0", "Ubuntu"), "ResourceType": "ManagedInstance",
-             "ComputerName": "onprem-db"}]}, {})
+             "ComputerName": "onprem-db"}]}, {"MaxResults": 50})
         st.add_response("describe_instance_patch_states", {"InstancePatchStates": [
             _state(win, assessed), _state(lin, assessed)]},
-            {"InstanceIds": sorted([win, lin, "mi-0123456789abcdef0"])})
+            {"InstanceIds": sorted([win, lin, "mi-0123456789abcdef0"]), "MaxResults": 50})
         patches = {
             win: [_patch("KB5044281", "MISSING", cves="CVE-2024-43572, CVE-2024-43573"),
                   _patch("KB5043050", "INSTALLED", "Important", AS_OF - timedelta(days=9)),
@@ -94,7 +94,7 @@ def test_inventory_joined_to_patch_manager(aws_client: Any, raw: Any) -> None:
         }
         for iid in sorted(patches):  # nodes are read in id order
             st.add_response("describe_instance_patches", {"Patches": patches[iid]},
-                            {"InstanceId": iid, "Filters": filters})
+                            {"InstanceId": iid, "Filters": filters, "MaxResults": 100})
         st.add_response("describe_available_patches", {"Patches": [
             {"Id": "x1", "KbNumber": "KB5044281", "ReleaseDate": released},
             {"Id": "x2", "KbNumber": "KB5043050", "ReleaseDate": released - timedelta(days=30)}]},
@@ -149,12 +149,12 @@ def test_patch_states_are_asked_fifty_instances_at_a_time(aws_client: Any, raw: 
     ids = [f"mi-{n:017x}" for n in range(120)]
     ec2, ssm = aws_client("ec2", REGION), aws_client("ssm", REGION)
     with Stubber(ec2) as e, Stubber(ssm) as st:
-        e.add_response("describe_instances", {"Reservations": []}, {})
+        e.add_response("describe_instances", {"Reservations": []}, {"MaxResults": 1000})
         st.add_response("describe_instance_information", {"InstanceInformationList": [
-            {"InstanceId": i, "ResourceType": "ManagedInstance"} for i in ids]}, {})
+            {"InstanceId": i, "ResourceType": "ManagedInstance"} for i in ids]}, {"MaxResults": 50})
         for batch in (ids[:50], ids[50:100], ids[100:]):
             st.add_response("describe_instance_patch_states", {"InstancePatchStates": []},
-                            {"InstanceIds": batch})
+                            {"InstanceIds": batch, "MaxResults": 50})
         ev, errors = _collect(PatchCollector(
             ACCOUNT, REGION, {"ec2": ec2, "ssm": ssm}.__getitem__, raw, AS_OF, ReleaseDates()))
         assert errors == [], errors
@@ -195,7 +195,8 @@ def test_one_node_failing_leaves_only_that_node_without_assessment(aws_client: A
         by_id = sorted([win, lin])
         first_fails = by_id[0]
         st.add_client_error("describe_instance_patches", "InternalServerError", "boom", 500,
-                            expected_params={"InstanceId": first_fails, "Filters": ANY})
+                            expected_params={"InstanceId": first_fails, "Filters": ANY,
+                                             "MaxResults": 100})
         st.add_response("describe_instance_patches", {"Patches": []})
         ev, errors = _collect(PatchCollector(ACCOUNT, REGION, _factory(aws_client, ssm), raw,
                                              AS_OF, ReleaseDates()))

@@ -185,11 +185,12 @@ def build_pack(
 ) -> PackInfo:
     """Write a complete pack into the folder ``dest``.
 
-    ``streamed``: the files the caller already wrote into ``dest`` as streams, by pack path,
-    with the SHA-256 taken while writing them: ``evidence/evidence.jsonl`` and
-    ``results/results.json`` (``reports.publish``); they are scanned for secrets like every
-    other file, and their digests go into the manifest as taken. ``reports``: the rendered
-    output formats, by file name (they go under ``reports/``).
+    ``streamed``: the files the caller already put into ``dest``, by pack path, with the
+    SHA-256 taken while writing them: ``evidence/evidence.jsonl`` and ``results/results.json``
+    at least, and the reports (``reports.publish``: links to the output folder's files); they
+    are scanned for secrets like every other file, and their digests go into the manifest as
+    taken. ``reports``: the rendered output formats, by file name (under ``reports/``; those
+    not in ``streamed`` are written here).
 
     ``dest`` should sit inside a staging folder (see ``write_pack``) so that a failure leaves no
     half-written pack where a reader could take it for a real one.
@@ -216,7 +217,8 @@ def build_pack(
     raw_count = _copy_raw(w, options.raw_dir)
     attachments = _copy_attachments(w, options.attachments_dir)
     for name, data in sorted(reports.items()):
-        w.bytes(f"{REPORTS}/{name}", data)
+        if f"{REPORTS}/{name}" not in streamed:
+            w.bytes(f"{REPORTS}/{name}", data)
     w.json(RUN, _run_metadata(ev, info, records, contract_digest, lang, options, raw_count))
     w.text("README.md", _readme(ev, info, contract_digest, options, reports, previous,
                                 raw_count, attachments, lang))

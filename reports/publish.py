@@ -28,17 +28,19 @@ from clausewatch.reports.evidence_pack import (
     EVIDENCE,
     PACK_DIR,
     PACK_ZIP,
+    REPORTS,
     RESULTS,
     PackInfo,
     PackOptions,
     archive_pack,
     build_pack,
+    sha256_bytes,
     zip_pack,
 )
 from clausewatch.reports.formats import FORMATS, RunView
 from clausewatch.reports.i18n import LANGUAGES
 from clausewatch.reports.signing import load_private_key
-from clausewatch.reports.streams import evidence_chunks, write_stream
+from clausewatch.reports.streams import evidence_chunks, link_or_copy, write_stream
 
 SIGNING_KEY_ENV = "CLAUSEWATCH_SIGNING_KEY"
 SIGNING_PASSWORD_ENV = "CLAUSEWATCH_SIGNING_KEY_PASSWORD"
@@ -116,15 +118,11 @@ def publish_run(
         options = dataclasses.replace(options, raw_dir=stage / "raw")
     if options.attachments_dir is None and (stage / ATTACHMENTS).is_dir():
         options = dataclasses.replace(options, attachments_dir=stage / ATTACHMENTS)
-    # The run's record is written as streams, into the output folder and the pack at once,
-    # hashed on the way (``reports.streams``): never held whole in memory.
+    # The run's record is written as streams, hashed on the way (``reports.streams``), never
+    # held whole in memory; the pack's copies of the output folder's files are hard links.
     pack_dir = stage / PACK_DIR
-    for rel in (EVIDENCE, RESULTS):
-        (pack_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-    evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl",
-                            pack_dir / EVIDENCE)
-    results = write_stream(results_json.chunks(ev, info), stage / "results.json",
-                           pack_dir / RESULTS)
+    evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl")
+    results = write_stream(results_json.chunks(ev, info), stage / "results.json")
     view = RunView.of(
         ev,
         info,
@@ -136,15 +134,20 @@ def publish_run(
         options=options.format_options,
     )
     reports = render_reports(view, options.formats)
+    streamed = {EVIDENCE: evidence.sha256, RESULTS: results.sha256}
     for name, data in reports.items():
         (stage / name).write_bytes(data)
+        streamed[f"{REPORTS}/{name}"] = sha256_bytes(data)
+    for rel, name in ((EVIDENCE, "evidence.jsonl"), (RESULTS, "results.json"),
+                      *((f"{REPORTS}/{n}", n) for n in reports)):
+        link_or_copy(stage / name, pack_dir / rel)
     pack = build_pack(
         pack_dir,
         ev=ev,
         info=info,
         records=records,
         contract_bytes=contract_bytes,
-        streamed={EVIDENCE: evidence.sha256, RESULTS: results.sha256},
+        streamed=streamed,
         reports=reports,
         options=options,
     )

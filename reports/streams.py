@@ -2,26 +2,31 @@
 
 A million evidence records make a 400 MB ``evidence.jsonl``. It is never built whole in memory:
 ``evidence_chunks`` encodes the records a batch at a time (msgspec's ``encode_lines``, in C) and
-``write_stream`` writes each chunk to the output folder's copy and the pack's copy while it
-feeds one incremental SHA-256 (``hashlib``), so the file is encoded once, hashed once and read
-back only by the zip and the leak scan, both in chunks.
+``write_stream`` writes each chunk while it feeds one incremental SHA-256 (``hashlib``), so the
+file is encoded once, hashed once and read back only by the zip and the leak scan, both in
+blocks. The pack's copy is a hard link to the output folder's (``link_or_copy``): writing
+400 MB costs seconds of the disk's time, and the bytes are the same (an edit in place of one
+name edits both, which ``clausewatch verify`` of the pack folder then reports; the zip and the
+kept pack are files of their own).
 
 The line format is the interchange format read by ``collectors.jsonl.read_evidence``: one JSON
 object per line, keys sorted, UTF-8, instants as RFC 3339 (``...Z`` in UTC), written compact
 (no space after ``,`` and ``:``) and with the envelope's ``raw_ref`` always present (``null``
-when the record has none, as the schema allows). A record that reads back equal to itself is
-the contract (``tests/reports/test_streams.py``). A record msgspec cannot write exactly — a
-non-finite float (msgspec would write ``null``), an integer beyond 64 bits, a key that is not
-text, a type it does not know — is written by ``collectors.jsonl.dumps`` instead, as before.
+when the record has none, as the schema allows). That each record reads back equal to itself
+is the contract (``tests/reports/test_streams.py``). A record msgspec cannot write exactly — a
+non-finite float (msgspec would write ``null``), a datetime outside UTC, an integer beyond 64
+bits, a type it does not know — is written by ``collectors.jsonl.dumps`` instead, as before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import os
+import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -64,6 +69,16 @@ def write_stream(chunks: Iterable[bytes], *paths: Path) -> Written:
     return Written(digest.hexdigest(), size)
 
 
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a second name of the finished file ``source`` (a hard link: its bytes are
+    written to disk once), or a copy where the file system has no hard links."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def file_chunks(path: Path, size: int = CHUNK) -> Iterator[bytes]:
     """The bytes of ``path``, ``size`` at a time."""
     with open(path, "rb") as handle:
@@ -86,7 +101,8 @@ _ENCODER = msgspec.json.Encoder(enc_hook=_enc_hook, order="sorted")
 def exact(value: Any) -> bool:
     """True when msgspec writes ``value`` (facts, or any JSON-like value) as the JSON Lines
     writer would, so that it reads back the same: no non-finite float (msgspec would write
-    ``null``), no naive datetime, no decimal or date (the old writer refuses those), in any
+    ``null``), no datetime outside UTC (naive, or with an offset msgspec would keep), no
+    decimal or date (the old writer refuses those), in any
     nesting. Integers beyond msgspec's 64 bits make it raise: ``_encode`` falls back then."""
     values = value.values() if type(value) is dict else (value,)
     for v in values:
@@ -94,11 +110,23 @@ def exact(value: Any) -> bool:
         if t is str or t is bool or v is None or t is int:
             continue
         if t is datetime:
-            if v.tzinfo is None:
+            if v.tzinfo is not UTC:  # msgspec would keep its offset; the old writer goes UTC
                 return False
         elif t is float:
             if not math.isfinite(v):
                 return False
+        elif t is list:  # most often a list of strings (CVEs, groups): no walk
+            for item in v:
+                if type(item) is not str:
+                    if not _exact_deep(v):
+                        return False
+                    break
+        elif t is dict:  # most often tags: strings
+            for item in v.values():
+                if type(item) is not str:
+                    if not _exact_deep(v):
+                        return False
+                    break
         elif not _exact_deep(v):
             return False
     return True
@@ -114,7 +142,7 @@ def _exact_deep(value: Any) -> bool:
             if not math.isfinite(v):
                 return False
         elif isinstance(v, datetime):
-            if v.utcoffset() is None:
+            if v.tzinfo is not UTC:
                 return False
         elif isinstance(v, Mapping):
             stack.extend(v.values())

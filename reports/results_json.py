@@ -10,7 +10,6 @@ a non-finite one, a key that is not text) is encoded by ``json`` instead (``pret
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -39,12 +38,20 @@ def iso(value: datetime | date | None) -> str | None:
     return value.isoformat()
 
 
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
-    if type(value) in _SCALARS:
+    """``value`` as JSON-ready data: instants as text, mappings as dicts with text keys,
+    sequences and sets as lists (the plain types of a results document pass as they are)."""
+    t = type(value)
+    if t in _SCALARS:
         return value
+    if t is dict:
+        return {k if type(k) is str else str(k): v if type(v) in _SCALARS else _plain(v)
+                for k, v in value.items()}
+    if t is list or t is tuple:
+        return [v if type(v) in _SCALARS else _plain(v) for v in value]
     if isinstance(value, datetime | date):
         return iso(value)
     if isinstance(value, Mapping):
@@ -202,17 +209,24 @@ def same_in_orjson(value: Any) -> bool:
     while stack:
         v = stack.pop()
         t = type(v)
-        if t is str or t is int or t is bool or v is None:
-            continue
-        if t is float:
-            if not (v == 0 or _FLOAT_LOW <= abs(v) < _FLOAT_HIGH) or not math.isfinite(v):
-                return False
-        elif t is dict:
+        if t is dict:
             if not all(type(k) is str for k in v):
                 return False
-            stack.extend(v.values())
+            items = v.values()
         elif t is list or t is tuple:
-            stack.extend(v)
+            items = v
         else:
-            return False  # subclasses (enums) and other types: json's own rules
+            items = (v,)
+        for x in items:
+            tx = type(x)
+            if tx is str or tx is int or tx is bool or x is None:
+                continue
+            if tx is float:
+                if not (x == 0 or _FLOAT_LOW <= abs(x) < _FLOAT_HIGH):  # NaN fails both
+                    return False
+            elif tx is dict or tx is list or tx is tuple:
+                if x is not v:
+                    stack.append(x)
+            else:
+                return False  # subclasses (enums) and other types: json's own rules
     return True

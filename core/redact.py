@@ -276,6 +276,24 @@ class Redactor:
         display."""
         return [_hint(v) for v in self.values if v.encode("utf-8") in blob]
 
+    def leaks_in(self, chunks: Iterable[bytes]) -> list[str]:
+        """``leaks`` over a stream of chunks (a file read a block at a time): each chunk is
+        searched with the last ``longest form - 1`` bytes of the one before it, so a secret
+        split across two chunks is found as it would be in the whole."""
+        forms = [(v, v.encode("utf-8")) for v in self.values]
+        if not forms:
+            for _ in chunks:  # nothing to find; the stream is still read (it may raise)
+                pass
+            return []
+        keep = max(len(b) for _, b in forms) - 1
+        found: set[str] = set()
+        tail = b""
+        for chunk in chunks:
+            window = tail + chunk if tail else chunk
+            found.update(v for v, b in forms if v not in found and b in window)
+            tail = window[-keep:] if keep else b""
+        return [_hint(v) for v in self.values if v in found]
+
 
 class ScrubFilter(logging.Filter):
     """A logging filter masking a redactor's secrets in every record it sees (message, and

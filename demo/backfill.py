@@ -104,17 +104,18 @@ class EstateCache:
     """
 
     def __init__(self) -> None:
-        self._base: dict[int, tuple[datetime, Estate]] = {}
+        self._base: dict[int, tuple[datetime, Estate, list[_Plan]]] = {}
 
     def estate(self, night: datetime) -> tuple[list[Evidence], list[CollectionError]]:
         if night.year not in self._base:
-            self._base[night.year] = (night, build_estate(night))
-        at, base = self._base[night.year]
+            built = build_estate(night)
+            self._base[night.year] = (night, built, [_plan(e) for e in built.evidence])
+        at, base, plans = self._base[night.year]
         delta = night - at
         if not delta:
             return list(base.evidence), list(base.errors)
         return (
-            [_shift_evidence(e, delta) for e in base.evidence],
+            [_shift_evidence(e, delta, plan) for e, plan in zip(base.evidence, plans, strict=True)],
             [dataclasses.replace(x, occurred_at=x.occurred_at + delta if x.occurred_at else None)
              for x in base.errors],
         )
@@ -123,35 +124,42 @@ class EstateCache:
 #: Per kind, its timestamp facts: in a built ``Evidence`` the only facts holding datetimes
 #: (``core.evidence``: an undeclared datetime fact is made text).
 _STAMPS: dict[str, tuple[str, ...]] = {k.name: k.timestamp_facts for k in KINDS}
-_SLOTS = tuple((f.name, getattr(Evidence, f.name).__set__) for f in dataclasses.fields(Evidence))
+_FIELDS = ("id", "kind", "source", "subject", "observed_at", "facts", "origin", "raw_ref")
+if tuple(f.name for f in dataclasses.fields(Evidence)) != _FIELDS:
+    raise RuntimeError("Evidence's fields changed: update _shift_evidence")
+_ID, _KIND, _SOURCE, _SUBJECT, _OBSERVED_AT, _FACTS, _ORIGIN, _RAW_REF = (
+    getattr(Evidence, name).__set__ for name in _FIELDS
+)
+#: A base record's shift, worked out once: the facts holding instants, and whether its id
+#: carries one (backups and restore tests: their ids name the completion time).
+_Plan = tuple[tuple[str, ...], bool]
 
 
-def _shift_evidence(e: Evidence, delta: timedelta) -> Evidence:
-    """``e`` with every instant moved by ``delta``.
+def _plan(e: Evidence) -> _Plan:
+    stamps = tuple(k for k in _STAMPS.get(e.kind, ()) if isinstance(e.facts.get(k), datetime))
+    return stamps, e.kind in (Kind.BACKUP, Kind.RESTORE_TEST)
+
+
+def _shift_evidence(e: Evidence, delta: timedelta, plan: _Plan | None = None) -> Evidence:
+    """``e`` with every instant moved by ``delta`` (``plan``: ``_plan(e)``, worked out once).
 
     ``e`` was built (and checked) by ``Evidence``; moving its UTC instants keeps them UTC and
     its datetimes where they are, so the copy is made without the constructor's checks,
     which would change nothing (``tests/history/test_demo_history.py`` compares with a build).
     """
+    stamps, moved = plan or _plan(e)
     facts = dict(e.facts)
-    for key in _STAMPS.get(e.kind, ()):
-        value = facts.get(key)
-        if isinstance(value, datetime):
-            facts[key] = value + delta
-    moved = e.kind in (Kind.BACKUP, Kind.RESTORE_TEST)  # their ids carry the completion time
-    values = {
-        "id": default_evidence_id(e.kind, e.source, e.subject, facts) if moved else e.id,
-        "kind": e.kind,
-        "source": e.source,
-        "subject": e.subject,
-        "observed_at": e.observed_at + delta,
-        "facts": facts,
-        "origin": e.origin,
-        "raw_ref": e.raw_ref,
-    }
+    for key in stamps:
+        facts[key] += delta
     shifted: Evidence = object.__new__(Evidence)
-    for name, put in _SLOTS:
-        put(shifted, values[name])
+    _ID(shifted, default_evidence_id(e.kind, e.source, e.subject, facts) if moved else e.id)
+    _KIND(shifted, e.kind)
+    _SOURCE(shifted, e.source)
+    _SUBJECT(shifted, e.subject)
+    _OBSERVED_AT(shifted, e.observed_at + delta)
+    _FACTS(shifted, facts)
+    _ORIGIN(shifted, e.origin)
+    _RAW_REF(shifted, e.raw_ref)
     return shifted
 
 

@@ -13,12 +13,10 @@ Output folder::
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from clausewatch.collectors.jsonl import write_evidence
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence
 from clausewatch.core.redact import Redactor
@@ -27,8 +25,11 @@ from clausewatch.history.standing import Standing
 from clausewatch.reports import results_json
 from clausewatch.reports.evidence_pack import (
     ATTACHMENTS,
+    EVIDENCE,
     PACK_DIR,
     PACK_ZIP,
+    REPORTS,
+    RESULTS,
     PackInfo,
     PackOptions,
     archive_pack,
@@ -39,6 +40,7 @@ from clausewatch.reports.evidence_pack import (
 from clausewatch.reports.formats import FORMATS, RunView
 from clausewatch.reports.i18n import LANGUAGES
 from clausewatch.reports.signing import load_private_key
+from clausewatch.reports.streams import evidence_chunks, link_or_copy, write_stream
 
 SIGNING_KEY_ENV = "CLAUSEWATCH_SIGNING_KEY"
 SIGNING_PASSWORD_ENV = "CLAUSEWATCH_SIGNING_KEY_PASSWORD"
@@ -116,33 +118,36 @@ def publish_run(
         options = dataclasses.replace(options, raw_dir=stage / "raw")
     if options.attachments_dir is None and (stage / ATTACHMENTS).is_dir():
         options = dataclasses.replace(options, attachments_dir=stage / ATTACHMENTS)
-    buffer = io.StringIO()
-    write_evidence(records, buffer)
-    evidence_text = buffer.getvalue()
-    results_text = results_json.dumps(ev, info)
+    # The run's record is written as streams, hashed on the way (``reports.streams``), never
+    # held whole in memory; the pack's copies of the output folder's files are hard links.
+    pack_dir = stage / PACK_DIR
+    evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl")
+    results = write_stream(results_json.chunks(ev, info), stage / "results.json")
     view = RunView.of(
         ev,
         info,
         records=records,
         lang=options.lang,
-        evidence_sha256=sha256_bytes(evidence_text.encode("utf-8")),
-        results_sha256=sha256_bytes(results_text.encode("utf-8")),
+        evidence_sha256=evidence.sha256,
+        results_sha256=results.sha256,
         standing=standing,
         options=options.format_options,
     )
     reports = render_reports(view, options.formats)
-    (stage / "evidence.jsonl").write_text(evidence_text, encoding="utf-8")
-    (stage / "results.json").write_text(results_text, encoding="utf-8")
+    streamed = {EVIDENCE: evidence.sha256, RESULTS: results.sha256}
     for name, data in reports.items():
         (stage / name).write_bytes(data)
+        streamed[f"{REPORTS}/{name}"] = sha256_bytes(data)
+    for rel, name in ((EVIDENCE, "evidence.jsonl"), (RESULTS, "results.json"),
+                      *((f"{REPORTS}/{n}", n) for n in reports)):
+        link_or_copy(stage / name, pack_dir / rel)
     pack = build_pack(
-        stage / PACK_DIR,
+        pack_dir,
         ev=ev,
         info=info,
         records=records,
         contract_bytes=contract_bytes,
-        evidence_text=evidence_text,
-        results_text=results_text,
+        streamed=streamed,
         reports=reports,
         options=options,
     )

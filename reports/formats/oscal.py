@@ -17,7 +17,6 @@ UUIDs are version 5, derived from the run id, so the same run always gives the s
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ from urllib.parse import quote
 from clausewatch.core.evaluation import Outcome
 from clausewatch.core.result import Result, Status, is_offender
 from clausewatch.reports.formats.registry import FORMATS, RunView
-from clausewatch.reports.results_json import iso
+from clausewatch.reports.results_json import iso, pretty
 
 OSCAL_VERSION = "1.1.3"
 NS = "urn:clausewatch:oscal"
@@ -246,5 +245,4 @@ def _finding(ids: _Ids, o: Outcome, observation_ids: list[str]) -> dict[str, Any
 )
 def render(view: RunView) -> bytes:
     """The OSCAL Assessment Results document, JSON."""
-    text = json.dumps(to_document(view), indent=2, ensure_ascii=False) + "\n"
-    return text.encode("utf-8")
+    return pretty(to_document(view), sort_keys=False) + b"\n"

@@ -112,7 +112,8 @@ def test_edited_evidence_with_a_rehashed_manifest_is_caught_by_re_evaluation(pac
     forged = copy(pack, tmp_path)
     evidence = forged / "evidence/evidence.jsonl"
     lines = evidence.read_text().splitlines()
-    bob = next(i for i, line in enumerate(lines) if '"subject": "bob@client.test"' in line)
+    bob = next(i for i, line in enumerate(lines)
+               if json.loads(line).get("subject") == "bob@client.test")
     record = json.loads(lines[bob])
     record["facts"]["mfa_enforced"] = True
     lines[bob] = json.dumps(record, sort_keys=True)

@@ -130,7 +130,8 @@ def _edit(root: Path, rel: str) -> None:
     path = root / rel
     if rel == "evidence/evidence.jsonl":
         lines = path.read_text().splitlines()
-        i = next(n for n, line in enumerate(lines) if '"subject": "bob@client.test"' in line)
+        i = next(n for n, line in enumerate(lines)
+                 if json.loads(line).get("subject") == "bob@client.test")
         record = json.loads(lines[i])
         record["facts"]["mfa_enforced"] = True
         lines[i] = json.dumps(record, sort_keys=True)

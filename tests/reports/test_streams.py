@@ -1,0 +1,152 @@
+"""The run's record written as streams: evidence lines, results.json, the leak scan, the zip."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from report_case import AS_OF, CLIENT_SECRET
+from report_packs import build
+
+from clausewatch.collectors.jsonl import dumps, read_evidence
+from clausewatch.core.evidence import CollectionError, Evidence, default_evidence_id
+from clausewatch.core.redact import Redactor
+from clausewatch.core.result import Result, Status
+from clausewatch.reports import evidence_pack, results_json
+from clausewatch.reports.streams import evidence_chunks, exact, file_chunks, write_stream
+from clausewatch.reports.verify import verify
+
+PARIS = timezone(timedelta(hours=1))
+
+
+def _evidence(subject: str, **facts: object) -> Evidence:
+    facts = {"asset_kind": "server", **facts}
+    return Evidence(id=default_evidence_id("asset", "rmm", subject, facts), kind="asset",
+                    source="rmm", subject=subject, observed_at=AS_OF, facts=facts,
+                    origin="rmm/site-1")
+
+
+def _old_document(case) -> bytes:
+    """results.json as it was written before it was streamed."""
+    doc = results_json.to_document(case.ev, case.info)
+    return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def test_evidence_lines_read_back_as_the_records(case, tmp_path):
+    paris = PARIS
+    records = [
+        *case.records,
+        _evidence("h-1", tags={"site": "Zürich ☃", "quote": 'a","b'}, seen=[1, 2.5, None]),
+        dataclasses.replace(_evidence("h-2"), raw_ref="raw/rmm/page-1.json"),
+        _evidence("h-3", patch_assessed_at=datetime(2026, 11, 20, 7, 30, tzinfo=paris)),
+    ]
+    path = tmp_path / "evidence.jsonl"
+    written = write_stream(evidence_chunks(records, batch=2), path)
+    assert written.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert written.size == path.stat().st_size
+    batch = read_evidence(path)
+    assert batch.evidence == [r for r in records if isinstance(r, Evidence)]
+    assert batch.errors == [r for r in records if isinstance(r, CollectionError)]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(records)
+    # one object per line, keys sorted (files diff cleanly), instants in UTC
+    assert all(list(json.loads(line)) == sorted(json.loads(line)) for line in lines)
+    assert json.loads(lines[-1])["facts"]["patch_assessed_at"] == "2026-11-20T06:30:00Z"
+
+
+ODD = [float("nan"), float("inf"), [float("-inf")], {"at": datetime(2026, 1, 1, tzinfo=PARIS)}]
+
+
+@pytest.mark.parametrize("odd", ODD)
+def test_a_value_msgspec_would_change_goes_to_the_old_writer(odd, tmp_path):
+    """msgspec would write NaN as null and keep an offset: such a record is written by
+    ``collectors.jsonl.dumps``, as before (the strict reader then refuses NaN, as before)."""
+    plain, strange = _evidence("h-1"), _evidence("h-2", reading=odd)
+    assert not exact(strange.facts)
+    data = b"".join(evidence_chunks([plain, strange, plain]))
+    assert data.splitlines()[1] == dumps(strange).encode("utf-8")
+    assert data.splitlines()[0] == data.splitlines()[2] != dumps(plain).encode("utf-8")
+
+
+def test_results_json_streamed_is_the_document_byte_for_byte(case):
+    assert b"".join(results_json.chunks(case.ev, case.info)) == _old_document(case)
+    assert results_json.dumps(case.ev, case.info).encode() == _old_document(case)
+
+
+@pytest.mark.parametrize("measured", [1e-05, 2.5e17, float("nan"), {"7": 0.1, "x": []}])
+def test_results_values_orjson_writes_otherwise_fall_back_to_json(case, measured):
+    outcome = case.ev.outcomes[0]
+    odd = Result(commitment_id=outcome.commitment.id, subject="s-1", status=Status.BREACHED,
+                 reason="r", measured={"value": measured})
+    ev = dataclasses.replace(case.ev, outcomes=(
+        dataclasses.replace(outcome, results=(*outcome.results, odd)), *case.ev.outcomes[1:]))
+    doc = results_json.to_document(ev, case.info)
+    expected = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert b"".join(results_json.chunks(ev, case.info)) == expected.encode()
+
+
+def test_an_empty_run_streams_like_json(case):
+    ev = dataclasses.replace(case.ev, outcomes=(), errors=(), waivers=())
+    doc = results_json.to_document(ev, case.info)
+    expected = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert b"".join(results_json.chunks(ev, case.info)).decode() == expected
+
+
+@pytest.mark.parametrize("size", [1, 5, 16, 64])
+def test_a_secret_across_a_block_boundary_is_found(size, tmp_path):
+    redactor = Redactor(["short-secret-1", CLIENT_SECRET])
+    filler = b"x" * 37
+    for at in range(len(filler) + 1):
+        path = tmp_path / "f.bin"
+        path.write_bytes(filler[:at] + CLIENT_SECRET.encode() + filler[at:])
+        found = redactor.leaks_in(file_chunks(path, size))
+        assert found == redactor.leaks(path.read_bytes()) and found, (size, at)
+    path.write_bytes(filler + CLIENT_SECRET[:-1].encode() + filler)
+    assert redactor.leaks_in(file_chunks(path, size)) == []
+
+
+def test_the_pack_refuses_a_secret_split_across_read_blocks(case, tmp_path, monkeypatch):
+    """The pack's own scan reads in blocks: a secret in the evidence that straddles two
+    blocks still aborts the pack."""
+    monkeypatch.setattr(evidence_pack, "file_chunks", lambda path: file_chunks(path, 3))
+    leaky = _evidence("h-9", note=f"echoed {CLIENT_SECRET} back")
+    with pytest.raises(evidence_pack.PackError, match="would leak into evidence/evidence.jsonl"):
+        build(dataclasses.replace(case, records=[*case.records, leaky]), tmp_path / "out",
+              secrets=(CLIENT_SECRET,))
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_zip_streams_members_and_uses_zip64_when_large(case, tmp_path, monkeypatch):
+    pack = build(case, tmp_path / "out")
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1000)  # members over 1000 bytes: ZIP64
+    target = tmp_path / "big.zip"
+    evidence_pack.zip_pack(pack, target, AS_OF)
+    with zipfile.ZipFile(target) as zf:
+        member = zf.getinfo("evidence-pack/evidence/evidence.jsonl")
+        assert member.file_size > 1000
+        assert b"\x01\x00" in member.extra[:2]  # the ZIP64 extra field (header id 0x0001)
+        assert zf.read(member) == (pack / "evidence/evidence.jsonl").read_bytes()
+        assert zf.testzip() is None
+    monkeypatch.undo()
+    assert verify(target).ok
+
+
+def test_the_manifest_holds_the_digests_taken_while_streaming(case, tmp_path):
+    pack = build(case, tmp_path / "out")
+    manifest = json.loads((pack / "manifest.json").read_text())["files"]
+    for rel, top in (("evidence/evidence.jsonl", "evidence.jsonl"),
+                     ("results/results.json", "results.json")):
+        data = (pack / rel).read_bytes()
+        assert data == (tmp_path / "out" / top).read_bytes()
+        assert manifest[rel] == hashlib.sha256(data).hexdigest()
+
+
+def test_stamps_keep_utc(tmp_path):
+    e = _evidence("h-1", patch_assessed_at=datetime(2026, 11, 20, tzinfo=UTC))
+    line = b"".join(evidence_chunks([e]))
+    assert b'"patch_assessed_at":"2026-11-20T00:00:00Z"' in line
+    assert b'"observed_at":"2026-11-22T06:00:00Z"' in line

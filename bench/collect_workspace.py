@@ -36,7 +36,8 @@ def routes() -> dict[str, object]:
                   enrolled=n % 7 != 0) for n in range(USERS)]
     roles = [{"kind": "admin#directory#role", "roleId": f"9{r:016d}", "roleName": f"Role {r}",
               "isSuperAdminRole": r == 0, "isSystemRole": r < 5,
-              "rolePrivileges": [{"privilegeName": "USERS_RETRIEVE", "serviceId": "00haapch16h1ysv"}]}
+              "rolePrivileges": [{"privilegeName": "USERS_RETRIEVE",
+                                  "serviceId": "00haapch16h1ysv"}]}
              for r in range(ROLES)]
     assignments = [{"kind": "admin#directory#roleAssignment", "roleAssignmentId": f"8{a:016d}",
                     "roleId": f"9{a % ROLES:016d}", "assignedTo": f"1{a * 37 % USERS:020d}",

@@ -26,8 +26,8 @@ import html
 import json
 import logging
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 

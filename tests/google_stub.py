@@ -4,9 +4,9 @@ Routes: ``"METHOD /path"``, ``"METHOD /path?pageToken=T"``, ``"METHOD /path?pare
 ``"METHOD /path?parent=P&pageToken=T"`` (most specific first) -> a response, or a list of
 responses served in turn (the last one repeats). A response is a dict (a 200 JSON body), a
 fixture file name (``tests/fixtures/google``), ``(status, body)``, or a function of the query
-(``dict[str, list[str]]``) returning one of those (a large estate paged as asked, for bench/). The query string is
-ignored except ``pageToken`` and ``parent`` (GAPIC adds ``$alt=json;enum-encoding=int``,
-discovery ``alt=json``).
+(``dict[str, list[str]]``) returning one of those (a large estate paged as asked, for bench/).
+The query string is ignored except ``pageToken`` and ``parent`` (GAPIC adds
+``$alt=json;enum-encoding=int``, discovery ``alt=json``).
 Unknown routes answer Google's 404 body. ``/token`` answers an OAuth token (for key files whose
 ``token_uri`` points here). Every request is logged.
 """

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from clausewatch.collectors.google.directory import Directory
+from clausewatch.collectors.google.directory import Directory, Expansion
 from clausewatch.collectors.google.errors import GOOGLE_FAILURES, describe
 from clausewatch.collectors.google.workspace_user import instant
 from clausewatch.collectors.workspace.privilege import AdminRoles

@@ -20,6 +20,21 @@ def _safe(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", part).strip("_") or "_"
 
 
+def layout(value: Any, depth: int = 2, pad: str = "") -> str:
+    """``value`` as JSON with sorted keys, one member per line down to ``depth`` levels, each
+    deeper value on one line: a page of 100,000 rows is one row a line (readable, diff-able)
+    and encoded by json's C encoder (``indent=`` would force its pure-Python one)."""
+    if depth == 0 or not isinstance(value, dict | list) or not value:
+        return json.dumps(value, sort_keys=True, default=str)
+    inner = pad + " "
+    if isinstance(value, dict):
+        parts = [f"{inner}{json.dumps(str(k))}: {layout(value[k], depth - 1, inner)}"
+                 for k in sorted(value, key=str)]
+        return "{\n" + ",\n".join(parts) + f"\n{pad}}}"
+    parts = [inner + layout(v, depth - 1, inner) for v in value]
+    return "[\n" + ",\n".join(parts) + f"\n{pad}]"
+
+
 class RawRecorder:
     """Writes each page as ``raw/<source>/<origin>/<operation>-<n>.json`` under ``root``.
 
@@ -40,7 +55,7 @@ class RawRecorder:
             key = f"{folder}/{operation}"
             n = self._counts[key] = self._counts.get(key, 0) + 1
         rel = f"raw/{folder}/{_safe(operation)}-{n:04d}.json"
-        body = json.dumps(self.redact(page), indent=1, sort_keys=True, default=str) + "\n"
+        body = layout(self.redact(page)) + "\n"
         digest = hashlib.sha256(body.encode()).hexdigest()
         if self.root is not None:
             path = self.root / rel

@@ -3,9 +3,10 @@
 Routes: ``"METHOD /path"``, ``"METHOD /path?pageToken=T"``, ``"METHOD /path?parent=P"`` or
 ``"METHOD /path?parent=P&pageToken=T"`` (most specific first) -> a response, or a list of
 responses served in turn (the last one repeats). A response is a dict (a 200 JSON body), a
-fixture file name (``tests/fixtures/google``), or ``(status, body)``. The query string is
-ignored except ``pageToken`` and ``parent`` (GAPIC adds ``$alt=json;enum-encoding=int``,
-discovery ``alt=json``).
+fixture file name (``tests/fixtures/google``), ``(status, body)``, or a function of the query
+(``dict[str, list[str]]``) returning one of those (a large estate paged as asked, for bench/).
+The query string is ignored except ``pageToken`` and ``parent`` (GAPIC adds
+``$alt=json;enum-encoding=int``, discovery ``alt=json``).
 Unknown routes answer Google's 404 body. ``/token`` answers an OAuth token (for key files whose
 ``token_uri`` points here). Every request is logged.
 """
@@ -89,6 +90,8 @@ class GoogleStub:
                 if queue:
                     spec = queue.pop(0) if len(queue) > 1 else queue[0]
                     break
+        if callable(spec):
+            spec = spec(query)
         if spec is None:
             status, payload = error(404, f"stub: no route {method} {path}")
         elif isinstance(spec, tuple):

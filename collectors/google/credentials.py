@@ -19,12 +19,18 @@ by the caller for the Directory API only: a service-account key signs the JWT it
 hard-codes both); user or metadata-server credentials cannot delegate, which is a
 :class:`CredentialError`. Building credentials makes no network call: a refused credential shows
 up at the first API call, as a collection error.
+
+Every access token the credentials obtain (each ``refresh``: the first one, one before expiry,
+a self-signed JWT) is registered with the run's redactor as soon as it is had, so a token never
+reaches a log, a report or a raw page. google-auth keeps the token until it expires
+(``credentials.valid``, refreshed within its own clock-skew margin): one token per credentials
+object, reused by every request until then.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +40,7 @@ from google.auth import impersonated_credentials
 from google.auth.credentials import Credentials
 from google.auth.exceptions import GoogleAuthError
 
-from clausewatch.collectors.catalogue import BuildContext
+from clausewatch.collectors.catalogue import BuildContext, SecretSink
 
 ENV = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
        "description": "name of an environment variable (never the value itself)"}
@@ -72,9 +78,14 @@ class GoogleAuth:
     delegates: tuple[str, ...] = ()
     lifetime: int = 3600
     iamcredentials: str | None = None  # endpoint override (scheme://host)
+    secrets: SecretSink | None = None  # where each token obtained is registered
 
     def credentials(self, scopes: Sequence[str], subject: str | None = None) -> Credentials:
-        """Credentials for ``scopes``, acting as ``subject`` (domain-wide delegation) if given."""
+        """Credentials for ``scopes``, acting as ``subject`` (domain-wide delegation) if given;
+        every token they obtain is registered with ``secrets``."""
+        return registering(self._credentials(scopes, subject), self.secrets)
+
+    def _credentials(self, scopes: Sequence[str], subject: str | None) -> Credentials:
         try:
             base = self._base(scopes if self.impersonate is None else [CLOUD_PLATFORM])
         except GoogleAuthError as exc:
@@ -129,7 +140,27 @@ def auth_from(entry: Mapping[str, Any], context: BuildContext,
         delegates=tuple(given.get("delegates", ())),
         lifetime=int(given.get("lifetime_seconds", 3600)),
         iamcredentials=iamcredentials,
+        secrets=context.secrets,
     )
+
+
+def registering(credentials: Credentials, secrets: SecretSink | None) -> Credentials:
+    """``credentials`` whose ``refresh`` registers the token it obtains with ``secrets``
+    (google-auth calls ``self.refresh`` before a request whenever the token is missing or
+    about to expire)."""
+    if secrets is None or getattr(credentials, "_clausewatch_registering", False):
+        return credentials
+    refresh: Callable[[Any], None] = credentials.refresh
+
+    def refresh_and_register(request: Any) -> None:
+        refresh(request)
+        token = getattr(credentials, "token", None)
+        if isinstance(token, str) and token:
+            secrets.add(token)
+
+    credentials.refresh = refresh_and_register  # type: ignore[method-assign]
+    credentials._clausewatch_registering = True  # type: ignore[attr-defined]
+    return credentials
 
 
 def _register_secrets(path: Path, context: BuildContext) -> None:

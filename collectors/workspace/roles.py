@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from clausewatch.collectors.google.directory import Directory
+from clausewatch.collectors.google.directory import Directory, Expansion
 from clausewatch.collectors.google.errors import GOOGLE_FAILURES, describe
 from clausewatch.collectors.google.workspace_user import instant
 from clausewatch.collectors.workspace.privilege import AdminRoles
@@ -35,6 +35,7 @@ def role_label(role: Mapping[str, Any] | None, role_id: str) -> str:
 def admin_roles(directory: Directory, as_of: datetime) -> AdminRoles:
     """Every user's active admin roles (see the module docstring)."""
     out = AdminRoles()
+    expansions: dict[str, Expansion] = {}  # a group holding several roles is listed once
     try:
         roles = {str(r.get("roleId")): r for r, _ in directory.roles()}
         assignments = directory.role_assignments()
@@ -58,7 +59,8 @@ def admin_roles(directory: Directory, as_of: datetime) -> AdminRoles:
         out.raw_refs.append(ref)
         if str(assignment.get("assigneeType", "user")).lower() == "group":
             try:
-                expansion = directory.expand(assignee)
+                expansion = expansions.get(assignee.lower()) or directory.expand(assignee)
+                expansions[assignee.lower()] = expansion
             except GOOGLE_FAILURES as exc:
                 out.known = False
                 out.note = f"members of group {assignee} ({label}) could not be read " \

@@ -196,3 +196,15 @@ def test_msrc_unreachable_leaves_release_dates_unknown_with_the_reason(estate, c
     assert web["release_date_note"].startswith("no release date: the MSRC CVRF API could not "
                                                "be read (msrc-cvrf: cannot connect to")
     assert AS_OF  # the run still stamps the machine list
+
+
+def test_by_default_the_largest_documented_pages_are_asked_for(estate, collect):
+    """$top 10,000 machines and pageSize 200,000 export rows (the documented maxima): the
+    fewest calls under Defender's 100 calls a minute (30 for the export)."""
+    fake = estate()
+    batch, _ = collect(fake)
+    assert not batch.errors
+    (machines,) = fake.seen("/api/machines")
+    assert machines.query["$top"] == ["10000"]
+    (export,) = fake.seen(EXPORT)
+    assert export.query["pageSize"] == ["200000"]

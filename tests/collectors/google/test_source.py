@@ -174,3 +174,26 @@ def test_heavy_client_libraries_are_imported_only_when_a_collector_needs_them(mo
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_refreshed_token_is_registered_with_the_redactor_and_reused(stub, tmp_path):
+    """The delegated token (and the impersonated one) reach the redactor as soon as they are
+    had; the credentials keep the token while it is valid (no second token request)."""
+    server = stub({})
+    key, _ = key_file(tmp_path, server.url + "/token")
+    redactor = Redactor()
+    auth = GoogleAuth(key_file=key, secrets=redactor)
+    creds = auth.credentials(["https://x/scope"], subject="admin@example.com")
+    request = google.auth.transport.requests.Request()
+    creds.before_request(request, "GET", server.url + "/x", {})
+    assert creds.token == TOKEN
+    assert redactor.text(f"Authorization: Bearer {TOKEN}") == "Authorization: Bearer [REDACTED]"
+    creds.before_request(request, "GET", server.url + "/y", {})
+    assert sum(1 for r in server.requests if r["path"] == "/token") == 1
+    path = f"/v1/projects/-/serviceAccounts/{SA}:generateAccessToken"
+    server.routes[f"POST {path}"] = [{"accessToken": "ya29.impersonated-token",
+                                      "expireTime": "2030-01-01T00:00:00Z"}]
+    imp = GoogleAuth(key_file=key, impersonate=SA, iamcredentials=server.url,
+                     secrets=redactor).credentials(["https://x/scope"])
+    imp.refresh(request)
+    assert redactor.text("ya29.impersonated-token") == "[REDACTED]"

@@ -90,3 +90,30 @@ def test_a_user_record_without_2sv_flags_is_unknown_not_compliant(stub, raw):
     (x,) = by_subject(collect(stub(estate), raw)).values()
     assert x.facts["mfa_enforced"] is None and x.facts["mfa_registered"] is None
     assert x.facts["enabled"] is True
+
+
+def test_a_group_holding_several_roles_is_listed_once():
+    """Its members are read once per run, then credited with every role the group holds."""
+    from clausewatch.collectors.google.directory import Expansion, Member
+    from clausewatch.collectors.workspace.roles import admin_roles
+
+    class Directory:
+        expanded: list[str] = []
+
+        def roles(self):
+            return [({"roleId": "1", "roleName": "Help Desk"}, "r"),
+                    ({"roleId": "2", "roleName": "Groups Admin"}, "r")]
+
+        def role_assignments(self):
+            return [({"roleId": role, "assignedTo": "grp1", "assigneeType": "group"}, "a")
+                    for role in ("1", "2")]
+
+        def expand(self, key):
+            self.expanded.append(key)
+            return Expansion(users=[Member("u1", "u1@example.com", "ACTIVE", ("g@example.com",))],
+                             raw_refs=["m"])
+
+    directory = Directory()
+    roles = admin_roles(directory, AS_OF)  # type: ignore[arg-type]
+    assert directory.expanded == ["grp1"]
+    assert len(roles.reasons["u1"]) == 2 and roles.known

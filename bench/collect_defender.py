@@ -1,0 +1,96 @@
+"""Collection benchmark: Defender for Endpoint, 5,000 machines and their vulnerabilities.
+
+The estate (tests/defender_fake.py, over TLS): 5,000 onboarded machines, 24 export rows each
+(120,000 rows: 20 vulnerable software rows, half of them fixed by one of 40 KBs for 40 CVEs, all
+in one monthly MSRC document). Every request the fake answers waits ``latency`` seconds.
+
+Documented limits (cited):
+
+* ``GET /api/machines``: ``$top`` at most 10,000 (https://learn.microsoft.com/defender-endpoint/
+  api/get-machines);
+* ``GET /api/machines/SoftwareVulnerabilitiesByMachine``: ``pageSize`` default 50,000, at most
+  200,000; 30 calls a minute (https://learn.microsoft.com/defender-endpoint/api/
+  get-assessment-software-vulnerabilities);
+* throttling: 100 calls a minute per connection (https://learn.microsoft.com/legal/microsoft-365/
+  api-terms-of-use), 1,500 an hour; 429 with Retry-After when exceeded. No concurrency is
+  documented: the floor assumes one request at a time;
+* sign-in: azure-identity (MSAL) reads the tenant's OpenID metadata, then POSTs the client
+  credentials to the token endpoint (2 requests; the token lasts ``expires_in`` = 3,599 s);
+* MSRC CVRF API (https://api.msrc.microsoft.com/cvrf/v3.0/swagger): ``updates('{CVE}')`` per
+  CVE, ``cvrf/{ID}`` per monthly document; no batch lookup of several CVEs, no documented
+  limit: counted per distinct CVE and document, one at a time.
+
+Floor = 2 (sign-in) + machine pages ($top 10,000) + export pages (200,000 rows a page) + 40 MSRC
+updates + 1 MSRC document, at concurrency 1.
+"""
+
+from __future__ import annotations
+
+import rest_estates as kit
+from collect_common import Figure, floor_seconds
+
+MACHINES, ROWS_EACH, CVES = 5_000, 24, 40
+MAX_TOP, MAX_EXPORT, CONCURRENCY = 10_000, 200_000, 1
+
+
+def estate(fake: object) -> None:
+    import defender_fake as df
+
+    fake.machines = [df.machine(f"{n:040x}", f"srv{n:05d}.corp.example", "WindowsServer2022",
+                                df.ago(hours=2), version="21H2", build=20348)
+                     for n in range(1, MACHINES + 1)]  # type: ignore[attr-defined]
+    rows = []
+    for n in range(1, MACHINES + 1):
+        mid, dns = f"{n:040x}", f"srv{n:05d}.corp.example"
+        for r in range(ROWS_EACH):
+            if r < 10:
+                cve = f"CVE-2026-{(n + r) % CVES + 1000}"
+                row = df.vuln(mid, dns, "WindowsServer2022", "microsoft", "windows_server_2022",
+                              "10.0.20348.2700", cve, "Critical", df.ago(days=12),
+                              kb=f"50{(n + r) % CVES + 71000}",
+                              update="November 2026 Security Updates")
+            elif r < 20:
+                row = df.vuln(mid, dns, "WindowsServer2022", "openssl", f"openssl{r}", "3.0.2",
+                              f"CVE-2026-{r + 2000}", "High", df.ago(days=30))
+            else:
+                row = df.vuln(mid, dns, "WindowsServer2022", "microsoft", f"app{r}", "1.0",
+                              None, None, df.ago(days=90))
+            rows.append(row)
+    fake.rows = rows  # type: ignore[attr-defined]
+    nov = {"ID": "2026-Nov", "Alias": "2026-Nov", "DocumentTitle": "November 2026 Security "
+           "Updates", "InitialReleaseDate": "2026-11-10T18:00:00Z",
+           "CurrentReleaseDate": "2026-11-12T08:00:00Z"}
+    fake.msrc_updates = {f"CVE-2026-{c + 1000}": [nov]
+                         for c in range(CVES)}  # type: ignore[attr-defined]
+    fake.msrc_docs = {"2026-Nov": {  # type: ignore[attr-defined]
+        "DocumentTracking": {"Identification": {"ID": {"Value": "2026-Nov"}},
+                             "InitialReleaseDate": "2026-11-10T18:00:00Z"},
+        "Vulnerability": [{"CVE": f"CVE-2026-{c + 1000}", "Remediations": [
+            {"Description": {"Value": f"50{c + 71000}"}, "Type": 2}]} for c in range(CVES)]}}
+
+
+def measure(latency: float) -> list[Figure]:
+    import defender_fake as df
+
+    from clausewatch.collectors.catalogue import BuildContext
+    from clausewatch.collectors.defender.source import build
+    from clausewatch.collectors.raw import RawRecorder
+    from clausewatch.collectors.runner import collect_all
+    from clausewatch.core.redact import Redactor
+
+    fake = df.FakeDefender()
+    estate(fake)
+    kit.add_latency(fake, latency)
+    folder = kit.scratch()
+    with kit.serving(lambda: df.start(fake, folder / "tls")):
+        redactor = Redactor()
+        context = BuildContext(as_of=df.AS_OF, raw=RawRecorder(folder / "out", redactor),
+                               env={"MOREL_MDE_SECRET": df.SECRET}, base_dir=folder,
+                               secrets=redactor)
+        source = df.entry(fake)
+        batch, seconds = kit.timed(lambda: collect_all(build(source, context)))
+    assert not batch.errors, batch.errors[:3]
+    floor_pages = (2 + kit.pages(MACHINES, MAX_TOP) + kit.pages(len(fake.rows), MAX_EXPORT)
+                   + CVES + 1)
+    return [Figure("defender", len(fake.requests), seconds,
+                   floor_seconds(floor_pages, latency, CONCURRENCY))]

@@ -150,7 +150,7 @@ class _Wait(wait_base):
     def __init__(self, policy: RetryPolicy) -> None:
         self.policy = policy
         self.backoff = wait_exponential_jitter(
-            initial=policy.initial_backoff, max=policy.max_backoff, jitter=policy.jitter)
+            multiplier=policy.initial_backoff, max=policy.max_backoff, jitter=policy.jitter)
 
     def __call__(self, retry_state: RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None

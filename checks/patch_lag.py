@@ -40,6 +40,8 @@ from clausewatch.core.result import Result, Status, message
 #: The facts the judgement of each update reads, in the order ``judge`` unpacks them.
 _ROW = ("state", "severity", "released_at", "first_seen_at", "installed_at")
 _FACTS_OF = attrgetter("facts")
+#: What a severity text means to a commitment: ``(severity, days, dues)`` (``_Rules._rule``).
+_Rule = tuple[str | None, float | None, dict[datetime, datetime]]
 _OBSERVED_OF = attrgetter("observed_at")
 
 PARAMS_SCHEMA: Mapping[str, Any] = {
@@ -192,11 +194,11 @@ class _Rules:
         self.unrated_as: str | None = None if unrated_as is None else severity_key(unrated_as)
         self.expected = {"deadlines_days": self.deadlines, "clock": self.clock}
         #: severity text as reported -> what :meth:`_rule` makes of it (once per spelling)
-        self.by_severity: dict[str, tuple[str | None, float | None, dict[datetime, datetime]]] = {}
+        self.by_severity: dict[str, _Rule] = {}
         #: deadline in days -> release (or detection) instant -> due instant
         self.dues: dict[float, dict[datetime, datetime]] = {}
 
-    def _rule(self, raw: object) -> tuple[str | None, float | None, dict[datetime, datetime]]:
+    def _rule(self, raw: object) -> _Rule:
         """What a reported severity means here: ``(severity, days, dues)``.
 
         ``days`` is the deadline (after ``unrated_as``) and ``severity`` the one it comes from;
@@ -205,17 +207,21 @@ class _Rules:
         form: an outstanding update with it leaves the asset ``no_evidence`` (unrated, or a
         word no vendor rates with). ``dues`` caches the due instants of that deadline.
         """
-        severity: str | None = severity_key(raw)
+        severity = severity_key(raw)
         days = self.deadlines.get(severity)
         if days is None and severity not in RATED:  # unrated, or a word nobody rates with
             if self.unrated_as is not None:
                 severity = self.unrated_as
                 days = self.deadlines.get(severity)
-        if days is None and (self.unrated_as is not None or severity in RATED):
-            severity = None  # no deadline by contract: not judged
-        rule = (severity, days, self.dues.setdefault(days, {}) if days is not None else {})
-        if raw.__class__ is str:
-            self.by_severity[raw] = rule  # type: ignore[index]  # a str, checked
+        if days is None:  # judged never; flagged when outstanding, unless so by contract
+            flagged = self.unrated_as is None and severity not in RATED
+            return self._keep(raw, (severity if flagged else None, None, {}))
+        return self._keep(raw, (severity, days, self.dues.setdefault(days, {})))
+
+    def _keep(self, raw: object, rule: _Rule) -> _Rule:
+        """Remember ``rule`` for a severity text (one per spelling, not per record)."""
+        if isinstance(raw, str) and raw.__class__ is str:
+            self.by_severity[raw] = rule
         return rule
 
     def judge(self, asset: Evidence, patches: Sequence[Evidence]) -> Result:
@@ -313,7 +319,7 @@ class _Rules:
             if due is None:
                 due = dues[start] = add_days(start, days, self.tz)
             ids.append(p.id)
-            outstanding.append(self._outstanding(p, severity, due, str(state)))
+            outstanding.append(self._outstanding(p, str(severity), due, str(state)))
             status = deadline_status(due, self.as_of, self.commitment.warning_days, self.tz)
             if status is Status.BREACHED:
                 overdue.append(self._finding(p, due, self.as_of, state))

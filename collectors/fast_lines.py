@@ -71,7 +71,7 @@ class Facts(Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
         return default
 
     def __contains__(self, key: object) -> bool:
-        return key in self.__struct_fields__ and getattr(self, cast(str, key)) is not UNSET
+        return key in self.__struct_fields__ and getattr(self, key) is not UNSET
 
     def __iter__(self) -> Iterator[str]:
         return (k for k, v in zip(self.__struct_fields__, astuple(self), strict=True)
@@ -96,7 +96,7 @@ class Facts(Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is self.__class__:
-            return astuple(self) == astuple(cast(Facts, other))
+            return astuple(self) == astuple(other)
         if isinstance(other, Mapping):
             return self.as_dict() == dict(other.items())
         return NotImplemented

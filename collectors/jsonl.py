@@ -20,19 +20,20 @@ import gc
 import json
 import re
 import sys
+from array import array
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import compress, groupby, islice, repeat
-from operator import attrgetter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import compress, groupby, islice, repeat
+from operator import attrgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import jsonschema_rs
 import msgspec
-from msgspec import UNSET, to_builtins
+from msgspec import UNSET
 
 from clausewatch.collectors import fast_lines, strict_json
 from clausewatch.collectors.schema import evidence as schema
@@ -139,7 +140,8 @@ _ORIGIN_OF = attrgetter("origin")
 _RAW_REF_OF = attrgetter("raw_ref")
 _ID_OF = attrgetter("id")
 _NONE_IF_UNSET: dict[Any, Any] = {UNSET: None}
-_consume = deque(maxlen=0).extend  # runs an iterator to its end, keeping nothing
+#: Runs an iterator to its end, keeping nothing.
+_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
 
 
 def canonical_instant(text: str, cache: dict[str, datetime]) -> datetime | None:
@@ -219,7 +221,10 @@ class _Reader:
         self.problems: list[Problem] = []
         self.invalid = 0
         self.last_line = 0
-        self.ids: dict[str, int] = {}
+        #: id -> the record kept with it, and the line of each kept record (``position``)
+        self.ids: dict[str, Evidence] = {}
+        self.lines = array("L")
+        self._positions: dict[int, int] = {}
         self.strings: dict[str, str] = {}
         self.origins: dict[Any, str] = {UNSET: ""}  # shared origins; UNSET (absent): ""
         self.lists: dict[tuple[Any, ...], list[Any]] = {}
@@ -242,6 +247,14 @@ class _Reader:
             self.last_line = line
         if len(self.problems) < MAX_REPORTED:
             self.problems.append(Problem(self.name, line, 1, path, message))
+
+    def position(self, item: Evidence, evidence: list[Evidence]) -> int:
+        """Where ``item`` is in ``evidence`` (asked of a duplicate id's first record only)."""
+        found = self._positions.get(id(item))
+        if found is None or evidence[found] is not item:
+            self._positions = {id(e): i for i, e in enumerate(evidence)}
+            found = self._positions[id(item)]
+        return found
 
     def intern(self, text: str) -> str:
         """Share repeated strings (sources, severities, subjects) across a million records."""
@@ -361,23 +374,22 @@ class _Reader:
         origin = "" if origin is UNSET else strings.setdefault(origin, origin)
         id_ = line.id
         if id_ is UNSET:
-            key = table.id_fact
-            if key is not None:  # the kind's id rule (``spec._id_rule``), inlined
-                part = getattr(facts, key)
+            if (name := table.id_fact) is not None:  # the kind's id rule, inlined
+                part = getattr(facts, name)
                 if part.__class__ is not str:
                     part = "" if part is UNSET else id_part(part)
                 id_ = f"{source}:{table.name}:{subject}:{part}"
             elif not table.id_facts:
                 id_ = f"{source}:{table.name}:{subject}"
             else:
-                id_ = table.evidence_id(source, subject, facts)
+                id_ = table.evidence_id(source, subject, cast(Mapping[str, Any], facts))
         return _new_evidence(
             id_,
             table.name,
             source,
             subject,
             observed,
-            facts,
+            cast(Mapping[str, Any], facts),  # a Mapping, registered as one
             origin,
             None if line.raw_ref is UNSET else line.raw_ref,
         )
@@ -425,9 +437,12 @@ class _Reader:
         strings = self.strings
         for key in table.shared_texts:  # text, None or UNSET: each is its own shared value
             values = list(map(attrgetter(key), facts))
-            _consume(map(setattr, facts, repeat(key, n), map(strings.setdefault, values, values)))
+            if str in set(map(type, values)):  # else all absent or null: nothing to share
+                _consume(map(setattr, facts, repeat(key, n),
+                             map(strings.setdefault, values, values)))
         for key in table.shared_lists:
             values = list(map(attrgetter(key), facts))
+            shared: Iterable[Any]
             if set(map(type, values)) <= {list}:
                 shared = map(self.lists.setdefault, map(tuple, values), values)
             else:  # a nullable or absent list here and there
@@ -473,7 +488,7 @@ class _Reader:
         if not table.id_facts:
             return [f"{s}:{kind}:{u}" for s, u in zip(sources, subjects, strict=True)]
         rule = table.evidence_id
-        return list(map(rule, sources, subjects, facts))
+        return list(map(rule, sources, subjects, cast(list[Mapping[str, Any]], facts)))
 
     def instant(self, text: str, key: str) -> datetime:
         """Parse a timestamp once per distinct text: files repeat the same instants a lot."""
@@ -576,20 +591,24 @@ MIN_RUN = 4
 
 def _keep(reader: _Reader, item: Evidence, line_no: int, evidence: list[Evidence]) -> None:
     """Keep a record unless an earlier line had its id (then it is refused, by number)."""
-    if (first := reader.ids.setdefault(item.id, line_no)) != line_no:
-        reader.fail(line_no, "id", f"duplicate evidence id {item.id!r} (line {first})")
+    first = reader.ids.setdefault(item.id, item)
+    if first is not item:
+        line = reader.lines[reader.position(first, evidence)]
+        reader.fail(line_no, "id", f"duplicate evidence id {item.id!r} (line {line})")
     else:
         evidence.append(item)
+        reader.lines.append(line_no)
 
 
 def _keep_run(reader: _Reader, run: list[Evidence], first_line: int,
               evidence: list[Evidence]) -> None:
     """:func:`_keep` of each record of a run (of consecutive lines), in one go when no id
     repeats."""
-    fresh = dict(zip(map(_ID_OF, run), range(first_line, first_line + len(run))))
+    fresh = dict(zip(map(_ID_OF, run), run, strict=True))
     if len(fresh) == len(run) and reader.ids.keys().isdisjoint(fresh):
         reader.ids.update(fresh)
         evidence.extend(run)
+        reader.lines.extend(range(first_line, first_line + len(run)))
         return
     for offset, item in enumerate(run):
         _keep(reader, item, first_line + offset, evidence)
@@ -623,6 +642,7 @@ def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatc
         if handle is not sys.stdin.buffer:
             handle.close()
     reader.ids.clear()
+    del reader.lines[:]
     if reader.invalid:
         problems = reader.problems
         reported = len({p.line for p in problems})

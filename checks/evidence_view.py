@@ -2,14 +2,24 @@
 
 Subjects are compared in one canonical form (``clausewatch.core.subjects.subject_key``): a
 patch record for ``SRV-01`` is about the asset ``srv-01``.
+
+A million records are indexed by runs rather than one by one: records of one kind, and of
+one subject, come in runs in a file (a collector writes an asset's patches together), and
+each run is grouped in one step (``itertools.groupby``), its subject put in canonical form
+once. What is screened for every record (``flawed``) is first asked of whole columns (the
+latest instant of each timestamp); only a kind where that finds something is read record by
+record.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
+from itertools import chain, groupby
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from clausewatch.core.contract import Scope, fact_matches
@@ -19,6 +29,10 @@ from clausewatch.core.limits import CLOCK_SKEW
 from clausewatch.core.subjects import case_key, subject_key
 
 _EMPTY: tuple[Evidence, ...] = ()
+_KIND_OF = attrgetter("kind")
+_SUBJECT_OF = attrgetter("subject")
+_OBSERVED_OF = attrgetter("observed_at")
+_FACTS_OF = attrgetter("facts")
 #: The kinds whose records define subjects; the others are about a subject.
 SUBJECT_KINDS = frozenset({Kind.ASSET, Kind.IDENTITY})
 
@@ -164,6 +178,67 @@ def _sound(ev: Evidence, limit: datetime, stamps: Sequence[str], not_numbers: fr
     return not_numbers.issuperset(facts.keys())
 
 
+def fact_column(facts: Sequence[Mapping[str, Any]], name: str) -> list[Any]:
+    """The value of fact ``name`` in each of ``facts`` (None, or ``UNSET`` for a fact struct,
+    where absent), read by columns when every one is a dict or every one a struct of one
+    kind (``collectors.fast_lines.Facts``)."""
+    classes = set(map(type, facts))
+    if classes == {dict}:
+        return list(map(methodcaller("get", name), facts))
+    if len(classes) == 1:
+        (cls,) = classes
+        if name in getattr(cls, "__struct_fields__", ()):
+            return list(map(attrgetter(name), facts))
+    return [f.get(name) for f in facts]
+
+
+@lru_cache(maxsize=64)
+def _getter(names: tuple[str, ...]) -> Callable[[Any], Any]:
+    return attrgetter(*names)
+
+
+def fact_rows(facts: Sequence[Mapping[str, Any]], names: tuple[str, ...]) -> Iterable[
+        tuple[Any, ...]]:
+    """Per one of ``facts``, the values of facts ``names`` (at least two) as a tuple, as
+    :func:`fact_column` reads them: one call per record when all are structs of one kind."""
+    classes = set(map(type, facts))
+    if len(classes) == 1:
+        fields = getattr(next(iter(classes)), "__struct_fields__", ())
+        if fields and all(n in fields for n in names):
+            return map(_getter(names), facts)
+    return zip(*(fact_column(facts, n) for n in names), strict=True)
+
+
+def surely_sound(records: Sequence[Evidence], limit: datetime, stamps: Sequence[str],
+                 not_numbers: frozenset[str]) -> bool:
+    """True if ``_sound`` holds for every record (of one kind), told by columns when all
+    their facts are structs of one kind (``collectors.fast_lines.Facts``, read from a file):
+    no ``observed_at`` and no timestamp fact later than ``limit``, and no fact that may hold
+    a number. False means: ask each record (as for facts given as dicts)."""
+    if not records:
+        return True
+    facts = list(map(_FACTS_OF, records))
+    classes = set(map(type, facts))
+    if len(classes) != 1:
+        return False
+    fields = getattr(next(iter(classes)), "__struct_fields__", None)
+    if fields is None or not not_numbers.issuperset(fields) or not set(stamps) <= set(fields):
+        return False
+    try:
+        if max(map(_OBSERVED_OF, records)) > limit:
+            return False
+        if stamps:
+            # A struct holds a datetime (true), None or UNSET (false) in a timestamp fact.
+            values = (map(attrgetter(stamps[0]), facts) if len(stamps) == 1
+                      else chain.from_iterable(map(_getter(tuple(stamps)), facts)))
+            latest = max(filter(None, values), default=None)
+            if latest is not None and latest > limit:
+                return False
+    except TypeError:  # a naive datetime beside aware ones: each record is asked
+        return False
+    return True
+
+
 class EvidenceView:
     """Evidence grouped by kind and by subject.
 
@@ -174,11 +249,14 @@ class EvidenceView:
 
     def __init__(self, evidence: Iterable[Evidence]) -> None:
         by_kind: dict[str, list[Evidence]] = defaultdict(list)
-        for ev in evidence:
-            by_kind[ev.kind].append(ev)
+        for kind, run in groupby(evidence, _KIND_OF):
+            by_kind[kind].extend(run)
         self._by_kind = dict(by_kind)
         self._by_subject: dict[str, dict[str, list[Evidence]]] = {}
-        self._by_case: dict[str, dict[str, list[Evidence]]] = {}
+        #: Per kind, its records in runs of one subject (as written), in order.
+        self._runs: dict[str, list[tuple[str, list[Evidence]]]] = {}
+        #: Per kind, case key -> the runs of subjects of that case key, in order.
+        self._by_case: dict[str, dict[str, list[tuple[str, list[Evidence]]]]] = {}
         self._flawed: dict[tuple[str, datetime], dict[str, list[tuple[Evidence, list[str]]]]] = {}
         self._modes: dict[str, EvidenceView] = {}
 
@@ -204,10 +282,30 @@ class EvidenceView:
     def _index(self, kind: str) -> dict[str, list[Evidence]]:
         index = self._by_subject.get(kind)
         if index is None:
-            grouped: dict[str, list[Evidence]] = defaultdict(list)
+            runs: list[tuple[str, list[Evidence]]] = []
+            last: str | None = None
+            run: list[Evidence] = []
             for ev in self.of_kind(kind):
-                grouped[subject_key(ev.subject)].append(ev)
-            index = self._by_subject[kind] = dict(grouped)
+                subject = ev.subject
+                if subject != last:
+                    last = subject
+                    run = []
+                    runs.append((subject, run))
+                run.append(ev)
+            self._runs[kind] = runs
+            index = {}
+            merged: set[str] = set()
+            for subject, run in runs:
+                key = subject_key(subject)
+                seen = index.get(key)
+                if seen is None:
+                    index[key] = run  # shared with ``runs``: never extended in place
+                elif key in merged:
+                    seen.extend(run)
+                else:
+                    index[key] = [*seen, *run]
+                    merged.add(key)
+            self._by_subject[kind] = index
         return index
 
     def about(self, kind: str, subject: str) -> Sequence[Evidence]:
@@ -224,25 +322,27 @@ class EvidenceView:
         and name no known subject themselves: the same subject, or another one nobody saw."""
         index = self._by_case.get(kind)
         if index is None:
-            grouped: dict[str, list[Evidence]] = defaultdict(list)
-            for ev in self.of_kind(kind):
-                grouped[case_key(ev.subject)].append(ev)
+            self._index(kind)
+            grouped: dict[str, list[tuple[str, list[Evidence]]]] = defaultdict(list)
+            for name, run in self._runs[kind]:
+                grouped[case_key(name)].append((name, run))
             index = self._by_case[kind] = dict(grouped)
         key = subject_key(subject)
-        return [
-            ev
-            for ev in index.get(case_key(subject), _EMPTY)
-            if subject_key(ev.subject) != key and not self.known(ev.subject)
-        ]
+        out: list[Evidence] = []
+        for name, run in index.get(case_key(subject), ()):  # the test holds for a whole run
+            if subject_key(name) != key and not self.known(name):
+                out.extend(run)
+        return out
 
     def unknown(self, kind: str) -> dict[str, list[Evidence]]:
         """Records of ``kind`` about subjects no inventory record names, even but for case,
         by canonical subject: evidence about something nobody listed."""
         cases = {case_key(ev.subject) for k in SUBJECT_KINDS for ev in self.of_kind(k)}
-        return {
+        known = {key for k in SUBJECT_KINDS for key in self._index(k)}
+        return {  # an index's key is its records' subject in canonical form
             key: records
             for key, records in self._index(kind).items()
-            if not self.known(records[0].subject) and case_key(records[0].subject) not in cases
+            if key not in known and case_key(records[0].subject) not in cases
         }
 
     def flawed(self, kind: str, as_of: datetime) -> dict[str, list[tuple[Evidence, list[str]]]]:
@@ -256,7 +356,8 @@ class EvidenceView:
             stamps = declared.timestamp_facts if declared is not None else ()
             skip = _numeric_names(kind)
             grouped: dict[str, list[tuple[Evidence, list[str]]]] = defaultdict(list)
-            for ev in self.of_kind(kind):
+            records = self.of_kind(kind)
+            for ev in () if surely_sound(records, limit, stamps, skip) else records:
                 if _sound(ev, limit, stamps, skip):
                     continue  # what ``flaws`` would find nothing in, told without building it
                 problems = flaws(ev, limit, stamps, skip)

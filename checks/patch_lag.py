@@ -25,14 +25,24 @@ import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
+from msgspec import UNSET
+
 from clausewatch.checks.deadlines import add_days, age_days, deadline_status, fmt_day, whole
-from clausewatch.checks.evidence_view import EvidenceView, source_matches
+from clausewatch.checks.evidence_view import EvidenceView, fact_rows, source_matches
 from clausewatch.checks.registry import CHECKS
 from clausewatch.core.contract import Commitment
 from clausewatch.core.evidence import Evidence, Kind
 from clausewatch.core.result import Result, Status, message
+
+#: The facts the judgement of each update reads, in the order ``judge`` unpacks them.
+_ROW = ("state", "severity", "released_at", "first_seen_at", "installed_at")
+_FACTS_OF = attrgetter("facts")
+#: What a severity text means to a commitment: ``(severity, days, dues)`` (``_Rules._rule``).
+_Rule = tuple[str | None, float | None, dict[datetime, datetime]]
+_OBSERVED_OF = attrgetter("observed_at")
 
 PARAMS_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -183,8 +193,36 @@ class _Rules:
         unrated_as = params.get("unrated_as")
         self.unrated_as: str | None = None if unrated_as is None else severity_key(unrated_as)
         self.expected = {"deadlines_days": self.deadlines, "clock": self.clock}
-        #: severity text as reported -> its canonical form (``severity_key``)
-        self.severity_keys: dict[str, str] = {}
+        #: severity text as reported -> what :meth:`_rule` makes of it (once per spelling)
+        self.by_severity: dict[str, _Rule] = {}
+        #: deadline in days -> release (or detection) instant -> due instant
+        self.dues: dict[float, dict[datetime, datetime]] = {}
+
+    def _rule(self, raw: object) -> _Rule:
+        """What a reported severity means here: ``(severity, days, dues)``.
+
+        ``days`` is the deadline (after ``unrated_as``) and ``severity`` the one it comes from;
+        without a deadline, ``severity`` is None when the contract sets none by design (a
+        known rating the table leaves out, or ``unrated_as`` naming one), else its canonical
+        form: an outstanding update with it leaves the asset ``no_evidence`` (unrated, or a
+        word no vendor rates with). ``dues`` caches the due instants of that deadline.
+        """
+        severity = severity_key(raw)
+        days = self.deadlines.get(severity)
+        if days is None and severity not in RATED:  # unrated, or a word nobody rates with
+            if self.unrated_as is not None:
+                severity = self.unrated_as
+                days = self.deadlines.get(severity)
+        if days is None:  # judged never; flagged when outstanding, unless so by contract
+            flagged = self.unrated_as is None and severity not in RATED
+            return self._keep(raw, (severity if flagged else None, None, {}))
+        return self._keep(raw, (severity, days, self.dues.setdefault(days, {})))
+
+    def _keep(self, raw: object, rule: _Rule) -> _Rule:
+        """Remember ``rule`` for a severity text (one per spelling, not per record)."""
+        if isinstance(raw, str) and raw.__class__ is str:
+            self.by_severity[raw] = rule
+        return rule
 
     def judge(self, asset: Evidence, patches: Sequence[Evidence]) -> Result:
         label = str(asset.facts.get("name") or asset.subject)
@@ -229,52 +267,59 @@ class _Rules:
         ids = [asset.id]
         unrated: list[str] = []
         unknown: list[str] = []
-        keys = self.severity_keys
-        for p in patches:
-            f = p.facts
-            state = f.get("state")
+        rules = self.by_severity
+        window_start = self.window_start
+        release_clock = self.clock == "release"
+        release_only = release_clock and self.fallback == "no_evidence"
+        rows = fact_rows(list(map(_FACTS_OF, patches)), _ROW)
+        for p, (state, raw, released, first_seen, installed) in zip(patches, rows,
+                                                                    strict=True):
             if state == "not_applicable":
                 continue
-            raw = f.get("severity")
-            severity = keys.get(raw) if raw.__class__ is str else None
-            if severity is None:
-                severity = severity_key(raw)
-                if raw.__class__ is str:
-                    keys[raw] = severity  # one canonical form per spelling, not per record
-            days = self.deadlines.get(severity)
-            if days is None and severity not in RATED:  # unrated, or a word nobody rates with
-                if self.unrated_as is None:
-                    if state in OUTSTANDING:
-                        if severity in UNRATED:
-                            unrated.append(update_name(f))
-                        else:
-                            unknown.append(f"{update_name(f)}: {f.get('severity')!r}")
-                        ids.append(p.id)
-                    continue
-                severity = self.unrated_as
-                days = self.deadlines.get(severity)
+            rule = rules.get(raw) if raw.__class__ is str else None
+            if rule is None:
+                rule = self._rule(raw)
+            severity, days, dues = rule
             if days is None:
+                if severity is not None and state in OUTSTANDING:  # no deadline can be told
+                    if severity in UNRATED:
+                        unrated.append(update_name(p.facts))
+                    else:
+                        unknown.append(f"{update_name(p.facts)}: {raw!r}")
+                    ids.append(p.id)
                 continue
-            start = self._start(f)
-            if start is None:
+            if release_only:
+                start = released
+            elif release_clock:
+                start = released or first_seen
+            else:
+                start = first_seen or released
+            if start is None or start is UNSET:
+                f = p.facts
                 undated.append(update_name(f))
                 release_note = f.get("release_date_note")
                 if isinstance(release_note, str) and release_note:
                     notes.append(release_note)
                 ids.append(p.id)
                 continue
-            due = add_days(start, days, self.tz)
             if state == "installed":
-                installed = f.get("installed_at")
-                if installed is None or installed < self.window_start or installed <= due:
+                if installed is None or installed is UNSET or installed < window_start:
+                    continue
+                due = dues.get(start)
+                if due is None:
+                    due = dues[start] = add_days(start, days, self.tz)
+                if installed <= due:
                     continue
                 ids.append(p.id)
                 overdue.append(self._finding(p, due, installed, "installed late"))
                 continue
             if state not in OUTSTANDING:
                 continue
+            due = dues.get(start)
+            if due is None:
+                due = dues[start] = add_days(start, days, self.tz)
             ids.append(p.id)
-            outstanding.append(self._outstanding(p, severity, due, str(state)))
+            outstanding.append(self._outstanding(p, str(severity), due, str(state)))
             status = deadline_status(due, self.as_of, self.commitment.warning_days, self.tz)
             if status is Status.BREACHED:
                 overdue.append(self._finding(p, due, self.as_of, state))
@@ -473,7 +518,7 @@ def _note(asset: Evidence) -> str:
 def _assessed_at(asset: Evidence, patches: Sequence[Evidence]) -> datetime | None:
     """When the asset's patch state was last assessed: the newest of the asset's own stamp and
     its patch records. None means no patch data at all."""
-    stamps = [p.observed_at for p in patches]
+    stamps = list(map(_OBSERVED_OF, patches))
     own = asset.facts.get("patch_assessed_at")
     if isinstance(own, datetime):
         stamps.append(own)

@@ -11,16 +11,25 @@ integer, collection errors) and words the error of an invalid line.
 Timestamps are decoded as text and parsed once per distinct text by the reader (files repeat
 the same instants; one shared object each keeps memory flat); :data:`CANONICAL_INSTANT` is the
 strict RFC 3339 form the fast path takes.
+
+A record read by the fast path keeps its decoded facts: the reader puts the parsed timestamps
+and shared strings into the :class:`Facts` struct in place and hands it to ``Evidence`` as its
+``facts``. A :class:`Facts` is a read-only ``Mapping`` of the facts the line carries (a fact the
+line leaves out, ``UNSET`` in the struct, is absent from it), equal to the dict of the same
+facts: a million records' facts take a struct each (about 90 bytes for a patch) instead of a
+dict each (about 270), and the checks read their fields as attributes (``checks.fact_rows``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from functools import lru_cache
 from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec.structs import astuple
 
 from clausewatch.core.kinds import KINDS, EvidenceKind, Fact, FactType, KindRegistry
 from clausewatch.core.limits import MAX_INTEGER
@@ -37,11 +46,75 @@ Integer = Annotated[int, Meta(ge=-MAX_INTEGER, le=MAX_INTEGER)]
 Scalar = str | Integer | float | bool
 
 
-class Facts(Struct, kw_only=True, forbid_unknown_fields=True):
-    """Facts of one kind; every optional fact is ``UNSET`` when the line does not carry it."""
+class Facts(Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """Facts of one kind; every optional fact is ``UNSET`` when the line does not carry it.
+
+    Read as a ``Mapping`` (registered as one) of the facts that are not ``UNSET``, in declared
+    order: ``facts["state"]``, ``facts.get("installed_at")``, ``dict(facts)``, and equal to any
+    mapping of the same items. Not tracked by the cyclic collector (``gc=False``): its values
+    are strings, numbers, datetimes and lists or dicts of those, which cannot form a cycle.
+    Read-only by convention, as the facts dicts of live records are.
+    """
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.__struct_fields__:
+            value = getattr(self, key)
+            if value is not UNSET:
+                return value
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self.__struct_fields__:
+            value = getattr(self, key)
+            if value is not UNSET:
+                return value
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.__struct_fields__ and getattr(self, key) is not UNSET
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, v in zip(self.__struct_fields__, astuple(self), strict=True)
+                if v is not UNSET)
+
+    def __len__(self) -> int:
+        return sum(v is not UNSET for v in astuple(self))
+
+    def keys(self) -> KeysView[str]:
+        return KeysView(cast(Mapping[str, Any], self))
+
+    def items(self) -> ItemsView[str, Any]:
+        return ItemsView(cast(Mapping[str, Any], self))
+
+    def values(self) -> ValuesView[Any]:
+        return ValuesView(cast(Mapping[str, Any], self))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The facts as a new dict (the same value objects)."""
+        return {k: v for k, v in zip(self.__struct_fields__, astuple(self), strict=True)
+                if v is not UNSET}
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return astuple(self) == astuple(other)
+        if isinstance(other, Mapping):
+            return self.as_dict() == dict(other.items())
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # type: ignore[assignment]  # a mapping, like dict
+
+    def __repr__(self) -> str:
+        return repr(self.as_dict())
 
 
-class FastLine(Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind"):
+Mapping.register(Facts)
+
+
+class FastLine(Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind", gc=False):
     """One evidence line of the strict form; each kind's subclass types its ``facts``."""
 
     source: Text
@@ -91,14 +164,15 @@ def facts_type(kind: EvidenceKind) -> type[Facts]:
     ]
     fields += [(f.name, fact_type(f) | UnsetType, UNSET) for f in kind.facts if not f.required]
     made = msgspec.defstruct(_camel(kind.name) + "Facts", fields, bases=(Facts,),
-                             module=__name__, kw_only=True, forbid_unknown_fields=True)
+                             module=__name__, kw_only=True, forbid_unknown_fields=True,
+                             gc=False)
     return cast(type[Facts], made)  # defstruct is typed as returning a plain Struct type
 
 
 def line_type(kind: EvidenceKind) -> type[FastLine]:
     """The Struct of one line of ``kind``, tagged by its ``kind`` field."""
     made = msgspec.defstruct(_camel(kind.name) + "Line", [("facts", facts_type(kind))],
-                             bases=(FastLine,), module=__name__, tag=kind.name)
+                             bases=(FastLine,), module=__name__, tag=kind.name, gc=False)
     return cast(type[FastLine], made)
 
 

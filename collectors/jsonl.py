@@ -18,24 +18,29 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import sys
-from collections.abc import Iterable, Mapping
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import compress, groupby, islice, repeat
+from operator import attrgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import jsonschema_rs
 import msgspec
-from msgspec import UNSET, to_builtins
+from msgspec import UNSET
 
 from clausewatch.collectors import fast_lines, strict_json
 from clausewatch.collectors.schema import evidence as schema
 from clausewatch.core.clock import iso_z, require_utc
 from clausewatch.core.evidence import CollectionError, Evidence, RunWarning
-from clausewatch.core.kinds import KINDS, KindRegistry
-from clausewatch.core.kinds.spec import IdRule
+from clausewatch.core.kinds import KINDS, EvidenceKind, FactType, KindRegistry
+from clausewatch.core.kinds.spec import IdRule, id_part
 from clausewatch.core.limits import YEAR_MAX, YEAR_MIN, instant_problem
 from clausewatch.core.problems import InputError, Problem
 
@@ -48,6 +53,24 @@ class KindTable:
     timestamps: tuple[str, ...]  #: facts read as datetimes
     shared: tuple[str, ...]  #: facts whose values repeat (one shared object per value)
     evidence_id: IdRule  #: the id of a record that brings none
+    #: The fast path's share of ``shared``: text facts and list facts (a choice is already one
+    #: shared object per value as msgspec decodes it).
+    shared_texts: tuple[str, ...] = ()
+    shared_lists: tuple[str, ...] = ()
+    #: The one fact the id rule names, when it names exactly one (the fast path inlines it).
+    id_fact: str | None = None
+    id_facts: tuple[str, ...] = ()
+
+
+def _table(kind: EvidenceKind) -> KindTable:
+    shared = [kind.fact(name) for name in kind.shared_facts]
+    return KindTable(
+        kind.name, kind.timestamp_facts, kind.shared_facts, kind.evidence_id,
+        tuple(f.name for f in shared if f.type in (FactType.TEXT, FactType.STRING)),
+        tuple(f.name for f in shared if f.type is FactType.STRINGS),
+        kind.id_facts[0] if len(kind.id_facts) == 1 else None,
+        kind.id_facts,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +85,7 @@ class Tables:
 @lru_cache(maxsize=8)
 def tables(kinds: KindRegistry = KINDS) -> Tables:
     """The reader's tables for ``kinds`` (built once per registry, which is immutable)."""
-    by_name = {
-        k.name: KindTable(k.name, k.timestamp_facts, k.shared_facts, k.evidence_id) for k in kinds
-    }
+    by_name = {k.name: _table(k) for k in kinds}
     by_line = {t: by_name[k.name] for t, k in fast_lines.line_types(kinds).items()}
     validator = jsonschema_rs.validator_for(evidence_schema(kinds), validate_formats=True)
     return Tables(by_name, by_line, validator)
@@ -90,7 +111,7 @@ def _new_evidence(
     source: str,
     subject: str,
     observed_at: datetime,
-    facts: dict[str, Any],
+    facts: Mapping[str, Any],
     origin: str,
     raw_ref: str | None,
 ) -> Evidence:
@@ -109,6 +130,18 @@ def _new_evidence(
     _ORIGIN(ev, origin)
     _RAW_REF(ev, raw_ref)
     return ev
+
+
+_FACTS_OF = attrgetter("facts")
+_OBSERVED = attrgetter("observed_at")
+_SOURCE_OF = attrgetter("source")
+_SUBJECT_OF = attrgetter("subject")
+_ORIGIN_OF = attrgetter("origin")
+_RAW_REF_OF = attrgetter("raw_ref")
+_ID_OF = attrgetter("id")
+_NONE_IF_UNSET: dict[Any, Any] = {UNSET: None}
+#: Runs an iterator to its end, keeping nothing.
+_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
 
 
 def canonical_instant(text: str, cache: dict[str, datetime]) -> datetime | None:
@@ -130,6 +163,38 @@ def canonical_instant(text: str, cache: dict[str, datetime]) -> datetime | None:
     if len(cache) < MAX_CACHED_PER_FIELD:
         cache[text] = value
     return value
+
+
+#: Many instants of the canonical UTC form (``...Z``) within the range, one per line: texts
+#: that :func:`canonical_instant` reads as ``datetime.fromisoformat`` does, without offset.
+_UTC_LINES = re.compile(
+    r"(?:(?:19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(?:\.[0-9]{1,6})?Z\n)*"
+)
+_INSTANTS = msgspec.json.Decoder(list[datetime])
+
+
+def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
+    """:func:`canonical_instant` of each text (none cached), parsed in one call when all are of
+    the canonical UTC form; None if any is not canonical (the schema path then decides).
+
+    msgspec parses RFC 3339 in C; it is given only texts of the strict ``...Z`` form, for which
+    it and ``datetime.fromisoformat`` agree (``tests/collectors/test_block_reading.py``), and a
+    date that does not exist (``2026-02-30``) makes it refuse the lot: each is then read alone.
+    """
+    if _UTC_LINES.fullmatch("\n".join(texts) + "\n"):
+        try:
+            return _INSTANTS.decode(('["' + '","'.join(texts) + '"]').encode())
+        except msgspec.ValidationError:
+            pass
+    scratch: dict[str, datetime] = {}
+    out = []
+    for text in texts:
+        value = canonical_instant(text, scratch)
+        if value is None:
+            return None
+        out.append(value)
+    return out
 
 
 def evidence_schema(kinds: KindRegistry = KINDS) -> dict[str, Any]:
@@ -156,8 +221,12 @@ class _Reader:
         self.problems: list[Problem] = []
         self.invalid = 0
         self.last_line = 0
-        self.ids: dict[str, int] = {}
+        #: id -> the record kept with it, and the line of each kept record (``position``)
+        self.ids: dict[str, Evidence] = {}
+        self.lines = array("L")
+        self._positions: dict[int, int] = {}
         self.strings: dict[str, str] = {}
+        self.origins: dict[Any, str] = {UNSET: ""}  # shared origins; UNSET (absent): ""
         self.lists: dict[tuple[Any, ...], list[Any]] = {}
         self.instants: dict[str, datetime] = {}
         self.fast = fast_lines.decoder(kinds)
@@ -167,6 +236,9 @@ class _Reader:
         self.fast_instants: dict[str, dict[str, datetime]] = {
             key: {} for k in self.kinds.values() for key in (*k.timestamps, "observed_at")
         }
+        #: Fields whose instants are nearly all distinct (their cache full, and missing):
+        #: ``stamps`` parses their texts without asking the cache.
+        self.unique_instants: set[str] = set()
 
     def fail(self, line: int, path: str, message: str) -> None:
         """Record one problem of an invalid record (a record may have several)."""
@@ -175,6 +247,14 @@ class _Reader:
             self.last_line = line
         if len(self.problems) < MAX_REPORTED:
             self.problems.append(Problem(self.name, line, 1, path, message))
+
+    def position(self, item: Evidence, evidence: list[Evidence]) -> int:
+        """Where ``item`` is in ``evidence`` (asked of a duplicate id's first record only)."""
+        found = self._positions.get(id(item))
+        if found is None or evidence[found] is not item:
+            self._positions = {id(e): i for i, e in enumerate(evidence)}
+            found = self._positions[id(item)]
+        return found
 
     def intern(self, text: str) -> str:
         """Share repeated strings (sources, severities, subjects) across a million records."""
@@ -191,6 +271,10 @@ class _Reader:
                 built = self._build_fast(fast)
                 if built is not None:
                     return built
+        return self.slow(line_no, line)
+
+    def slow(self, line_no: int, line: bytes) -> Evidence | CollectionError | None:
+        """The schema path: strict parsing, the schema's verdict and words, then the record."""
         try:
             obj = strict_json.loads(line)
         except strict_json.StrictJSONError as exc:
@@ -255,42 +339,156 @@ class _Reader:
         )
 
     def _build_fast(self, line: fast_lines.FastLine) -> Evidence | None:
-        """Build a record decoded by the fast path; None if a timestamp is not canonical."""
-        strings = self.strings
+        """Build a record decoded by the fast path; None if a timestamp is not canonical.
+
+        The decoded facts become the record's facts (a ``fast_lines.Facts``), their timestamps
+        parsed and their shared values shared in place: no dict is built per record.
+        """
         table = self.line_kinds[line.__class__]
-        source = strings.setdefault(line.source, line.source)
-        facts: dict[str, Any] = to_builtins(line.facts)  # in C; absent facts stay absent
+        facts = line.facts
         caches = self.fast_instants
         for key in table.timestamps:
-            value = facts.get(key)
-            if value is not None:
+            value = getattr(facts, key)
+            if value.__class__ is str:  # else None or UNSET (absent)
                 cache = caches[key]
                 stamp = cache.get(value)
                 if stamp is None and (stamp := canonical_instant(value, cache)) is None:
                     return None
-                facts[key] = stamp
-        for key in table.shared:
-            value = facts.get(key)
+                setattr(facts, key, stamp)
+        strings = self.strings
+        for key in table.shared_texts:
+            value = getattr(facts, key)
             if value.__class__ is str:
-                facts[key] = strings.setdefault(value, value)
-            elif value.__class__ is list:  # read-only by convention: equal lists are shared
-                facts[key] = self.lists.setdefault(tuple(value), value)
+                setattr(facts, key, strings.setdefault(value, value))
+        for key in table.shared_lists:
+            value = getattr(facts, key)
+            if value.__class__ is list:  # read-only by convention: equal lists are shared
+                setattr(facts, key, self.lists.setdefault(tuple(value), value))
         cache = caches["observed_at"]
         observed = cache.get(line.observed_at)
         if observed is None and (observed := canonical_instant(line.observed_at, cache)) is None:
             return None
+        source = strings.setdefault(line.source, line.source)
         subject = strings.setdefault(line.subject, line.subject)
-        origin = "" if line.origin is UNSET else line.origin
+        origin = line.origin
+        origin = "" if origin is UNSET else strings.setdefault(origin, origin)
+        id_ = line.id
+        if id_ is UNSET:
+            if (name := table.id_fact) is not None:  # the kind's id rule, inlined
+                part = getattr(facts, name)
+                if part.__class__ is not str:
+                    part = "" if part is UNSET else id_part(part)
+                id_ = f"{source}:{table.name}:{subject}:{part}"
+            elif not table.id_facts:
+                id_ = f"{source}:{table.name}:{subject}"
+            else:
+                id_ = table.evidence_id(source, subject, cast(Mapping[str, Any], facts))
         return _new_evidence(
-            line.id or table.evidence_id(source, subject, facts),
+            id_,
             table.name,
             source,
             subject,
             observed,
-            facts,
-            strings.setdefault(origin, origin),
+            cast(Mapping[str, Any], facts),  # a Mapping, registered as one
+            origin,
             None if line.raw_ref is UNSET else line.raw_ref,
         )
+
+    def stamps(self, key: str, values: list[Any]) -> list[Any] | None:
+        """``values`` (texts, None or UNSET) with each text read as :func:`canonical_instant`
+        reads it, through the cache of ``key``; None if one is not canonical."""
+        cache = self.fast_instants[key]
+        if key in self.unique_instants:  # a full cache that no longer finds: not asked
+            out = values
+        else:
+            out = list(map(cache.get, values, values))  # known texts: their instant
+        missing = dict.fromkeys(compress(out, map(isinstance, out, repeat(str))))
+        if not missing:
+            return out
+        texts = list(missing)
+        parsed = canonical_instants(texts)
+        if parsed is None:
+            return None
+        found = dict(zip(texts, parsed, strict=True))
+        if (room := MAX_CACHED_PER_FIELD - len(cache)) > 0:
+            cache.update(islice(found.items(), room))
+        elif len(texts) * 2 > len(values):  # most texts new, and no room: instants unique
+            self.unique_instants.add(key)
+        return list(map(found.get, out, out))
+
+    def build_run(self, run: list[fast_lines.FastLine]) -> list[Evidence] | None:
+        """:meth:`_build_fast` of each line of a run of one kind, column by column (one call
+        per field for the whole run rather than a few per line); None if a timestamp of the
+        run is not canonical (each line is then built alone)."""
+        table = self.line_kinds[run[0].__class__]
+        facts = list(map(_FACTS_OF, run))
+        stamps = []
+        for key in table.timestamps:
+            values = self.stamps(key, list(map(attrgetter(key), facts)))
+            if values is None:
+                return None
+            stamps.append((key, values))
+        observed = self.stamps("observed_at", list(map(_OBSERVED, run)))
+        if observed is None:
+            return None
+        n = len(run)
+        for key, values in stamps:
+            _consume(map(setattr, facts, repeat(key, n), values))
+        strings = self.strings
+        for key in table.shared_texts:  # text, None or UNSET: each is its own shared value
+            values = list(map(attrgetter(key), facts))
+            if str in set(map(type, values)):  # else all absent or null: nothing to share
+                _consume(map(setattr, facts, repeat(key, n),
+                             map(strings.setdefault, values, values)))
+        for key in table.shared_lists:
+            values = list(map(attrgetter(key), facts))
+            shared: Iterable[Any]
+            if set(map(type, values)) <= {list}:
+                shared = map(self.lists.setdefault, map(tuple, values), values)
+            else:  # a nullable or absent list here and there
+                shared = (self.lists.setdefault(tuple(v), v) if v.__class__ is list else v
+                          for v in values)
+            _consume(map(setattr, facts, repeat(key, n), shared))
+        sources = list(map(_SOURCE_OF, run))
+        sources = list(map(strings.setdefault, sources, sources))
+        subjects = list(map(_SUBJECT_OF, run))
+        subjects = list(map(strings.setdefault, subjects, subjects))
+        origins = list(map(_ORIGIN_OF, run))
+        origins = list(map(self.origins.setdefault, origins, origins))  # UNSET: ""
+        raw_refs = list(map(_RAW_REF_OF, run))
+        raw_refs = list(map(_NONE_IF_UNSET.get, raw_refs, raw_refs))
+        ids = list(map(_ID_OF, run))
+        if UNSET in ids:
+            derived = self._ids(table, sources, subjects, facts)
+            ids = [d if i is UNSET else i for i, d in zip(ids, derived, strict=True)]
+        out: list[Evidence] = list(map(object.__new__, repeat(Evidence, n)))
+        _consume(map(_ID, out, ids))
+        _consume(map(_KIND, out, repeat(table.name, n)))
+        _consume(map(_SOURCE, out, sources))
+        _consume(map(_SUBJECT, out, subjects))
+        _consume(map(_OBSERVED_AT, out, observed))
+        _consume(map(_FACTS, out, facts))
+        _consume(map(_ORIGIN, out, origins))
+        _consume(map(_RAW_REF, out, raw_refs))
+        return out
+
+    @staticmethod
+    def _ids(table: KindTable, sources: list[str], subjects: list[str],
+             facts: list[fast_lines.Facts]) -> list[str]:
+        """The id the kind's rule gives each record (``spec._id_rule``, by columns)."""
+        kind = table.name
+        key = table.id_fact
+        if key is not None:
+            parts = list(map(attrgetter(key), facts))
+            if not set(map(type, parts)) <= {str}:
+                parts = [p if p.__class__ is str else "" if p is UNSET else id_part(p)
+                         for p in parts]
+            return [f"{s}:{kind}:{u}:{p}" for s, u, p in zip(sources, subjects, parts,
+                                                              strict=True)]
+        if not table.id_facts:
+            return [f"{s}:{kind}:{u}" for s, u in zip(sources, subjects, strict=True)]
+        rule = table.evidence_id
+        return list(map(rule, sources, subjects, cast(list[Mapping[str, Any]], facts)))
 
     def instant(self, text: str, key: str) -> datetime:
         """Parse a timestamp once per distinct text: files repeat the same instants a lot."""
@@ -312,6 +510,110 @@ class _Reader:
         return value
 
 
+#: The reader takes a file in blocks of whole lines of about this many bytes.
+BLOCK_BYTES = 1 << 16
+
+
+def _blocks(handle: IO[bytes]) -> Iterator[bytes]:
+    """The file as blocks of whole lines (each but perhaps the last ends with a newline)."""
+    rest = b""
+    while chunk := handle.read(BLOCK_BYTES):
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            rest += chunk
+            continue
+        yield rest + chunk[: end + 1]
+        rest = chunk[end + 1 :]
+    if rest:
+        yield rest
+
+
+def _read_block(
+    reader: _Reader, block: bytes, first_line: int, evidence: list[Evidence],
+    errors: list[CollectionError],
+) -> int:
+    """Read one block whose first line is ``first_line``; return the number of its lines.
+
+    Its lines are decoded one by one by the fast path and proved free of duplicate names in
+    one count (``strict_json.keys_intact`` over the whole block: each line's count can only
+    fall short, so the sums are equal exactly when every line's are). A block that cannot be
+    taken whole (a line the fast path refuses, a blank line, an escape) is read line by line
+    (``_Reader.record``); either way each line gets the record, or the problems, it would get
+    alone.
+    """
+    lines = block.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    items: list[Any] | None = None
+    if b"\\" not in block:
+        try:
+            items = list(map(reader.fast.decode, lines))
+        except (msgspec.DecodeError, RecursionError):
+            items = None
+        if items is not None and block.count(b'"') != reader.encode(items).count(b'"'):
+            items = None
+    if items is None:
+        line_no = first_line
+        for line in lines:
+            if line.strip():
+                item = reader.record(line_no, line)
+                if isinstance(item, Evidence):
+                    _keep(reader, item, line_no, evidence)
+                elif isinstance(item, CollectionError):
+                    errors.append(item)
+            line_no += 1
+        return len(lines)
+    line_no = first_line
+    for _, group in groupby(items, type):  # runs of one kind
+        run = list(group)
+        built = reader.build_run(run) if len(run) >= MIN_RUN else None
+        if built is not None:
+            _keep_run(reader, built, line_no, evidence)
+            line_no += len(run)
+            continue
+        for fast in run:
+            item = reader._build_fast(fast)
+            if item is None:  # a timestamp not of the canonical form: the schema path decides
+                slow = reader.slow(line_no, lines[line_no - first_line])
+                if isinstance(slow, CollectionError):  # pragma: no cover - a kind decoded it
+                    errors.append(slow)
+                else:
+                    item = slow
+            if item is not None:
+                _keep(reader, item, line_no, evidence)
+            line_no += 1
+    return len(lines)
+
+
+#: Runs of one kind shorter than this are built line by line (columns cost a call per field).
+MIN_RUN = 4
+
+
+def _keep(reader: _Reader, item: Evidence, line_no: int, evidence: list[Evidence]) -> None:
+    """Keep a record unless an earlier line had its id (then it is refused, by number)."""
+    first = reader.ids.setdefault(item.id, item)
+    if first is not item:
+        line = reader.lines[reader.position(first, evidence)]
+        reader.fail(line_no, "id", f"duplicate evidence id {item.id!r} (line {line})")
+    else:
+        evidence.append(item)
+        reader.lines.append(line_no)
+
+
+def _keep_run(reader: _Reader, run: list[Evidence], first_line: int,
+              evidence: list[Evidence]) -> None:
+    """:func:`_keep` of each record of a run (of consecutive lines), in one go when no id
+    repeats."""
+    fresh = dict(zip(map(_ID_OF, run), run, strict=True))
+    if len(fresh) == len(run) and reader.ids.keys().isdisjoint(fresh):
+        reader.ids.update(fresh)
+        evidence.extend(run)
+        reader.lines.extend(range(first_line, first_line + len(run)))
+        return
+    for offset, item in enumerate(run):
+        _keep(reader, item, first_line + offset, evidence)
+
+
 def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatch:
     """Read a JSON Lines evidence file; raise ``InputError`` listing every invalid line."""
     name = str(path)
@@ -327,18 +629,9 @@ def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatc
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            item = reader.record(line_no, line)
-            if isinstance(item, Evidence):
-                first = reader.ids.setdefault(item.id, line_no)
-                if first != line_no:
-                    reader.fail(line_no, "id", f"duplicate evidence id {item.id!r} (line {first})")
-                    continue
-                evidence.append(item)
-            elif isinstance(item, CollectionError):
-                errors.append(item)
+        line_no = 1
+        for block in _blocks(handle):
+            line_no += _read_block(reader, block, line_no, evidence, errors)
     finally:
         if collecting:
             # What was allocated meanwhile waits in the youngest generation: the first collection
@@ -348,6 +641,8 @@ def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatc
             gc.enable()
         if handle is not sys.stdin.buffer:
             handle.close()
+    reader.ids.clear()
+    del reader.lines[:]
     if reader.invalid:
         problems = reader.problems
         reported = len({p.line for p in problems})

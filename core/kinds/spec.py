@@ -102,7 +102,8 @@ class EvidenceKind:
         raise KeyError(name)
 
 
-def _part(value: Any) -> str:
+def id_part(value: Any) -> str:
+    """One fact as an id rule writes it: a datetime in ISO form, anything else with ``str``."""
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
@@ -120,13 +121,13 @@ def _id_rule(kind: str, keys: tuple[str, ...]) -> IdRule:
         def one(source: str, subject: str, facts: Mapping[str, Any]) -> str:
             value = facts.get(key, "")
             if value.__class__ is not str:
-                value = _part(value)
+                value = id_part(value)
             return f"{source}:{kind}:{subject}:{value}"
 
         return one
 
     def many(source: str, subject: str, facts: Mapping[str, Any]) -> str:
-        parts = ":".join(_part(facts.get(k, "")) for k in keys)
+        parts = ":".join(id_part(facts.get(k, "")) for k in keys)
         return f"{source}:{kind}:{subject}:{parts}"
 
     return many

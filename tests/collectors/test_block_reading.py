@@ -1,0 +1,182 @@
+"""The reader's block path builds exactly what reading each line alone builds.
+
+``read_evidence`` takes a file in blocks of lines, decodes them in one map, proves them free of
+duplicate names in one count and builds runs of one kind column by column. Every line must
+still get the record, or the problems, ``_Reader.record`` gives it alone; timestamps parsed in
+bulk must be the ones ``canonical_instant`` parses; the facts it keeps (``fast_lines.Facts``)
+must read as the dict of the same facts.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from builders import AS_OF
+
+from clausewatch.collectors import jsonl
+from clausewatch.collectors.fast_lines import Facts
+from clausewatch.collectors.jsonl import (
+    _Reader,
+    canonical_instant,
+    canonical_instants,
+    dumps,
+    read_evidence,
+)
+from clausewatch.core.problems import InputError
+from clausewatch.demo.estate import build_estate
+
+
+def patch_line(subject: str, update: str, **facts: object) -> dict[str, object]:
+    return {"kind": "patch", "source": "rmm", "subject": subject,
+            "observed_at": "2026-11-22T01:00:00Z",
+            "facts": {"update_id": update, "severity": "critical", "state": "missing",
+                      "released_at": "2026-11-01T00:00:00Z", **facts}}
+
+
+def one_by_one(lines: list[str]) -> tuple[list[object], list[tuple[int, str, str]]]:
+    """What ``_Reader.record`` gives each line alone, and the problems, duplicates included."""
+    reader = _Reader("x")
+    kept: list[object] = []
+    seen: dict[str, int] = {}
+    problems: list[tuple[int, str, str]] = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        before = len(reader.problems)
+        item = reader.record(n, line.encode())
+        problems += [(p.line, p.path, p.message) for p in reader.problems[before:]]
+        if item is None:
+            continue
+        if getattr(item, "kind", "") != "collection_error" and hasattr(item, "observed_at"):
+            first = seen.setdefault(item.id, n)
+            if first != n:
+                problems.append((n, "id", f"duplicate evidence id {item.id!r} (line {first})"))
+                continue
+        kept.append(item)
+    return kept, problems
+
+
+def read_whole(tmp_path, lines: list[str]) -> tuple[list[object], list[tuple[int, str, str]]]:
+    path = tmp_path / "e.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        batch = read_evidence(path)
+    except InputError as exc:
+        return [], [(p.line, p.path, p.message) for p in exc.problems]
+    return [*batch.evidence, *batch.errors], []
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of about 2 KiB: a file of a few hundred lines spans many, runs cross them."""
+    monkeypatch.setattr(jsonl, "BLOCK_BYTES", 2048)
+
+
+def test_the_demo_estate_reads_as_line_by_line(tmp_path, small_blocks):
+    estate = build_estate(AS_OF)
+    lines = [dumps(item) for item in [*estate.evidence, *estate.errors]]
+    got, problems = read_whole(tmp_path, lines)
+    expected, none = one_by_one(lines)
+    assert not problems and not none
+    evidence = [e for e in expected if hasattr(e, "observed_at")]
+    errors = [e for e in expected if not hasattr(e, "observed_at")]
+    assert got == [*evidence, *errors]
+    assert [dict(e.facts) for e in got[: len(evidence)]] == [dict(e.facts) for e in evidence]
+    assert [e.id for e in got[: len(evidence)]] == [e.id for e in evidence]
+
+
+def test_bad_lines_among_runs_get_the_problems_they_get_alone(tmp_path, small_blocks):
+    lines = [json.dumps(patch_line(f"s{i // 10}", f"KB{i}")) for i in range(120)]
+    lines[13] = lines[13].replace('"state": "missing"', '"state": "missing", "state": "x"')
+    lines[27] = ""  # a blank line keeps its number
+    lines[41] = lines[41].replace('"2026-11-01T00:00:00Z"', '"2026-11-01T00:00:00+01:00"')
+    lines[55] = lines[55].replace('"2026-11-01T00:00:00Z"', '"2026-02-30T00:00:00Z"')
+    lines[66] = lines[66].replace('"rmm"', '"r\\u006dm"')  # an escape: read alone
+    lines[77] = lines[5]  # a duplicate id, its first line in an earlier block
+    lines[90] = lines[90].replace('"critical"', "NaN")
+    lines[101] = lines[101].replace('"2026-11-01T00:00:00Z"', '"3026-11-01T00:00:00Z"')
+    got, problems = read_whole(tmp_path, lines)
+    _, expected = one_by_one(lines)
+    assert problems == expected
+    assert [p[0] for p in problems] == [14, 56, 78, 91, 102]
+    assert "(line 6)" in problems[2][2]
+    lines = [line for i, line in enumerate(lines) if i + 1 not in (14, 56, 78, 91, 102)]
+    got, problems = read_whole(tmp_path, lines)
+    expected, _ = one_by_one(lines)
+    assert not problems and got == expected
+    offset = next(e for e in got if e.facts["update_id"] == "KB41")
+    assert offset.facts["released_at"] == datetime(2026, 10, 31, 23, tzinfo=UTC)
+
+
+def test_a_duplicate_id_within_one_run_is_refused_by_its_number(tmp_path, small_blocks):
+    lines = [json.dumps(patch_line("s1", f"KB{i % 7}")) for i in range(9)]
+    _, problems = read_whole(tmp_path, lines)
+    assert [(p[0], p[1]) for p in problems] == [(8, "id"), (9, "id")]
+    assert "(line 1)" in problems[0][2] and "(line 2)" in problems[1][2]
+
+
+def test_unique_instants_beyond_the_cache_read_as_line_by_line(tmp_path, small_blocks,
+                                                              monkeypatch):
+    monkeypatch.setattr(jsonl, "MAX_CACHED_PER_FIELD", 16)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    lines = [json.dumps(patch_line(f"s{i // 40}", f"KB{i}", state="installed",
+                                   installed_at=(start + timedelta(seconds=7 * i)).strftime(
+                                       "%Y-%m-%dT%H:%M:%SZ")))
+             for i in range(400)]
+    got, problems = read_whole(tmp_path, lines)
+    expected, _ = one_by_one(lines)
+    assert not problems and got == expected
+    assert got[399].facts["installed_at"] == start + timedelta(seconds=7 * 399)
+
+
+def test_instants_parsed_in_bulk_are_the_ones_parsed_alone():
+    rng = random.Random(16)
+    texts = []
+    for _ in range(3000):
+        y, mo, d = rng.choice([1969, 1970, 2000, 2024, 2026, 2999, 3000]), rng.randint(0, 13), \
+            rng.randint(0, 32)
+        h, mi, s = rng.randint(0, 24), rng.randint(0, 60), rng.randint(0, 60)
+        frac = rng.choice(["", ".5", ".123456", ".1234567"])
+        zone = rng.choice(["Z", "Z", "+01:00", "z", "-00:00"])
+        texts.append(f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}{frac}{zone}")
+    alone = [canonical_instant(t, {}) for t in texts]
+    assert 500 < sum(v is not None for v in alone) < 2900
+    for i in range(0, len(texts), 50):
+        chunk, want = texts[i:i + 50], alone[i:i + 50]
+        got = canonical_instants(chunk)
+        if None in want:
+            assert got is None
+        else:
+            assert got == want and all(v.tzinfo is UTC for v in got)
+    ok = [t for t, v in zip(texts, alone, strict=True) if v is not None and t.endswith("Z")]
+    assert canonical_instants(ok) == [canonical_instant(t, {}) for t in ok]
+
+
+def test_the_kept_facts_read_as_the_dict_of_the_same_facts(tmp_path):
+    line = patch_line("s1", "KB1", first_seen_at=None, cves=["CVE-1"])
+    path = tmp_path / "e.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    (ev,) = read_evidence(path).evidence
+    facts = ev.facts
+    assert isinstance(facts, Facts) and isinstance(facts, Mapping)
+    expected = {"update_id": "KB1", "severity": "critical", "state": "missing",
+                "released_at": datetime(2026, 11, 1, tzinfo=UTC), "first_seen_at": None,
+                "cves": ["CVE-1"]}
+    assert facts == expected and expected == facts and not facts != expected
+    assert facts != {**expected, "title": None} and {**expected, "title": None} != facts
+    assert dict(facts) == expected and list(facts) == list(expected) and len(facts) == 6
+    assert "first_seen_at" in facts and "title" not in facts and "get" not in facts
+    assert facts.get("title", "absent") == "absent" and facts.get("first_seen_at", 1) is None
+    with pytest.raises(KeyError):
+        facts["installed_at"]
+    with pytest.raises(KeyError):
+        facts["__class__"]
+    assert facts.keys() - {"cves"} == set(expected) - {"cves"}
+    assert dict(facts.items()) == expected and list(facts.values()) == list(expected.values())
+    assert repr(facts) == repr(expected)
+    with pytest.raises(TypeError):
+        hash(facts)

@@ -8,7 +8,9 @@ options (msgraph-sdk's machinery sends the requests either way).
 
 The SDK's default pipeline is kept (redirects, parameter decoding, URL replacement, user agent,
 header and body inspection, Graph telemetry); only its ``RetryHandler`` is swapped for
-``BoundedRetryHandler``. The adapter's base URL is set without a trailing slash *before* the
+``BoundedRetryHandler``; beneath the pipeline every attempt passes the tenant's gate
+(``gate.GatedTransport``: at most N requests in flight for the entry, shared back-off). The
+adapter's base URL is set without a trailing slash *before* the
 service client is built: httpx normalises a client ``base_url`` to end in ``/``, which would make
 every request go to ``.../v1.0//users`` (the "double slash" trap).
 """
@@ -34,21 +36,25 @@ from msgraph.graph_request_adapter import options as v1_options
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import BaseGraphRequestAdapter, GraphClientFactory
 
+from clausewatch.collectors.m365.gate import GatedTransport, TenantGate
 from clausewatch.collectors.m365.retry import BoundedRetryHandler
 from clausewatch.collectors.retry_budget import RetryBudget
 
 TIMEOUT = httpx.Timeout(100.0, connect=30.0)
+LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=20)
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Throttling bound: retries after the first attempt, the longest single wait, and the
-    time budget all the entry's calls share."""
+    """Throttling bound: retries after the first attempt, the longest single wait, the time
+    budget all the entry's calls share, and the tenant's gate (requests in flight, shared
+    back-off: ``gate.TenantGate``), shared by the entry's collectors."""
 
     max_retries: int = 4
     max_wait_seconds: float = 60.0
     backoff_base_seconds: float = 0.5
     budget: RetryBudget = field(default_factory=RetryBudget)
+    gate: TenantGate = field(default_factory=TenantGate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +74,8 @@ def _http_client(options: dict[str, Any], retry: RetryPolicy,
         for m in KiotaClientFactory.get_default_middleware(options)
     ]
     middleware.append(GraphClientFactory._get_telemetry_handler(options))
-    client = httpx.AsyncClient(timeout=TIMEOUT, transport=transport)
+    inner = transport or httpx.AsyncHTTPTransport(limits=LIMITS)
+    client = httpx.AsyncClient(timeout=TIMEOUT, transport=GatedTransport(inner, retry.gate))
     return cast(httpx.AsyncClient,
                 GraphClientFactory.create_with_custom_middleware(middleware, client=client))
 

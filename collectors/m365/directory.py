@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from msgraph.generated.groups.item.transitive_members.graph_user.graph_user_request_builder import (  # noqa: E501
     GraphUserRequestBuilder,
@@ -14,7 +16,9 @@ from msgraph.generated.role_management.directory.role_assignments.role_assignmen
 )
 from msgraph.graph_service_client import GraphServiceClient
 
+from clausewatch.collectors.m365.batch import BatchReader, Request
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
+from clausewatch.collectors.m365.users import MAX_PAGE
 
 
 @dataclass
@@ -26,47 +30,68 @@ class RoleHolding:
     raw_refs: set[str] = field(default_factory=set)
 
 
-async def group_members(client: GraphServiceClient, reader: GraphReader,
+async def group_members(client: GraphServiceClient, batch: BatchReader,
                         group_ids: Iterable[str],
                         missing: Callable[[str, GraphFailure], None] | None = None,
                         ) -> dict[str, frozenset[str]]:
-    """Transitive user members of each group (nested groups expanded by Graph).
+    """Transitive user members of each group (nested groups expanded by Graph), 20 groups per
+    ``$batch``, ``$top=999`` (the directory maximum), every page followed.
 
     With ``missing``, a group Graph answers 404 for (deleted, yet still named by a
     Conditional Access policy) has no members and is reported to ``missing``; any other
-    failure, or a 404 without ``missing``, raises.
+    failure, or a 404 without ``missing``, raises (the first, in group id order).
     """
     query = GraphUserRequestBuilder.GraphUserRequestBuilderGetQueryParameters(
-        select=["id"], top=999)
+        select=["id"], top=MAX_PAGE)
+    ids = sorted(set(group_ids))
+    outcomes = await batch.get(
+        (Request(gid, client.groups.by_group_id(gid).transitive_members.graph_user, query)
+         for gid in ids), "group-members")
     out: dict[str, frozenset[str]] = {}
-    for gid in sorted(set(group_ids)):
-        builder = client.groups.by_group_id(gid).transitive_members.graph_user
-        try:
-            out[gid] = frozenset(
-                [u.id async for u, _ in reader.items(builder, "group-members", query)])
-        except GraphFailure as exc:
-            if missing is None or exc.status != 404:
-                raise
-            missing(gid, exc)
+    for gid in ids:
+        outcome = outcomes[gid]
+        if isinstance(outcome, GraphFailure):
+            if missing is None or outcome.status != 404:
+                raise outcome
+            missing(gid, outcome)
             out[gid] = frozenset()
+            continue
+        members: set[str] = set()
+        for page in outcome:
+            found = page.body.get("value") if isinstance(page.body, dict) else None
+            if not isinstance(found, list):
+                raise GraphFailure("group-members", "group-members: malformed page (no 'value' "
+                                   f"array; raw page {page.raw_ref})",
+                                   details={"raw_ref": page.raw_ref})
+            members.update(str(u["id"]) for u in found if isinstance(u, dict) and u.get("id"))
+        out[gid] = frozenset(members)
     return out
 
 
-async def role_holdings(client: GraphServiceClient, reader: GraphReader) -> RoleHolding:
+async def role_holdings(client: GraphServiceClient, reader: GraphReader,
+                        batch: BatchReader) -> RoleHolding:
     """Active role assignments (``$expand=principal``); group principals are expanded.
 
-    PIM *eligible* assignments are not active and do not appear here (see the permissions doc).
+    Role definitions and assignments are read concurrently. PIM *eligible* assignments are not
+    active and do not appear here (see the permissions doc).
     """
+    query = RoleAssignmentsRequestBuilder.RoleAssignmentsRequestBuilderGetQueryParameters(
+        expand=["principal"])
+    definitions, assignments = await asyncio.gather(
+        _all(reader.items(client.role_management.directory.role_definitions,
+                          "role-definitions")),
+        _all(reader.items(client.role_management.directory.role_assignments,
+                          "role-assignments", query)), return_exceptions=True)
+    if isinstance(definitions, BaseException):
+        raise definitions
+    if isinstance(assignments, BaseException):
+        raise assignments
     names: dict[str, tuple[str, str]] = {}  # definition id -> (display name, template id)
-    async for d, _ in reader.items(client.role_management.directory.role_definitions,
-                                   "role-definitions"):
+    for d, _ in definitions:
         names[d.id] = (d.display_name or d.id, d.template_id or d.id)
     holding = RoleHolding()
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    query = RoleAssignmentsRequestBuilder.RoleAssignmentsRequestBuilderGetQueryParameters(
-        expand=["principal"])
-    async for a, ref in reader.items(client.role_management.directory.role_assignments,
-                                     "role-assignments", query):
+    for a, ref in assignments:
         rid = a.role_definition_id
         name, template = names.get(rid, (rid, rid))
         principal = a.principal
@@ -83,10 +108,14 @@ async def role_holdings(client: GraphServiceClient, reader: GraphReader) -> Role
             holding.templates[pid].add(template)
             holding.reasons[pid].append(label)
         holding.raw_refs.add(ref)
-    members = await group_members(client, reader, groups) if groups else {}
+    members = await group_members(client, batch, groups) if groups else {}
     for gid, grants in groups.items():
         for uid in members.get(gid, ()):
             for template, label in grants:
                 holding.templates[uid].add(template)
                 holding.reasons[uid].append(label)
     return holding
+
+
+async def _all(items: AsyncIterator[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    return [x async for x in items]

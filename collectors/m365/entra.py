@@ -9,21 +9,24 @@ live in their home tenant) and for users the registration report does not list.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Sequence
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
 from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365 import conditional_access as ca
+from clausewatch.collectors.m365.batch import BatchReader
+from clausewatch.collectors.m365.clients import RetryPolicy
 from clausewatch.collectors.m365.directory import RoleHolding, group_members, role_holdings
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader, Item, run_tenant
 from clausewatch.collectors.m365.mfa import Enforcement, Registration, enforcement, registrations
 from clausewatch.collectors.m365.users import (
     EntraUser,
     account_type,
-    list_users,
+    user_pages,
     with_mailbox_purpose,
 )
 from clausewatch.collectors.raw import RawRecorder
@@ -43,6 +46,7 @@ class EntraCollector:
     _: KW_ONLY
     classify_mailboxes: bool = True
     service_accounts: Sequence[str] = ()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)  # the entry's: budget and gate
     source: ClassVar[str] = SOURCE
     kinds: ClassVar[tuple[str, ...]] = (Kind.IDENTITY.value,)
 
@@ -56,29 +60,62 @@ class EntraCollector:
                           facts={"tenant_id": self.tenant_id})
 
     async def _collect(self, reader: GraphReader) -> list[Item]:
+        """Independent listings run concurrently (the tenant gate bounds what is in flight):
+        users (each page's mailboxes batched as soon as it arrives), the registration report,
+        security defaults and Conditional Access (then its groups' members), role definitions
+        and assignments (then role groups' members). Of several failures, the first in that
+        order is the one reported."""
         client = self.client
-        users = await list_users(client, reader)
-        if self.classify_mailboxes:
-            users = await with_mailbox_purpose(client, reader, users)
-        regs, premium = await registrations(client, reader, users)
-        enf = await enforcement(client, reader, premium)
-        roles = await role_holdings(client, reader)
+        batch = BatchReader(reader, client.request_adapter, self.retry)
+        users = asyncio.ensure_future(self._users(reader, batch))
+        regs = asyncio.ensure_future(registrations(client, reader, batch, users))
+
+        async def premium() -> bool:
+            return (await regs)[1]
+
         warnings: list[Item] = []
 
-        def deleted(group: str, exc: GraphFailure) -> None:
-            """A group a policy still names but Graph no longer has: no members, said aloud."""
-            names = [p.label for p in enf.policies
-                     if group in p.include_groups or group in p.exclude_groups]
-            warnings.append(RunWarning(
-                source=self.source, origin=self.origin, operation="group-members",
-                message=f"group {group} named by {', '.join(names) or 'a policy'} no longer "
-                f"exists (HTTP 404): read as a group without members",
-                details={"group": group, "policies": names, "code": exc.code}))
+        async def policies() -> tuple[Enforcement, dict[str, frozenset[str]]]:
+            enf = await enforcement(client, reader, premium)
 
-        members = await group_members(client, reader, ca.referenced_groups(enf.policies),
-                                      missing=deleted)
-        return [*(self._identity(u, regs.get(u.id), enf, roles, members) for u in users),
+            def deleted(group: str, exc: GraphFailure) -> None:
+                """A group a policy still names but Graph no longer has: no members, said
+                aloud."""
+                names = [p.label for p in enf.policies
+                         if group in p.include_groups or group in p.exclude_groups]
+                warnings.append(RunWarning(
+                    source=self.source, origin=self.origin, operation="group-members",
+                    message=f"group {group} named by {', '.join(names) or 'a policy'} no longer "
+                    f"exists (HTTP 404): read as a group without members",
+                    details={"group": group, "policies": names, "code": exc.code}))
+
+            members = await group_members(client, batch, ca.referenced_groups(enf.policies),
+                                          missing=deleted)
+            return enf, members
+
+        done = await asyncio.gather(users, regs, policies(), role_holdings(client, reader, batch),
+                                    return_exceptions=True)
+        for result in done:
+            if isinstance(result, BaseException):
+                raise result
+        found, (reg_map, _), (enf, members), roles = done  # type: ignore[misc]
+        return [*(self._identity(u, reg_map.get(u.id), enf, roles, members) for u in found),
                 *warnings]
+
+    async def _users(self, reader: GraphReader, batch: BatchReader) -> list[EntraUser]:
+        """Every user; with ``classify_mailboxes``, each page's mailboxes are read (batched)
+        while the next page is fetched."""
+        pages: list[asyncio.Future[list[EntraUser]]] = []
+        async for page in user_pages(self.client, reader):
+            if self.classify_mailboxes:
+                pages.append(asyncio.ensure_future(
+                    with_mailbox_purpose(self.client, batch, page)))
+            else:
+                pages.append(_done(page))
+        out: list[EntraUser] = []
+        for part in await asyncio.gather(*pages):
+            out += part
+        return out
 
     def _identity(self, user: EntraUser, reg: Registration | None, enf: Enforcement,
                   roles: RoleHolding, members: dict[str, frozenset[str]]) -> Evidence:
@@ -129,3 +166,9 @@ class EntraCollector:
             origin=self.origin,
             raw_ref=user.raw_ref,
         )
+
+
+def _done(value: list[EntraUser]) -> asyncio.Future[list[EntraUser]]:
+    future: asyncio.Future[list[EntraUser]] = asyncio.get_running_loop().create_future()
+    future.set_result(value)
+    return future

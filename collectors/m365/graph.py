@@ -130,11 +130,7 @@ class GraphReader:
         """Every item of a collection with the ``raw_ref`` of the page it came on; a page whose
         body has no ``value`` array is a ``GraphFailure``, not an empty page."""
         async for page in self.pages(builder, operation, query):
-            values = getattr(page.model, "value", None)  # None: the body had no "value"
-            if not isinstance(values, list):
-                raise GraphFailure(operation, f"{operation}: malformed page (no 'value' array; "
-                                   f"raw page {page.raw_ref})", details={"raw_ref": page.raw_ref})
-            for item in values:
+            for item in values(page, operation):
                 yield item, page.raw_ref
 
     async def _call(self, method: Any, operation: str, query: Any) -> Page:
@@ -163,6 +159,16 @@ class GraphReader:
         return Page(model, raw, ref)
 
 
+def values(page: Page, operation: str) -> list[Any]:
+    """The items of a collection page; a body without a ``value`` array is a ``GraphFailure``,
+    not an empty page."""
+    found = getattr(page.model, "value", None)  # None: the body had no "value"
+    if not isinstance(found, list):
+        raise GraphFailure(operation, f"{operation}: malformed page (no 'value' array; "
+                           f"raw page {page.raw_ref})", details={"raw_ref": page.raw_ref})
+    return found
+
+
 def _json(body: bytes | None) -> Any:
     if not body:
         return None
@@ -187,8 +193,13 @@ def error_code(exc: APIError, body: Any) -> tuple[str | None, str]:
 
 def failure(operation: str, exc: APIError, body: Any = None) -> GraphFailure:
     """Map an SDK ``APIError`` to a ``GraphFailure`` with an actionable message."""
-    status = exc.response_status_code
     code, detail = error_code(exc, body)
+    return status_failure(operation, exc.response_status_code, code, detail)
+
+
+def status_failure(operation: str, status: int | None, code: str | None,
+                   detail: str) -> GraphFailure:
+    """A failed answer (a request's, or one item's of a ``$batch``) as a ``GraphFailure``."""
     permission = PERMISSIONS.get(operation)
     what = f"{operation}: HTTP {status}" + (f" {code}" if code else "")
     if status == 401:

@@ -12,6 +12,7 @@ records: ``no_evidence``, never "all clear". Phones and tablets are ``mobile`` a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
@@ -34,7 +35,15 @@ DEVICE_FIELDS = ["id", "deviceName", "operatingSystem", "osVersion", "lastSyncDa
                  "managementAgent", "userPrincipalName", "serialNumber", "azureADDeviceId",
                  "model", "manufacturer"]
 MOBILE = frozenset({"ios", "ipados", "android", "windows mobile"})
+#: Intune pages managed devices by 1,000 (the list page,
+#: https://learn.microsoft.com/graph/api/intune-devices-manageddevice-list, states no figure;
+#: ``$top=1000`` is what integrations send). A smaller page Graph chooses is followed anyway.
+DEVICE_PAGE = 1000
 NEVER = 2000  # Intune reports "0001-01-01T00:00:00Z" for a device that never synced
+
+
+def _windows(device: Any) -> bool:
+    return (device.operating_system or "").lower() == "windows"
 
 
 def _wire(value: Any) -> str | None:
@@ -71,23 +80,31 @@ class IntuneCollector:
         return {"tags": dict(self.tags), "facts": {"tenant_id": self.tenant_id}}
 
     async def _collect(self, reader: GraphReader) -> list[Evidence | CollectionError]:
+        """Devices, ``$top=1000`` a page; the Windows Update catalog is read alongside, from the
+        moment the first Windows device is seen (never for a tenant without one)."""
         query = ManagedDevicesRequestBuilder.ManagedDevicesRequestBuilderGetQueryParameters(
-            select=DEVICE_FIELDS)
+            select=DEVICE_FIELDS, top=DEVICE_PAGE)
         devices: list[tuple[Any, str]] = []
+        reading: asyncio.Future[list[SecurityUpdate]] | None = None
         try:
             async for d, ref in reader.items(self.client.device_management.managed_devices,
                                              "managed-devices", query):
                 devices.append((d, ref))
+                if reading is None and self.beta is not None and _windows(d):
+                    reading = asyncio.ensure_future(security_updates(self.beta, reader))
         except GraphFailure as exc:
+            if reading is not None:
+                reading.cancel()
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await reading
             return [exc.to_error(self.source, self.origin, self.kinds,
                                  prefix=f"Intune tenant {self.tenant_id}: ",
                                  asset_kinds=("workstation", "mobile"), **self._covered)]
         out: list[Evidence | CollectionError] = []
         catalog: list[SecurityUpdate] | None = None
-        windows = any((d.operating_system or "").lower() == "windows" for d, _ in devices)
-        if self.beta is not None and windows:
+        if reading is not None:
             try:
-                catalog = await security_updates(self.beta, reader)
+                catalog = await reading
             except GraphFailure as exc:
                 covered = self._covered
                 out.append(exc.to_error(

@@ -2,21 +2,23 @@
 
 Registration comes from ``reports/authenticationMethods/userRegistrationDetails`` (needs Entra ID
 P1/P2). A tenant without it answers 403 ``Authentication_RequestFromNonPremiumTenantOrB2CTenant``;
-the collector then reads each user's ``authentication/methods`` and counts the strong ones.
+the collector then reads each user's ``authentication/methods`` (20 users per ``$batch``) and
+counts the strong ones.
 Enforcement comes from security defaults or Conditional Access (see ``conditional_access``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from msgraph.graph_service_client import GraphServiceClient
 
+from clausewatch.collectors.m365.batch import BatchReader, Request
 from clausewatch.collectors.m365.conditional_access import CaPolicy, from_sdk
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
-from clausewatch.collectors.m365.users import PARALLEL_CALLS, EntraUser
+from clausewatch.collectors.m365.users import EntraUser
 
 NON_PREMIUM = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 #: authentication method types that are a second factor (password and email are not)
@@ -52,9 +54,15 @@ class Enforcement:
     note: str | None = None
 
 
-async def registrations(client: GraphServiceClient, reader: GraphReader,
-                        users: Sequence[EntraUser]) -> tuple[dict[str, Registration], bool]:
-    """Registration per user id, and whether the tenant is premium (P1/P2)."""
+async def registrations(client: GraphServiceClient, reader: GraphReader, batch: BatchReader,
+                        users: Awaitable[Sequence[EntraUser]]
+                        ) -> tuple[dict[str, Registration], bool]:
+    """Registration per user id, and whether the tenant is premium (P1/P2). ``users`` (a task:
+    it may be awaited again) is awaited only for a tenant without the registration report.
+
+    The report supports only ``$filter`` and ``$orderby``
+    (https://learn.microsoft.com/graph/api/authenticationmethodsroot-list-userregistrationdetails):
+    no ``$top`` is sent, its pages are as large as Graph makes them."""
     out: dict[str, Registration] = {}
     builder = client.reports.authentication_methods.user_registration_details
     try:
@@ -66,43 +74,67 @@ async def registrations(client: GraphServiceClient, reader: GraphReader,
     except GraphFailure as exc:
         if exc.status != 403 or exc.code != NON_PREMIUM:
             raise
-    return await _methods_per_user(client, reader, users), False
+    return await _methods_per_user(client, batch, await users), False
 
 
-async def _methods_per_user(client: GraphServiceClient, reader: GraphReader,
+async def _methods_per_user(client: GraphServiceClient, batch: BatchReader,
                             users: Sequence[EntraUser]) -> dict[str, Registration]:
-    gate = asyncio.Semaphore(PARALLEL_CALLS)
-
-    async def one(user: EntraUser) -> tuple[str, Registration]:
-        async with gate:
-            page = await reader.get(client.users.by_user_id(user.id).authentication.methods,
-                                    "authentication-methods")
-        kinds = tuple(m.odata_type or "" for m in page.model.value or [])
+    """Each member's ``authentication/methods``, 20 users per ``$batch``, every page read."""
+    asked = [u for u in users if not u.is_guest]
+    outcomes = await batch.get(
+        (Request(u.id, client.users.by_user_id(u.id).authentication.methods) for u in asked),
+        "authentication-methods")
+    out: dict[str, Registration] = {}
+    for user in asked:
+        outcome = outcomes[user.id]
+        if isinstance(outcome, GraphFailure):
+            raise outcome
+        kinds = []
+        for page in outcome:
+            found = page.body.get("value") if isinstance(page.body, dict) else None
+            if not isinstance(found, list):
+                raise GraphFailure("authentication-methods", "authentication-methods: malformed "
+                                   f"page (no 'value' array; raw page {page.raw_ref})",
+                                   details={"raw_ref": page.raw_ref})
+            kinds += [str(m.get("@odata.type") or "") for m in found if isinstance(m, dict)]
         strong = tuple(k.rsplit(".", 1)[-1] for k in kinds if k in STRONG_METHODS)
-        return user.id, Registration(bool(strong), strong, page.raw_ref,
-                                     "authentication methods")
-
-    pairs = await asyncio.gather(*(one(u) for u in users if not u.is_guest))
-    return dict(pairs)
+        out[user.id] = Registration(bool(strong), strong, outcome[0].raw_ref,
+                                    "authentication methods")
+    return out
 
 
 async def enforcement(client: GraphServiceClient, reader: GraphReader,
-                      premium: bool) -> Enforcement:
-    """Security defaults and Conditional Access policies."""
-    page = await reader.get(client.policies.identity_security_defaults_enforcement_policy,
-                            "security-defaults")
-    defaults = bool(page.model.is_enabled)
-    refs = [page.raw_ref]
+                      premium: Callable[[], Awaitable[bool]]) -> Enforcement:
+    """Security defaults and Conditional Access policies, read concurrently; ``premium()`` is
+    awaited only when Conditional Access answers 403."""
+    defaults_page, ca = await asyncio.gather(
+        reader.get(client.policies.identity_security_defaults_enforcement_policy,
+                   "security-defaults"),
+        _policies(client, reader), return_exceptions=True)
+    if isinstance(defaults_page, BaseException):
+        raise defaults_page
+    defaults = bool(defaults_page.model.is_enabled)
+    refs = [defaults_page.raw_ref]
     policies: list[CaPolicy] = []
     note = None
-    try:
-        async for pg in reader.pages(client.identity.conditional_access.policies,
-                                     "conditional-access"):
-            policies += [from_sdk(p) for p in pg.model.value or []]
-            refs.append(pg.raw_ref)
-    except GraphFailure as exc:
+    if isinstance(ca, GraphFailure):
+        exc = ca
         # Conditional Access needs Entra ID P1: a tenant known to lack it has no policy in force.
-        if premium or exc.status != 403:
-            raise
+        if exc.status != 403 or await premium():
+            raise exc
         note = f"no Conditional Access (tenant without Entra ID P1/P2: {exc.code or 'HTTP 403'})"
+    elif isinstance(ca, BaseException):
+        raise ca
+    else:
+        for found, ref in ca:
+            policies += found
+            refs.append(ref)
     return Enforcement(defaults, tuple(policies), tuple(dict.fromkeys(refs)), note)
+
+
+async def _policies(client: GraphServiceClient, reader: GraphReader
+                    ) -> list[tuple[list[CaPolicy], str]]:
+    """Conditional Access policies, page by page with each page's ``raw_ref``."""
+    return [([from_sdk(p) for p in pg.model.value or []], pg.raw_ref)
+            async for pg in reader.pages(client.identity.conditional_access.policies,
+                                         "conditional-access")]

@@ -15,8 +15,9 @@ Credentials are never written in the file: a secret is named by its environment 
 certificate by its path. Every secret read, and every token obtained, is registered with the
 run's redactor. Each entry builds up to three collectors (``entra``, ``intune``,
 ``m365.backup``), each with its own Graph client (async HTTP clients belong to the event loop
-that first uses them), sharing one ``CachedCredential`` (one token per expiry) and one retry
-time budget.
+that first uses them), sharing one ``CachedCredential`` (one token per expiry), one retry
+time budget and one gate (``gate.TenantGate``: ``throttling.concurrency`` requests in flight for
+the tenant, 4 by default, and a back-off every collector of the tenant observes).
 
 Before collecting, ``build`` checks the tenant can be reached as configured
 (``collectors/m365/setup.py``): the secret variable or certificate file is there, a token is
@@ -44,6 +45,7 @@ from clausewatch.collectors.catalogue import BuildContext
 from clausewatch.collectors.m365.backup import BackupCollector
 from clausewatch.collectors.m365.clients import GraphEndpoint, RetryPolicy, graph_beta, graph_v1
 from clausewatch.collectors.m365.entra import EntraCollector
+from clausewatch.collectors.m365.gate import DEFAULT_CONCURRENCY, TenantGate
 from clausewatch.collectors.m365.intune import IntuneCollector
 from clausewatch.collectors.m365.setup import graph_problem, token_problem
 from clausewatch.collectors.m365.token_cache import CachedCredential
@@ -112,6 +114,10 @@ ENTRY_SCHEMA: Mapping[str, Any] = {
                 "max_retries": {"type": "integer", "minimum": 0, "maximum": 10, "default": 4},
                 "max_wait_seconds": {"type": "number", "minimum": 0, "maximum": 170,
                                      "default": 60},
+                "concurrency": {"type": "integer", "minimum": 1, "maximum": 16,
+                                "default": DEFAULT_CONCURRENCY,
+                                "description": "Graph requests in flight for this tenant, all "
+                                "its collectors together (a $batch is one)"},
             },
         },
     },
@@ -203,14 +209,16 @@ def make_credential(entry: Mapping[str, Any], context: BuildContext, login_host:
 
 def retry_policy(entry: Mapping[str, Any], budget: RetryBudget | None = None) -> RetryPolicy:
     """Attempts (``retry.max_attempts``, or 1 + ``throttling.max_retries``), the longest single
-    wait, and the entry's time budget (``retry.budget_seconds``)."""
+    wait, the entry's time budget (``retry.budget_seconds``) and its gate
+    (``throttling.concurrency`` requests in flight)."""
     throttling = entry.get("throttling", {})
     retry = entry.get("retry", {})
     retries = retry["max_attempts"] - 1 if "max_attempts" in retry else \
         throttling.get("max_retries", 4)
     return RetryPolicy(max_retries=retries,
                        max_wait_seconds=throttling.get("max_wait_seconds", 60.0),
-                       budget=budget or RetryBudget.from_entry(entry))
+                       budget=budget or RetryBudget.from_entry(entry),
+                       gate=TenantGate(throttling.get("concurrency", DEFAULT_CONCURRENCY)))
 
 
 def build(entry: Mapping[str, Any], context: BuildContext, *, preflight: bool = True,
@@ -242,6 +250,7 @@ def build(entry: Mapping[str, Any], context: BuildContext, *, preflight: bool = 
             observed_at=context.as_of,
             classify_mailboxes=entry.get("classify_mailboxes", True),
             service_accounts=tuple(entry.get("service_accounts", ())),
+            retry=retry,
         ))
     if "intune" in collect:
         beta = graph_beta(credential, endpoint, retry) if "windows_updates" in collect else None

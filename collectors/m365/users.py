@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -15,7 +14,8 @@ from msgraph.generated.users.item.mailbox_settings.mailbox_settings_request_buil
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 from msgraph.graph_service_client import GraphServiceClient
 
-from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
+from clausewatch.collectors.m365.batch import BatchReader, Request
+from clausewatch.collectors.m365.graph import GraphFailure, GraphReader, values
 from clausewatch.core.clock import require_utc
 
 USER_FIELDS = ["id", "userPrincipalName", "displayName", "accountEnabled", "userType",
@@ -23,7 +23,7 @@ USER_FIELDS = ["id", "userPrincipalName", "displayName", "accountEnabled", "user
 #: Exchange answers 404 for a user without a mailbox: an ordinary account, not an error.
 NO_MAILBOX_CODES = frozenset({"MailboxNotEnabledForRESTAPI", "ErrorItemNotFound",
                               "ResourceNotFound", "ErrorMailboxNotFound"})
-PARALLEL_CALLS = 8
+MAX_PAGE = 999  # $top maximum of directory collections (users, transitiveMembers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,44 +56,58 @@ def account_type(user: EntraUser, service_patterns: Sequence[str] = ()) -> str:
     return "member"
 
 
+async def user_pages(client: GraphServiceClient, reader: GraphReader
+                     ) -> AsyncIterator[list[EntraUser]]:
+    """The tenant's users a page at a time (``$top=999``, the largest page Graph allows on
+    ``/users``: https://learn.microsoft.com/graph/paging, "must be between 1 and 999")."""
+    query = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(select=USER_FIELDS,
+                                                                      top=MAX_PAGE)
+    async for page in reader.pages(client.users, "users", query):
+        yield [_user(u, page.raw_ref) for u in values(page, "users")]
+
+
 async def list_users(client: GraphServiceClient, reader: GraphReader) -> list[EntraUser]:
-    query = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(select=USER_FIELDS, top=999)
-    users = []
-    async for u, ref in reader.items(client.users, "users", query):
-        created = u.created_date_time
-        users.append(EntraUser(
-            id=u.id,
-            upn=u.user_principal_name or u.id,
-            display_name=u.display_name,
-            enabled=u.account_enabled,
-            user_type=u.user_type,
-            created_at=require_utc(created) if created else None,
-            mail=u.mail,
-            raw_ref=ref,
-        ))
-    return users
+    return [u async for page in user_pages(client, reader) for u in page]
 
 
-async def with_mailbox_purpose(client: GraphServiceClient, reader: GraphReader,
+def _user(u: Any, ref: str) -> EntraUser:
+    created = u.created_date_time
+    return EntraUser(
+        id=u.id,
+        upn=u.user_principal_name or u.id,
+        display_name=u.display_name,
+        enabled=u.account_enabled,
+        user_type=u.user_type,
+        created_at=require_utc(created) if created else None,
+        mail=u.mail,
+        raw_ref=ref,
+    )
+
+
+async def with_mailbox_purpose(client: GraphServiceClient, batch: BatchReader,
                                users: Sequence[EntraUser]) -> list[EntraUser]:
-    """Each member with a mailbox gets its ``mailboxSettings.userPurpose`` (shared, room...)."""
-    gate = asyncio.Semaphore(PARALLEL_CALLS)
-
-    async def one(user: EntraUser) -> EntraUser:
-        if not user.mail or user.is_guest:
-            return user
-        query = MailboxSettingsRequestBuilder.MailboxSettingsRequestBuilderGetQueryParameters(
-            select=["userPurpose"])
-        async with gate:
-            try:
-                page = await reader.get(client.users.by_user_id(user.id).mailbox_settings,
-                                        "mailbox-settings", query)
-            except GraphFailure as exc:
-                if exc.status == 404 and (exc.code in NO_MAILBOX_CODES or exc.code is None):
-                    return replace(user, mailbox_purpose="user")
-                raise
-        purpose: Any = getattr(page.model, "user_purpose", None)
-        value = getattr(purpose, "value", purpose)
-        return replace(user, mailbox_purpose=str(value) if value else None)
-
-    return list(await asyncio.gather(*(one(u) for u in users)))
+    """Each member with a mailbox gets its ``mailboxSettings.userPurpose`` (shared, room...),
+    read 20 users per ``$batch``; a 404 for a user without a mailbox reads as an ordinary
+    account, any other failure raises (the first one, in the users' order)."""
+    query = MailboxSettingsRequestBuilder.MailboxSettingsRequestBuilderGetQueryParameters(
+        select=["userPurpose"])
+    asked = [u for u in users if u.mail and not u.is_guest]
+    outcomes = await batch.get(
+        (Request(u.id, client.users.by_user_id(u.id).mailbox_settings, query) for u in asked),
+        "mailbox-settings")
+    out = []
+    for user in users:
+        outcome = outcomes.get(user.id)
+        if outcome is None:
+            out.append(user)
+        elif isinstance(outcome, GraphFailure):
+            if outcome.status == 404 and (outcome.code in NO_MAILBOX_CODES or outcome.code is None):
+                out.append(replace(user, mailbox_purpose="user"))
+            else:
+                raise outcome
+        else:
+            body = outcome[0].body if outcome else None
+            purpose = body.get("userPurpose") if isinstance(body, dict) else None
+            out.append(replace(user, mailbox_purpose=purpose if isinstance(purpose, str)
+                               and purpose else None))
+    return out

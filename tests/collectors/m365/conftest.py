@@ -4,7 +4,10 @@ Routes come from ``tests/fixtures/m365/<tenant>/routes.json``: ``"METHOD /path[?
 -> a page file, or ``{"status", "file"|"body", "headers"}``, or a list of those served in turn
 (the last one repeats). ``{base}`` in a page is replaced by the emulator's own URL, so
 ``@odata.nextLink`` points back at it. Requests without a bearer token get 401; unknown routes
-get Graph's 404 error shape.
+get Graph's 404 error shape. ``POST /v1.0/$batch`` answers each item from the same routes
+(https://learn.microsoft.com/graph/json-batching): each item is recorded as a request of its own
+(``"batch": True``, with the batch's authorization and the item's headers), its route's status,
+headers and body become the item's answer.
 """
 
 from __future__ import annotations
@@ -65,16 +68,18 @@ class GraphEmulator:
     def hits(self, method: str, path: str) -> int:
         return sum(1 for r in self.requests if r["method"] == method and r["path"] == path)
 
-    def _respond(self, method: str, raw_path: str, headers: dict[str, str], body: bytes
-                 ) -> tuple[int, dict[str, str], bytes]:
+    def _respond(self, method: str, raw_path: str, headers: dict[str, str], body: bytes,
+                 batch: bool = False) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(raw_path)
         query = parse_qs(url.query)
         with self._lock:
             self.requests.append({"method": method, "path": url.path, "query": query,
-                                  "at": time.monotonic(),
+                                  "at": time.monotonic(), "batch": batch,
                                   "headers": headers, "body": body})
         if not headers.get("authorization", "").startswith("Bearer "):
             return 401, {}, _error("InvalidAuthenticationToken", "Access token is empty.")
+        if method == "POST" and url.path.endswith("/$batch"):
+            return self._batch(url.path.removesuffix("/$batch"), headers, body)
         key = f"{method} {url.path}"
         token = re.search(r"(?:^|&)(?:\$|%24)skiptoken=([^&]*)", url.query)
         if token:
@@ -90,6 +95,21 @@ class GraphEmulator:
             json.dumps(spec.get("body", {}))
         return spec.get("status", 200), spec.get("headers", {}), \
             text.replace("{base}", self.base).encode()
+
+    def _batch(self, version: str, headers: dict[str, str], body: bytes
+               ) -> tuple[int, dict[str, str], bytes]:
+        requests = json.loads(body)["requests"]
+        if len(requests) > 20:
+            return 400, {}, _error("BadRequest", "a batch holds at most 20 requests")
+        answers = []
+        for item in requests:
+            sub = {"authorization": headers.get("authorization", "")}
+            sub.update({k.lower(): v for k, v in (item.get("headers") or {}).items()})
+            status, extra, payload = self._respond(item["method"], version + item["url"], sub,
+                                                   b"", batch=True)
+            answers.append({"id": item["id"], "status": status, "headers": extra,
+                            "body": json.loads(payload) if payload else None})
+        return 200, {}, json.dumps({"responses": answers[::-1]}).encode()  # any order
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         emulator = self

@@ -1,0 +1,257 @@
+"""Graph JSON batching for per-object reads: up to 20 GETs in one ``POST /$batch``.
+
+https://learn.microsoft.com/graph/json-batching: a batch holds at most 20 requests; each answer
+carries its own ``status``, ``headers`` and ``body``, possibly out of order (matched by ``id``);
+a ``200`` for the batch says nothing of its items; "requests in a batch are evaluated
+individually against the applicable throttling limits and if any request exceeds the limits, it
+fails with a status of ``429``". The items here are independent reads, so no ``dependsOn``.
+
+Each item's URL is built by the SDK's own request builder (``to_get_request_information``), made
+relative to the adapter's version root as the batch format wants. The batch POST goes through
+the client's adapter: same token (``CachedCredential``), same middleware (a throttled or failed
+*batch* is retried by ``BoundedRetryHandler``), same tenant gate. Every item, and the batch,
+carries ``Prefer: include-unknown-enum-members``.
+
+Per item:
+
+* 2xx: its body is kept as its own raw page (``{"url", "status", "body"}``, the absolute URL it
+  answers), so evidence traces back to one object's answer, not to a batch of 20; an
+  ``@odata.nextLink`` in it is requested in a following batch (it must point under the adapter's
+  base URL, else the item fails: no request leaves for a host the run was not given);
+* 429 / 503 / 504: retried in a following batch after its ``Retry-After`` (or capped backoff),
+  at most ``max_retries`` times, each wait drawn from the entry's ``RetryBudget`` and pausing the
+  tenant's gate; a wait above ``max_wait`` or beyond the budget is not made;
+* anything else, or retries exhausted: a ``GraphFailure`` for that item alone (the caller
+  decides what it bears on). A batch that fails as a whole fails each of its items.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from kiota_abstractions.api_error import APIError
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_adapter import RequestAdapter
+from kiota_abstractions.request_information import RequestInformation
+from kiota_http.middleware.options import BodyInspectionHandlerOption
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+from clausewatch.collectors.m365.clients import RetryPolicy
+from clausewatch.collectors.m365.gate import THROTTLED
+from clausewatch.collectors.m365.graph import (
+    INCLUDE_UNKNOWN_ENUMS,
+    PREFER,
+    GraphFailure,
+    GraphReader,
+    _json,
+    failure,
+    status_failure,
+)
+from clausewatch.collectors.m365.retry import parse_retry_after
+from clausewatch.collectors.transport_errors import describe_transport
+
+MAX_ITEMS = 20
+RETRY_STATUSES = frozenset({429, 503, 504})
+ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One read to batch: ``key`` names it to the caller; ``builder`` is the SDK's request
+    builder for it and ``query`` its query parameters (the builder's own dataclass)."""
+
+    key: str
+    builder: Any
+    query: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One page of one item: its JSON body and the ``raw_ref`` it was kept as."""
+
+    key: str
+    body: Any
+    raw_ref: str
+    url: str
+
+
+Outcome = list[Answer] | GraphFailure  # every page of the item, or why it failed
+
+
+class BatchReader:
+    """Batched GETs for one collector, on its client's adapter, under its retry policy."""
+
+    def __init__(self, reader: GraphReader, adapter: RequestAdapter, retry: RetryPolicy,
+                 *, size: int = MAX_ITEMS) -> None:
+        self.reader = reader
+        self.adapter = adapter
+        self.retry = retry
+        self.size = max(1, min(size, MAX_ITEMS))
+
+    @property
+    def root(self) -> str:
+        return str(self.adapter.base_url).rstrip("/")
+
+    def relative(self, request: Request) -> str:
+        """The item URL, relative to the version root (``/users/{id}/mailboxSettings?...``)."""
+        config = RequestConfiguration(query_parameters=request.query)
+        info = request.builder.to_get_request_information(request_configuration=config)
+        info.path_parameters["baseurl"] = self.root
+        return self._under_root(str(info.url))
+
+    def _under_root(self, url: str) -> str:
+        if not url.startswith(self.root + "/"):
+            raise ValueError(f"{url} is not under {self.root}")
+        return url[len(self.root):]
+
+    async def get(self, requests: Iterable[Request], operation: str) -> dict[str, Outcome]:
+        """Every page of every request, batched ``size`` at a time, batches concurrently (the
+        tenant gate bounds how many are in flight)."""
+        todo: list[tuple[str, str]] = []
+        out: dict[str, Outcome] = {}
+        for r in requests:
+            try:
+                todo.append((r.key, self.relative(r)))
+            except ValueError as exc:
+                out[r.key] = GraphFailure(operation, f"{operation}: {exc}")
+        chunks = [todo[i:i + self.size] for i in range(0, len(todo), self.size)]
+        for part in await asyncio.gather(*(self._chunk(c, operation) for c in chunks)):
+            out.update(part)
+        return out
+
+    async def _chunk(self, items: Sequence[tuple[str, str]], operation: str
+                     ) -> dict[str, Outcome]:
+        """One batch's items to the end: next pages and retries go in following batches."""
+        pending = list(items)
+        attempts: dict[tuple[str, str], int] = {}
+        pages: dict[str, list[Answer]] = {key: [] for key, _ in items}
+        failed: dict[str, GraphFailure] = {}
+        while pending:
+            sent, pending = pending[:self.size], pending[self.size:]
+            try:
+                answers = await self._post(sent, operation)
+            except GraphFailure as exc:
+                for key, _ in sent:
+                    failed[key] = exc
+                continue
+            again: list[tuple[str, str, int | None]] = []
+            wait = 0.0
+            for n, (key, url) in enumerate(sent):
+                status, headers, body = _parts(answers.get(str(n)))
+                if status is not None and 200 <= status < 300:
+                    ref = self.reader.raw.save(self.reader.source, self.reader.origin, operation,
+                                               {"url": self.root + url, "status": status,
+                                                "body": body})
+                    pages[key].append(Answer(key, body, ref, self.root + url))
+                    following = _next_link(body)
+                    if following:
+                        try:
+                            pending.append((key, self._under_root(following)))
+                        except ValueError:
+                            failed[key] = GraphFailure(
+                                operation, f"{operation}: next link {following} is not under "
+                                f"{self.root} (raw page {ref})", details={"raw_ref": ref})
+                    continue
+                tries = attempts.get((key, url), 0)
+                if (status is None or status in RETRY_STATUSES) and tries < self.retry.max_retries:
+                    delay = self._delay(status, headers, tries)
+                    if delay is not None:
+                        attempts[(key, url)] = tries + 1
+                        again.append((key, url, status))
+                        wait = max(wait, delay)
+                        continue
+                failed[key] = _item_failure(operation, status, body, url)
+            if again and self.retry.budget.reserve(wait):
+                await asyncio.sleep(wait)
+                pending = [(key, url) for key, url, _ in again] + pending
+            else:
+                for key, url, status in again:
+                    failed[key] = _item_failure(operation, status, None, url,
+                                                f"; not retried: {self.retry.budget.describe()}")
+        return {key: failed.get(key, pages[key]) for key, _ in items}
+
+    def _delay(self, status: int | None, headers: dict[str, str], tries: int) -> float | None:
+        """The wait before an item's retry, or None when it is above ``max_wait``; a throttled
+        item (429, 503) also slows the tenant's gate for everyone."""
+        header = headers.get("retry-after")
+        wait = parse_retry_after(header) if header is not None else None
+        if status in THROTTLED:
+            self.retry.gate.throttled(wait)
+        if wait is not None:
+            return wait if wait <= self.retry.max_wait_seconds else None
+        backoff = self.retry.backoff_base_seconds * 2 ** tries + random.uniform(0, 0.25)
+        return min(backoff, self.retry.max_wait_seconds)
+
+    async def _post(self, items: Sequence[tuple[str, str]], operation: str
+                    ) -> dict[str, dict[str, Any]]:
+        """Send one batch; its answers by item id (ids are the items' positions)."""
+        payload = {"requests": [{"id": str(n), "method": "GET", "url": url,
+                                 "headers": {PREFER: INCLUDE_UNKNOWN_ENUMS}}
+                                for n, (_, url) in enumerate(items)]}
+        info = RequestInformation(Method.POST, "{+baseurl}/$batch")
+        info.headers.try_add("Content-Type", "application/json")
+        info.headers.try_add("Accept", "application/json")
+        info.headers.add(PREFER, INCLUDE_UNKNOWN_ENUMS)
+        info.content = json.dumps(payload).encode()
+        inspect = BodyInspectionHandlerOption(inspect_response_body=True)
+        info.add_request_options([inspect])
+        what = f"{operation} ($batch of {len(items)})"
+        try:
+            raw = await self.adapter.send_primitive_async(info, "bytes", ERROR_MAP)
+        except APIError as exc:
+            raise failure(operation, exc, _json(inspect.response_body)) from exc
+        except httpx.TransportError as exc:
+            raise GraphFailure(operation, f"{what}: cannot reach Graph: "
+                               f"{describe_transport(exc)}", retryable=True) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise GraphFailure(operation, f"{what}: cannot reach Graph: "
+                               f"{type(exc).__name__}: {exc}", retryable=True) from exc
+        body = _json(raw if isinstance(raw, bytes) else None)
+        responses = body.get("responses") if isinstance(body, dict) else None
+        if not isinstance(responses, list):
+            raise GraphFailure(operation, f"{what}: malformed answer (no 'responses' array)",
+                               retryable=True)
+        out: dict[str, dict[str, Any]] = {}
+        for r in responses:
+            if isinstance(r, dict) and isinstance(r.get("id"), str) and r["id"] not in out:
+                out[r["id"]] = r
+        return out
+
+
+def _parts(item: Any) -> tuple[int | None, dict[str, str], Any]:
+    """(status, lower-cased headers, body) of one answer; status None when it is missing or
+    malformed (read as a transient failure: retried, then reported)."""
+    if not isinstance(item, dict):
+        return None, {}, None
+    status = item.get("status")
+    headers = item.get("headers") if isinstance(item.get("headers"), dict) else {}
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    if not isinstance(status, int) or isinstance(status, bool):
+        return None, lowered, item.get("body")
+    return status, lowered, item.get("body")
+
+
+def _next_link(body: Any) -> str | None:
+    link = body.get("@odata.nextLink") if isinstance(body, dict) else None
+    return link if isinstance(link, str) and link else None
+
+
+def _item_failure(operation: str, status: int | None, body: Any, url: str,
+                  extra: str = "") -> GraphFailure:
+    if status is None:
+        return GraphFailure(operation, f"{operation}: no usable answer for {url} in the "
+                            f"$batch response{extra}", retryable=True, details={"url": url})
+    err = body.get("error") if isinstance(body, dict) else None
+    code = err.get("code") if isinstance(err, dict) else None
+    message = err.get("message") if isinstance(err, dict) else None
+    exc = status_failure(operation, status, code if isinstance(code, str) and code else None,
+                         str(message or f"HTTP {status}") + extra)
+    exc.details["url"] = url
+    return exc

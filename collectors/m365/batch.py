@@ -32,7 +32,7 @@ import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from kiota_abstractions.api_error import APIError
@@ -187,7 +187,7 @@ class BatchReader:
         if wait is not None:
             return wait if wait <= self.retry.max_wait_seconds else None
         backoff = self.retry.backoff_base_seconds * 2 ** tries + random.uniform(0, 0.25)
-        return min(backoff, self.retry.max_wait_seconds)
+        return float(min(backoff, self.retry.max_wait_seconds))
 
     async def _post(self, items: Sequence[tuple[str, str]], operation: str
                     ) -> dict[str, dict[str, Any]]:
@@ -204,7 +204,8 @@ class BatchReader:
         info.add_request_options([inspect])
         what = f"{operation} ($batch of {len(items)})"
         try:
-            raw = await self.adapter.send_primitive_async(info, "bytes", ERROR_MAP)
+            raw: Any = await cast(Any, self.adapter).send_primitive_async(
+                info, "bytes", ERROR_MAP)
         except APIError as exc:
             raise failure(operation, exc, _json(inspect.response_body)) from exc
         except httpx.TransportError as exc:
@@ -231,7 +232,8 @@ def _parts(item: Any) -> tuple[int | None, dict[str, str], Any]:
     if not isinstance(item, dict):
         return None, {}, None
     status = item.get("status")
-    headers = item.get("headers") if isinstance(item.get("headers"), dict) else {}
+    given = item.get("headers")
+    headers: dict[Any, Any] = given if isinstance(given, dict) else {}
     lowered = {str(k).lower(): str(v) for k, v in headers.items()}
     if not isinstance(status, int) or isinstance(status, bool):
         return None, lowered, item.get("body")

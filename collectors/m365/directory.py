@@ -77,15 +77,18 @@ async def role_holdings(client: GraphServiceClient, reader: GraphReader,
     """
     query = RoleAssignmentsRequestBuilder.RoleAssignmentsRequestBuilderGetQueryParameters(
         expand=["principal"])
-    definitions, assignments = await asyncio.gather(
+    got: list[list[tuple[Any, str]] | BaseException] = list(await asyncio.gather(
         _all(reader.items(client.role_management.directory.role_definitions,
                           "role-definitions")),
         _all(reader.items(client.role_management.directory.role_assignments,
-                          "role-assignments", query)), return_exceptions=True)
-    if isinstance(definitions, BaseException):
-        raise definitions
-    if isinstance(assignments, BaseException):
-        raise assignments
+                          "role-assignments", query)), return_exceptions=True))
+    got_definitions, got_assignments = got
+    if isinstance(got_definitions, BaseException):
+        raise got_definitions
+    if isinstance(got_assignments, BaseException):
+        raise got_assignments
+    definitions: list[tuple[Any, str]] = got_definitions
+    assignments: list[tuple[Any, str]] = got_assignments
     names: dict[str, tuple[str, str]] = {}  # definition id -> (display name, template id)
     for d, _ in definitions:
         names[d.id] = (d.display_name or d.id, d.template_id or d.id)

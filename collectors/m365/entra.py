@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Iterator, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from msgraph.graph_service_client import GraphServiceClient
 
@@ -98,7 +98,9 @@ class EntraCollector:
         for result in done:
             if isinstance(result, BaseException):
                 raise result
-        found, (reg_map, _), (enf, members), roles = done  # type: ignore[misc]
+        found, (reg_map, _), (enf, members), roles = cast(
+            tuple[list[EntraUser], tuple[dict[str, Registration], bool],
+                  tuple[Enforcement, dict[str, frozenset[str]]], RoleHolding], tuple(done))
         return [*(self._identity(u, reg_map.get(u.id), enf, roles, members) for u in found),
                 *warnings]
 

@@ -81,6 +81,14 @@ class Answer:
     raw_ref: str
     url: str
 
+    def values(self, operation: str) -> list[Any]:
+        """The page's ``value`` array; a page without one is a failure, never an empty list."""
+        found = self.body.get("value") if isinstance(self.body, dict) else None
+        if not isinstance(found, list):
+            raise GraphFailure(operation, f"{operation}: malformed page (no 'value' array; "
+                               f"raw page {self.raw_ref})", details={"raw_ref": self.raw_ref})
+        return found
+
 
 Outcome = list[Answer] | GraphFailure  # every page of the item, or why it failed
 

@@ -58,11 +58,7 @@ async def group_members(client: GraphServiceClient, batch: BatchReader,
             continue
         members: set[str] = set()
         for page in outcome:
-            found = page.body.get("value") if isinstance(page.body, dict) else None
-            if not isinstance(found, list):
-                raise GraphFailure("group-members", "group-members: malformed page (no 'value' "
-                                   f"array; raw page {page.raw_ref})",
-                                   details={"raw_ref": page.raw_ref})
+            found = page.values("group-members")
             members.update(str(u["id"]) for u in found if isinstance(u, dict) and u.get("id"))
         out[gid] = frozenset(members)
     return out

@@ -91,11 +91,7 @@ async def _methods_per_user(client: GraphServiceClient, batch: BatchReader,
             raise outcome
         kinds = []
         for page in outcome:
-            found = page.body.get("value") if isinstance(page.body, dict) else None
-            if not isinstance(found, list):
-                raise GraphFailure("authentication-methods", "authentication-methods: malformed "
-                                   f"page (no 'value' array; raw page {page.raw_ref})",
-                                   details={"raw_ref": page.raw_ref})
+            found = page.values("authentication-methods")
             kinds += [str(m.get("@odata.type") or "") for m in found if isinstance(m, dict)]
         strong = tuple(k.rsplit(".", 1)[-1] for k in kinds if k in STRONG_METHODS)
         out[user.id] = Registration(bool(strong), strong, outcome[0].raw_ref,

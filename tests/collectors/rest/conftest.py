@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import virtual_clock
 
 from clausewatch.collectors.rest.client import ClientSettings, Timeouts, make_client
 from clausewatch.collectors.rest.retry import RetryPolicy
@@ -139,19 +140,8 @@ def _key(route: str) -> str:
     return f"{method} {parts.path}?{query}"
 
 
-class FakeClock:
-    """Monotonic seconds that advance only when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
+class FakeClock(virtual_clock.FakeClock):
+    """The shared virtual clock, with the wall-clock instant it stands for."""
 
     def now(self) -> datetime:
         return NOW + timedelta(seconds=self.t)

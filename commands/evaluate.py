@@ -21,6 +21,7 @@ from clausewatch.commands.common import (
     report_options,
 )
 from clausewatch.core.clock import utc_now
+from clausewatch.core.i18n import Catalogue, pick_language
 from clausewatch.core.run import exit_code_for
 from clausewatch.pipeline.run import Gathered, Run, execute
 from clausewatch.reports import results_json, terminal
@@ -54,14 +55,15 @@ def run(args: argparse.Namespace) -> int:
         keep_state_outside(args.out, nightly, args.pack_history)
 
     def gather(_stage: Path | None) -> Gathered:
-        stage(f"reading {args.evidence}")
+        stage("progress_reading", path=args.evidence)
         batch = read_evidence(args.evidence)
         log.info("read %d evidence records, %d collection errors", len(batch.evidence),
                  len(batch.errors))
-        stage("evaluating" + (" and writing the outputs" if args.out else ""))
+        stage("progress_evaluating_out" if args.out else "progress_evaluating")
         return Gathered(evidence=batch.evidence, errors=batch.errors)
 
-    with StageProgress(console_for(args, stderr=True)) as stage:
+    words = Catalogue(pick_language(args.lang, contract.language))
+    with StageProgress(console_for(args, stderr=True), words) as stage:
         ev, info = execute(
             Run(
                 command="evaluate",

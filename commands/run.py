@@ -33,6 +33,7 @@ from clausewatch.commands.portfolio_run import run_portfolio
 from clausewatch.core.clock import utc_now
 from clausewatch.core.contract import Contract
 from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.i18n import Catalogue, pick_language
 from clausewatch.core.problems import InputError, Problem
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import ExitCode, RunInfo, exit_code_for
@@ -111,6 +112,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
     keep_state_outside(out, nightly, args.pack_history)
     redactor = Redactor()
     config = sources
+    words = Catalogue(pick_language(args.lang, contract.language))
 
     def gather(stage: Path | None) -> Gathered:
         context = BuildContext(
@@ -121,7 +123,7 @@ def run_live(args: argparse.Namespace) -> ExitCode:
             secrets=redactor,
         )
         collectors = config.build(context)
-        with CollectionProgress(console_for(args, stderr=True)) as progress:
+        with CollectionProgress(console_for(args, stderr=True), words) as progress:
             batch = collect_all(collectors, args.concurrency or config.concurrency, progress)
         return Gathered(
             evidence=batch.evidence,
@@ -175,11 +177,13 @@ def run_demo(
 ) -> ExitCode:
     """Evaluate the bundled French contract against the synthetic estate; write ``out``.
     ``progress``: where the stages are shown (stderr, only on a terminal)."""
+    from clausewatch.demo.contract import LANGUAGE as DEMO_LANGUAGE
     from clausewatch.demo.run import demo_run  # the demo's estate is built only when asked
 
     console = console or Console()
     options = options or PackOptions()
-    with StageProgress(progress or Console(stderr=True)) as stage:
+    stages = Catalogue(pick_language(options.lang, DEMO_LANGUAGE))
+    with StageProgress(progress or Console(stderr=True), stages) as stage:
         ev = execute(demo_run(as_of, out, options, stage))[0]
     terminal.render(ev, console, quiet=quiet, lang=options.lang)
     if not quiet:

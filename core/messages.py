@@ -198,6 +198,14 @@ MESSAGES: Mapping[str, str] = {
     'summary_overall': N_('Overall:'),
     'summary_partial': N_('(partial run: some evidence could not be collected)'),
     'summary_demo_written': N_('Demo outputs written to {path}/'),
+    # progress on stderr, on a terminal only (reports/progress.py)
+    'progress_collecting': N_('collecting'),
+    'progress_done': N_('done'),
+    'progress_failed': N_('failed'),
+    'progress_reading': N_('reading {path}'),
+    'progress_evaluating': N_('evaluating'),
+    'progress_evaluating_out': N_('evaluating and writing the outputs'),
+    'progress_estate': N_('building the synthetic estate'),
     # alerts (Slack, Teams, email, PagerDuty, webhook text)
     'alert_breached': N_('Newly breached'),
     'alert_reminder': N_('Still breached (reminder)'),
@@ -320,6 +328,7 @@ PLURALS: Mapping[str, tuple[str, str]] = {
     'summary_errors': Nn_('{n} collection error', '{n} collection errors'),
     'summary_ok': Nn_('{n} ok', '{n} ok'),
     'summary_more': Nn_('... and {n} more', '... and {n} more'),  # same msgid as alert_more
+    'progress_backfill': Nn_('back-filling {n} night of history', 'back-filling {n} nights of history'),
     'count.compliant': Nn_('{n} compliant', '{n} compliant'),
     'count.at_risk': Nn_('{n} at risk', '{n} at risk'),
     'count.breached': Nn_('{n} breached', '{n} breached'),

@@ -12,6 +12,9 @@ from importlib import resources
 
 ANCHOR = date(2026, 11, 22)
 EXAMPLE = "infogerance-fr.yaml"
+#: The language EXAMPLE declares (its ``language:``), known before it is loaded: the demo's
+#: progress speaks it from the first stage.
+LANGUAGE = "fr"
 _DATE = re.compile(r'"(\d{4}-\d{2}-\d{2})"')
 
 

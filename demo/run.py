@@ -26,7 +26,8 @@ log = logging.getLogger("clausewatch")
 class Stage(Protocol):
     """Told of each stage of the demo (``reports.progress.StageProgress`` is one)."""
 
-    def __call__(self, description: str, total: int | None = None) -> None: ...
+    def __call__(self, key: str, total: int | None = None, **values: object) -> None:
+        """Start the stage whose words are the message ``key`` of ``core/messages.py``."""
 
     def advance(self, steps: int = 1) -> None: ...
 
@@ -41,7 +42,7 @@ DEMO_INPUTS = {
 def demo_run(as_of: datetime, out: Path, options: PackOptions,
              stage: Stage | None = None) -> Run:
     """The demo's run at ``as_of``, writing ``out``; ``stage`` is told of each stage (progress:
-    ``stage(description, total)``, ``stage.advance()``)."""
+    ``stage(message_id, total, **values)``, ``stage.advance()``)."""
     started = utc_now()
     text = demo_contract_text(as_of.date())
     raw = text.encode("utf-8")
@@ -49,15 +50,15 @@ def demo_run(as_of: datetime, out: Path, options: PackOptions,
 
     def gather(_stage: Path | None) -> Gathered:
         if stage is not None:
-            stage("building the synthetic estate")
+            stage("progress_estate")
         estate = build_estate(as_of)
         if stage is not None:
-            stage("evaluating and writing the outputs")
+            stage("progress_evaluating_out")
         return Gathered(evidence=estate.evidence, errors=estate.errors)
 
     def before(folder: Path, ev: Evaluation, info: RunInfo) -> Path:
         if stage is not None:
-            stage(f"back-filling {NIGHTS} nights of history", total=NIGHTS)
+            stage("progress_backfill", total=NIGHTS, n=NIGHTS)
         return demo_backfill(folder, ev, text,
                              tick=stage.advance if stage is not None else None)
 

@@ -3,7 +3,8 @@ a pipe gets the summary alone, never spinner frames or bars.
 
 ``CollectionProgress`` follows a collection (a bar, a line as each collector finishes);
 ``StageProgress`` follows the stages of ``evaluate`` and of the demo (a spinner naming the
-stage, a bar when a stage says how many steps it has).
+stage, a bar when a stage says how many steps it has). Both speak the run's language: their
+words are message ids of ``core/messages.py`` (``progress_*``) rendered by a ``Catalogue``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,9 +27,9 @@ from rich.progress import (
 from rich.text import Text
 
 from clausewatch.collectors.base import Collector
+from clausewatch.core.i18n import DEFAULT, Catalogue
 
-#: The words progress prints, one place to translate them.
-WORDS = {"collecting": "collecting", "done": "done", "failed": "failed"}
+ENGLISH = Catalogue(DEFAULT)
 
 
 class _Live:
@@ -53,12 +55,13 @@ class _Live:
 
 class CollectionProgress(_Live):
     """Context manager and ``runner.Progress`` callback: a bar for the whole collection and a
-    line printed as each collector finishes (or fails)."""
+    line printed as each collector finishes (or fails), in ``cat``'s language."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, cat: Catalogue = ENGLISH) -> None:
+        self._cat = cat
         super().__init__(Progress(
             SpinnerColumn(),
-            TextColumn(f"[bold]{WORDS['collecting']}[/bold]"),
+            TextColumn(f"[bold]{escape(cat.t('progress_collecting'))}[/bold]"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.description}"),
@@ -83,9 +86,10 @@ class CollectionProgress(_Live):
             self._progress.advance(self._task)
             self._progress.update(self._task, description=name)
             if self.enabled:
-                mark = (f"[red]{WORDS['failed']}[/red]" if event == "failed"
-                        else f"[green]{WORDS['done']}[/green]")
-                self._progress.console.print(f"  {mark} {name}", highlight=False)
+                mark = (f"[red]{escape(self._cat.t('progress_failed'))}[/red]"
+                        if event == "failed"
+                        else f"[green]{escape(self._cat.t('progress_done'))}[/green]")
+                self._progress.console.print(f"  {mark} {escape(name)}", highlight=False)
 
 
 class _Steps(MofNCompleteColumn):
@@ -96,11 +100,13 @@ class _Steps(MofNCompleteColumn):
 
 
 class StageProgress(_Live):
-    """A spinner naming the current stage (``stage("reading evidence")``), with a bar when the
-    stage gives its number of steps (``stage("back-filling nights", total=90)`` then
-    ``advance()``). Nothing is drawn when the console is not a terminal."""
+    """A spinner naming the current stage (``stage("progress_reading", path=...)``: a message id
+    and its values, said in ``cat``'s language), with a bar when the stage gives its number of
+    steps (``stage("progress_backfill", total=90, n=90)`` then ``advance()``). Nothing is drawn
+    when the console is not a terminal."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, cat: Catalogue = ENGLISH) -> None:
+        self._cat = cat
         super().__init__(Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -117,11 +123,11 @@ class StageProgress(_Live):
         super().__enter__()
         return self
 
-    def __call__(self, description: str, total: int | None = None) -> None:
-        """Start a stage (the previous one is done)."""
+    def __call__(self, key: str, total: int | None = None, **values: object) -> None:
+        """Start the stage ``key`` (the previous one is done)."""
         if self._task is not None:
             self._progress.remove_task(self._task)
-        self._task = self._progress.add_task(description, total=total)
+        self._task = self._progress.add_task(escape(self._cat.t(key, **values)), total=total)
 
     def advance(self, steps: int = 1) -> None:
         if self._task is not None:

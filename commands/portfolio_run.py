@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
 
 from rich.console import Console
 
@@ -28,9 +29,8 @@ JUDGED = frozenset({ExitCode.OK, ExitCode.BREACHED, ExitCode.NO_EVIDENCE})
 NOT_RETRYABLE = frozenset({int(ExitCode.INVALID_INPUT), 7})
 
 
-def run_portfolio(args: argparse.Namespace) -> int:
-    from clausewatch.commands.run import run_live  # (run imports this module)
-
+def run_portfolio(args: argparse.Namespace, run_one: Callable[[argparse.Namespace], int]) -> int:
+    """Run every entry of the shard with ``run_one`` (``run``'s live path), entry by entry."""
     if args.policy or args.sources or args.demo:
         raise UsageError("--portfolio names every contract and sources file: drop "
                          "--policy/--sources/--demo")
@@ -51,7 +51,7 @@ def run_portfolio(args: argparse.Namespace) -> int:
         if book.history is not None and args.history is None:
             one.history = history_location(book.history)
         try:
-            code = int(run_live(one))
+            code = int(run_one(one))
         except InputError as exc:
             for problem in exc.problems:
                 console.print(str(problem), markup=False, highlight=False)

@@ -73,7 +73,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.portfolio:
-        return run_portfolio(args)
+        return run_portfolio(args, run_live)
     if args.shard:
         raise UsageError("--shard needs --portfolio")
     if args.demo:

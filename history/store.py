@@ -566,7 +566,8 @@ class HistoryStore:
         before_commit: Callable[[], None] | None = None,
         publishing: str | None = None,
     ) -> RunRecord:
-        """Write the whole run in one transaction: run, verdicts, results, intervals, deliveries.
+        """Write the whole run in one transaction: run, verdicts, results, intervals, deliveries
+        (inside ``batch``, in the batch's transaction).
 
         ``publishing``: the output folder the run is being published to. The run is then
         recorded as unpublished, with what its interval changes overwrote, until

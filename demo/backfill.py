@@ -181,18 +181,19 @@ def backfill_demo(
     returns the deliveries recorded with that night's run.
     """
     cache = EstateCache()
-    for k in range(nights, 0, -1):
-        night = as_of - timedelta(days=k)
-        evidence, errors = cache.estate(night)
-        evidence, errors = vary(evidence, errors, k, night)
-        ev = evaluate(contract, evidence, errors, night)
-        info = RunInfo(
-            as_of=night,
-            started_at=night,
-            finished_at=night,
-            run_id=night_run_id(contract, night),
-            command="run --demo (back-filled night)",
-        )
-        deliveries = on_night(store.prior(contract.id), ev, info) if on_night else ()
-        store.record(ev, info, contract_text=contract_text, deliveries=deliveries)
+    with store.batch():  # one transaction for every night: all of them or none
+        for k in range(nights, 0, -1):
+            night = as_of - timedelta(days=k)
+            evidence, errors = cache.estate(night)
+            evidence, errors = vary(evidence, errors, k, night)
+            ev = evaluate(contract, evidence, errors, night)
+            info = RunInfo(
+                as_of=night,
+                started_at=night,
+                finished_at=night,
+                run_id=night_run_id(contract, night),
+                command="run --demo (back-filled night)",
+            )
+            deliveries = on_night(store.prior(contract.id), ev, info) if on_night else ()
+            store.record(ev, info, contract_text=contract_text, deliveries=deliveries)
     return nights

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
@@ -42,6 +43,8 @@ from clausewatch.history.postgres import is_url
 from clausewatch.history.schema import SchemaTooNew, migrate
 
 DEFAULT_PATH = Path("clausewatch-history.sqlite")
+#: ``Status(text)`` as a lookup (a run's prior reads every result of the last run).
+_STATUSES = {str(s): s for s in Status}
 
 
 class HistoryError(Exception):
@@ -133,11 +136,19 @@ def _result_rows(ev: Evaluation) -> list[tuple[Any, ...]]:
             str(r.status),
             r.reason,
             ts(r.due) if r.due else None,
-            json.dumps(list(r.evidence_ids)),
+            _ids_json(r.evidence_ids),
         )
         for o in ev.outcomes
         for r in o.results
     ]
+
+
+@lru_cache(maxsize=1 << 16)
+def _ids_json(ids: tuple[str, ...]) -> str:
+    """A result's evidence ids as stored (``json.dumps`` of the list), worked out once per
+    tuple: a subject's ids are the same night after night (the demo's back-fill, nightly runs
+    of a portfolio in one process)."""
+    return json.dumps(list(ids))
 
 
 def results_digest(ev: Evaluation) -> str:
@@ -389,6 +400,7 @@ class HistoryStore:
     def __init__(self, conn: sqlite3.Connection | postgres.PgConnection, path: Path | str) -> None:
         self.conn = conn
         self.path = path
+        self._batched = False
 
     # ---- reading ----------------------------------------------------------------------------
 
@@ -407,7 +419,7 @@ class HistoryStore:
         for commitment, subject, label, status in self.conn.execute(
             "SELECT commitment_id, subject, label, status FROM results WHERE run_seq = ?", (seq,)
         ):
-            statuses[(commitment, subject)] = Status(status)
+            statuses[(commitment, subject)] = _STATUSES.get(status) or Status(status)
             labels[(commitment, subject)] = label
         return Prior(
             as_of=parse_ts(as_of),
@@ -554,7 +566,8 @@ class HistoryStore:
         before_commit: Callable[[], None] | None = None,
         publishing: str | None = None,
     ) -> RunRecord:
-        """Write the whole run in one transaction: run, verdicts, results, intervals, deliveries.
+        """Write the whole run in one transaction: run, verdicts, results, intervals, deliveries
+        (inside ``batch``, in the batch's transaction).
 
         ``publishing``: the output folder the run is being published to. The run is then
         recorded as unpublished, with what its interval changes overwrote, until
@@ -580,10 +593,13 @@ class HistoryStore:
         result_rows = _result_rows(ev)
         digest = _digest(verdict_rows, result_rows)
         conn = self.conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StoreBusy(f"history store {self.path} is locked by another process") from exc
+        batched = self._batched
+        if not batched:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreBusy(f"history store {self.path} is locked by another process"
+                                ) from exc
         seq = 0
         try:
             conn.execute(
@@ -638,10 +654,36 @@ class HistoryStore:
             if before_commit is not None:
                 before_commit()
         except BaseException:
-            conn.rollback()
+            if not batched:
+                conn.rollback()
             raise
-        conn.commit()
+        if not batched:
+            conn.commit()
         return RunRecord(seq=seq, run_id=info.run_id, results_digest=digest, step=step)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Record every run of the body in one transaction (the demo's back-fill of many
+        nights): ``record`` inside it neither begins nor commits, and a failure keeps none of
+        them. Reads inside the body see the runs recorded so far (one connection)."""
+        if self._batched:
+            raise RuntimeError("HistoryStore.batch is not reentrant")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreBusy(f"history store {self.path} is locked by another process") from exc
+        self._batched = True
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        finally:
+            self._batched = False
+        try:
+            self.conn.commit()
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc, "cannot record the runs") from exc
 
     # ---- publication ------------------------------------------------------------------------
 

@@ -26,11 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+if TYPE_CHECKING:  # boto3 is loaded only when a pack is archived or fetched (start-up time)
+    from botocore.exceptions import ClientError
 
 MODES = ("COMPLIANCE", "GOVERNANCE")
 
@@ -70,6 +69,9 @@ class Archive:
         return cls(**{k: data[k] for k in SCHEMA["properties"] if k in data})
 
     def client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
         session = boto3.Session(profile_name=self.profile, region_name=self.region)
         config = Config(retries={"mode": "standard", "max_attempts": 5})
         return session.client("s3", endpoint_url=self.endpoint_url, config=config)
@@ -111,6 +113,8 @@ def archive_pack(
     client: Any = None,
 ) -> Archived:
     """Upload ``pack`` under Object Lock; ``ArchiveError`` if it cannot be locked or stored."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     days = retention(archive, contract_retention_days)
     s3 = client or archive.client()
     key = pack_key(archive, contract_id, as_of, run_id)
@@ -134,6 +138,8 @@ def archive_pack(
 
 
 def _require_lock(s3: Any, bucket: str) -> None:
+    from botocore.exceptions import ClientError
+
     try:
         conf = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
     except ClientError as exc:
@@ -167,6 +173,9 @@ def parse_url(url: str) -> tuple[str, str]:
 def fetch_pack(url: str, dest: Path, *, client: Any = None,
                endpoint_url: str | None = None) -> Path:
     """Download the pack at ``url`` into ``dest`` (a folder); the local zip's path."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
     bucket, key = parse_url(url)
     s3 = client or boto3.client("s3", endpoint_url=endpoint_url)
     target = dest / Path(key).name

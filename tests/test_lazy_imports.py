@@ -116,3 +116,21 @@ def test_unknown_section_still_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_sources(sources)
     assert "nosuch" in str(caught.value.problems[0])
+
+
+def test_help_loads_no_aws_sdk() -> None:
+    """boto3 comes with the S3 archive (``pipeline.archive``) only when a pack is archived or
+    fetched: ``--help`` and the CLI's start-up do not pay for it."""
+    code = textwrap.dedent("""\
+        import contextlib, io, sys
+        from clausewatch.cli import build_parser
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                build_parser().parse_args(['--help'])
+            except SystemExit:
+                pass
+        print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert done.stdout.strip() == "[]"

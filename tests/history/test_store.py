@@ -158,3 +158,42 @@ def test_a_failed_write_leaves_nothing(tmp_path):
         record(store, k, 1, {"x": C})  # the store is usable afterwards
         assert intervals(store, "x")[0].closed_at == night(1)
         assert night(1) - night(0) == timedelta(days=1)
+
+
+SCRIPT = [{"x": R, "y": C}, {"x": C, "y": B}, {"x": C, "y": N}, {"x": B, "y": C}]
+
+
+def dump(path):
+    conn = sqlite3.connect(path)
+    try:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+                for t in ("runs", "verdicts", "results", "intervals", "contracts")}
+    finally:
+        conn.close()
+
+
+def test_a_batch_records_what_run_by_run_records(tmp_path):
+    k = contract()
+    with open_history(tmp_path / "one.sqlite") as store:
+        for n, statuses in enumerate(SCRIPT):
+            record(store, k, n, statuses)
+    with open_history(tmp_path / "batch.sqlite") as store, store.batch():
+        for n, statuses in enumerate(SCRIPT):
+            record(store, k, n, statuses)
+            assert store.prior("ctr-1").as_of == night(n)  # reads see the batch so far
+    assert dump(tmp_path / "batch.sqlite") == dump(tmp_path / "one.sqlite")
+
+
+def test_a_failed_batch_keeps_none_of_its_runs(tmp_path):
+    k = contract()
+    with open_history(tmp_path / "h.sqlite") as store:
+        record(store, k, 0, {"x": B})
+        with pytest.raises(RuntimeError), store.batch():
+            record(store, k, 1, {"x": C})
+            record(store, k, 2, {"x": C})
+            raise RuntimeError("killed mid back-fill")
+        assert store.count("runs") == 1 and store.count("results") == 1
+        assert intervals(store, "x")[0].closed_at is None
+        with store.batch():  # usable afterwards
+            record(store, k, 1, {"x": C})
+        assert store.count("runs") == 2

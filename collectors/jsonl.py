@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import compress, groupby, islice, repeat
-from operator import attrgetter
+from itertools import compress, islice, repeat
+from operator import attrgetter, is_
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -563,26 +563,43 @@ def _read_block(
                     errors.append(item)
             line_no += 1
         return len(lines)
+    records = _by_kind(reader, items)
+    if set(map(type, records)) == {Evidence}:  # every line built with its kind's columns
+        _keep_run(reader, records, first_line, evidence)
+        return len(lines)
     line_no = first_line
-    for _, group in groupby(items, type):  # runs of one kind
-        run = list(group)
-        built = reader.build_run(run) if len(run) >= MIN_RUN else None
-        if built is not None:
-            _keep_run(reader, built, line_no, evidence)
-            line_no += len(run)
-            continue
-        for fast in run:
-            item = reader._build_fast(fast)
+    for item in records:  # in line order, so that problems come in line order too
+        if item.__class__ is not Evidence:  # its kind's columns could not take it: alone
+            item = reader._build_fast(item)
             if item is None:  # a timestamp not of the canonical form: the schema path decides
                 slow = reader.slow(line_no, lines[line_no - first_line])
                 if isinstance(slow, CollectionError):  # pragma: no cover - a kind decoded it
                     errors.append(slow)
                 else:
                     item = slow
-            if item is not None:
-                _keep(reader, item, line_no, evidence)
-            line_no += 1
+        if item is not None:
+            _keep(reader, item, line_no, evidence)
+        line_no += 1
     return len(lines)
+
+
+def _by_kind(reader: _Reader, items: list[Any]) -> list[Any]:
+    """The records of a block's decoded lines, in line order: each kind's lines built together
+    by :meth:`_Reader.build_run` (one call per field for all of them). The lines of a kind it
+    cannot take (too few, or a timestamp not canonical) are left as decoded, to be built alone.
+    """
+    kinds = list(map(type, items))
+    built: dict[type, Iterator[Any]] = {}
+    for kind in dict.fromkeys(kinds):  # in order of first appearance
+        if len(built) == 0 and kinds.count(kind) == len(kinds):
+            run = items
+        else:
+            run = list(compress(items, map(is_, kinds, repeat(kind))))
+        records = reader.build_run(run) if len(run) >= MIN_RUN else None
+        built[kind] = iter(run if records is None else records)
+    if len(built) == 1:
+        return cast(list[Any], list(next(iter(built.values()))))
+    return list(map(next, map(built.__getitem__, kinds)))  # merged back into line order
 
 
 #: Runs of one kind shorter than this are built line by line (columns cost a call per field).

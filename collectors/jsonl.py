@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import compress, islice, repeat
+from itertools import compress, count, islice, repeat
 from operator import attrgetter, is_
 from pathlib import Path
 from typing import IO, Any, cast
@@ -142,6 +142,15 @@ _ID_OF = attrgetter("id")
 _NONE_IF_UNSET: dict[Any, Any] = {UNSET: None}
 #: Runs an iterator to its end, keeping nothing.
 _consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
+
+
+def _shared(values: list[Any], share: Callable[[Any, Any], Any]) -> list[Any]:
+    """``share(v, v)`` of each value (the one object kept for it), asked once when all are
+    equal: a block's records mostly come from one source, without origin or raw page."""
+    first = values[0]
+    if values.count(first) == len(values):
+        return [share(first, first)] * len(values)
+    return list(map(share, values, values))
 
 
 def canonical_instant(text: str, cache: dict[str, datetime]) -> datetime | None:
@@ -449,14 +458,11 @@ class _Reader:
                 shared = (self.lists.setdefault(tuple(v), v) if v.__class__ is list else v
                           for v in values)
             _consume(map(setattr, facts, repeat(key, n), shared))
-        sources = list(map(_SOURCE_OF, run))
-        sources = list(map(strings.setdefault, sources, sources))
+        sources = _shared(list(map(_SOURCE_OF, run)), strings.setdefault)
         subjects = list(map(_SUBJECT_OF, run))
         subjects = list(map(strings.setdefault, subjects, subjects))
-        origins = list(map(_ORIGIN_OF, run))
-        origins = list(map(self.origins.setdefault, origins, origins))  # UNSET: ""
-        raw_refs = list(map(_RAW_REF_OF, run))
-        raw_refs = list(map(_NONE_IF_UNSET.get, raw_refs, raw_refs))
+        origins = _shared(list(map(_ORIGIN_OF, run)), self.origins.setdefault)  # UNSET: ""
+        raw_refs = _shared(list(map(_RAW_REF_OF, run)), _NONE_IF_UNSET.get)  # UNSET: None
         ids = list(map(_ID_OF, run))
         if UNSET in ids:
             derived = self._ids(table, sources, subjects, facts)
@@ -608,7 +614,12 @@ MIN_RUN = 4
 
 def _keep(reader: _Reader, item: Evidence, line_no: int, evidence: list[Evidence]) -> None:
     """Keep a record unless an earlier line had its id (then it is refused, by number)."""
-    first = reader.ids.setdefault(item.id, item)
+    _claimed(reader, item, reader.ids.setdefault(item.id, item), line_no, evidence)
+
+
+def _claimed(reader: _Reader, item: Evidence, first: Evidence, line_no: int,
+             evidence: list[Evidence]) -> None:
+    """Keep ``item`` if it is the ``first`` record of its id, else refuse it by number."""
     if first is not item:
         line = reader.lines[reader.position(first, evidence)]
         reader.fail(line_no, "id", f"duplicate evidence id {item.id!r} (line {line})")
@@ -619,16 +630,16 @@ def _keep(reader: _Reader, item: Evidence, line_no: int, evidence: list[Evidence
 
 def _keep_run(reader: _Reader, run: list[Evidence], first_line: int,
               evidence: list[Evidence]) -> None:
-    """:func:`_keep` of each record of a run (of consecutive lines), in one go when no id
-    repeats."""
-    fresh = dict(zip(map(_ID_OF, run), run, strict=True))
-    if len(fresh) == len(run) and reader.ids.keys().isdisjoint(fresh):
-        reader.ids.update(fresh)
+    """:func:`_keep` of each record of a run (of consecutive lines): the id of each is claimed
+    in one pass (``setdefault``, as :func:`_keep` does), and a record whose id an earlier line
+    already had is refused by its number, in line order."""
+    firsts = list(map(reader.ids.setdefault, map(_ID_OF, run), run))
+    if all(map(is_, firsts, run)):  # no id repeats
         evidence.extend(run)
         reader.lines.extend(range(first_line, first_line + len(run)))
         return
-    for offset, item in enumerate(run):
-        _keep(reader, item, first_line + offset, evidence)
+    for line_no, item, first in zip(count(first_line), run, firsts):
+        _claimed(reader, item, first, line_no, evidence)
 
 
 def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatch:

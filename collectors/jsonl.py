@@ -604,7 +604,7 @@ def _by_kind(reader: _Reader, items: list[Any]) -> list[Any]:
         records = reader.build_run(run) if len(run) >= MIN_RUN else None
         built[kind] = iter(run if records is None else records)
     if len(built) == 1:
-        return cast(list[Any], list(next(iter(built.values()))))
+        return list(next(iter(built.values())))
     return list(map(next, map(built.__getitem__, kinds)))  # merged back into line order
 
 

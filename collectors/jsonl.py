@@ -41,7 +41,13 @@ from clausewatch.core.clock import iso_z, require_utc
 from clausewatch.core.evidence import CollectionError, Evidence, RunWarning
 from clausewatch.core.kinds import KINDS, EvidenceKind, FactType, KindRegistry
 from clausewatch.core.kinds.spec import IdRule, id_part
-from clausewatch.core.limits import YEAR_MAX, YEAR_MIN, instant_problem
+from clausewatch.core.limits import (
+    INSTANT_MAX,
+    INSTANT_MIN,
+    YEAR_MAX,
+    YEAR_MIN,
+    instant_problem,
+)
 from clausewatch.core.problems import InputError, Problem
 
 
@@ -181,21 +187,32 @@ _UTC_LINES = re.compile(
     r"(?:\.[0-9]{1,6})?Z\n)*"
 )
 _INSTANTS = msgspec.json.Decoder(list[datetime])
+_WRITE = msgspec.json.Encoder().encode
 
 
 def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
     """:func:`canonical_instant` of each text (none cached), parsed in one call when all are of
     the canonical UTC form; None if any is not canonical (the schema path then decides).
 
-    msgspec parses RFC 3339 in C; it is given only texts of the strict ``...Z`` form, for which
-    it and ``datetime.fromisoformat`` agree (``tests/collectors/test_block_reading.py``), and a
-    date that does not exist (``2026-02-30``) makes it refuse the lot: each is then read alone.
+    msgspec parses RFC 3339 in C; its result is taken when msgspec writes back exactly the
+    texts it read (so each is of the strict ``...Z`` form, for which it and
+    ``datetime.fromisoformat`` agree: ``tests/collectors/test_block_reading.py``) and all lie
+    within the documented range; else when each is of that form by a regular expression
+    (``.5Z``, which msgspec writes ``.500000Z``). A date that does not exist (``2026-02-30``)
+    makes msgspec refuse the lot: each is then read alone.
     """
-    if _UTC_LINES.fullmatch("\n".join(texts) + "\n"):
-        try:
-            return _INSTANTS.decode(('["' + '","'.join(texts) + '"]').encode())
-        except msgspec.ValidationError:
-            pass
+    if not texts:
+        return []
+    data = ('["' + '","'.join(texts) + '"]').encode()
+    try:
+        parsed = _INSTANTS.decode(data)
+    except msgspec.DecodeError:
+        parsed = None
+    if parsed is not None and len(parsed) == len(texts) and _WRITE(parsed) == data \
+            and INSTANT_MIN <= min(parsed) and max(parsed) <= INSTANT_MAX:
+        return parsed
+    if parsed is not None and _UTC_LINES.fullmatch("\n".join(texts) + "\n"):
+        return parsed
     scratch: dict[str, datetime] = {}
     out = []
     for text in texts:

@@ -274,3 +274,26 @@ def test_a_truncated_last_line_is_refused_by_its_number(tmp_path, small_blocks, 
     assert [p.line for p in caught.value.problems] == [len(lines)]
     _, expected = one_by_one([*lines[:-1], lines[-1][:-cut]])
     assert [(p.line, p.path, p.message) for p in caught.value.problems] == expected
+
+
+@pytest.mark.parametrize("texts", [
+    ["2026-11-22T06:00:00.500000Z", "2026-11-22T06:00:00.000120Z", "2026-11-22T06:00:00Z"],
+    ["2026-11-22T06:00:00.5Z", "2026-11-22T06:00:00.000120Z"],  # msgspec writes .500000Z
+    ["1970-01-01T00:00:00Z", "2999-12-31T23:59:59.999999Z"],
+    ["1969-12-31T23:59:59.999999Z", "2026-11-22T06:00:00Z"],
+    ["3000-01-01T00:00:00Z"],
+    ["0005-01-01T00:00:00Z"],
+    ["2026-11-22T06:00:00-00:00", "2026-11-22T06:00:00+00:00", "2026-11-22T06:00:00z"],
+    ["2026-11-22 06:00:00Z", "2026-11-22t06:00:00Z", "2026-11-22T06:00:00.1234567Z"],
+    ["2026-11-22T06:00:00+0100", "2026-11-22T06:00:00"],
+    # one text that would be two in the array msgspec is given: never taken as two
+    ['2026-11-22T06:00:00Z","2026-11-22T06:00:00Z', "2026-11-22T06:00:00Z"],
+    ['2026-11-22T06:00:00Z","2026-11-22T06:00:00Z'],
+])
+def test_instants_msgspec_writes_back_are_the_ones_parsed_alone(texts):
+    alone = [canonical_instant(t, {}) for t in texts]
+    got = canonical_instants(texts)
+    if None in alone:
+        assert got is None
+    else:
+        assert got == alone and all(v.tzinfo is UTC for v in got)

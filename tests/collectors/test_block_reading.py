@@ -1,10 +1,10 @@
 """The reader's block path builds exactly what reading each line alone builds.
 
 ``read_evidence`` takes a file in blocks of lines, decodes them in one map, proves them free of
-duplicate names in one count and builds the lines of each kind column by column (merged back into line order). Every line must
-still get the record, or the problems, ``_Reader.record`` gives it alone; timestamps parsed in
-bulk must be the ones ``canonical_instant`` parses; the facts it keeps (``fast_lines.Facts``)
-must read as the dict of the same facts.
+duplicate names in one count and builds the lines of each kind column by column, merged back
+into line order. Every line must still get the record, or the problems, ``_Reader.record``
+gives it alone; timestamps parsed in bulk must be the ones ``canonical_instant`` parses; the
+facts it keeps (``fast_lines.Facts``) must read as the dict of the same facts.
 """
 
 from __future__ import annotations

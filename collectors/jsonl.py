@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import compress, groupby, islice, repeat
-from operator import attrgetter
+from itertools import compress, count, islice, repeat
+from operator import attrgetter, is_
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -41,7 +41,13 @@ from clausewatch.core.clock import iso_z, require_utc
 from clausewatch.core.evidence import CollectionError, Evidence, RunWarning
 from clausewatch.core.kinds import KINDS, EvidenceKind, FactType, KindRegistry
 from clausewatch.core.kinds.spec import IdRule, id_part
-from clausewatch.core.limits import YEAR_MAX, YEAR_MIN, instant_problem
+from clausewatch.core.limits import (
+    INSTANT_MAX,
+    INSTANT_MIN,
+    YEAR_MAX,
+    YEAR_MIN,
+    instant_problem,
+)
 from clausewatch.core.problems import InputError, Problem
 
 
@@ -144,6 +150,15 @@ _NONE_IF_UNSET: dict[Any, Any] = {UNSET: None}
 _consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
 
 
+def _shared(values: list[Any], share: Callable[[Any, Any], Any]) -> list[Any]:
+    """``share(v, v)`` of each value (the one object kept for it), asked once when all are
+    equal: a block's records mostly come from one source, without origin or raw page."""
+    first = values[0]
+    if values.count(first) == len(values):
+        return [share(first, first)] * len(values)
+    return list(map(share, values, values))
+
+
 def canonical_instant(text: str, cache: dict[str, datetime]) -> datetime | None:
     """Parse a timestamp of the strict form and documented range (``core.limits``) and share
     it through ``cache``; None otherwise (the schema path then words what is wrong)."""
@@ -172,21 +187,32 @@ _UTC_LINES = re.compile(
     r"(?:\.[0-9]{1,6})?Z\n)*"
 )
 _INSTANTS = msgspec.json.Decoder(list[datetime])
+_WRITE = msgspec.json.Encoder().encode
 
 
 def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
     """:func:`canonical_instant` of each text (none cached), parsed in one call when all are of
     the canonical UTC form; None if any is not canonical (the schema path then decides).
 
-    msgspec parses RFC 3339 in C; it is given only texts of the strict ``...Z`` form, for which
-    it and ``datetime.fromisoformat`` agree (``tests/collectors/test_block_reading.py``), and a
-    date that does not exist (``2026-02-30``) makes it refuse the lot: each is then read alone.
+    msgspec parses RFC 3339 in C; its result is taken when msgspec writes back exactly the
+    texts it read (so each is of the strict ``...Z`` form, for which it and
+    ``datetime.fromisoformat`` agree: ``tests/collectors/test_block_reading.py``) and all lie
+    within the documented range; else when each is of that form by a regular expression
+    (``.5Z``, which msgspec writes ``.500000Z``). A date that does not exist (``2026-02-30``)
+    makes msgspec refuse the lot: each is then read alone.
     """
-    if _UTC_LINES.fullmatch("\n".join(texts) + "\n"):
-        try:
-            return _INSTANTS.decode(('["' + '","'.join(texts) + '"]').encode())
-        except msgspec.ValidationError:
-            pass
+    if not texts:
+        return []
+    data = ('["' + '","'.join(texts) + '"]').encode()
+    try:
+        parsed = _INSTANTS.decode(data)
+    except msgspec.DecodeError:
+        parsed = None
+    if parsed is not None and len(parsed) == len(texts) and _WRITE(parsed) == data \
+            and INSTANT_MIN <= min(parsed) and max(parsed) <= INSTANT_MAX:
+        return parsed
+    if parsed is not None and _UTC_LINES.fullmatch("\n".join(texts) + "\n"):
+        return parsed
     scratch: dict[str, datetime] = {}
     out = []
     for text in texts:
@@ -449,14 +475,11 @@ class _Reader:
                 shared = (self.lists.setdefault(tuple(v), v) if v.__class__ is list else v
                           for v in values)
             _consume(map(setattr, facts, repeat(key, n), shared))
-        sources = list(map(_SOURCE_OF, run))
-        sources = list(map(strings.setdefault, sources, sources))
+        sources = _shared(list(map(_SOURCE_OF, run)), strings.setdefault)
         subjects = list(map(_SUBJECT_OF, run))
         subjects = list(map(strings.setdefault, subjects, subjects))
-        origins = list(map(_ORIGIN_OF, run))
-        origins = list(map(self.origins.setdefault, origins, origins))  # UNSET: ""
-        raw_refs = list(map(_RAW_REF_OF, run))
-        raw_refs = list(map(_NONE_IF_UNSET.get, raw_refs, raw_refs))
+        origins = _shared(list(map(_ORIGIN_OF, run)), self.origins.setdefault)  # UNSET: ""
+        raw_refs = _shared(list(map(_RAW_REF_OF, run)), _NONE_IF_UNSET.get)  # UNSET: None
         ids = list(map(_ID_OF, run))
         if UNSET in ids:
             derived = self._ids(table, sources, subjects, facts)
@@ -563,26 +586,43 @@ def _read_block(
                     errors.append(item)
             line_no += 1
         return len(lines)
+    records = _by_kind(reader, items)
+    if set(map(type, records)) == {Evidence}:  # every line built with its kind's columns
+        _keep_run(reader, records, first_line, evidence)
+        return len(lines)
     line_no = first_line
-    for _, group in groupby(items, type):  # runs of one kind
-        run = list(group)
-        built = reader.build_run(run) if len(run) >= MIN_RUN else None
-        if built is not None:
-            _keep_run(reader, built, line_no, evidence)
-            line_no += len(run)
-            continue
-        for fast in run:
-            item = reader._build_fast(fast)
+    for item in records:  # in line order, so that problems come in line order too
+        if item.__class__ is not Evidence:  # its kind's columns could not take it: alone
+            item = reader._build_fast(item)
             if item is None:  # a timestamp not of the canonical form: the schema path decides
                 slow = reader.slow(line_no, lines[line_no - first_line])
                 if isinstance(slow, CollectionError):  # pragma: no cover - a kind decoded it
                     errors.append(slow)
                 else:
                     item = slow
-            if item is not None:
-                _keep(reader, item, line_no, evidence)
-            line_no += 1
+        if item is not None:
+            _keep(reader, item, line_no, evidence)
+        line_no += 1
     return len(lines)
+
+
+def _by_kind(reader: _Reader, items: list[Any]) -> list[Any]:
+    """The records of a block's decoded lines, in line order: each kind's lines built together
+    by :meth:`_Reader.build_run` (one call per field for all of them). The lines of a kind it
+    cannot take (too few, or a timestamp not canonical) are left as decoded, to be built alone.
+    """
+    kinds = list(map(type, items))
+    built: dict[type, Iterator[Any]] = {}
+    for kind in dict.fromkeys(kinds):  # in order of first appearance
+        if len(built) == 0 and kinds.count(kind) == len(kinds):
+            run = items
+        else:
+            run = list(compress(items, map(is_, kinds, repeat(kind))))
+        records = reader.build_run(run) if len(run) >= MIN_RUN else None
+        built[kind] = iter(run if records is None else records)
+    if len(built) == 1:
+        return list(next(iter(built.values())))
+    return list(map(next, map(built.__getitem__, kinds)))  # merged back into line order
 
 
 #: Runs of one kind shorter than this are built line by line (columns cost a call per field).
@@ -591,7 +631,12 @@ MIN_RUN = 4
 
 def _keep(reader: _Reader, item: Evidence, line_no: int, evidence: list[Evidence]) -> None:
     """Keep a record unless an earlier line had its id (then it is refused, by number)."""
-    first = reader.ids.setdefault(item.id, item)
+    _claimed(reader, item, reader.ids.setdefault(item.id, item), line_no, evidence)
+
+
+def _claimed(reader: _Reader, item: Evidence, first: Evidence, line_no: int,
+             evidence: list[Evidence]) -> None:
+    """Keep ``item`` if it is the ``first`` record of its id, else refuse it by number."""
     if first is not item:
         line = reader.lines[reader.position(first, evidence)]
         reader.fail(line_no, "id", f"duplicate evidence id {item.id!r} (line {line})")
@@ -602,16 +647,16 @@ def _keep(reader: _Reader, item: Evidence, line_no: int, evidence: list[Evidence
 
 def _keep_run(reader: _Reader, run: list[Evidence], first_line: int,
               evidence: list[Evidence]) -> None:
-    """:func:`_keep` of each record of a run (of consecutive lines), in one go when no id
-    repeats."""
-    fresh = dict(zip(map(_ID_OF, run), run, strict=True))
-    if len(fresh) == len(run) and reader.ids.keys().isdisjoint(fresh):
-        reader.ids.update(fresh)
+    """:func:`_keep` of each record of a run (of consecutive lines): the id of each is claimed
+    in one pass (``setdefault``, as :func:`_keep` does), and a record whose id an earlier line
+    already had is refused by its number, in line order."""
+    firsts = list(map(reader.ids.setdefault, map(_ID_OF, run), run))
+    if all(map(is_, firsts, run)):  # no id repeats
         evidence.extend(run)
         reader.lines.extend(range(first_line, first_line + len(run)))
         return
-    for offset, item in enumerate(run):
-        _keep(reader, item, first_line + offset, evidence)
+    for line_no, item, first in zip(count(first_line), run, firsts):
+        _claimed(reader, item, first, line_no, evidence)
 
 
 def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatch:

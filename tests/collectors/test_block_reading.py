@@ -1,10 +1,10 @@
 """The reader's block path builds exactly what reading each line alone builds.
 
 ``read_evidence`` takes a file in blocks of lines, decodes them in one map, proves them free of
-duplicate names in one count and builds runs of one kind column by column. Every line must
-still get the record, or the problems, ``_Reader.record`` gives it alone; timestamps parsed in
-bulk must be the ones ``canonical_instant`` parses; the facts it keeps (``fast_lines.Facts``)
-must read as the dict of the same facts.
+duplicate names in one count and builds the lines of each kind column by column, merged back
+into line order. Every line must still get the record, or the problems, ``_Reader.record``
+gives it alone; timestamps parsed in bulk must be the ones ``canonical_instant`` parses; the
+facts it keeps (``fast_lines.Facts``) must read as the dict of the same facts.
 """
 
 from __future__ import annotations
@@ -180,3 +180,120 @@ def test_the_kept_facts_read_as_the_dict_of_the_same_facts(tmp_path):
     assert repr(facts) == repr(expected)
     with pytest.raises(TypeError):
         hash(facts)
+
+
+def asset_line(subject: str, assessed: str = "2026-11-21T00:00:00Z") -> dict[str, object]:
+    return {"kind": "asset", "source": "rmm", "subject": subject,
+            "observed_at": "2026-11-22T01:00:00Z", "origin": "rmm/site-1",
+            "facts": {"asset_kind": "server", "name": subject.upper(),
+                      "patch_assessed_at": assessed}}
+
+
+def mixed_lines(n: int = 160) -> list[str]:
+    """Assets and their patches interleaved, as a collector writes them: each block holds
+    several runs of each kind, built by kind and merged back into line order."""
+    lines = []
+    for i in range(n):
+        if i % 9 == 0:
+            lines.append(json.dumps(asset_line(f"s{i // 9}")))
+        else:
+            lines.append(json.dumps(patch_line(f"s{i // 9}", f"KB{i}")))
+    return lines
+
+
+def test_a_block_of_mixed_kinds_reads_as_line_by_line_in_line_order(tmp_path, small_blocks):
+    lines = mixed_lines()
+    got, problems = read_whole(tmp_path, lines)
+    expected, none = one_by_one(lines)
+    assert not problems and not none and got == expected
+    assert [e.kind for e in got] == [json.loads(line)["kind"] for line in lines]
+    assert [e.subject for e in got] == [json.loads(line)["subject"] for line in lines]
+
+
+def test_lines_of_one_kind_the_columns_refuse_keep_their_place_and_problems(tmp_path,
+                                                                           small_blocks):
+    lines = mixed_lines()
+    # An asset whose timestamp has an offset (its kind is built alone), then a patch of the
+    # same block that the schema refuses, then an asset the schema refuses: the problems come
+    # in line order, and the records that remain are those read alone, in their order.
+    lines[9] = json.dumps(asset_line("s1", "2026-11-21T00:00:00+02:00"))
+    lines[11] = lines[11].replace('"2026-11-01T00:00:00Z"', '"2026-11-31T00:00:00Z"')
+    lines[18] = json.dumps(asset_line("s2", "1969-12-31T23:59:59Z"))
+    lines[20] = lines[20].replace('"critical"', "Infinity")
+    got, problems = read_whole(tmp_path, lines)
+    _, expected = one_by_one(lines)
+    assert problems == expected and [p[0] for p in problems] == [12, 19, 21]
+    kept = [line for i, line in enumerate(lines) if i + 1 not in (12, 19, 21)]
+    got, problems = read_whole(tmp_path, kept)
+    expected, _ = one_by_one(kept)
+    assert not problems and got == expected
+    assert got[9].facts["patch_assessed_at"] == datetime(2026, 11, 20, 22, tzinfo=UTC)
+
+
+TRICKY = {
+    "duplicate names": lambda s: s.replace('"state": "missing"',
+                                           '"state": "installed", "state": "missing"'),
+    "duplicate facts object": lambda s: s.replace('"facts": {', '"facts": {}, "facts": {'),
+    "NaN": lambda s: s.replace('"critical"', "NaN"),
+    "-Infinity": lambda s: s.replace('"facts": {', '"facts": {"cvss": -Infinity, '),
+    "overflowing number": lambda s: s.replace('"facts": {', '"facts": {"cvss": 1e999, '),
+    "big integer": lambda s: s.replace('"facts": {', '"facts": {"n": 18446744073709551616, '),
+    "unicode escape": lambda s: s.replace('"rmm"', '"r\\u006dm"'),
+    "escaped subject": lambda s: s.replace('"subject": "s', '"subject": "\\u00e9s'),
+    "non-ASCII subject": lambda s: s.replace('"subject": "s', '"subject": "é'),
+    "CRLF": lambda s: s + "\r",
+    "blank": lambda s: "",
+    "spaces": lambda s: "   ",
+    "lowercase t": lambda s: s.replace("2026-11-01T00", "2026-11-01t00"),
+    "seven digits": lambda s: s.replace("T00:00:00Z", "T00:00:00.1234567Z"),
+    "not an object": lambda s: "[1, 2]",
+    "two objects": lambda s: s + " " + s,
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRICKY))
+@pytest.mark.parametrize("where", [0, 37, 159])
+def test_a_tricky_line_in_a_mixed_block_reads_as_alone(tmp_path, small_blocks, case, where):
+    lines = mixed_lines()
+    lines[where] = TRICKY[case](lines[where])
+    got, problems = read_whole(tmp_path, lines)
+    expected, expected_problems = one_by_one(lines)
+    assert problems == expected_problems
+    if not problems:
+        assert got == expected
+        assert [dict(e.facts) for e in got] == [dict(e.facts) for e in expected]
+
+
+@pytest.mark.parametrize("cut", [1, 20, 60])
+def test_a_truncated_last_line_is_refused_by_its_number(tmp_path, small_blocks, cut):
+    lines = mixed_lines()
+    path = tmp_path / "e.jsonl"
+    path.write_text("\n".join(lines)[:-cut], encoding="utf-8")  # no final newline either
+    with pytest.raises(InputError) as caught:
+        read_evidence(path)
+    assert [p.line for p in caught.value.problems] == [len(lines)]
+    _, expected = one_by_one([*lines[:-1], lines[-1][:-cut]])
+    assert [(p.line, p.path, p.message) for p in caught.value.problems] == expected
+
+
+@pytest.mark.parametrize("texts", [
+    ["2026-11-22T06:00:00.500000Z", "2026-11-22T06:00:00.000120Z", "2026-11-22T06:00:00Z"],
+    ["2026-11-22T06:00:00.5Z", "2026-11-22T06:00:00.000120Z"],  # msgspec writes .500000Z
+    ["1970-01-01T00:00:00Z", "2999-12-31T23:59:59.999999Z"],
+    ["1969-12-31T23:59:59.999999Z", "2026-11-22T06:00:00Z"],
+    ["3000-01-01T00:00:00Z"],
+    ["0005-01-01T00:00:00Z"],
+    ["2026-11-22T06:00:00-00:00", "2026-11-22T06:00:00+00:00", "2026-11-22T06:00:00z"],
+    ["2026-11-22 06:00:00Z", "2026-11-22t06:00:00Z", "2026-11-22T06:00:00.1234567Z"],
+    ["2026-11-22T06:00:00+0100", "2026-11-22T06:00:00"],
+    # one text that would be two in the array msgspec is given: never taken as two
+    ['2026-11-22T06:00:00Z","2026-11-22T06:00:00Z', "2026-11-22T06:00:00Z"],
+    ['2026-11-22T06:00:00Z","2026-11-22T06:00:00Z'],
+])
+def test_instants_msgspec_writes_back_are_the_ones_parsed_alone(texts):
+    alone = [canonical_instant(t, {}) for t in texts]
+    got = canonical_instants(texts)
+    if None in alone:
+        assert got is None
+    else:
+        assert got == alone and all(v.tzinfo is UTC for v in got)

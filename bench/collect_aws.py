@@ -649,8 +649,9 @@ def run(latency: float, scale: float = 1.0) -> tuple[FakeAws, float, int]:
     entry = {"name": "bench", "regions": list(REGIONS), "accounts": accounts,
              "role": {"name": "ClauseWatchReadOnly"}}
     with tempfile.TemporaryDirectory() as tmp:
-        context = BuildContext(as_of=AS_OF, raw=RawRecorder(Path(tmp), Redactor()),
-                               env={}, base_dir=Path(tmp), secrets=Redactor())
+        redactor = Redactor()  # one for the raw pages and the credentials, as `run` has it
+        context = BuildContext(as_of=AS_OF, raw=RawRecorder(Path(tmp), redactor),
+                               env={}, base_dir=Path(tmp), secrets=redactor)
         base = boto3.Session(aws_access_key_id="AKIABENCH", aws_secret_access_key="bench",
                              region_name=REGIONS[0])
         start = time.perf_counter()

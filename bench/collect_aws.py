@@ -64,10 +64,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
@@ -98,19 +98,33 @@ RDS, AURORA, EFS, TABLES = 20, 5, 10, 20
 STALE = 0.02  # protected resources without a backup job in the last 30 days
 RESTORES = 30
 KBS = [f"KB50{n:05d}" for n in range(30)]
+SCOPES_KEPT = 24
+T = TypeVar("T")
 
 
 # --- the estate -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Scope:
+    """One account and Region of the estate; what it lists is built once per scope object
+    (``_memo``), so a request pages a ready list instead of rebuilding it."""
+
     account: str
     region: str
+    _memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def _once(self, key: Any, build: Callable[[], T]) -> T:
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]  # type: ignore[no-any-return]
 
     def iid(self, n: int) -> str:
         return f"i-{int(self.account) % 65536:04x}{REGIONS.index(self.region)}{n:012x}"
 
     def instances(self) -> list[dict[str, Any]]:
+        return self._once("instances", self._instances)
+
+    def _instances(self) -> list[dict[str, Any]]:
         return [{
             "InstanceId": self.iid(n), "State": {"Code": 16, "Name": "running"},
             "PlatformDetails": "Windows" if n % 5 < 2 else "Linux/UNIX",
@@ -119,6 +133,9 @@ class Scope:
         } for n in range(INSTANCES)]
 
     def nodes(self) -> list[str]:
+        return self._once("nodes", self._nodes)
+
+    def _nodes(self) -> list[str]:
         ids = [self.iid(n) for n in range(INSTANCES - UNMANAGED)]
         return sorted(ids + [f"mi-{int(self.account) % 65536:04x}{n:013x}" for n in range(ON_PREM)])
 
@@ -131,6 +148,9 @@ class Scope:
         return node.startswith("i-") and int(node[-3:], 16) % 5 < 2
 
     def patches(self, node: str) -> list[dict[str, Any]]:
+        return self._once(("patches", node), lambda: self._patches(node))
+
+    def _patches(self, node: str) -> list[dict[str, Any]]:
         if not self.has_patches(node):
             return []
         seed = int(node[-3:], 16)
@@ -156,6 +176,9 @@ class Scope:
         return out
 
     def patch_state(self, node: str) -> dict[str, Any]:
+        return self._once(("patch_state", node), lambda: self._patch_state(node))
+
+    def _patch_state(self, node: str) -> dict[str, Any]:
         patches = self.patches(node)
         count = {s: sum(1 for p in patches if p["State"] == s) for s in (
             "INSTALLED", "MISSING", "FAILED")}
@@ -176,6 +199,9 @@ class Scope:
         return f"arn:aws:{service}:{self.region}:{self.account}:{kind}{name}"
 
     def protected(self) -> list[dict[str, Any]]:
+        return self._once("protected", self._protected)
+
+    def _protected(self) -> list[dict[str, Any]]:
         out = [{"ResourceArn": self.arn("ec2", "instance/", self.iid(n)), "ResourceType": "EC2"}
                for n in range(INSTANCES)]
         out += [{"ResourceArn": self.arn("rds", "db:", f"db{n}"), "ResourceType": "RDS"}
@@ -189,11 +215,17 @@ class Scope:
         return out
 
     def stale(self) -> set[str]:
+        return self._once("stale", self._stale)
+
+    def _stale(self) -> set[str]:
         arns = [r["ResourceArn"] for r in self.protected()]
         step = round(1 / STALE)
         return {a for i, a in enumerate(arns) if i % step == 0}
 
     def jobs(self) -> list[dict[str, Any]]:
+        return self._once("jobs", self._jobs)
+
+    def _jobs(self) -> list[dict[str, Any]]:
         stale = self.stale()
         return [{"BackupJobId": f"job-{i}", "ResourceArn": r["ResourceArn"],
                  "ResourceType": r["ResourceType"], "State": "COMPLETED",
@@ -260,7 +292,7 @@ class FakeAws:
         self.by_operation: dict[str, int] = {}
         self._lock = threading.Lock()
         self._reports: set[str] = set()
-        self._cache: dict[tuple[str, str, str], Any] = {}
+        self._scopes: dict[tuple[str, str], Scope] = {}  # the most recent SCOPES_KEPT
 
     # botocore seam ---------------------------------------------------------------------------
     def factory(self, session: Any, service: str, **kwargs: Any) -> Any:
@@ -283,8 +315,19 @@ class FakeAws:
         time.sleep(self.latency)
         op = model.operation_model(op_name)
         params = _params(model.protocol, op, request)
-        result = self._result(model.service_name, op_name, params, Scope(account, region))
+        result = self._result(model.service_name, op_name, params, self._scope(account, region))
         return _encode(model, op, result, request.url)
+
+    def _scope(self, account: str, region: str) -> Scope:
+        """The scope, with the lists it built (kept for the ``SCOPES_KEPT`` most recently
+        asked: 8 collectors read 8 scopes at a time; all 100 would hold ~0.5 GB)."""
+        key = (account, region)
+        with self._lock:
+            scope = self._scopes.pop(key, None) or Scope(account, region)
+            self._scopes[key] = scope
+            while len(self._scopes) > SCOPES_KEPT:
+                del self._scopes[next(iter(self._scopes))]
+        return scope
 
     # operations ------------------------------------------------------------------------------
     def _result(self, service: str, op: str, p: Mapping[str, Any], s: Scope) -> dict[str, Any]:
@@ -381,33 +424,36 @@ class FakeAws:
 
     # EC2
     def _ec2_DescribeInstances(self, p: Mapping[str, Any], s: Scope) -> dict[str, Any]:
-        res = [{"ReservationId": f"r-{i['InstanceId'][2:]}", "OwnerId": s.account,
-                "Instances": [i]} for i in s.instances()]
+        res = s._once("reservations", lambda: [
+            {"ReservationId": f"r-{i['InstanceId'][2:]}", "OwnerId": s.account,
+             "Instances": [i]} for i in s.instances()])
         return self._page(res, p, key="Reservations", token_in="NextToken",
                           token_out="NextToken", limit="MaxResults", default=None, maximum=1000)
 
     def _ec2_DescribeVolumes(self, p: Mapping[str, Any], s: Scope) -> dict[str, Any]:
-        vols = [{"VolumeId": f"vol-{s.iid(n)[2:]}", "Size": 50, "State": "in-use",
-                 "Attachments": [{"InstanceId": s.iid(n), "State": "attached"}],
-                 "Tags": [{"Key": "Name", "Value": f"vol-{n}"}]} for n in range(INSTANCES)]
+        vols = s._once("volumes", lambda: [
+            {"VolumeId": f"vol-{s.iid(n)[2:]}", "Size": 50, "State": "in-use",
+             "Attachments": [{"InstanceId": s.iid(n), "State": "attached"}],
+             "Tags": [{"Key": "Name", "Value": f"vol-{n}"}]} for n in range(INSTANCES)])
         return self._page(vols, p, key="Volumes", token_in="NextToken", token_out="NextToken",
                           limit="MaxResults", default=None, maximum=1000)
 
     # SSM
     def _ssm_DescribeInstanceInformation(self, p: Mapping[str, Any], s: Scope) -> dict[str, Any]:
-        nodes = [{"InstanceId": n, "PingStatus": "Online", "LastPingDateTime": AS_OF,
-                  "PlatformType": "Windows" if s.windows(n) else "Linux",
-                  "PlatformName": "Microsoft Windows Server 2022" if s.windows(n)
-                  else "Amazon Linux", "PlatformVersion": "10.0" if s.windows(n) else "2023",
-                  "ResourceType": "EC2Instance" if n.startswith("i-") else "ManagedInstance",
-                  "ComputerName": n} for n in s.nodes()]
+        nodes = s._once("information", lambda: [
+            {"InstanceId": n, "PingStatus": "Online", "LastPingDateTime": AS_OF,
+             "PlatformType": "Windows" if s.windows(n) else "Linux",
+             "PlatformName": "Microsoft Windows Server 2022" if s.windows(n)
+             else "Amazon Linux", "PlatformVersion": "10.0" if s.windows(n) else "2023",
+             "ResourceType": "EC2Instance" if n.startswith("i-") else "ManagedInstance",
+             "ComputerName": n} for n in s.nodes()])
         return self._page(nodes, p, key="InstanceInformationList", token_in="NextToken",
                           token_out="NextToken", limit="MaxResults", default=10, maximum=50)
 
     def _ssm_DescribeInstancePatchStates(self, p: Mapping[str, Any], s: Scope) -> dict[str, Any]:
         ids = list(p["InstanceIds"])
         assert len(ids) <= 50, "DescribeInstancePatchStates takes at most 50 ids"
-        known = set(s.nodes())
+        known = s._once("node set", lambda: set(s.nodes()))
         states = [s.patch_state(i) for i in ids if i in known]
         return self._page(states, p, key="InstancePatchStates", token_in="NextToken",
                           token_out="NextToken", limit="MaxResults", default=100, maximum=100)
@@ -603,8 +649,9 @@ def run(latency: float, scale: float = 1.0) -> tuple[FakeAws, float, int]:
     entry = {"name": "bench", "regions": list(REGIONS), "accounts": accounts,
              "role": {"name": "ClauseWatchReadOnly"}}
     with tempfile.TemporaryDirectory() as tmp:
-        context = BuildContext(as_of=AS_OF, raw=RawRecorder(Path(tmp), Redactor()),
-                               env={}, base_dir=Path(tmp), secrets=Redactor())
+        redactor = Redactor()  # one for the raw pages and the credentials, as `run` has it
+        context = BuildContext(as_of=AS_OF, raw=RawRecorder(Path(tmp), redactor),
+                               env={}, base_dir=Path(tmp), secrets=redactor)
         base = boto3.Session(aws_access_key_id="AKIABENCH", aws_secret_access_key="bench",
                              region_name=REGIONS[0])
         start = time.perf_counter()

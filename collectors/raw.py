@@ -48,6 +48,7 @@ class RawRecorder:
         self.redact = redact
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
+        self._folders: set[Path] = set()  # made already: one mkdir per folder, not per page
 
     def save(self, source: str, origin: str, operation: str, page: Any) -> str:
         folder = "/".join(_safe(p) for p in (source, *origin.split("/")))
@@ -56,11 +57,15 @@ class RawRecorder:
             n = self._counts[key] = self._counts.get(key, 0) + 1
         rel = f"raw/{folder}/{_safe(operation)}-{n:04d}.json"
         body = layout(self.redact(page)) + "\n"
-        digest = hashlib.sha256(body.encode()).hexdigest()
+        data = body.encode()
+        digest = hashlib.sha256(data).hexdigest()
         if self.root is not None:
             path = self.root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(body, encoding="utf-8")
+            if path.parent not in self._folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with self._lock:
+                    self._folders.add(path.parent)
+            path.write_bytes(data)
         return f"{rel}#sha256={digest}"
 
     def attach(self, origin: str, name: str, data: bytes) -> str:

@@ -27,7 +27,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from clausewatch.collectors.aws import retry
+from clausewatch.collectors.aws import retry, timestamps
 from clausewatch.collectors.aws.pagination import PageReader
 from clausewatch.collectors.catalogue import SecretSink
 from clausewatch.collectors.raw import RawRecorder
@@ -119,6 +119,9 @@ class AwsAccess:
         self.budget = budget or RetryBudget(settings.budget_seconds)
         quiet_wire_logs()
         self._base = base_session or boto3.Session(profile_name=settings.profile)
+        base = getattr(self._base, "_session", None)  # boto3.Session's botocore session
+        if isinstance(base, botocore.session.Session):
+            timestamps.install(base)
         self._factory = client_factory
         self._config = settings.config()
         self._lock = threading.Lock()
@@ -225,14 +228,19 @@ class AwsAccess:
         return session, creds.get("Expiration")
 
     def _role_botocore_session(self) -> botocore.session.Session:
-        """A new botocore session (its own credentials) sharing the base session's data loader:
-        the service models (EC2's is megabytes of JSON) are read and parsed once per run, not
-        once per account. The loader is a botocore session component
-        (``Session.register_component``); its cache only ever holds the shipped models."""
+        """A new botocore session (its own credentials) sharing the base session's data loader
+        and response parser factory: the service models (EC2's is megabytes of JSON) are read
+        and parsed once per run, not once per account, and every answer's timestamps are read
+        by ``timestamps.parse_timestamp``. Both are botocore session components
+        (``Session.register_component``); the loader's cache only ever holds the shipped
+        models, the factory holds no state but its parser defaults."""
         session = botocore.session.Session()
         base = getattr(self._base, "_session", None)  # boto3.Session's botocore session
         if isinstance(base, botocore.session.Session):
-            session.register_component("data_loader", base.get_component("data_loader"))
+            for name in ("data_loader", "response_parser_factory"):
+                session.register_component(name, base.get_component(name))
+        else:
+            timestamps.install(session)
         return session
 
     def client(self, account_id: str, service: str, region: str | None = None) -> Any:

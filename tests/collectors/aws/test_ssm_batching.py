@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,22 +40,40 @@ def _zero(**override: int) -> dict[str, int]:
     return {**dict.fromkeys(COUNTS, 0), **override}
 
 
-def _collect(ec2: Any, ssm: Any, raw: Any) -> tuple[list[Evidence], list[CollectionError]]:
-    items = list(PatchCollector(ACCOUNT, REGION, {"ec2": ec2, "ssm": ssm}.__getitem__, raw,
-                                AS_OF, ReleaseDates()).collect())
-    return ([i for i in items if isinstance(i, Evidence)],
-            [i for i in items if isinstance(i, CollectionError)])
-
-
-def test_only_nodes_whose_counts_show_updates_are_listed(aws_client: Any, raw: Any) -> None:
-    clean, late, old_api = "i-0000000000000000a", "i-0000000000000000b", "i-0000000000000000c"
-    ids = [clean, late, old_api]
+@contextmanager
+def _region(aws_client: Any, ids: list[str]) -> Iterator[tuple[Stubber, Any]]:
+    """EC2 and SSM of the region stubbed with ``ids`` running and online; yields the SSM
+    stubber (to program the patch calls) and ``collect(raw)``; on exit, every programmed
+    answer was asked for."""
     ec2, ssm = aws_client("ec2", REGION), aws_client("ssm", REGION)
     with Stubber(ec2) as e, Stubber(ssm) as st:
         e.add_response("describe_instances", _instances(ids), {"MaxResults": 1000})
         st.add_response("describe_instance_information", {"InstanceInformationList": [
             {"InstanceId": i, "PingStatus": "Online", "ResourceType": "EC2Instance"}
             for i in ids]}, {"MaxResults": 50})
+
+        def collect(raw: Any) -> tuple[list[Evidence], list[CollectionError]]:
+            items = list(PatchCollector(ACCOUNT, REGION, {"ec2": ec2, "ssm": ssm}.__getitem__,
+                                        raw, AS_OF, ReleaseDates()).collect())
+            return ([i for i in items if isinstance(i, Evidence)],
+                    [i for i in items if isinstance(i, CollectionError)])
+
+        yield st, collect
+        e.assert_no_pending_responses()
+        st.assert_no_pending_responses()
+
+
+def _patch_lag(ev: list[Evidence], errors: list[CollectionError]) -> dict[str, Any]:
+    """The ``patch_lag`` result (critical within 7 days) of each subject."""
+    out = evaluate(contract(commitment("patch_lag", {"deadlines_days": {"critical": 7}})),
+                   ev, errors, AS_OF).outcomes[0]
+    return {r.subject: r for r in out.results}
+
+
+def test_only_nodes_whose_counts_show_updates_are_listed(aws_client: Any, raw: Any) -> None:
+    clean, late, old_api = "i-0000000000000000a", "i-0000000000000000b", "i-0000000000000000c"
+    ids = [clean, late, old_api]
+    with _region(aws_client, ids) as (st, collect):
         st.add_response("describe_instance_patch_states", {"InstancePatchStates": [
             _state(clean, **_zero()),
             _state(late, **_zero(InstalledCount=1, MissingCount=1)),
@@ -75,9 +95,7 @@ def test_only_nodes_whose_counts_show_updates_are_listed(aws_client: Any, raw: A
             {"Id": "1", "KbNumber": "KB5044281", "ReleaseDate": AS_OF - timedelta(days=20)},
             {"Id": "2", "KbNumber": "KB5043050", "ReleaseDate": AS_OF - timedelta(days=40)}]},
             {"Filters": [{"Key": "PATCH_ID", "Values": ["KB5043050", "KB5044281"]}]})
-        ev, errors = _collect(ec2, ssm, raw)
-        e.assert_no_pending_responses()
-        st.assert_no_pending_responses()
+        ev, errors = collect(raw)
     assert errors == []
     assets = {x.subject: x for x in ev if x.kind == "asset"}
     patches = {(x.subject, x.facts["update_id"]): x for x in ev if x.kind == "patch"}
@@ -93,9 +111,7 @@ def test_only_nodes_whose_counts_show_updates_are_listed(aws_client: Any, raw: A
     assert "patch_counts" not in assets[_arn(late)].facts
     assert assets[_arn(old_api)].facts["patch_assessed_at"] == SCANNED
     # the verdicts: the clean node compliant on its own asset record, the late one breached
-    out = evaluate(contract(commitment("patch_lag", {"deadlines_days": {"critical": 7}})),
-                   ev, errors, AS_OF).outcomes[0]
-    by = {r.subject: r for r in out.results}
+    by = _patch_lag(ev, errors)
     assert by[_arn(clean)].status.value == "compliant"
     assert by[_arn(clean)].evidence_ids == (assets[_arn(clean)].id,)
     assert by[_arn(late)].status.value == "breached"
@@ -105,27 +121,19 @@ def test_only_nodes_whose_counts_show_updates_are_listed(aws_client: Any, raw: A
 def test_a_throttled_batch_covers_exactly_its_nodes(aws_client: Any, raw: Any) -> None:
     ids = [f"i-{n:017x}" for n in range(60)]
     first, second = ids[:50], ids[50:]
-    ec2, ssm = aws_client("ec2", REGION), aws_client("ssm", REGION)
-    with Stubber(ec2) as e, Stubber(ssm) as st:
-        e.add_response("describe_instances", _instances(ids), {"MaxResults": 1000})
-        st.add_response("describe_instance_information", {"InstanceInformationList": [
-            {"InstanceId": i, "PingStatus": "Online", "ResourceType": "EC2Instance"}
-            for i in ids]}, {"MaxResults": 50})
+    with _region(aws_client, ids) as (st, collect):
         st.add_client_error("describe_instance_patch_states", "ThrottlingException",
                             "Rate exceeded", 400,
                             expected_params={"InstanceIds": first, "MaxResults": 50})
         st.add_response("describe_instance_patch_states", {"InstancePatchStates": [
             _state(i, **_zero()) for i in second]}, {"InstanceIds": second, "MaxResults": 50})
-        ev, errors = _collect(ec2, ssm, raw)
-        st.assert_no_pending_responses()
+        ev, errors = collect(raw)
     assert sorted(x.subject for x in errors) == sorted(_arn(i) for i in first)
     assert {(x.operation, x.kinds, x.retryable) for x in errors} == {
         ("DescribeInstancePatchStates", ("patch",), True)}
     assessed = {x.subject: x.facts["patch_assessed_at"] for x in ev if x.kind == "asset"}
     assert all(assessed[_arn(i)] is None for i in first)
     assert all(assessed[_arn(i)] == SCANNED for i in second)
-    out = evaluate(contract(commitment("patch_lag", {"deadlines_days": {"critical": 7}})),
-                   ev, errors, AS_OF).outcomes[0]
-    status = {r.subject: r.status.value for r in out.results}
+    status = {subject: r.status.value for subject, r in _patch_lag(ev, errors).items()}
     assert {status[_arn(i)] for i in first} == {"no_evidence"}
     assert {status[_arn(i)] for i in second} == {"compliant"}

@@ -48,6 +48,7 @@ class RawRecorder:
         self.redact = redact
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
+        self._folders: set[Path] = set()  # made already: one mkdir per folder, not per page
 
     def save(self, source: str, origin: str, operation: str, page: Any) -> str:
         folder = "/".join(_safe(p) for p in (source, *origin.split("/")))
@@ -59,7 +60,9 @@ class RawRecorder:
         digest = hashlib.sha256(body.encode()).hexdigest()
         if self.root is not None:
             path = self.root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(path.parent)
             path.write_text(body, encoding="utf-8")
         return f"{rel}#sha256={digest}"
 

@@ -15,6 +15,10 @@ enum members added after the ``unknownFutureValue`` sentinel (protection unit ``
 restore session ``failed``) by ``unknownFutureValue``
 (https://github.com/microsoft/api-guidelines/blob/vNext/graph/patterns/evolvable-enums.md).
 A value still unknown to this client is read as unknown, never as a known state.
+
+The large listings (users, the registration report, managed devices, role definitions and
+assignments) skip the SDK's models: ``listing.rows`` sends them with ``send_bytes`` (the same
+adapter, middleware and error map) and decodes each page with msgspec.
 """
 
 from __future__ import annotations

@@ -32,16 +32,12 @@ import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-import httpx
-from kiota_abstractions.api_error import APIError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_adapter import RequestAdapter
 from kiota_abstractions.request_information import RequestInformation
-from kiota_http.middleware.options import BodyInspectionHandlerOption
-from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 from clausewatch.collectors.m365.clients import RetryPolicy
 from clausewatch.collectors.m365.gate import THROTTLED
@@ -50,16 +46,17 @@ from clausewatch.collectors.m365.graph import (
     PREFER,
     GraphFailure,
     GraphReader,
-    _json,
-    failure,
+    malformed,
+    parse_json,
+    root_of,
+    send_bytes,
     status_failure,
+    under_root,
 )
 from clausewatch.collectors.m365.retry import parse_retry_after
-from clausewatch.collectors.transport_errors import describe_transport
 
 MAX_ITEMS = 20
 RETRY_STATUSES = frozenset({429, 503, 504})
-ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +82,7 @@ class Answer:
         """The page's ``value`` array; a page without one is a failure, never an empty list."""
         found = self.body.get("value") if isinstance(self.body, dict) else None
         if not isinstance(found, list):
-            raise GraphFailure(operation, f"{operation}: malformed page (no 'value' array; "
-                               f"raw page {self.raw_ref})", details={"raw_ref": self.raw_ref})
+            raise malformed(operation, "no 'value' array", self.raw_ref)
         return found
 
 
@@ -105,19 +101,14 @@ class BatchReader:
 
     @property
     def root(self) -> str:
-        return str(self.adapter.base_url).rstrip("/")
+        return root_of(self.adapter)
 
     def relative(self, request: Request) -> str:
         """The item URL, relative to the version root (``/users/{id}/mailboxSettings?...``)."""
         config = RequestConfiguration(query_parameters=request.query)
         info = request.builder.to_get_request_information(request_configuration=config)
         info.path_parameters["baseurl"] = self.root
-        return self._under_root(str(info.url))
-
-    def _under_root(self, url: str) -> str:
-        if not url.startswith(self.root + "/"):
-            raise ValueError(f"{url} is not under {self.root}")
-        return url[len(self.root):]
+        return under_root(self.root, str(info.url))
 
     async def get(self, requests: Iterable[Request], operation: str) -> dict[str, Outcome]:
         """Every page of every request, batched ``size`` at a time, batches concurrently (the
@@ -161,7 +152,7 @@ class BatchReader:
                     following = _next_link(body)
                     if following:
                         try:
-                            pending.append((key, self._under_root(following)))
+                            pending.append((key, under_root(self.root, following)))
                         except ValueError:
                             failed[key] = GraphFailure(
                                 operation, f"{operation}: next link {following} is not under "
@@ -208,21 +199,9 @@ class BatchReader:
         info.headers.try_add("Accept", "application/json")
         info.headers.add(PREFER, INCLUDE_UNKNOWN_ENUMS)
         info.content = json.dumps(payload).encode()
-        inspect = BodyInspectionHandlerOption(inspect_response_body=True)
-        info.add_request_options([inspect])
         what = f"{operation} ($batch of {len(items)})"
-        try:
-            raw: Any = await cast(Any, self.adapter).send_primitive_async(
-                info, "bytes", ERROR_MAP)
-        except APIError as exc:
-            raise failure(operation, exc, _json(inspect.response_body)) from exc
-        except httpx.TransportError as exc:
-            raise GraphFailure(operation, f"{what}: cannot reach Graph: "
-                               f"{describe_transport(exc)}", retryable=True) from exc
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise GraphFailure(operation, f"{what}: cannot reach Graph: "
-                               f"{type(exc).__name__}: {exc}", retryable=True) from exc
-        body = _json(raw if isinstance(raw, bytes) else None)
+        raw = await send_bytes(self.adapter, info, operation, what)
+        body = parse_json(raw)
         responses = body.get("responses") if isinstance(body, dict) else None
         if not isinstance(responses, list):
             raise GraphFailure(operation, f"{what}: malformed answer (no 'responses' array)",

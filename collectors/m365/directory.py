@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from msgraph.generated.groups.item.transitive_members.graph_user.graph_user_request_builder import (  # noqa: E501
     GraphUserRequestBuilder,
 )
@@ -18,7 +19,39 @@ from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365.batch import BatchReader, Request
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
+from clausewatch.collectors.m365.listing import Row, rows
 from clausewatch.collectors.m365.users import MAX_PAGE
+
+
+class RoleDefinitionRow(msgspec.Struct, frozen=True, rename="camel"):
+    """A ``unifiedRoleDefinition`` as read here
+    (https://learn.microsoft.com/graph/api/resources/unifiedroledefinition: ``id``,
+    ``displayName`` and ``templateId`` String)."""
+
+    id: str
+    display_name: str | None = None
+    template_id: str | None = None
+
+
+class PrincipalRow(msgspec.Struct, frozen=True, rename="camel"):
+    """An assignment's expanded ``principal`` (a ``directoryObject``: user, group, service
+    principal), told apart by its ``@odata.type``."""
+
+    odata_type: str | None = msgspec.field(default=None, name="@odata.type")
+    id: str | None = None
+    display_name: str | None = None
+
+
+class RoleAssignmentRow(msgspec.Struct, frozen=True, rename="camel"):
+    """A ``unifiedRoleAssignment`` as read here
+    (https://learn.microsoft.com/graph/api/resources/unifiedroleassignment:
+    ``roleDefinitionId`` (required here: an assignment of no role cannot be read),
+    ``principalId`` and ``directoryScopeId`` String, ``principal`` with ``$expand``)."""
+
+    role_definition_id: str
+    principal_id: str | None = None
+    directory_scope_id: str | None = None
+    principal: PrincipalRow | None = None
 
 
 @dataclass
@@ -73,19 +106,18 @@ async def role_holdings(client: GraphServiceClient, reader: GraphReader,
     """
     query = RoleAssignmentsRequestBuilder.RoleAssignmentsRequestBuilderGetQueryParameters(
         expand=["principal"])
-    got: list[list[tuple[Any, str]] | BaseException] = list(await asyncio.gather(
-        _all(reader.items(client.role_management.directory.role_definitions,
-                          "role-definitions")),
-        _all(reader.items(client.role_management.directory.role_assignments,
-                          "role-assignments", query)), return_exceptions=True))
-    got_definitions, got_assignments = got
-    if isinstance(got_definitions, BaseException):
-        raise got_definitions
-    if isinstance(got_assignments, BaseException):
-        raise got_assignments
-    definitions: list[tuple[Any, str]] = got_definitions
-    assignments: list[tuple[Any, str]] = got_assignments
-    names: dict[str, tuple[str, str]] = {}  # definition id -> (display name, template id)
+    got: list[Any] = list(await asyncio.gather(
+        _all(rows(reader, client.role_management.directory.role_definitions,
+                  "role-definitions", None, RoleDefinitionRow, _with_ref)),
+        _all(rows(reader, client.role_management.directory.role_assignments,
+                  "role-assignments", query, RoleAssignmentRow, _with_ref)),
+        return_exceptions=True))
+    for result in got:
+        if isinstance(result, BaseException):
+            raise result
+    definitions: list[tuple[RoleDefinitionRow, str]] = got[0]
+    assignments: list[tuple[RoleAssignmentRow, str]] = got[1]
+    names: dict[str, tuple[str, str]] = {}  # definition id -> (name, template id)
     for d, _ in definitions:
         names[d.id] = (d.display_name or d.id, d.template_id or d.id)
     holding = RoleHolding()
@@ -93,16 +125,16 @@ async def role_holdings(client: GraphServiceClient, reader: GraphReader,
     for a, ref in assignments:
         rid = a.role_definition_id
         name, template = names.get(rid, (rid, rid))
-        principal = a.principal
-        kind = (getattr(principal, "odata_type", "") or "").lower()
-        pid = a.principal_id or getattr(principal, "id", None)
+        principal = a.principal or PrincipalRow()
+        kind = (principal.odata_type or "").lower()
+        pid = a.principal_id or principal.id
         if pid is None:
             continue
         scope = a.directory_scope_id or "/"
         label = name if scope == "/" else f"{name} (scope {scope})"
         if kind.endswith(".group"):
             groups[pid].append((template, f"{label} via group "
-                                f"{getattr(principal, 'display_name', None) or pid}"))
+                                f"{principal.display_name or pid}"))
         elif kind.endswith(".user") or not kind:
             holding.templates[pid].add(template)
             holding.reasons[pid].append(label)
@@ -116,5 +148,9 @@ async def role_holdings(client: GraphServiceClient, reader: GraphReader,
     return holding
 
 
-async def _all(items: AsyncIterator[tuple[Any, str]]) -> list[tuple[Any, str]]:
-    return [x async for x in items]
+def _with_ref(row: Row, ref: str) -> tuple[Row, str]:
+    return row, ref
+
+
+async def _all(pages: AsyncIterator[tuple[list[Row], str]]) -> list[Row]:
+    return [x async for page, _ in pages for x in page]

@@ -15,6 +15,10 @@ enum members added after the ``unknownFutureValue`` sentinel (protection unit ``
 restore session ``failed``) by ``unknownFutureValue``
 (https://github.com/microsoft/api-guidelines/blob/vNext/graph/patterns/evolvable-enums.md).
 A value still unknown to this client is read as unknown, never as a known state.
+
+The large listings (users, the registration report, managed devices, role definitions and
+assignments) skip the SDK's models: ``listing.rows`` sends them with ``send_bytes`` (the same
+adapter, middleware and error map) and decodes each page with msgspec.
 """
 
 from __future__ import annotations
@@ -22,13 +26,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.request_adapter import RequestAdapter
+from kiota_abstractions.request_information import RequestInformation
+from kiota_abstractions.request_option import RequestOption
 from kiota_http.middleware.options import BodyInspectionHandlerOption
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 from clausewatch.collectors.raw import RawRecorder
 from clausewatch.collectors.transport_errors import describe_transport
@@ -38,6 +47,8 @@ PREFER = "Prefer"
 INCLUDE_UNKNOWN_ENUMS = "include-unknown-enum-members"
 #: Graph's sentinel for an enum member the caller did not opt into (or this SDK does not know).
 UNKNOWN = "unknownFutureValue"
+#: Graph's error body (https://learn.microsoft.com/graph/errors), for every status
+ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
 
 #: operation -> least-privileged application permission (see docs/m365-permissions.md)
 PERMISSIONS: Mapping[str, str] = {
@@ -135,28 +146,74 @@ class GraphReader:
 
     async def _call(self, method: Any, operation: str, query: Any) -> Page:
         inspect = BodyInspectionHandlerOption(inspect_response_body=True)
-        config = RequestConfiguration(query_parameters=query, options=[inspect])
-        config.headers.add(PREFER, INCLUDE_UNKNOWN_ENUMS)
-        try:
+        config = configuration(query, inspect)
+        with mapped_errors(operation, operation, inspect):
             model = await method(request_configuration=config)
-        except APIError as exc:
-            raise failure(operation, exc, _json(inspect.response_body)) from exc
-        except httpx.TransportError as exc:  # names host, operation and the limit
-            raise GraphFailure(operation, f"{operation}: cannot reach Graph: "
-                               f"{describe_transport(exc)}", retryable=True) from exc
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise GraphFailure(operation, f"{operation}: cannot reach Graph: "
-                               f"{type(exc).__name__}: {exc}", retryable=True) from exc
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # body not parsable
-            raise GraphFailure(operation, f"{operation}: unreadable answer: "
-                               f"{type(exc).__name__}: {exc}", retryable=True,
-                               details={"body": _json(inspect.response_body)}) from exc
-        raw = _json(inspect.response_body)
+        raw = parse_json(inspect.response_body)
+        return Page(model, raw, self.keep(operation, raw))
+
+    def keep(self, operation: str, raw: Any) -> str:
+        """Save a page's JSON as a raw page; a body that is not JSON is a ``GraphFailure``
+        (naming the raw page it was kept as)."""
         ref = self.raw.save(self.source, self.origin, operation, raw)
         if isinstance(raw, dict) and "unparsed" in raw and len(raw) == 1:
             raise GraphFailure(operation, f"{operation}: the answer is not JSON (raw page {ref})",
                                retryable=True, details={"raw_ref": ref})
-        return Page(model, raw, ref)
+        return ref
+
+
+def configuration(query: Any = None, *options: RequestOption) -> RequestConfiguration[Any]:
+    """A request configuration with ``query``, ``options`` and ``Prefer:
+    include-unknown-enum-members``."""
+    config: RequestConfiguration[Any] = RequestConfiguration(query_parameters=query,
+                                                             options=list(options))
+    config.headers.add(PREFER, INCLUDE_UNKNOWN_ENUMS)
+    return config
+
+
+@contextmanager
+def mapped_errors(operation: str, what: str, inspect: BodyInspectionHandlerOption
+                  ) -> Iterator[None]:
+    """Every way a Graph call can fail, as a ``GraphFailure`` (``what`` names the call)."""
+    try:
+        yield
+    except APIError as exc:
+        raise failure(operation, exc, parse_json(inspect.response_body)) from exc
+    except httpx.TransportError as exc:  # names host, operation and the limit
+        raise GraphFailure(operation, f"{what}: cannot reach Graph: "
+                           f"{describe_transport(exc)}", retryable=True) from exc
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise GraphFailure(operation, f"{what}: cannot reach Graph: "
+                           f"{type(exc).__name__}: {exc}", retryable=True) from exc
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # body not parsable
+        raise GraphFailure(operation, f"{what}: unreadable answer: "
+                           f"{type(exc).__name__}: {exc}", retryable=True,
+                           details={"body": parse_json(inspect.response_body)}) from exc
+
+
+async def send_bytes(adapter: RequestAdapter, info: RequestInformation, operation: str,
+                     what: str | None = None) -> bytes | None:
+    """Send ``info`` through the adapter (its auth, middleware, retries and gate) and return
+    the body as bytes (``send_primitive_async(info, "bytes", ...)``: kiota's way to get a body
+    unparsed); an error answer raises ``GraphFailure`` like any SDK call."""
+    inspect = BodyInspectionHandlerOption(inspect_response_body=True)
+    info.add_request_options([inspect])
+    with mapped_errors(operation, what or operation, inspect):
+        body: Any = await cast(Any, adapter).send_primitive_async(info, "bytes", ERROR_MAP)
+    return body if isinstance(body, bytes) else None
+
+
+def root_of(adapter: RequestAdapter) -> str:
+    """The adapter's version root (``https://graph.microsoft.com/v1.0``), no trailing slash."""
+    return str(adapter.base_url).rstrip("/")
+
+
+def under_root(root: str, url: str) -> str:
+    """``url`` relative to ``root`` (``/users?$skiptoken=...``); ``ValueError`` for a URL
+    elsewhere: no request, and no token, leaves for a host the run was not given."""
+    if not url.startswith(root + "/"):
+        raise ValueError(f"{url} is not under {root}")
+    return url[len(root):]
 
 
 def values(page: Page, operation: str) -> list[Any]:
@@ -164,12 +221,19 @@ def values(page: Page, operation: str) -> list[Any]:
     not an empty page."""
     found = getattr(page.model, "value", None)  # None: the body had no "value"
     if not isinstance(found, list):
-        raise GraphFailure(operation, f"{operation}: malformed page (no 'value' array; "
-                           f"raw page {page.raw_ref})", details={"raw_ref": page.raw_ref})
+        raise malformed(operation, "no 'value' array", page.raw_ref)
     return found
 
 
-def _json(body: bytes | None) -> Any:
+def malformed(operation: str, what: str, ref: str) -> GraphFailure:
+    """A page that cannot be read as what it should be, naming the raw page it was kept as."""
+    return GraphFailure(operation, f"{operation}: malformed page ({what}; raw page {ref})",
+                        details={"raw_ref": ref})
+
+
+def parse_json(body: bytes | None) -> Any:
+    """A body as JSON (None when empty); a body that is not JSON is kept as
+    ``{"unparsed": <its first 2,000 characters>}``, never dropped."""
     if not body:
         return None
     try:

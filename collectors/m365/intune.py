@@ -18,13 +18,18 @@ from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+import msgspec
 from kiota_abstractions.request_adapter import RequestAdapter
 from msgraph.generated.device_management.managed_devices.managed_devices_request_builder import (  # noqa: E501
     ManagedDevicesRequestBuilder,
 )
+from msgraph.generated.models.compliance_state import ComplianceState
+from msgraph.generated.models.managed_device_owner_type import ManagedDeviceOwnerType
+from msgraph.generated.models.management_agent_type import ManagementAgentType
 from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
+from clausewatch.collectors.m365.listing import instant, known, rows
 from clausewatch.collectors.m365.windows_updates import SecurityUpdate, assess, security_updates
 from clausewatch.collectors.raw import RawRecorder
 from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
@@ -42,14 +47,62 @@ DEVICE_PAGE = 1000
 NEVER = 2000  # Intune reports "0001-01-01T00:00:00Z" for a device that never synced
 
 
-def _windows(device: Any) -> bool:
-    return (device.operating_system or "").lower() == "windows"
+class DeviceRow(msgspec.Struct, frozen=True, rename="camel"):
+    """The properties of a ``managedDevice`` read here
+    (https://learn.microsoft.com/graph/api/resources/intune-devices-manageddevice: ``id``,
+    ``deviceName``, ``operatingSystem``, ``osVersion``, ``userPrincipalName``, ``serialNumber``
+    and ``azureADDeviceId`` String; ``lastSyncDateTime`` DateTimeOffset; ``complianceState``,
+    ``managedDeviceOwnerType`` and ``managementAgent`` enums, read as their wire strings)."""
+
+    id: str
+    device_name: str | None = None
+    operating_system: str | None = None
+    os_version: str | None = None
+    last_sync_date_time: str | None = None
+    compliance_state: str | None = None
+    managed_device_owner_type: str | None = None
+    management_agent: str | None = None
+    user_principal_name: str | None = None
+    serial_number: str | None = None
+    azure_a_d_device_id: str | None = None
 
 
-def _wire(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(getattr(value, "value", value))
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A managed device as read: enums kept only when the SDK knows the member."""
+
+    id: str
+    name: str | None
+    os: str
+    os_version: str | None
+    synced: datetime | None  # None: never synced (Intune's 0001-01-01) or not reported
+    compliance_state: str | None
+    ownership: str | None
+    management_agent: str | None
+    user_principal_name: str | None
+    serial_number: str | None
+    entra_device_id: str | None
+
+    @property
+    def windows(self) -> bool:
+        return self.os.lower() == "windows"
+
+
+_COMPLIANCE = known(ComplianceState)
+_OWNERSHIP = known(ManagedDeviceOwnerType)
+_AGENT = known(ManagementAgentType)
+
+
+def _device(d: DeviceRow, ref: str) -> tuple[Device, str]:
+    synced = instant(d.last_sync_date_time)
+    return Device(
+        id=d.id, name=d.device_name, os=d.operating_system or "", os_version=d.os_version,
+        synced=synced if synced is not None and synced.year >= NEVER else None,
+        compliance_state=_COMPLIANCE(d.compliance_state),
+        ownership=_OWNERSHIP(d.managed_device_owner_type),
+        management_agent=_AGENT(d.management_agent),
+        user_principal_name=d.user_principal_name, serial_number=d.serial_number,
+        entra_device_id=d.azure_a_d_device_id), ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +137,14 @@ class IntuneCollector:
         moment the first Windows device is seen (never for a tenant without one)."""
         query = ManagedDevicesRequestBuilder.ManagedDevicesRequestBuilderGetQueryParameters(
             select=DEVICE_FIELDS, top=DEVICE_PAGE)
-        devices: list[tuple[Any, str]] = []
+        devices: list[tuple[Device, str]] = []
         reading: asyncio.Future[list[SecurityUpdate]] | None = None
         try:
-            async for d, ref in reader.items(self.client.device_management.managed_devices,
-                                             "managed-devices", query):
-                devices.append((d, ref))
-                if reading is None and self.beta is not None and _windows(d):
+            async for page, _ in rows(reader, self.client.device_management.managed_devices,
+                                      "managed-devices", query, DeviceRow, _device):
+                devices += page
+                if reading is None and self.beta is not None and any(
+                        d.windows for d, _ in page):
                     reading = asyncio.ensure_future(security_updates(self.beta, reader))
         except GraphFailure as exc:
             if reading is not None:
@@ -113,35 +167,34 @@ class IntuneCollector:
                     "unknown: ", tags=covered["tags"],
                     facts={**covered["facts"], "os": "Windows"}))
         for device, ref in devices:
-            out += self._device(device, ref, catalog)
+            out += self._records(device, ref, catalog)
         return out
 
-    def _device(self, d: Any, ref: str, catalog: list[SecurityUpdate] | None) -> list[Evidence]:
-        os_name = d.operating_system or ""
-        synced = d.last_sync_date_time if d.last_sync_date_time and \
-            d.last_sync_date_time.year >= NEVER else None
+    def _records(self, d: Device, ref: str, catalog: list[SecurityUpdate] | None
+                 ) -> list[Evidence]:
+        os_name = d.os
+        synced = d.synced
         states = None
-        if os_name.lower() == "windows" and catalog is not None and synced is not None:
+        if d.windows and catalog is not None and synced is not None:
             states = assess(d.os_version, catalog)
         tags = {**self.tags}
-        for key, value in (("ownership", _wire(d.managed_device_owner_type)),
-                           ("compliance_state", _wire(d.compliance_state))):
+        for key, value in (("ownership", d.ownership), ("compliance_state", d.compliance_state)):
             if value:
                 tags[key] = value
         facts: dict[str, Any] = {
             "asset_kind": "mobile" if os_name.lower() in MOBILE else "workstation",
-            "name": d.device_name,
+            "name": d.name,
             "tags": tags,
             "os": os_name or None,
             "os_version": d.os_version,
             "last_seen": synced,
             "patch_assessed_at": synced if states is not None else None,
-            "compliance_state": _wire(d.compliance_state),
-            "ownership": _wire(d.managed_device_owner_type),
-            "management_agent": _wire(d.management_agent),
+            "compliance_state": d.compliance_state,
+            "ownership": d.ownership,
+            "management_agent": d.management_agent,
             "user_principal_name": d.user_principal_name,
             "serial_number": d.serial_number,
-            "entra_device_id": d.azure_a_d_device_id,
+            "entra_device_id": d.entra_device_id,
             "tenant_id": self.tenant_id,
         }
         if states is None:

@@ -13,11 +13,13 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+import msgspec
 from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365.batch import BatchReader, Request
 from clausewatch.collectors.m365.conditional_access import CaPolicy, from_sdk
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
+from clausewatch.collectors.m365.listing import rows
 from clausewatch.collectors.m365.users import EntraUser
 
 NON_PREMIUM = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
@@ -32,6 +34,18 @@ STRONG_METHODS = frozenset({
     "#microsoft.graph.platformCredentialAuthenticationMethod",
     "#microsoft.graph.x509CertificateAuthenticationMethod",
 })
+
+
+class RegistrationRow(msgspec.Struct, frozen=True, rename="camel"):
+    """The properties of a ``userRegistrationDetails`` read here
+    (https://learn.microsoft.com/graph/api/resources/userregistrationdetails: ``id`` String,
+    the user's object id; ``isMfaCapable`` and ``isMfaRegistered`` Boolean;
+    ``methodsRegistered`` String collection)."""
+
+    id: str
+    is_mfa_capable: bool | None = None
+    is_mfa_registered: bool | None = None
+    methods_registered: list[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +80,20 @@ async def registrations(client: GraphServiceClient, reader: GraphReader, batch: 
     out: dict[str, Registration] = {}
     builder = client.reports.authentication_methods.user_registration_details
     try:
-        async for r, ref in reader.items(builder, "registration-details"):
-            capable = r.is_mfa_capable if r.is_mfa_capable is not None else r.is_mfa_registered
-            out[r.id] = Registration(capable, tuple(r.methods_registered or ()), ref,
-                                     "registration report")
+        async for page, _ in rows(reader, builder, "registration-details", None,
+                                  RegistrationRow, _registration):
+            out.update(page)
         return out, True
     except GraphFailure as exc:
         if exc.status != 403 or exc.code != NON_PREMIUM:
             raise
     return await _methods_per_user(client, batch, await users), False
+
+
+def _registration(r: RegistrationRow, ref: str) -> tuple[str, Registration]:
+    capable = r.is_mfa_capable if r.is_mfa_capable is not None else r.is_mfa_registered
+    return r.id, Registration(capable, tuple(r.methods_registered or ()), ref,
+                              "registration report")
 
 
 async def _methods_per_user(client: GraphServiceClient, batch: BatchReader,

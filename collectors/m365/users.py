@@ -6,8 +6,8 @@ import fnmatch
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
+import msgspec
 from msgraph.generated.users.item.mailbox_settings.mailbox_settings_request_builder import (
     MailboxSettingsRequestBuilder,
 )
@@ -15,11 +15,27 @@ from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 from msgraph.graph_service_client import GraphServiceClient
 
 from clausewatch.collectors.m365.batch import BatchReader, Request
-from clausewatch.collectors.m365.graph import GraphFailure, GraphReader, values
+from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
+from clausewatch.collectors.m365.listing import instant, rows
 from clausewatch.core.clock import require_utc
 
-USER_FIELDS = ["id", "userPrincipalName", "displayName", "accountEnabled", "userType",
-               "createdDateTime", "mail"]
+
+class UserRow(msgspec.Struct, frozen=True, rename="camel"):
+    """The properties of a ``user`` read here (https://learn.microsoft.com/graph/api/resources/
+    user: ``id`` String, ``userPrincipalName`` String, ``displayName`` String,
+    ``accountEnabled`` Boolean, ``userType`` String, ``createdDateTime`` DateTimeOffset,
+    ``mail`` String); exactly these are asked with ``$select``."""
+
+    id: str
+    user_principal_name: str | None = None
+    display_name: str | None = None
+    account_enabled: bool | None = None
+    user_type: str | None = None
+    created_date_time: str | None = None
+    mail: str | None = None
+
+
+USER_FIELDS = [f.encode_name for f in msgspec.structs.fields(UserRow)]
 #: Exchange answers 404 for a user without a mailbox: an ordinary account, not an error.
 NO_MAILBOX_CODES = frozenset({"MailboxNotEnabledForRESTAPI", "ErrorItemNotFound",
                               "ResourceNotFound", "ErrorMailboxNotFound"})
@@ -62,16 +78,16 @@ async def user_pages(client: GraphServiceClient, reader: GraphReader
     ``/users``: https://learn.microsoft.com/graph/paging, "must be between 1 and 999")."""
     query = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(select=USER_FIELDS,
                                                                       top=MAX_PAGE)
-    async for page in reader.pages(client.users, "users", query):
-        yield [_user(u, page.raw_ref) for u in values(page, "users")]
+    async for page, _ in rows(reader, client.users, "users", query, UserRow, _user):
+        yield page
 
 
 async def list_users(client: GraphServiceClient, reader: GraphReader) -> list[EntraUser]:
     return [u async for page in user_pages(client, reader) for u in page]
 
 
-def _user(u: Any, ref: str) -> EntraUser:
-    created = u.created_date_time
+def _user(u: UserRow, ref: str) -> EntraUser:
+    created = instant(u.created_date_time)
     return EntraUser(
         id=u.id,
         upn=u.user_principal_name or u.id,

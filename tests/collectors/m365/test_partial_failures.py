@@ -3,34 +3,10 @@ as a known state; a malformed page is an error, never an empty list."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pytest
+from m365_routes import CONTOSO, DENIED, page, routes, start
 
 from clausewatch.core.evidence import RunWarning
-
-CONTOSO = "11111111-1111-1111-1111-111111111111"
-FOLDER = Path(__file__).resolve().parents[2] / "fixtures" / "m365" / "contoso"
-DENIED = {"status": 403, "body": {"error": {"code": "Forbidden", "message": "denied"}}}
-
-
-def routes(**changes: Any) -> dict[str, Any]:
-    out = json.loads((FOLDER / "routes.json").read_text())
-    for key, value in changes.items():
-        out[key.replace("_", " ", 1)] = value
-    return out
-
-
-def start(emulator: Any, table: dict[str, Any]) -> Any:
-    emu = emulator(routes=table)
-    emu.folder = FOLDER
-    return emu
-
-
-def page(name: str, **edit: Any) -> dict[str, Any]:
-    return json.loads((FOLDER / name).read_text()) | edit
 
 
 @pytest.mark.parametrize("which", ["entra", "intune", "backup"])

@@ -46,7 +46,7 @@ def row(raw: Mapping[str, Any]) -> dict[str, Any]:
         folded = tuple(str(k).casefold() for k in keys)
         if len(_FOLDED) < 64:
             _FOLDED[keys] = folded
-    return dict(zip(folded, raw.values()))
+    return dict(zip(folded, raw.values(), strict=True))
 
 
 def text(value: Any) -> str | None:

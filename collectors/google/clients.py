@@ -69,7 +69,8 @@ def with_token(credentials: Credentials, timeout: float) -> Credentials:
         import google_auth_httplib2
         import httplib2
 
-        credentials.refresh(google_auth_httplib2.Request(httplib2.Http(timeout=timeout)))
+        request = google_auth_httplib2.Request(httplib2.Http(timeout=timeout))
+        credentials.refresh(request)  # type: ignore[no-untyped-call]
     return credentials
 
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import google.auth.transport.requests
 import jsonschema
@@ -138,16 +139,24 @@ def test_impersonation_mints_its_token_at_the_iamcredentials_endpoint(stub, tmp_
     assert json.loads(call["body"])["scope"] == ["https://x/scope"]
 
 
+def keyed_entry(server: Any, tmp_path: Path, **extra: Any
+                ) -> tuple[BuildContext, Redactor, dict[str, Any], str]:
+    """A context with a fresh key file (token endpoint: ``server``), a gcp entry of the
+    organisation signing in with it (every API at ``server``), and the key's PEM."""
+    key, pem = key_file(tmp_path, server.url + "/token")
+    ctx, redactor = context(tmp_path, {"KEY": str(key)})
+    entry = {"name": "c", "organization_id": ORG, "credentials": {"key_file_env": "KEY"},
+             "endpoints": {api: server.url for api in ("cloudresourcemanager", "iam",
+                                                       "compute", "osconfig")}, **extra}
+    return ctx, redactor, entry, pem
+
+
 def test_build_discovers_the_hierarchy_and_reports_what_it_could_not_list(stub, tmp_path,
                                                                             monkeypatch):
     estate = routes()
     estate["GET /v3/folders?parent=folders/234567890123"] = error(403, "denied")
     server = stub(estate)
-    key, pem = key_file(tmp_path, server.url + "/token")
-    ctx, redactor = context(tmp_path, {"KEY": str(key)})
-    entry = {"name": "c", "organization_id": ORG, "credentials": {"key_file_env": "KEY"},
-             "endpoints": {api: server.url for api in ("cloudresourcemanager", "iam",
-                                                       "compute", "osconfig")}}
+    ctx, redactor, entry, pem = keyed_entry(server, tmp_path)
     built = gcp_source.build(entry, ctx)
     kinds = sorted(type(c).__name__ for c in built)
     assert kinds == ["FailedCollector", "FailedCollector", "GcpIamCollector", "VmCollector",
@@ -208,11 +217,7 @@ def test_projects_collected_at_once_share_one_token_and_keep_their_own_errors(st
     estate = routes()
     estate["GET /compute/v1/projects/prod-b/aggregated/instances"] = error(403, "denied")
     server = stub(estate)
-    key, _ = key_file(tmp_path, server.url + "/token")
-    ctx, _ = context(tmp_path, {"KEY": str(key)})
-    entry = {"name": "c", "organization_id": ORG, "credentials": {"key_file_env": "KEY"},
-             "collect": ["vms"], "endpoints": {api: server.url for api in (
-                 "cloudresourcemanager", "iam", "compute", "osconfig")}}
+    ctx, _, entry, _ = keyed_entry(server, tmp_path, collect=["vms"])
     built = [c for c in gcp_source.build(entry, ctx) if isinstance(c, VmCollector)]
     batch = collect_all(built, workers=2)
     assert sum(1 for r in server.requests if r["path"] == "/token") == 1

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import rest_estates as kit
 from collect_common import Figure, floor_seconds
-from google_pages import paged
+from google_pages import CREDENTIALS, collect, paged
 
 PROJECTS, ZONES, VMS_PER_ZONE = 20, ("us-central1-a", "europe-west1-b"), 250
 OSCONFIG_PAGE, WORKERS = 100, 8
@@ -92,38 +92,19 @@ def routes() -> dict[str, object]:
 
 
 def measure(latency: float) -> list[Figure]:
-    from google_estate import AS_OF, ORG
-    from google_helpers import key_file
-    from google_stub import GoogleStub
+    from google_estate import ORG
 
-    from clausewatch.collectors.catalogue import BuildContext
     from clausewatch.collectors.gcp.source import build
-    from clausewatch.collectors.raw import RawRecorder
-    from clausewatch.collectors.runner import collect_all
-    from clausewatch.core.redact import Redactor
 
-    stub = GoogleStub(routes())  # type: ignore[arg-type]
-    kit.add_latency(stub, latency, "_respond")
-    folder = kit.scratch()
-    with stub:
-        path, _ = key_file(folder, stub.url + "/token")
-        redactor = Redactor()
-        context = BuildContext(as_of=AS_OF, raw=RawRecorder(folder / "out", redactor),
-                               env={"BENCH_GOOGLE_KEY": str(path)}, base_dir=folder,
-                               secrets=redactor)
-        entry = {"name": "bench", "organization_id": ORG,
-                 "credentials": {"key_file_env": "BENCH_GOOGLE_KEY"},
-                 "endpoints": {api: stub.url for api in
-                               ("cloudresourcemanager", "iam", "compute", "osconfig")}}
+    def entry(url: str) -> dict[str, object]:
+        return {"name": "bench", "organization_id": ORG, "credentials": CREDENTIALS,
+                "endpoints": {api: url for api in
+                              ("cloudresourcemanager", "iam", "compute", "osconfig")}}
 
-        def run() -> object:
-            return collect_all(build(entry, context))
-
-        batch, seconds = kit.timed(run)
-    assert not batch.errors, [e.message for e in batch.errors[:3]]  # type: ignore[attr-defined]
+    batch, seconds, requests = collect(routes(), latency, entry, build)
     vms = PROJECTS * len(ZONES) * VMS_PER_ZONE
     per_project = 1 + len(ZONES) * 2 * kit.pages(VMS_PER_ZONE, OSCONFIG_PAGE)
     parallel = 1 + PROJECTS + PROJECTS * per_project
     floor = floor_seconds(3, latency, 1) + floor_seconds(parallel, latency, WORKERS)
-    assert sum(1 for e in batch.evidence if e.kind == "asset") == vms  # type: ignore[attr-defined]
-    return [Figure("gcp", len(stub.requests), seconds, floor)]
+    assert sum(1 for e in batch.evidence if e.kind == "asset") == vms
+    return [Figure("gcp", requests, seconds, floor)]

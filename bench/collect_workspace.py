@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import rest_estates as kit
 from collect_common import Figure, floor_seconds
-from google_pages import paged
+from google_pages import CREDENTIALS, collect, paged
 
 USERS, ROLES, ASSIGNED_USERS, GROUPS, GROUP_SIZE = 10_000, 20, 250, 10, 20
 MAX_USERS, MAX_ROLES, MAX_ASSIGNMENTS, MAX_MEMBERS, CONCURRENCY = 500, 100, 200, 200, 1
@@ -70,32 +70,17 @@ def routes() -> dict[str, object]:
 
 
 def measure(latency: float) -> list[Figure]:
-    from google_estate import AS_OF, CUSTOMER
-    from google_helpers import key_file
-    from google_stub import GoogleStub
+    from google_estate import CUSTOMER
 
-    from clausewatch.collectors.catalogue import BuildContext
-    from clausewatch.collectors.raw import RawRecorder
-    from clausewatch.collectors.runner import collect_all
     from clausewatch.collectors.workspace.source import build
-    from clausewatch.core.redact import Redactor
 
-    stub = GoogleStub(routes())  # type: ignore[arg-type]
-    kit.add_latency(stub, latency, "_respond")
-    folder = kit.scratch()
-    with stub:
-        path, _ = key_file(folder, stub.url + "/token")
-        redactor = Redactor()
-        context = BuildContext(as_of=AS_OF, raw=RawRecorder(folder / "out", redactor),
-                               env={"BENCH_GOOGLE_KEY": str(path)}, base_dir=folder,
-                               secrets=redactor)
-        entry = {"name": "bench", "customer": CUSTOMER, "subject": "admin@example.com",
-                 "credentials": {"key_file_env": "BENCH_GOOGLE_KEY"},
-                 "endpoints": {"admin": stub.url}}
-        batch, seconds = kit.timed(lambda: collect_all(build(entry, context)))
-    assert not batch.errors, [e.message for e in batch.errors[:3]]
+    def entry(url: str) -> dict[str, object]:
+        return {"name": "bench", "customer": CUSTOMER, "subject": "admin@example.com",
+                "credentials": CREDENTIALS, "endpoints": {"admin": url}}
+
+    batch, seconds, requests = collect(routes(), latency, entry, build)
     assert len(batch.evidence) == USERS, len(batch.evidence)
     floor_pages = (1 + kit.pages(USERS, MAX_USERS) + kit.pages(ROLES, MAX_ROLES)
                    + kit.pages(ASSIGNED_USERS + 5 * GROUPS, MAX_ASSIGNMENTS) + GROUPS)
-    return [Figure("workspace", len(stub.requests), seconds,
+    return [Figure("workspace", requests, seconds,
                    floor_seconds(floor_pages, latency, CONCURRENCY))]

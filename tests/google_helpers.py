@@ -84,8 +84,8 @@ def vm_collector(server: GoogleStub, raw: RawRecorder, project: str = "prod-a") 
 
     endpoints = endpoints_for(server)
     creds = AnonymousCredentials()
-    return VmCollector("123456789012", project, clients.compute_instances(creds, endpoints),
-                       clients.os_config(creds, endpoints),
+    return VmCollector("123456789012", project, clients.compute(creds, endpoints, 10.0),
+                       clients.os_config(creds, endpoints, 10.0),
                        PageSink(raw, "gcp.compute", f"gcp/123456789012/{project}"),
                        retry_settings(), AS_OF, tags={"customer": "acme"})
 

@@ -32,9 +32,21 @@ from clausewatch.collectors.defender.timestamps import parse_time
 _KB = re.compile(r"^(?:KB)?(\d{6,8})$", re.IGNORECASE)
 
 
+_FOLDED: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
 def row(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A row with its keys folded to lower case (``CveId`` and ``cveId`` alike)."""
-    return {str(k).casefold(): v for k, v in raw.items()}
+    """A row with its keys folded to lower case (``CveId`` and ``cveId`` alike).
+
+    An export's rows share one set of columns: the folded names of a key set are worked out
+    once (bounded cache: a key set seen again reuses them), the row is then zipped in C."""
+    keys = tuple(raw)
+    folded = _FOLDED.get(keys)
+    if folded is None:
+        folded = tuple(str(k).casefold() for k in keys)
+        if len(_FOLDED) < 64:
+            _FOLDED[keys] = folded
+    return dict(zip(folded, raw.values(), strict=True))
 
 
 def text(value: Any) -> str | None:
@@ -63,7 +75,8 @@ def patch_facts(r: Mapping[str, Any]) -> dict[str, Any]:
     no_fix = available is False
     first_seen = parse_time(r.get("firstseentimestamp"), f"{cve} firstSeenTimestamp")
     update = text(r.get("recommendedsecurityupdate"))
-    title = f"{cve} in {package(r)}"
+    software = package(r)
+    title = f"{cve} in {software}"
     if kb:
         title += f", fixed by {kb}" + (f" ({update})" if update else "")
     return {
@@ -79,7 +92,7 @@ def patch_facts(r: Mapping[str, Any]) -> dict[str, Any]:
         "fixing_kb": kb,
         "recommended_update": update,
         "recommended_update_id": text(r.get("recommendedsecurityupdateid")),
-        "package": package(r),
+        "package": software,
         "fix_available": None if available is None else available is True,
         "vendor_state": "no security update available" if no_fix else "vulnerable",
         "vendor_severity": text(r.get("vulnerabilityseveritylevel")),

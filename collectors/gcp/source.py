@@ -202,14 +202,16 @@ def _iam(entry: Mapping[str, Any], context: BuildContext, setup: GoogleSetup, tr
 def _vms(entry: Mapping[str, Any], context: BuildContext, setup: GoogleSetup, tree: Hierarchy,
          credentials: Any) -> list[Collector]:
     out: list[Collector] = []
+    if any(node.project_id for node in tree.projects):
+        credentials = clients.with_token(credentials, setup.retry.request_timeout)
     for node in tree.projects:
         if not node.project_id:
             continue
         origin = tree.project_origin(node)
         out.append(VmCollector(
             tree.root, node.project_id,
-            clients.compute_instances(credentials, setup.endpoints),
-            clients.os_config(credentials, setup.endpoints),
+            clients.compute(credentials, setup.endpoints, setup.retry.request_timeout),
+            clients.os_config(credentials, setup.endpoints, setup.retry.request_timeout),
             PageSink(context.raw, VM_SOURCE, origin), setup.retry, context.as_of,
             tags=dict(entry.get("tags", {})), project_labels=dict(node.labels)))
     return out

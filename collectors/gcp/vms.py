@@ -25,7 +25,7 @@ from clausewatch.collectors.gcp.osconfig import (
     read_reports,
 )
 from clausewatch.collectors.google.errors import GOOGLE_FAILURES, collection_error
-from clausewatch.collectors.google.pages import PageSink, gapic_pages
+from clausewatch.collectors.google.pages import PageSink, discovery_pages
 from clausewatch.collectors.google.retry import RetrySettings
 from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
 
@@ -83,8 +83,8 @@ class VmCollector:
 
     root: str
     project: str
-    instances: Any  # compute_v1.InstancesClient
-    osconfig: Any  # osconfig_v1.OsConfigZonalServiceClient
+    compute: Any  # Compute Engine v1 discovery client (clients.compute), this collector's own
+    osconfig: Any  # OS Config v1 discovery client (clients.os_config), this collector's own
     sink: PageSink
     retry: RetrySettings
     observed_at: datetime
@@ -106,10 +106,9 @@ class VmCollector:
 
     def collect(self) -> Iterator[Evidence | CollectionError]:
         try:
-            pager = self.instances.aggregated_list(
-                request={"project": self.project, "max_results": 500},
-                retry=self.retry.retry(), timeout=self.retry.request_timeout)
-            listing = read_vms(self.project, gapic_pages(pager.pages, self.sink, "instances"))
+            listing = read_vms(self.project, discovery_pages(
+                self.compute.instances(), "aggregatedList", self.sink, self.retry, "instances",
+                project=self.project, maxResults=500))
         except GOOGLE_FAILURES as exc:
             yield self._error(exc, self.origin, self.kinds, "instances.aggregatedList")
             return
@@ -124,20 +123,17 @@ class VmCollector:
         inventories: dict[str, Inventory] = {}
         reports: dict[str, Report] = {}
         failed: set[str] = set()
+        per_instance = self.osconfig.projects().locations().instances()
         for zone in zones:
             parent = f"projects/{self.project}/locations/{zone}/instances/-"
             origin = f"{self.origin}/{zone}"
             try:
-                inv_pager = self.osconfig.list_inventories(
-                    request={"parent": parent, "view": "FULL", "page_size": 100},
-                    retry=self.retry.retry(), timeout=self.retry.request_timeout)
-                inventories.update(read_inventories(
-                    gapic_pages(inv_pager.pages, self.sink, "inventories", origin)))
-                rep_pager = self.osconfig.list_vulnerability_reports(
-                    request={"parent": parent, "page_size": 100},
-                    retry=self.retry.retry(), timeout=self.retry.request_timeout)
-                reports.update(read_reports(
-                    gapic_pages(rep_pager.pages, self.sink, "vulnerability-reports", origin)))
+                inventories.update(read_inventories(discovery_pages(
+                    per_instance.inventories(), "list", self.sink, self.retry, "inventories",
+                    origin, parent=parent, view="FULL", pageSize=100)))
+                reports.update(read_reports(discovery_pages(
+                    per_instance.vulnerabilityReports(), "list", self.sink, self.retry,
+                    "vulnerability-reports", origin, parent=parent, pageSize=100)))
             except GOOGLE_FAILURES as exc:
                 failed.add(zone)
                 yield self._error(exc, origin, (Kind.PATCH.value,),

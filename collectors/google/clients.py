@@ -1,16 +1,26 @@
 """The Google client libraries, each imported only when a collector needs it.
 
-``google-cloud-compute`` alone takes seconds to import; a Workspace-only run loads none of the
-Cloud libraries, and a run that reads no VM does not load Compute or OS Config. The Cloud
-clients use the REST transport (``transport="rest"``); the Admin SDK Directory and IAM v1 are
-discovery clients built from the discovery document bundled with google-api-python-client
-(``static_discovery=True``: no discovery fetch at run time), over an ``httplib2`` connection with
-a timeout.
+A Workspace-only run loads none of the Cloud libraries. Resource Manager uses the Cloud client
+library over its REST transport (``transport="rest"``). The Admin SDK Directory, IAM v1,
+Compute Engine v1 and OS Config v1 are discovery clients (google-api-python-client, Google's
+client for every discovery-described API: https://googleapis.github.io/google-api-python-client/
+docs/start.html) built from the discovery document bundled with the library (no discovery fetch
+at run time), each over its own ``httplib2`` connection with a timeout. Compute and OS Config
+are read this way because their answers are wanted as Google's JSON (the raw pages and the
+normalisers read it): ``google-cloud-compute`` takes about 6 s to import (its package imports
+every Compute service) and its REST transport parses each page into protobuf messages in pure
+Python, which were then turned back into the same JSON: about 1 ms per VM inventory.
+
+httplib2 is not thread-safe ("each thread ... must have its own instance of httplib2.Http()",
+https://googleapis.github.io/google-api-python-client/docs/thread_safety.html): every client
+built here has its own connection, and a collector (one thread) keeps its clients to itself.
+The parsed discovery document is shared: building a client only reads it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from google.auth.credentials import Credentials
@@ -18,7 +28,7 @@ from google.auth.credentials import Credentials
 from clausewatch.collectors.google.endpoints import Endpoints
 
 if TYPE_CHECKING:
-    from google.cloud import compute_v1, osconfig_v1, resourcemanager_v3
+    from google.cloud import resourcemanager_v3
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,30 +50,54 @@ def resource_manager(credentials: Credentials, endpoints: Endpoints) -> Resource
                            resourcemanager_v3.ProjectsClient(**kw))
 
 
-def compute_instances(credentials: Credentials,
-                      endpoints: Endpoints) -> compute_v1.InstancesClient:
-    from google.cloud import compute_v1
-
-    return compute_v1.InstancesClient(credentials=credentials, transport="rest",
-                                      client_options=endpoints.client_options("compute"))
+def compute(credentials: Credentials, endpoints: Endpoints, timeout: float) -> Any:
+    """Compute Engine v1 (discovery; ``instances().aggregatedList``)."""
+    return discovery("compute", "v1", credentials, endpoints, "compute", timeout,
+                     service_path="compute/v1/")
 
 
-def os_config(credentials: Credentials,
-              endpoints: Endpoints) -> osconfig_v1.OsConfigZonalServiceClient:
-    from google.cloud import osconfig_v1
+def os_config(credentials: Credentials, endpoints: Endpoints, timeout: float) -> Any:
+    """OS Config v1 (discovery; ``projects().locations().instances().inventories()`` ...)."""
+    return discovery("osconfig", "v1", credentials, endpoints, "osconfig", timeout)
 
-    return osconfig_v1.OsConfigZonalServiceClient(
-        credentials=credentials, transport="rest",
-        client_options=endpoints.client_options("osconfig"))
+
+def with_token(credentials: Credentials, timeout: float) -> Credentials:
+    """``credentials`` holding a valid token, fetched here once (one request) if they have none,
+    so that the collectors sharing them do not each fetch one when their threads start together
+    (google-auth refreshes lazily, on each request that finds no valid token)."""
+    if not credentials.valid:
+        import google_auth_httplib2
+        import httplib2
+
+        request = google_auth_httplib2.Request(httplib2.Http(timeout=timeout))
+        credentials.refresh(request)  # type: ignore[no-untyped-call]
+    return credentials
+
+
+@cache
+def _document(api: str, version: str) -> dict[str, Any]:
+    """The discovery document bundled with google-api-python-client, parsed once a process."""
+    import json
+
+    from googleapiclient.discovery_cache import get_static_doc
+
+    text = get_static_doc(api, version)
+    if text is None:
+        raise RuntimeError(f"google-api-python-client bundles no {api} {version} document")
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 def discovery(api: str, version: str, credentials: Credentials, endpoints: Endpoints,
-              endpoint_key: str, timeout: float) -> Any:
-    """A discovery client (``admin``/``directory_v1``, ``iam``/``v1``) from the bundled document."""
+              endpoint_key: str, timeout: float, service_path: str = "") -> Any:
+    """A discovery client (``admin``/``directory_v1``, ``iam``/``v1``, ...) from the bundled
+    document, on a connection of its own. ``service_path``: the document's ``servicePath``,
+    kept under an endpoint override (which replaces ``rootUrl`` + ``servicePath``)."""
     import google_auth_httplib2
     import httplib2
-    from googleapiclient.discovery import build
+    from googleapiclient.discovery import build_from_document
 
     http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
-    return build(api, version, http=http, static_discovery=True, cache_discovery=False,
-                 client_options=endpoints.discovery_options(endpoint_key))
+    return build_from_document(_document(api, version), http=http,
+                               client_options=endpoints.discovery_options(endpoint_key,
+                                                                          service_path))

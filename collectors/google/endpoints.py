@@ -49,7 +49,8 @@ class Endpoints:
         url = self.get(api)
         return {"api_endpoint": url} if url else None
 
-    def discovery_options(self, api: str) -> dict[str, str] | None:
-        """``client_options`` for a discovery client, whose base URL keeps a trailing slash."""
+    def discovery_options(self, api: str, service_path: str = "") -> dict[str, str] | None:
+        """``client_options`` for a discovery client, whose base URL (the host and the
+        document's ``servicePath``, e.g. ``compute/v1/``) keeps a trailing slash."""
         url = self.get(api)
-        return {"api_endpoint": url + "/"} if url else None
+        return {"api_endpoint": f"{url}/{service_path}"} if url else None

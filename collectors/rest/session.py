@@ -8,13 +8,13 @@ POSTs are not retried unless the caller says the call is safe to repeat (a searc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 import httpx
+import orjson
 
 from clausewatch.collectors.rest.errors import BadJson
 from clausewatch.collectors.rest.retry import RetryPolicy
@@ -71,10 +71,15 @@ class RestSession:
 
 
 def decode(response: httpx.Response) -> Any:
-    """The response's JSON; ``BadJson`` (with the start of the text) when it is not JSON."""
+    """The response's JSON; ``BadJson`` (with the start of the text) when it is not JSON.
+
+    Parsed by orjson (a Defender export page is tens of MB), which reads RFC 8259 strictly:
+    ``NaN``/``Infinity`` (Python's ``json`` extension) are refused, so such a page is a
+    ``BadJson`` error, never a non-finite fact.
+    """
     try:
-        return json.loads(response.content)
-    except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError
+        return orjson.loads(response.content)
+    except ValueError as exc:  # orjson.JSONDecodeError (a ValueError) and bad UTF-8
         text = response.content[:2000].decode("utf-8", "replace")
         kind = response.headers.get("Content-Type", "")
         what = "an empty body" if not response.content else f"{kind or 'no content type'}"

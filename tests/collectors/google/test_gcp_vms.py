@@ -60,7 +60,7 @@ def test_linux_updates_carry_the_detection_clock_and_the_cve_severity(stub, raw)
     server = stub(routes())
     assets, patches, _ = collect(server, raw)
     inventories = [r for r in server.requests if r["path"].endswith("/instances/-/inventories")]
-    assert inventories and all(r["query"]["view"] == ["2"] for r in inventories)  # FULL
+    assert inventories and all(r["query"]["view"] == ["FULL"] for r in inventories)
     (web,) = [p for p in patches if p.subject == assets["web-1"].subject]
     assert {k: web.facts[k] for k in ("update_id", "severity", "state", "released_at",
                                       "cves")} == {

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import google.auth.transport.requests
 import jsonschema
@@ -138,16 +139,24 @@ def test_impersonation_mints_its_token_at_the_iamcredentials_endpoint(stub, tmp_
     assert json.loads(call["body"])["scope"] == ["https://x/scope"]
 
 
+def keyed_entry(server: Any, tmp_path: Path, **extra: Any
+                ) -> tuple[BuildContext, Redactor, dict[str, Any], str]:
+    """A context with a fresh key file (token endpoint: ``server``), a gcp entry of the
+    organisation signing in with it (every API at ``server``), and the key's PEM."""
+    key, pem = key_file(tmp_path, server.url + "/token")
+    ctx, redactor = context(tmp_path, {"KEY": str(key)})
+    entry = {"name": "c", "organization_id": ORG, "credentials": {"key_file_env": "KEY"},
+             "endpoints": {api: server.url for api in ("cloudresourcemanager", "iam",
+                                                       "compute", "osconfig")}, **extra}
+    return ctx, redactor, entry, pem
+
+
 def test_build_discovers_the_hierarchy_and_reports_what_it_could_not_list(stub, tmp_path,
                                                                             monkeypatch):
     estate = routes()
     estate["GET /v3/folders?parent=folders/234567890123"] = error(403, "denied")
     server = stub(estate)
-    key, pem = key_file(tmp_path, server.url + "/token")
-    ctx, redactor = context(tmp_path, {"KEY": str(key)})
-    entry = {"name": "c", "organization_id": ORG, "credentials": {"key_file_env": "KEY"},
-             "endpoints": {api: server.url for api in ("cloudresourcemanager", "iam",
-                                                       "compute", "osconfig")}}
+    ctx, redactor, entry, pem = keyed_entry(server, tmp_path)
     built = gcp_source.build(entry, ctx)
     kinds = sorted(type(c).__name__ for c in built)
     assert kinds == ["FailedCollector", "FailedCollector", "GcpIamCollector", "VmCollector",
@@ -197,3 +206,27 @@ def test_every_refreshed_token_is_registered_with_the_redactor_and_reused(stub, 
                      secrets=redactor).credentials(["https://x/scope"])
     imp.refresh(request)
     assert redactor.text("ya29.impersonated-token") == "[REDACTED]"
+
+
+def test_projects_collected_at_once_share_one_token_and_keep_their_own_errors(stub, tmp_path):
+    """The VM collectors of an entry run concurrently (collect_all): the token is fetched
+    once before they start, not by each thread, and a project whose Compute listing fails
+    is an error on that project only; the other project's VMs are all there."""
+    from clausewatch.collectors.runner import collect_all
+
+    estate = routes()
+    estate["GET /compute/v1/projects/prod-b/aggregated/instances"] = error(403, "denied")
+    server = stub(estate)
+    ctx, _, entry, _ = keyed_entry(server, tmp_path, collect=["vms"])
+    built = [c for c in gcp_source.build(entry, ctx) if isinstance(c, VmCollector)]
+    batch = collect_all(built, workers=2)
+    assert sum(1 for r in server.requests if r["path"] == "/token") == 1
+    b_errors = [e for e in batch.errors if e.origin == f"gcp/{ORG}/prod-b"]
+    assert [(e.kinds, e.operation) for e in b_errors] == [
+        (("asset", "patch"), "instances.aggregatedList")]
+    assert not [e for e in batch.evidence if e.origin.startswith(f"gcp/{ORG}/prod-b")]
+    a_assets = {e.facts["name"] for e in batch.evidence
+                if e.kind == "asset" and e.origin.startswith(f"gcp/{ORG}/prod-a/")}
+    assert a_assets == {"app-2", "legacy-1", "stale-1", "web-1", "win-app-01"}
+    assert not [e for e in batch.errors if e.origin.startswith(f"gcp/{ORG}/prod-a")
+                and e.origin != f"gcp/{ORG}/prod-a/asia-east1-a"]  # its unreachable zone only

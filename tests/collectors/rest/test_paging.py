@@ -260,3 +260,14 @@ def test_a_runaway_loop_is_bounded(server, make_session):
                                        for i in range(5)])
     with pytest.raises(TooManyPages):
         list(token_pages(make_session(), "things", items="items", max_pages=3))
+
+
+@pytest.mark.parametrize("body", ['{"value": [{"cvssScore": NaN}]}',
+                                  '{"value": [{"cvssScore": Infinity}]}'])
+def test_json_beyond_rfc_8259_is_bad_json_not_a_fact(server, make_session, body):
+    """orjson reads pages: NaN/Infinity (a Python json extension) are refused, never handed
+    on as a non-finite number."""
+    server.script("GET /api/things", {"body": body,
+                                      "headers": {"Content-Type": "application/json"}})
+    with pytest.raises(BadJson, match="not JSON \\(application/json"):
+        list(pager("odata", make_session()))

@@ -32,7 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from msgspec import UNSET
+from msgspec.structs import astuple
 
+from clausewatch.collectors.fast_lines import Facts
 from clausewatch.collectors.jsonl import dumps
 from clausewatch.core.evidence import CollectionError, Evidence
 
@@ -103,11 +106,21 @@ def exact(value: Any) -> bool:
     writer would, so that it reads back the same: no non-finite float (msgspec would write
     ``null``), no datetime outside UTC (naive, or with an offset msgspec would keep), no
     decimal or date (the old writer refuses those), in any
-    nesting. Integers beyond msgspec's 64 bits make it raise: ``_encode`` falls back then."""
-    values = value.values() if type(value) is dict else (value,)
+    nesting. Integers beyond msgspec's 64 bits make it raise: ``_encode`` falls back then.
+
+    The reader's ``Facts`` structs are read as a tuple of their fields (``astuple``, in C:
+    going through the ``Mapping`` view would cost a Python call per fact); msgspec leaves
+    their ``UNSET`` fields out, as the mapping does."""
+    t = type(value)
+    if t is dict:
+        values: Any = value.values()
+    elif isinstance(value, Facts):
+        values = astuple(value)
+    else:
+        values = (value,)
     for v in values:
         t = type(v)
-        if t is str or t is bool or v is None or t is int:
+        if t is str or t is bool or v is None or t is int or v is UNSET:
             continue
         if t is datetime:
             if v.tzinfo is not UTC:  # msgspec would keep its offset; the old writer goes UTC

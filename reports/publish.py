@@ -35,7 +35,7 @@ from clausewatch.reports.evidence_pack import (
     archive_pack,
     build_pack,
     sha256_bytes,
-    zip_pack,
+    start_zip,
 )
 from clausewatch.reports.formats import FORMATS, RunView
 from clausewatch.reports.i18n import LANGUAGES
@@ -122,26 +122,52 @@ def publish_run(
     # held whole in memory; the pack's copies of the output folder's files are hard links.
     pack_dir = stage / PACK_DIR
     evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl")
+    link_or_copy(stage / "evidence.jsonl", pack_dir / EVIDENCE)
+    # its zip member is compressed on the second core while the rest is written
+    zipping = start_zip(pack_dir, stage / PACK_ZIP, ev.as_of)
+    try:
+        pack = _write_rest(stage, ev, info, records, contract_bytes, options,
+                           evidence.sha256, standing)
+    except BaseException:
+        zipping.abort()
+        raise
+    zipping.finish()
+    if archive and options.history is not None:
+        archive_pack(pack.path, options.history, info.run_id, ev.as_of)
+    return pack
+
+
+def _write_rest(
+    stage: Path,
+    ev: Evaluation,
+    info: RunInfo,
+    records: Sequence[Evidence | CollectionError],
+    contract_bytes: bytes,
+    options: PackOptions,
+    evidence_sha256: str,
+    standing: Standing | None,
+) -> PackInfo:
+    """results.json, the reports and the rest of the pack, once evidence.jsonl is written."""
+    pack_dir = stage / PACK_DIR
     results = write_stream(results_json.chunks(ev, info), stage / "results.json")
     view = RunView.of(
         ev,
         info,
         records=records,
         lang=options.lang,
-        evidence_sha256=evidence.sha256,
+        evidence_sha256=evidence_sha256,
         results_sha256=results.sha256,
         standing=standing,
         options=options.format_options,
     )
     reports = render_reports(view, options.formats)
-    streamed = {EVIDENCE: evidence.sha256, RESULTS: results.sha256}
+    streamed = {EVIDENCE: evidence_sha256, RESULTS: results.sha256}
     for name, data in reports.items():
         (stage / name).write_bytes(data)
         streamed[f"{REPORTS}/{name}"] = sha256_bytes(data)
-    for rel, name in ((EVIDENCE, "evidence.jsonl"), (RESULTS, "results.json"),
-                      *((f"{REPORTS}/{n}", n) for n in reports)):
+    for rel, name in ((RESULTS, "results.json"), *((f"{REPORTS}/{n}", n) for n in reports)):
         link_or_copy(stage / name, pack_dir / rel)
-    pack = build_pack(
+    return build_pack(
         pack_dir,
         ev=ev,
         info=info,
@@ -151,7 +177,3 @@ def publish_run(
         reports=reports,
         options=options,
     )
-    zip_pack(pack.path, stage / PACK_ZIP, ev.as_of)
-    if archive and options.history is not None:
-        archive_pack(pack.path, options.history, info.run_id, ev.as_of)
-    return pack

@@ -52,3 +52,25 @@ def test_abort_waits_for_the_thread_and_removes_the_temporary_zip(tmp_path):
     z.start()
     z.abort()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+
+
+def test_run_json_summary_counts_records_kinds_errors_and_origins():
+    from clausewatch.core.evidence import CollectionError, Evidence
+    from clausewatch.reports.evidence_pack import evidence_summary
+
+    def rec(source, kind, origin, n):
+        facts = {"asset_kind": "server"} if kind == "asset" else {}
+        return Evidence(id=f"{source}-{kind}-{n}", kind=kind, source=source, subject=f"s{n}",
+                        observed_at=AS_OF, facts=facts, origin=origin)
+
+    records = [rec("rmm", "asset", "rmm/b", 1), rec("rmm", "asset", "rmm/a", 2),
+               rec("rmm", "asset", "", 3), rec("aws", "asset", "aws/1", 4),
+               CollectionError(source="rmm", origin="", kinds=("patch",), message="down"),
+               CollectionError(source="veeam", origin="veeam/x", kinds=("backup_job",),
+                               message="401")]
+    assert evidence_summary(records) == {
+        "aws": {"records": 1, "kinds": {"asset": 1}, "origins": ["aws/1"], "errors": 0},
+        "rmm": {"records": 3, "kinds": {"asset": 3}, "origins": ["", "rmm/a", "rmm/b"],
+                "errors": 1},
+        "veeam": {"records": 0, "kinds": {}, "origins": ["veeam/x"], "errors": 1},
+    }

@@ -37,7 +37,7 @@ import tempfile
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -183,6 +183,7 @@ def build_pack(
     streamed: Mapping[str, str],
     reports: Mapping[str, bytes],
     options: PackOptions | None = None,
+    scanned: Iterable[str] = (),
 ) -> PackInfo:
     """Write a complete pack into the folder ``dest``.
 
@@ -190,17 +191,16 @@ def build_pack(
     SHA-256 taken while writing them: ``evidence/evidence.jsonl`` and ``results/results.json``
     at least, and the reports (``reports.publish``: links to the output folder's files); they
     are scanned for secrets like every other file, and their digests go into the manifest as
-    taken. ``reports``: the rendered output formats, by file name (under ``reports/``; those
+    taken; those named in ``scanned`` the caller scanned for secrets as it wrote them
+    (``pack_redactor``'s values, ``leak_error`` on a find) and are not read again for it.
+    ``reports``: the rendered output formats, by file name (under ``reports/``; those
     not in ``streamed`` are written here).
 
     ``dest`` should sit inside a staging folder (see ``write_pack``) so that a failure leaves no
     half-written pack where a reader could take it for a real one.
     """
     options = options or PackOptions()
-    secrets = list(options.secrets)
-    if options.signing_key is not None:
-        secrets += _key_secrets(options.signing_key)
-    redactor = Redactor(secrets)
+    redactor = pack_redactor(options)
     previous = _previous_link(options)
     dest.mkdir(parents=True, exist_ok=True)
     w = _Writer(dest, redactor)
@@ -224,7 +224,7 @@ def build_pack(
     w.text("README.md", _readme(ev, info, contract_digest, options, reports, previous,
                                 raw_count, attachments, lang))
 
-    _assert_no_leak(dest, redactor)
+    _assert_no_leak(dest, redactor, skip=frozenset(scanned))
     files = {rel: streamed.get(rel) or sha256_file(dest / rel) for rel in sorted(_walk(dest))}
     manifest = {"format": FORMAT, "algorithm": "sha256", "run_id": info.run_id, "files": files}
     w.json(MANIFEST, manifest)
@@ -247,6 +247,19 @@ def build_pack(
     if options.signing_key is not None:
         w.text(SIGNATURE, signing.render(signing.sign(dest, options.signing_key)))
     return PackInfo(dest, manifest_sha, sequence, options.signing_key is not None, len(files))
+
+
+def pack_redactor(options: PackOptions) -> Redactor:
+    """What the pack must not hold: the run's known secrets and the signing key's forms."""
+    secrets = list(options.secrets)
+    if options.signing_key is not None:
+        secrets += _key_secrets(options.signing_key)
+    return Redactor(secrets)
+
+
+def leak_error(found: Sequence[str], rel: str) -> PackError:
+    """The error a secret found in the pack's file ``rel`` aborts the pack with."""
+    return PackError(f"secret value {found[0]} would leak into {rel}; pack not written")
 
 
 def waivers_document(rows: Sequence[WaiverRow]) -> list[dict[str, Any]]:
@@ -453,14 +466,17 @@ def _readme(
     )
 
 
-def _assert_no_leak(root: Path, redactor: Redactor) -> None:
-    """Every file of the pack, read a block at a time, holds none of the known secrets."""
+def _assert_no_leak(root: Path, redactor: Redactor, skip: frozenset[str] = frozenset()) -> None:
+    """Every file of the pack but those in ``skip`` (scanned as written), read a block at a
+    time, holds none of the known secrets."""
     if not redactor.values:
         return
     for rel in sorted(_walk(root)):
+        if rel in skip:
+            continue
         found = redactor.leaks_in(file_chunks(root / rel))
         if found:
-            raise PackError(f"secret value {found[0]} would leak into {rel}; pack not written")
+            raise leak_error(found, rel)
 
 
 # --- chain ---------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ from clausewatch.reports.evidence_pack import (
     PackOptions,
     archive_pack,
     build_pack,
+    leak_error,
+    pack_redactor,
     sha256_bytes,
     start_zip,
 )
@@ -121,13 +123,16 @@ def publish_run(
     # The run's record is written as streams, hashed on the way (``reports.streams``), never
     # held whole in memory; the pack's copies of the output folder's files are hard links.
     pack_dir = stage / PACK_DIR
-    evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl")
+    redactor = pack_redactor(options)
+    scan = redactor.scan()
+    evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl", scan=scan)
+    _refuse_leaks(scan.found(), EVIDENCE)
     link_or_copy(stage / "evidence.jsonl", pack_dir / EVIDENCE)
     # its zip member is compressed on the second core while the rest is written
     zipping = start_zip(pack_dir, stage / PACK_ZIP, ev.as_of)
     try:
         pack = _write_rest(stage, ev, info, records, contract_bytes, options,
-                           evidence.sha256, standing)
+                           evidence.sha256, standing, redactor)
     except BaseException:
         zipping.abort()
         raise
@@ -146,10 +151,14 @@ def _write_rest(
     options: PackOptions,
     evidence_sha256: str,
     standing: Standing | None,
+    redactor: Redactor,
 ) -> PackInfo:
-    """results.json, the reports and the rest of the pack, once evidence.jsonl is written."""
+    """results.json, the reports and the rest of the pack, once evidence.jsonl is written.
+    The files written here are scanned for the pack's secrets as written (``redactor``)."""
     pack_dir = stage / PACK_DIR
-    results = write_stream(results_json.chunks(ev, info), stage / "results.json")
+    scan = redactor.scan()
+    results = write_stream(results_json.chunks(ev, info), stage / "results.json", scan=scan)
+    _refuse_leaks(scan.found(), RESULTS)
     view = RunView.of(
         ev,
         info,
@@ -163,6 +172,7 @@ def _write_rest(
     reports = render_reports(view, options.formats)
     streamed = {EVIDENCE: evidence_sha256, RESULTS: results.sha256}
     for name, data in reports.items():
+        _refuse_leaks(redactor.leaks(data), f"{REPORTS}/{name}")
         (stage / name).write_bytes(data)
         streamed[f"{REPORTS}/{name}"] = sha256_bytes(data)
     for rel, name in ((RESULTS, "results.json"), *((f"{REPORTS}/{n}", n) for n in reports)):
@@ -176,4 +186,10 @@ def _write_rest(
         streamed=streamed,
         reports=reports,
         options=options,
+        scanned=streamed,
     )
+
+
+def _refuse_leaks(found: list[str], rel: str) -> None:
+    if found:
+        raise leak_error(found, rel)

@@ -38,6 +38,7 @@ from msgspec.structs import astuple
 from clausewatch.collectors.fast_lines import Facts
 from clausewatch.collectors.jsonl import dumps
 from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.redact import LeakScan
 
 #: Records per encoded batch (about 1.5 MB of JSON for patch records).
 BATCH = 4096
@@ -53,8 +54,10 @@ class Written:
     size: int
 
 
-def write_stream(chunks: Iterable[bytes], *paths: Path) -> Written:
-    """Write ``chunks`` to every path in ``paths`` (each created or truncated) and hash them."""
+def write_stream(chunks: Iterable[bytes], *paths: Path, scan: LeakScan | None = None) -> Written:
+    """Write ``chunks`` to every path in ``paths`` (each created or truncated) and hash them;
+    with ``scan``, feed it every chunk too (the leak scan of the bytes as written, so the file
+    need not be read back for it)."""
     digest = hashlib.sha256()
     size = 0
     handles = [open(path, "wb") for path in paths]  # noqa: SIM115 - closed below
@@ -63,6 +66,8 @@ def write_stream(chunks: Iterable[bytes], *paths: Path) -> Written:
             if not chunk:
                 continue
             digest.update(chunk)
+            if scan is not None:
+                scan.feed(chunk)
             size += len(chunk)
             for handle in handles:
                 handle.write(chunk)

@@ -8,6 +8,10 @@ Output folder::
     contract.yaml? evidence.jsonl results.json          (the run's record: always written)
     one file per selected output format                  (``reports.formats.FORMATS``)
     evidence-pack/  evidence-pack.zip                    (see evidence_pack.py)
+
+evidence.jsonl is written first; its zip member is then deflated in a thread
+(``reports.pack_zip``) while results.json, the reports and the pack are written. The record
+files and the reports are scanned for the pack's secrets as written (``LeakScan``).
 """
 
 from __future__ import annotations

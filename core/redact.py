@@ -299,22 +299,40 @@ class Redactor:
         return [_hint(v) for v in self.values if v.encode("utf-8") in blob]
 
     def leaks_in(self, chunks: Iterable[bytes]) -> list[str]:
-        """``leaks`` over a stream of chunks (a file read a block at a time): each chunk is
-        searched with the last ``longest form - 1`` bytes of the one before it, so a secret
-        split across two chunks is found as it would be in the whole."""
-        forms = [(v, v.encode("utf-8")) for v in self.values]
-        if not forms:
-            for _ in chunks:  # nothing to find; the stream is still read (it may raise)
-                pass
-            return []
-        keep = max(len(b) for _, b in forms) - 1
-        found: set[str] = set()
-        tail = b""
+        """``leaks`` over a stream of chunks (a file read a block at a time; see ``LeakScan``).
+        The stream is read to its end even when there is nothing to find (it may raise)."""
+        scan = self.scan()
         for chunk in chunks:
-            window = tail + chunk if tail else chunk
-            found.update(v for v, b in forms if v not in found and b in window)
-            tail = window[-keep:] if keep else b""
-        return [_hint(v) for v in self.values if v in found]
+            scan.feed(chunk)
+        return scan.found()
+
+    def scan(self) -> LeakScan:
+        """A scan of bytes fed as they are written (``LeakScan``), for this redactor's values."""
+        return LeakScan(self.values)
+
+
+class LeakScan:
+    """The known secret values found in a stream of bytes fed a chunk at a time, as they are
+    written: each chunk is searched with the last ``longest form - 1`` bytes of the ones before
+    it, so a secret split across two writes is found as it would be in the whole."""
+
+    def __init__(self, values: Sequence[str]) -> None:
+        self._values = list(values)
+        self._forms = [(v, v.encode("utf-8")) for v in values]
+        self._keep = max((len(b) for _, b in self._forms), default=1) - 1
+        self._found: set[str] = set()
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if not self._forms or not chunk:
+            return
+        window = self._tail + chunk if self._tail else chunk
+        self._found.update(v for v, b in self._forms if v not in self._found and b in window)
+        self._tail = window[-self._keep:] if self._keep else b""
+
+    def found(self) -> list[str]:
+        """What was found so far, masked for display, longest form first."""
+        return [_hint(v) for v in self._values if v in self._found]
 
 
 class ScrubFilter(logging.Filter):

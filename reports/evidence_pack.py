@@ -36,7 +36,8 @@ import socket
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,7 +50,7 @@ from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
-from clausewatch.reports import signing
+from clausewatch.reports import pack_zip, signing
 from clausewatch.reports.formats import FORMATS
 from clausewatch.reports.i18n import Catalogue, pick_language
 from clausewatch.reports.results_json import iso
@@ -182,6 +183,7 @@ def build_pack(
     streamed: Mapping[str, str],
     reports: Mapping[str, bytes],
     options: PackOptions | None = None,
+    scanned: Iterable[str] = (),
 ) -> PackInfo:
     """Write a complete pack into the folder ``dest``.
 
@@ -189,17 +191,16 @@ def build_pack(
     SHA-256 taken while writing them: ``evidence/evidence.jsonl`` and ``results/results.json``
     at least, and the reports (``reports.publish``: links to the output folder's files); they
     are scanned for secrets like every other file, and their digests go into the manifest as
-    taken. ``reports``: the rendered output formats, by file name (under ``reports/``; those
+    taken; those named in ``scanned`` the caller scanned for secrets as it wrote them
+    (``pack_redactor``'s values, ``leak_error`` on a find) and are not read again for it.
+    ``reports``: the rendered output formats, by file name (under ``reports/``; those
     not in ``streamed`` are written here).
 
     ``dest`` should sit inside a staging folder (see ``write_pack``) so that a failure leaves no
     half-written pack where a reader could take it for a real one.
     """
     options = options or PackOptions()
-    secrets = list(options.secrets)
-    if options.signing_key is not None:
-        secrets += _key_secrets(options.signing_key)
-    redactor = Redactor(secrets)
+    redactor = pack_redactor(options)
     previous = _previous_link(options)
     dest.mkdir(parents=True, exist_ok=True)
     w = _Writer(dest, redactor)
@@ -223,7 +224,7 @@ def build_pack(
     w.text("README.md", _readme(ev, info, contract_digest, options, reports, previous,
                                 raw_count, attachments, lang))
 
-    _assert_no_leak(dest, redactor)
+    _assert_no_leak(dest, redactor, skip=frozenset(scanned))
     files = {rel: streamed.get(rel) or sha256_file(dest / rel) for rel in sorted(_walk(dest))}
     manifest = {"format": FORMAT, "algorithm": "sha256", "run_id": info.run_id, "files": files}
     w.json(MANIFEST, manifest)
@@ -246,6 +247,19 @@ def build_pack(
     if options.signing_key is not None:
         w.text(SIGNATURE, signing.render(signing.sign(dest, options.signing_key)))
     return PackInfo(dest, manifest_sha, sequence, options.signing_key is not None, len(files))
+
+
+def pack_redactor(options: PackOptions) -> Redactor:
+    """What the pack must not hold: the run's known secrets and the signing key's forms."""
+    secrets = list(options.secrets)
+    if options.signing_key is not None:
+        secrets += _key_secrets(options.signing_key)
+    return Redactor(secrets)
+
+
+def leak_error(found: Sequence[str], rel: str) -> PackError:
+    """The error a secret found in the pack's file ``rel`` aborts the pack with."""
+    return PackError(f"secret value {found[0]} would leak into {rel}; pack not written")
 
 
 def waivers_document(rows: Sequence[WaiverRow]) -> list[dict[str, Any]]:
@@ -350,20 +364,7 @@ def _run_metadata(
     options: PackOptions,
     raw_count: int,
 ) -> dict[str, Any]:
-    by_source: dict[str, dict[str, Any]] = {}
-    for r in records:
-        entry = by_source.setdefault(
-            r.source, {"records": 0, "kinds": {}, "origins": set(), "errors": 0}
-        )
-        if isinstance(r, CollectionError):
-            entry["errors"] += 1
-            entry["origins"].add(r.origin)
-            continue
-        entry["records"] += 1
-        entry["kinds"][r.kind] = entry["kinds"].get(r.kind, 0) + 1
-        if r.origin:
-            entry["origins"].add(r.origin)
-    summary = {s: {**e, "origins": sorted(e["origins"])} for s, e in sorted(by_source.items())}
+    summary = evidence_summary(records)
     run = info.to_dict()
     inputs = dict(run.pop("inputs") or {})
     doc = {
@@ -393,6 +394,32 @@ def _run_metadata(
         ),
     }
     return Redactor(options.secrets).data(doc)  # type: ignore[no-any-return]
+
+
+def evidence_summary(records: Sequence[Evidence | CollectionError]) -> dict[str, Any]:
+    """run.json's ``evidence.by_source``: per source, its records by kind, its collection
+    errors and the origins of both (sorted). Records are counted by (source, kind, origin)
+    in one pass (``Counter``), then folded: a million records share a few triples."""
+    errors = Counter((r.source, r.origin) for r in records if isinstance(r, CollectionError))
+    triples = Counter((r.source, r.kind, r.origin) for r in records
+                      if not isinstance(r, CollectionError))
+    by_source: dict[str, dict[str, Any]] = {}
+
+    def entry(source: str) -> dict[str, Any]:
+        return by_source.setdefault(
+            source, {"records": 0, "kinds": {}, "origins": set(), "errors": 0})
+
+    for (source, kind, origin), n in triples.items():
+        e = entry(source)
+        e["records"] += n
+        e["kinds"][kind] = e["kinds"].get(kind, 0) + n
+        if origin:
+            e["origins"].add(origin)
+    for (source, origin), n in errors.items():
+        e = entry(source)
+        e["errors"] += n
+        e["origins"].add(origin)
+    return {s: {**e, "origins": sorted(e["origins"])} for s, e in sorted(by_source.items())}
 
 
 def _readme(
@@ -439,14 +466,17 @@ def _readme(
     )
 
 
-def _assert_no_leak(root: Path, redactor: Redactor) -> None:
-    """Every file of the pack, read a block at a time, holds none of the known secrets."""
+def _assert_no_leak(root: Path, redactor: Redactor, skip: frozenset[str] = frozenset()) -> None:
+    """Every file of the pack but those in ``skip`` (scanned as written), read a block at a
+    time, holds none of the known secrets."""
     if not redactor.values:
         return
     for rel in sorted(_walk(root)):
+        if rel in skip:
+            continue
         found = redactor.leaks_in(file_chunks(root / rel))
         if found:
-            raise PackError(f"secret value {found[0]} would leak into {rel}; pack not written")
+            raise leak_error(found, rel)
 
 
 # --- chain ---------------------------------------------------------------------------------
@@ -578,36 +608,23 @@ def archive_pack(pack: Path, history: Path, run_id: str, as_of: datetime) -> Pat
 # --- zip -----------------------------------------------------------------------------------
 
 
-#: Deflate level of the zip: 1 compresses a million evidence lines about 8 times faster than
-#: zlib's default (6), for a zip about a third larger (JSON Lines still shrink about 9 times).
-ZIP_LEVEL = 1
+#: Pack files zipped first, in this order (``reports.pack_zip``): the run's big record file,
+#: compressed on a second core while the rest of the pack is built.
+ZIP_FIRST = (EVIDENCE,)
 
 
 def zip_pack(pack: Path, target: Path, as_of: datetime) -> None:
-    """A reproducible zip of the pack (sorted entries, timestamps at as_of), written atomically.
+    """A reproducible zip of the finished pack (``ZIP_FIRST``, then every other file in name
+    order; timestamps at as_of), written atomically; entries sit under ``evidence-pack/``."""
+    pack_zip.write(pack, target, as_of, prefix=PACK_DIR, first=ZIP_FIRST)
 
-    Entries sit under ``evidence-pack/``. Each file is streamed into the zip a block at a time
-    (never read whole), as ZIP64 when it may exceed the 4 GiB of plain zip entries."""
-    stamp = as_of.astimezone(UTC).timetuple()[:6]
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for path in sorted(p for p in pack.rglob("*") if p.is_file()):
-                info = zipfile.ZipInfo(f"{PACK_DIR}/{path.relative_to(pack).as_posix()}", stamp)
-                info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                # the level ZipFile.write would set (``compress_level`` since Python 3.13)
-                setattr(info, "compress_level" if hasattr(info, "compress_level")
-                        else "_compresslevel", ZIP_LEVEL)
-                info.file_size = path.stat().st_size  # ZipFile.open picks ZIP64 from it
-                with zf.open(info, "w") as member:
-                    for block in file_chunks(path):
-                        member.write(block)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+def start_zip(pack: Path, target: Path, as_of: datetime) -> pack_zip.PackZip:
+    """Start zipping ``pack``'s ``ZIP_FIRST`` files (already written) in a thread; the caller
+    finishes the zip once the pack is complete (the same bytes as ``zip_pack`` then)."""
+    z = pack_zip.PackZip(pack, target, as_of, prefix=PACK_DIR, first=ZIP_FIRST)
+    z.start()
+    return z
 
 
 @contextmanager

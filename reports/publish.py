@@ -8,6 +8,10 @@ Output folder::
     contract.yaml? evidence.jsonl results.json          (the run's record: always written)
     one file per selected output format                  (``reports.formats.FORMATS``)
     evidence-pack/  evidence-pack.zip                    (see evidence_pack.py)
+
+evidence.jsonl is written first; its zip member is then deflated in a thread
+(``reports.pack_zip``) while results.json, the reports and the pack are written. The record
+files and the reports are scanned for the pack's secrets as written (``LeakScan``).
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ from clausewatch.reports.evidence_pack import (
     PackOptions,
     archive_pack,
     build_pack,
+    leak_error,
+    pack_redactor,
     sha256_bytes,
-    zip_pack,
+    start_zip,
 )
 from clausewatch.reports.formats import FORMATS, RunView
 from clausewatch.reports.i18n import LANGUAGES
@@ -121,27 +127,61 @@ def publish_run(
     # The run's record is written as streams, hashed on the way (``reports.streams``), never
     # held whole in memory; the pack's copies of the output folder's files are hard links.
     pack_dir = stage / PACK_DIR
-    evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl")
-    results = write_stream(results_json.chunks(ev, info), stage / "results.json")
+    redactor = pack_redactor(options)
+    scan = redactor.scan()
+    evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl", scan=scan)
+    _refuse_leaks(scan.found(), EVIDENCE)
+    link_or_copy(stage / "evidence.jsonl", pack_dir / EVIDENCE)
+    # its zip member is compressed on the second core while the rest is written
+    zipping = start_zip(pack_dir, stage / PACK_ZIP, ev.as_of)
+    try:
+        pack = _write_rest(stage, ev, info, records, contract_bytes, options,
+                           evidence.sha256, standing, redactor)
+    except BaseException:
+        zipping.abort()
+        raise
+    zipping.finish()
+    if archive and options.history is not None:
+        archive_pack(pack.path, options.history, info.run_id, ev.as_of)
+    return pack
+
+
+def _write_rest(
+    stage: Path,
+    ev: Evaluation,
+    info: RunInfo,
+    records: Sequence[Evidence | CollectionError],
+    contract_bytes: bytes,
+    options: PackOptions,
+    evidence_sha256: str,
+    standing: Standing | None,
+    redactor: Redactor,
+) -> PackInfo:
+    """results.json, the reports and the rest of the pack, once evidence.jsonl is written.
+    The files written here are scanned for the pack's secrets as written (``redactor``)."""
+    pack_dir = stage / PACK_DIR
+    scan = redactor.scan()
+    results = write_stream(results_json.chunks(ev, info), stage / "results.json", scan=scan)
+    _refuse_leaks(scan.found(), RESULTS)
     view = RunView.of(
         ev,
         info,
         records=records,
         lang=options.lang,
-        evidence_sha256=evidence.sha256,
+        evidence_sha256=evidence_sha256,
         results_sha256=results.sha256,
         standing=standing,
         options=options.format_options,
     )
     reports = render_reports(view, options.formats)
-    streamed = {EVIDENCE: evidence.sha256, RESULTS: results.sha256}
+    streamed = {EVIDENCE: evidence_sha256, RESULTS: results.sha256}
     for name, data in reports.items():
+        _refuse_leaks(redactor.leaks(data), f"{REPORTS}/{name}")
         (stage / name).write_bytes(data)
         streamed[f"{REPORTS}/{name}"] = sha256_bytes(data)
-    for rel, name in ((EVIDENCE, "evidence.jsonl"), (RESULTS, "results.json"),
-                      *((f"{REPORTS}/{n}", n) for n in reports)):
+    for rel, name in ((RESULTS, "results.json"), *((f"{REPORTS}/{n}", n) for n in reports)):
         link_or_copy(stage / name, pack_dir / rel)
-    pack = build_pack(
+    return build_pack(
         pack_dir,
         ev=ev,
         info=info,
@@ -150,8 +190,10 @@ def publish_run(
         streamed=streamed,
         reports=reports,
         options=options,
+        scanned=streamed,
     )
-    zip_pack(pack.path, stage / PACK_ZIP, ev.as_of)
-    if archive and options.history is not None:
-        archive_pack(pack.path, options.history, info.run_id, ev.as_of)
-    return pack
+
+
+def _refuse_leaks(found: list[str], rel: str) -> None:
+    if found:
+        raise leak_error(found, rel)

@@ -2,9 +2,10 @@
 
 A million evidence records make a 400 MB ``evidence.jsonl``. It is never built whole in memory:
 ``evidence_chunks`` encodes the records a batch at a time (msgspec's ``encode_lines``, in C) and
-``write_stream`` writes each chunk while it feeds one incremental SHA-256 (``hashlib``), so the
-file is encoded once, hashed once and read back only by the zip and the leak scan, both in
-blocks. The pack's copy is a hard link to the output folder's (``link_or_copy``): writing
+``write_stream`` writes each chunk while it feeds one incremental SHA-256 (``hashlib``) and,
+with secrets to look for, the leak scan (``core.redact.LeakScan``), so the file is encoded
+once, hashed and scanned once, and read back only by the zip (``reports.pack_zip``).
+The pack's copy is a hard link to the output folder's (``link_or_copy``): writing
 400 MB costs seconds of the disk's time, and the bytes are the same (an edit in place of one
 name edits both, which ``clausewatch verify`` of the pack folder then reports; the zip and the
 kept pack are files of their own).
@@ -32,9 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from msgspec import UNSET
+from msgspec.structs import astuple
 
+from clausewatch.collectors.fast_lines import Facts
 from clausewatch.collectors.jsonl import dumps
 from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.redact import LeakScan
 
 #: Records per encoded batch (about 1.5 MB of JSON for patch records).
 BATCH = 4096
@@ -50,8 +55,10 @@ class Written:
     size: int
 
 
-def write_stream(chunks: Iterable[bytes], *paths: Path) -> Written:
-    """Write ``chunks`` to every path in ``paths`` (each created or truncated) and hash them."""
+def write_stream(chunks: Iterable[bytes], *paths: Path, scan: LeakScan | None = None) -> Written:
+    """Write ``chunks`` to every path in ``paths`` (each created or truncated) and hash them;
+    with ``scan``, feed it every chunk too (the leak scan of the bytes as written, so the file
+    need not be read back for it)."""
     digest = hashlib.sha256()
     size = 0
     handles = [open(path, "wb") for path in paths]  # noqa: SIM115 - closed below
@@ -60,6 +67,8 @@ def write_stream(chunks: Iterable[bytes], *paths: Path) -> Written:
             if not chunk:
                 continue
             digest.update(chunk)
+            if scan is not None:
+                scan.feed(chunk)
             size += len(chunk)
             for handle in handles:
                 handle.write(chunk)
@@ -103,11 +112,21 @@ def exact(value: Any) -> bool:
     writer would, so that it reads back the same: no non-finite float (msgspec would write
     ``null``), no datetime outside UTC (naive, or with an offset msgspec would keep), no
     decimal or date (the old writer refuses those), in any
-    nesting. Integers beyond msgspec's 64 bits make it raise: ``_encode`` falls back then."""
-    values = value.values() if type(value) is dict else (value,)
+    nesting. Integers beyond msgspec's 64 bits make it raise: ``_encode`` falls back then.
+
+    The reader's ``Facts`` structs are read as a tuple of their fields (``astuple``, in C:
+    going through the ``Mapping`` view would cost a Python call per fact); msgspec leaves
+    their ``UNSET`` fields out, as the mapping does."""
+    t = type(value)
+    if t is dict:
+        values: Any = value.values()
+    elif isinstance(value, Facts):
+        values = astuple(value)
+    else:
+        values = (value,)
     for v in values:
         t = type(v)
-        if t is str or t is bool or v is None or t is int:
+        if t is str or t is bool or v is None or t is int or v is UNSET:
             continue
         if t is datetime:
             if v.tzinfo is not UTC:  # msgspec would keep its offset; the old writer goes UTC

@@ -150,7 +150,7 @@ def test_a_failed_publish_never_corrupts_the_earlier_pack(case, tmp_path, monkey
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("clausewatch.reports.publish.zip_pack", boom)
+    monkeypatch.setattr("clausewatch.reports.pack_zip.PackZip._member", boom)
     with pytest.raises(OSError):
         build(case, out)
     assert {p: p.read_bytes() for p in pack.rglob("*") if p.is_file()} == before

@@ -16,7 +16,7 @@ from clausewatch.collectors.jsonl import dumps, read_evidence
 from clausewatch.core.evidence import CollectionError, Evidence, default_evidence_id
 from clausewatch.core.redact import Redactor
 from clausewatch.core.result import Result, Status
-from clausewatch.reports import evidence_pack, results_json
+from clausewatch.reports import evidence_pack, publish, results_json
 from clausewatch.reports.streams import evidence_chunks, exact, file_chunks, write_stream
 from clausewatch.reports.verify import verify
 
@@ -109,15 +109,47 @@ def test_a_secret_across_a_block_boundary_is_found(size, tmp_path):
     assert redactor.leaks_in(file_chunks(path, size)) == []
 
 
-def test_the_pack_refuses_a_secret_split_across_read_blocks(case, tmp_path, monkeypatch):
-    """The pack's own scan reads in blocks: a secret in the evidence that straddles two
-    blocks still aborts the pack."""
-    monkeypatch.setattr(evidence_pack, "file_chunks", lambda path: file_chunks(path, 3))
+def test_the_pack_refuses_a_secret_split_across_written_chunks(case, tmp_path, monkeypatch):
+    """evidence.jsonl is scanned as it is written: a secret that straddles two writes (here
+    every write is 3 bytes) still aborts the pack, and nothing of it is published."""
+    real = publish.evidence_chunks
+
+    def in_threes(records):
+        data = b"".join(real(records))
+        return (data[i:i + 3] for i in range(0, len(data), 3))
+
+    monkeypatch.setattr(publish, "evidence_chunks", in_threes)
     leaky = _evidence("h-9", note=f"echoed {CLIENT_SECRET} back")
     with pytest.raises(evidence_pack.PackError, match="would leak into evidence/evidence.jsonl"):
         build(dataclasses.replace(case, records=[*case.records, leaky]), tmp_path / "out",
               secrets=(CLIENT_SECRET,))
     assert not (tmp_path / "out").exists()
+
+
+def test_a_secret_in_a_written_chunk_is_found_by_the_stream_scan(tmp_path):
+    scan = Redactor(["short-secret-1", CLIENT_SECRET]).scan()
+    secret = CLIENT_SECRET.encode()
+    chunks = [b"head ", secret[:1], secret[1:5], b"", secret[5:], b" tail"]
+    write_stream(chunks, tmp_path / "f.bin", scan=scan)
+    assert scan.found() == Redactor([CLIENT_SECRET]).leaks(secret)
+    clean = Redactor([CLIENT_SECRET]).scan()
+    write_stream([secret[:-1], b"x", secret[-1:]], tmp_path / "g.bin", scan=clean)
+    assert clean.found() == []
+
+
+def test_the_record_files_are_not_read_back_for_the_leak_scan(case, tmp_path, monkeypatch):
+    """With secrets to look for, the files scanned as written are not read again; the other
+    files of the pack are (raw pages, README, run.json...)."""
+    read: list[str] = []
+
+    def recording(path, *args):
+        read.append(path.name)
+        return file_chunks(path, *args)
+
+    monkeypatch.setattr(evidence_pack, "file_chunks", recording)
+    build(case, tmp_path / "out", secrets=(CLIENT_SECRET,))
+    assert "run.json" in read and "README.md" in read
+    assert not {"evidence.jsonl", "results.json", "report.html"} & set(read)
 
 
 def test_the_zip_streams_members_and_uses_zip64_when_large(case, tmp_path, monkeypatch):

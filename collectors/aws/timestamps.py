@@ -8,7 +8,8 @@ managed nodes or patches. botocore lets the caller choose that function: the ses
 ("A callable that can parse a timestamp string", ``botocore/parsers.py``; the AWS CLI's
 ``awscli/customizations/scalarparse.py`` sets it for ``cli_timestamp_format``, and botocore's
 own functional test ``TestCanChangeParsing`` covers it). :func:`parse_timestamp` reads epoch
-numbers with ``datetime.fromtimestamp`` and the ISO 8601 forms AWS sends (``2026-11-30T06:00:00.000Z``,
+numbers with ``datetime.fromtimestamp`` and the ISO 8601 forms AWS sends
+(``2026-11-30T06:00:00.000Z``,
 https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html and the Smithy
 ``date-time`` format) with ``datetime.fromisoformat`` (about 1 µs); anything else (RFC 822
 dates, numeric text, other layouts) goes to botocore's own parser. Every result is in UTC:

@@ -188,6 +188,10 @@ _UTC_LINES = re.compile(
 )
 _INSTANTS = msgspec.json.Decoder(list[datetime])
 _WRITE = msgspec.json.Encoder().encode
+#: msgspec writes back an offset (``+01:00``) or no zone as it read them: only ``Z`` is taken
+#: (``timezone.utc`` is what msgspec gives for it), the rest goes to the per-text path.
+_ZONE_OF = attrgetter("tzinfo")
+_UTC_ONLY = {UTC}
 
 
 def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
@@ -195,7 +199,7 @@ def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
     the canonical UTC form; None if any is not canonical (the schema path then decides).
 
     msgspec parses RFC 3339 in C; its result is taken when msgspec writes back exactly the
-    texts it read (so each is of the strict ``...Z`` form, for which it and
+    texts it read, every one in UTC (so each is of the strict ``...Z`` form, for which it and
     ``datetime.fromisoformat`` agree: ``tests/collectors/test_block_reading.py``) and all lie
     within the documented range; else when each is of that form by a regular expression
     (``.5Z``, which msgspec writes ``.500000Z``). A date that does not exist (``2026-02-30``)
@@ -209,6 +213,7 @@ def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
     except msgspec.DecodeError:
         parsed = None
     if parsed is not None and len(parsed) == len(texts) and _WRITE(parsed) == data \
+            and set(map(_ZONE_OF, parsed)) == _UTC_ONLY \
             and INSTANT_MIN <= min(parsed) and max(parsed) <= INSTANT_MAX:
         return parsed
     if parsed is not None and _UTC_LINES.fullmatch("\n".join(texts) + "\n"):

@@ -246,6 +246,8 @@ TRICKY = {
     "spaces": lambda s: "   ",
     "lowercase t": lambda s: s.replace("2026-11-01T00", "2026-11-01t00"),
     "seven digits": lambda s: s.replace("T00:00:00Z", "T00:00:00.1234567Z"),
+    "no time zone": lambda s: s.replace("T00:00:00Z", "T00:00:00"),
+    "offset": lambda s: s.replace("T00:00:00Z", "T00:00:00+01:00"),
     "not an object": lambda s: "[1, 2]",
     "two objects": lambda s: s + " " + s,
 }
@@ -262,6 +264,8 @@ def test_a_tricky_line_in_a_mixed_block_reads_as_alone(tmp_path, small_blocks, c
     if not problems:
         assert got == expected
         assert [dict(e.facts) for e in got] == [dict(e.facts) for e in expected]
+        instants = [v for e in got for v in dict(e.facts).values() if isinstance(v, datetime)]
+        assert instants and all(v.tzinfo is UTC for v in instants)  # an offset read as UTC
 
 
 @pytest.mark.parametrize("cut", [1, 20, 60])
@@ -286,6 +290,10 @@ def test_a_truncated_last_line_is_refused_by_its_number(tmp_path, small_blocks, 
     ["2026-11-22T06:00:00-00:00", "2026-11-22T06:00:00+00:00", "2026-11-22T06:00:00z"],
     ["2026-11-22 06:00:00Z", "2026-11-22t06:00:00Z", "2026-11-22T06:00:00.1234567Z"],
     ["2026-11-22T06:00:00+0100", "2026-11-22T06:00:00"],
+    # forms msgspec writes back as it read them: taken only in UTC
+    ["2026-11-22T06:00:00+01:00", "2026-11-22T06:00:00-05:30"],
+    ["2026-11-22T06:00:00"],
+    ["2026-11-22T06:00:00Z", "2026-11-22T06:00:00"],
     # one text that would be two in the array msgspec is given: never taken as two
     ['2026-11-22T06:00:00Z","2026-11-22T06:00:00Z', "2026-11-22T06:00:00Z"],
     ['2026-11-22T06:00:00Z","2026-11-22T06:00:00Z'],

@@ -43,6 +43,7 @@ from clausewatch.collectors.m365.graph import (
     under_root,
 )
 
+Obj = TypeVar("Obj", bound=msgspec.Struct)
 Row = TypeVar("Row")
 Out = TypeVar("Out")
 
@@ -98,6 +99,24 @@ async def rows(reader: GraphReader, builder: Any, operation: str, query: Any,
         except ValueError as exc:
             raise malformed(operation, f"next link {exc}", ref) from exc
         info = builder.with_url(page.next_link).to_get_request_information(configuration())
+
+
+async def one(reader: GraphReader, builder: Any, operation: str, shape: type[Obj]
+              ) -> tuple[Obj, str]:
+    """A single object (not a collection) decoded as ``shape``, with its ``raw_ref``; a body
+    that is not such an object, or a field of the wrong type, raises ``GraphFailure`` naming
+    the raw page."""
+    info = builder.to_get_request_information(configuration())
+    body = await send_bytes(builder.request_adapter, info, operation)
+    ref = reader.keep(operation, parse_json(body))
+    decoder = _DECODERS.get(shape)
+    if decoder is None:
+        decoder = _DECODERS[shape] = msgspec.json.Decoder(shape)
+    try:
+        found: Obj = decoder.decode(body or b"null")
+    except msgspec.DecodeError as exc:
+        raise malformed(operation, str(exc), ref) from exc
+    return found, ref
 
 
 def decode(body: bytes | None, row: type[Row], operation: str, ref: str) -> Listing[Row]:

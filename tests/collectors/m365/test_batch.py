@@ -4,6 +4,9 @@ is retried in a following batch within the entry's retry budget (and slows the t
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 from clausewatch.collectors.m365.batch import BatchReader, Request
@@ -57,7 +60,20 @@ def test_one_failed_item_fails_alone_and_is_not_asked_again(emulator, context,
     assert failed.details["url"].startswith(f"/users/{USERS[1]}/mailboxSettings")
     assert batches(emu) == 1 and item_hits(emu, USERS[1]) == 1
     raw_pages = sorted(p.name for p in (context.raw.root / "raw/entra/entra/t").iterdir())
-    assert raw_pages == ["mailbox-settings-0001.json", "mailbox-settings-0002.json"]
+    assert raw_pages == ["mailbox-settings-0001.json"]  # one page per answer, its 2xx items
+    for uid, purpose in ((USERS[0], "user"), (USERS[2], "shared")):
+        found = entry(context.raw.root, out[uid][0].raw_ref)  # exactly this item's answer
+        assert found["url"] == f"{emu.base}/v1.0/users/{uid}/mailboxSettings?%24select=userPurpose"
+        assert (found["status"], found["body"]) == (200, {"userPurpose": purpose})
+
+
+def entry(root: Path, raw_ref: str) -> Any:
+    """The raw page entry a batch item's ``raw_ref`` names, its file's digest checked."""
+    rel, _, fragment = raw_ref.partition("#sha256=")
+    digest, _, item = fragment.partition("&item=")
+    data = (root / rel).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == digest
+    return json.loads(data)["items"][int(item)]
 
 
 def test_a_throttled_item_is_retried_in_a_following_batch_within_the_budget(

@@ -9,10 +9,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from clausewatch.collectors.m365.batch import BatchReader, Request
 from clausewatch.collectors.m365.clients import GraphEndpoint, RetryPolicy, graph_v1
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
 from clausewatch.collectors.m365.users import MailboxSettingsRequestBuilder
+from clausewatch.collectors.raw import RawRecorder
 from clausewatch.collectors.retry_budget import RetryBudget
 
 USERS = ["00000001-0000-4000-8000-000000000001", "00000002-0000-4000-8000-000000000002",
@@ -104,3 +107,20 @@ def test_a_throttled_item_beyond_the_budget_is_reported_not_retried(emulator, co
     assert failed.status == 429 and failed.retryable is True and "not retried" in failed.message
     assert batches(emu) == 1 and item_hits(emu, USERS[1]) == 1
     assert [a.body for a in out[USERS[2]]] == [{"userPurpose": "shared"}]
+
+
+@pytest.mark.parametrize("uid", ["00000001-0000-4000-8000-000000000001", "a~b._c", "x y", "é",
+                                 "A/B", "", "{user%2Did}"])
+def test_an_item_url_is_what_the_sdk_expands(uid: str, credential: Any) -> None:
+    client = graph_v1(credential, GraphEndpoint("https://graph.test", "s"), RetryPolicy())
+    batch = BatchReader(GraphReader("entra", "entra/t", RawRecorder(None, str)),
+                        client.request_adapter, RetryPolicy())
+    query = MailboxSettingsRequestBuilder.MailboxSettingsRequestBuilderGetQueryParameters(
+        select=["userPurpose"])
+    for builder, q in ((client.users.by_user_id("first").mailbox_settings, query),
+                       (client.users.by_user_id(uid).mailbox_settings, query),
+                       (client.users.by_user_id(uid).authentication.methods, None),
+                       (client.groups.by_group_id(uid).transitive_members.graph_user, None)):
+        request = Request(uid, builder, q)
+        sdk = batch._expand(request, {})  # the SDK's own expansion, in full
+        assert "https://graph.test/v1.0" + batch.relative(request) == sdk

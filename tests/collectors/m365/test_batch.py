@@ -4,12 +4,10 @@ is retried in a following batch within the entry's retry budget (and slows the t
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from m365_routes import entry
 
 from clausewatch.collectors.m365.batch import BatchReader, Request
 from clausewatch.collectors.m365.clients import GraphEndpoint, RetryPolicy, graph_v1
@@ -68,15 +66,6 @@ def test_one_failed_item_fails_alone_and_is_not_asked_again(emulator, context,
         found = entry(context.raw.root, out[uid][0].raw_ref)  # exactly this item's answer
         assert found["url"] == f"{emu.base}/v1.0/users/{uid}/mailboxSettings?%24select=userPurpose"
         assert (found["status"], found["body"]) == (200, {"userPurpose": purpose})
-
-
-def entry(root: Path, raw_ref: str) -> Any:
-    """The raw page entry a batch item's ``raw_ref`` names, its file's digest checked."""
-    rel, _, fragment = raw_ref.partition("#sha256=")
-    digest, _, item = fragment.partition("&item=")
-    data = (root / rel).read_bytes()
-    assert hashlib.sha256(data).hexdigest() == digest
-    return json.loads(data)["items"][int(item)]
 
 
 def test_a_throttled_item_is_retried_in_a_following_batch_within_the_budget(

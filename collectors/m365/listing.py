@@ -15,6 +15,8 @@ error map (``ODataError``) as every other call. The body is then:
   collector cannot convert (a time without a time zone) fails the page (``GraphFailure``
   naming the field and the raw page), never read as a value or as an empty page.
 
+``one`` reads a single object (not a collection) the same way, into one struct.
+
 Paging follows ``@odata.nextLink`` until a page has none (https://learn.microsoft.com/graph/paging:
 "continue making requests ... until no @odata.nextLink is returned"); the link is requested
 through the builder's ``with_url`` and must point under the adapter's version root (no request,

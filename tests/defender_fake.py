@@ -13,7 +13,8 @@ What it serves, in the documented shapes:
   with a ``$skiptoken``), rows in camelCase, times without a zone;
 * ``GET /cvrf/v3.0/updates('CVE-...')`` and ``GET /cvrf/v3.0/cvrf/{ID}`` (MSRC, no auth).
 
-Faults: ``fail(path, (status, headers), ...)`` answers those first (a 429 with Retry-After, a
+An answer may be given already encoded (``bytes``: the benchmark renders its large pages once,
+before it times the collector). Faults: ``fail(path, (status, headers), ...)`` answers those first (a 429 with Retry-After, a
 500), ``fail_page(path, n, ...)`` on the n-th request of a path. ``load_estate`` gives the
 tenant the machines the tests judge.
 """
@@ -209,7 +210,7 @@ def handler(fake: FakeDefender) -> type[BaseHTTPRequestHandler]:
                           {k.lower(): v for k, v in self.headers.items()},
                           dict(parse_qs(body)) if body else {})
             status, answer, headers = fake.answer(req)
-            data = json.dumps(answer).encode()
+            data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response_only(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))

@@ -14,9 +14,9 @@ What it serves, in the documented shapes:
 * ``GET /cvrf/v3.0/updates('CVE-...')`` and ``GET /cvrf/v3.0/cvrf/{ID}`` (MSRC, no auth).
 
 An answer may be given already encoded (``bytes``: the benchmark renders its large pages once,
-before it times the collector). Faults: ``fail(path, (status, headers), ...)`` answers those first (a 429 with Retry-After, a
-500), ``fail_page(path, n, ...)`` on the n-th request of a path. ``load_estate`` gives the
-tenant the machines the tests judge.
+before it times the collector). Faults: ``fail(path, (status, headers), ...)`` answers those
+first (a 429 with Retry-After, a 500), ``fail_page(path, n, ...)`` on the n-th request of a
+path. ``load_estate`` gives the tenant the machines the tests judge.
 """
 
 from __future__ import annotations

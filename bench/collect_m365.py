@@ -30,18 +30,18 @@ Page sizes the server honours, as Graph documents them:
 Concurrency: 4 requests in flight per tenant. Graph documents request *rates* for directory and
 Intune reads (identity: 8,000 resource units per 10 s per app and tenant of more than 500 users;
 Intune devices: 2,000 requests per 20 s per app and tenant), which 4 requests in flight at these
-latencies stay well under, and one *concurrency* limit on what this collector reads: "Outlook can
-execute up to 4 concurrent requests" per app, batches included ("executes up to 4 requests in
-parallel at any point") -- mailboxSettings is Outlook
-(https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits). The floor is
-``pages x latency / 4`` with pages = the token request + every page and batch the documented
-page sizes need.
+latencies stay well under. Outlook, which mailboxSettings is, also limits *concurrency*: "up to 4
+concurrent requests", evaluated "for each app ID and mailbox combination", and within a batch
+Graph runs up to 4 of its Outlook requests in parallel
+(https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits). Each item of our
+batches reads a different user's mailbox, so no mailbox ever sees more than one request at once,
+whatever that batch paragraph is read to cover. The floor is ``pages x latency / 4`` with pages =
+the token request + every page and batch the documented page sizes need.
 
-Not modelled: the same page says that within a batch without ``dependsOn`` "the service
-executes up to 4 requests in parallel at any point", so 4 batches of mailboxSettings in flight
-can mean up to 16 Outlook requests executing at once, above the 4 per app. This fake answers a
-batch in one ``latency`` and never throttles an item; it reports (stderr) the most Outlook
-executions that its batches in flight would have meant, so the gap stays visible.
+Not modelled: Graph runs at most 4 items of a batch at a time, so a real batch of 20 mailbox
+reads answers in about 5 item latencies; this fake answers a batch in one ``latency`` (the floor
+counts a batch as one request too). It reports (stderr) the most Outlook executions its
+batches in flight would have meant.
 """
 
 from __future__ import annotations
@@ -396,7 +396,7 @@ def run(latency: float) -> Figure:
     if len(identities) != USERS or len(assets) != DEVICES:
         raise RuntimeError(f"{len(identities)} identities, {len(assets)} assets")
     print(f"  (m365: at most {in_flight} requests in flight at the fake Graph; their batches "
-          f"mean at most {outlook} Outlook executions at once, documented limit 4)",
+          f"mean at most {outlook} Outlook executions at once, each on a mailbox of its own)",
           file=sys.stderr)
     return Figure("m365", requests, seconds,
                   floor_seconds(estate.floor_pages(), latency, CONCURRENCY))

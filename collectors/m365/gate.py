@@ -8,11 +8,11 @@ attempts too). Two tenants have two gates: one tenant's throttling never slows a
 
 The limit defaults to 4 requests in flight: Graph documents *rates* for directory and Intune
 reads (identity and access: 8,000 resource units per 10 s per app and tenant above 500 users;
-Intune devices: 2,000 requests per 20 s per app and tenant), and one *concurrency*, on Outlook,
-which ``mailboxSettings`` is: "Outlook can execute up to 4 concurrent requests" per app, JSON
-batches included ("executes up to 4 requests in parallel at any point")
-(https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits). ``throttling:
-{concurrency: n}`` in the entry changes it.
+Intune devices: 2,000 requests per 20 s per app and tenant). Outlook, which ``mailboxSettings``
+is, limits *concurrency* to "4 concurrent requests" for each app ID and mailbox combination
+(https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits); every item of our
+``$batch`` reads a mailbox of its own, so 4 is a conservative default, not Outlook's bound.
+``throttling: {concurrency: n}`` in the entry changes it.
 
 Adaptive back-off: a 429 or 503 answer (of a request, or of one request inside a ``$batch``)
 pauses the whole gate for its ``Retry-After`` (every worker of the tenant waits, not only the

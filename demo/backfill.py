@@ -10,14 +10,15 @@ that must not cure anything). The same ``as_of`` always gives the same history.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from clausewatch.checks.engine import evaluate
 from clausewatch.core.contract import Contract
-from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.evaluation import Evaluation, Outcome, WaiverState
 from clausewatch.core.evidence import (
     CollectionError,
     Evidence,
@@ -25,8 +26,10 @@ from clausewatch.core.evidence import (
     default_evidence_id,
 )
 from clausewatch.core.kinds import KINDS
-from clausewatch.core.run import RunInfo
+from clausewatch.core.result import Result, Verdict
+from clausewatch.core.run import RunInfo, tool_version
 from clausewatch.demo.estate import TENANT, Estate, build_estate
+from clausewatch.demo.second_core import shared
 from clausewatch.history.store import Delivery, HistoryStore, Prior
 
 NIGHTS = 90
@@ -35,6 +38,7 @@ OUTAGE_EVERY, OUTAGE_PHASE = 23, 11  # the Graph collector fails on nights k % 2
 OnNight = Callable[[Prior, Evaluation, RunInfo], Sequence[Delivery]]
 
 
+@functools.lru_cache(maxsize=4096)
 def _rhythm(key: str) -> tuple[int, int, int]:
     """(cycle, episode length, offset) in nights, from a stable hash of ``key``."""
     h = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16)
@@ -178,22 +182,84 @@ def backfill_demo(
     """Record ``nights`` synthetic nightly runs before ``as_of`` (oldest first); return the count.
 
     ``on_night`` (the alerts) sees each night's evaluation and the history before it, and
-    returns the deliveries recorded with that night's run.
+    returns the deliveries recorded with that night's run. The nights are evaluated by
+    :func:`evaluated` (the newest on the second core, where there is one).
     """
-    cache = EstateCache()
+    version = tool_version()  # a metadata lookup: once, not once a night
     with store.batch():  # one transaction for every night: all of them or none
-        for k in range(nights, 0, -1):
-            night = as_of - timedelta(days=k)
-            evidence, errors = cache.estate(night)
-            evidence, errors = vary(evidence, errors, k, night)
-            ev = evaluate(contract, evidence, errors, night)
+        for ev in evaluated(contract, as_of, nights):
+            night = ev.as_of
             info = RunInfo(
                 as_of=night,
                 started_at=night,
                 finished_at=night,
                 run_id=night_run_id(contract, night),
+                tool_version=version,
                 command="run --demo (back-filled night)",
             )
             deliveries = on_night(store.prior(contract.id), ev, info) if on_night else ()
             store.record(ev, info, contract_text=contract_text, deliveries=deliveries)
     return nights
+
+
+def evaluate_night(contract: Contract, as_of: datetime, k: int, cache: EstateCache) -> Evaluation:
+    """The evaluation of night ``k`` before ``as_of``: the estate of that night, varied."""
+    night = as_of - timedelta(days=k)
+    evidence, errors = cache.estate(night)
+    evidence, errors = vary(evidence, errors, k, night)
+    return evaluate(contract, evidence, errors, night)
+
+
+#: The share of the nights (the newest) evaluated by a child process on the second core while
+#: this one evaluates and records the others: recording a night costs about a third of
+#: evaluating one, receiving it an eighth.
+CHILD_SHARE = 0.6
+
+
+def evaluated(contract: Contract, as_of: datetime, nights: int = NIGHTS,
+              fork: bool | None = None) -> Iterator[Evaluation]:
+    """The evaluations of the ``nights`` before ``as_of``, oldest first; the newest share
+    evaluated meanwhile on an idle second core (``demo.second_core``; ``fork``: its choice,
+    by default where a CPU is idle): the same evaluations, sent back pickled (each night's is
+    pure: its estate, varied, evaluated)."""
+    cache = EstateCache()
+    return shared(
+        range(nights, 0, -1),
+        lambda k: evaluate_night(contract, as_of, k, cache),
+        pack=lambda ev: _pack(contract, ev),
+        unpack=lambda packed: _unpack(contract, packed),
+        share=CHILD_SHARE,
+        fork=fork,
+    )
+
+
+#: An evaluation without its contract: the commitments and waivers are the receiver's own.
+_Packed = tuple[datetime, tuple[tuple[Verdict, tuple[Result, ...]], ...],
+                tuple[tuple[str, tuple[str, ...]], ...], tuple[CollectionError, ...], int]
+
+
+def _pack(contract: Contract, ev: Evaluation) -> _Packed:
+    """``ev`` less what its contract holds; refused (the receiver then evaluates the night
+    itself) unless its outcomes and waiver states are the contract's, one each, in order."""
+    if ev.contract is not contract or len(ev.outcomes) != len(contract.commitments) or any(
+        o.commitment is not c for o, c in zip(ev.outcomes, contract.commitments, strict=False)
+    ) or len(ev.waivers) != len(contract.waivers) or any(
+        w.waiver is not c for w, c in zip(ev.waivers, contract.waivers, strict=False)
+    ):
+        raise ValueError("an evaluation not made of its contract's commitments and waivers")
+    return (ev.as_of, tuple((o.verdict, o.results) for o in ev.outcomes),
+            tuple((w.status, w.applied_to) for w in ev.waivers), ev.errors, ev.evidence_count)
+
+
+def _unpack(contract: Contract, packed: _Packed) -> Evaluation:
+    as_of, outcomes, waivers, errors, count = packed
+    return Evaluation(
+        contract=contract,
+        as_of=as_of,
+        outcomes=tuple(Outcome(commitment=c, verdict=v, results=r)
+                       for c, (v, r) in zip(contract.commitments, outcomes, strict=True)),
+        waivers=tuple(WaiverState(waiver=w, status=s, applied_to=a)
+                      for w, (s, a) in zip(contract.waivers, waivers, strict=True)),
+        errors=errors,
+        evidence_count=count,
+    )

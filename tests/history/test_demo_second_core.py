@@ -1,0 +1,52 @@
+"""The demo's nights shared with a forked child: the same answers, whoever computed them."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from datetime import UTC, datetime
+
+from clausewatch.checks import CHECKS
+from clausewatch.demo.backfill import _pack, _unpack, evaluated
+from clausewatch.demo.contract import demo_contract_text
+from clausewatch.demo.second_core import shared
+from clausewatch.policies.load import load_contract
+
+AS_OF = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+
+
+def test_the_child_computes_the_last_share_in_order() -> None:
+    parent = os.getpid()
+    got = list(shared(range(10), lambda i: (i * i, os.getpid()), pack=list, unpack=tuple,
+                      share=0.6, fork=True))
+    assert [v for v, _ in got] == [i * i for i in range(10)]
+    assert {pid for _, pid in got[:4]} == {parent}
+    assert parent not in {pid for _, pid in got[4:]}  # really computed by the child
+
+
+def test_what_the_child_does_not_deliver_the_parent_computes() -> None:
+    parent = os.getpid()
+
+    def compute(i: int) -> tuple[int, int]:
+        if i == 7 and os.getpid() != parent:
+            raise RuntimeError("the child fails on item 7")
+        return i + 100, os.getpid()
+
+    got = list(shared(range(10), compute, pack=list, unpack=tuple, share=0.5, fork=True))
+    assert [v for v, _ in got] == [i + 100 for i in range(10)]
+    assert parent not in {pid for _, pid in got[5:7]}
+    assert {pid for _, pid in got[7:]} == {parent}  # from the failure on, the parent's own
+
+
+def test_nights_evaluated_by_the_child_equal_the_parents() -> None:
+    text = demo_contract_text(AS_OF.date())
+    contract = load_contract("contract.yaml", CHECKS, raw=text.encode())
+    alone = list(evaluated(contract, AS_OF, 4, fork=False))
+    forked = list(evaluated(contract, AS_OF, 4, fork=True))
+    assert [e.as_of for e in forked] == [e.as_of for e in alone]
+    assert forked == alone
+    assert all(o.commitment is c for o, c in zip(forked[-1].outcomes, contract.commitments,
+                                                  strict=True))
+    # what the child sends is the whole evaluation, less the contract the parent holds
+    for ev in alone:
+        assert _unpack(contract, pickle.loads(pickle.dumps(_pack(contract, ev)))) == ev

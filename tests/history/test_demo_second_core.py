@@ -50,3 +50,19 @@ def test_nights_evaluated_by_the_child_equal_the_parents() -> None:
     # what the child sends is the whole evaluation, less the contract the parent holds
     for ev in alone:
         assert _unpack(contract, pickle.loads(pickle.dumps(_pack(contract, ev)))) == ev
+
+
+def test_no_child_on_a_busy_machine_nor_on_one_cpu(monkeypatch) -> None:
+    from clausewatch.demo import second_core
+
+    monkeypatch.setattr(second_core.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    monkeypatch.setattr(second_core, "cpus", lambda: 2)
+    assert second_core.idle_cpu()
+    monkeypatch.setattr(second_core.os, "getloadavg", lambda: (1.8, 1.0, 1.0))
+    assert not second_core.idle_cpu()
+    monkeypatch.setattr(second_core.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(second_core, "cpus", lambda: 1)
+    assert not second_core.idle_cpu()
+    parent = os.getpid()
+    got = list(shared(range(4), lambda i: os.getpid(), pack=int, unpack=int, share=0.5))
+    assert got == [parent] * 4  # the default asks idle_cpu: everything computed here

@@ -9,11 +9,12 @@ that must not cure anything). The same ``as_of`` always gives the same history.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import datetime, timedelta
 
 from clausewatch.checks.engine import evaluate
@@ -186,8 +187,9 @@ def backfill_demo(
     :func:`evaluated` (the newest on the second core, where there is one).
     """
     version = tool_version()  # a metadata lookup: once, not once a night
-    with store.batch():  # one transaction for every night: all of them or none
-        for ev in evaluated(contract, as_of, nights):
+    # ``closing``: a failure or a stop ends the child on the second core at once
+    with store.batch(), contextlib.closing(evaluated(contract, as_of, nights)) as nightly:
+        for ev in nightly:
             night = ev.as_of
             info = RunInfo(
                 as_of=night,
@@ -217,7 +219,7 @@ CHILD_SHARE = 0.6
 
 
 def evaluated(contract: Contract, as_of: datetime, nights: int = NIGHTS,
-              fork: bool | None = None) -> Iterator[Evaluation]:
+              fork: bool | None = None) -> Generator[Evaluation, None, None]:
     """The evaluations of the ``nights`` before ``as_of``, oldest first; the newest share
     evaluated meanwhile on an idle second core (``demo.second_core``; ``fork``: its choice,
     by default where a CPU is idle): the same evaluations, sent back pickled (each night's is

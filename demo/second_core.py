@@ -18,7 +18,7 @@ import pickle
 import signal
 import struct
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
@@ -52,7 +52,7 @@ def shared(
     unpack: Callable[[Any], R],
     share: float = 0.5,
     fork: bool | None = None,
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """``compute(item)`` for each of ``items``, in order; the last ``share`` of them computed in
     a forked child meanwhile (``pack`` makes a result picklable, ``unpack`` makes it whole).
     ``fork``: whether to fork (default: where there is an idle CPU, ``idle_cpu``)."""

@@ -66,3 +66,15 @@ def test_no_child_on_a_busy_machine_nor_on_one_cpu(monkeypatch) -> None:
     parent = os.getpid()
     got = list(shared(range(4), lambda i: os.getpid(), pack=int, unpack=int, share=0.5))
     assert got == [parent] * 4  # the default asks idle_cpu: everything computed here
+
+
+def test_a_parent_that_stops_early_ends_the_child() -> None:
+    import pytest
+
+    nights = shared(range(1000), lambda i: os.getpid(), pack=int, unpack=int, share=1.0,
+                    fork=True)
+    child = next(nights)
+    assert child != os.getpid()
+    nights.close()  # what backfill_demo's ``closing`` does on a failure or a stop
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)  # killed and reaped: not even a zombie left

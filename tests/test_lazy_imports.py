@@ -178,3 +178,24 @@ def test_help_loads_no_aws_sdk() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=120)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_command_named_parses_as_with_every_command_loaded() -> None:
+    """``cli.named`` reads the command as argparse does; where it cannot tell, every command is
+    loaded: a command line parses the same either way."""
+    import pytest
+
+    from clausewatch.cli import EVERY, build_parser, named
+
+    assert named(["-v", "--color", "never", "run", "--demo"]) == "run"
+    assert named(["--color=always", "-q", "evaluate"]) == "evaluate"
+    assert named(["--help"]) is None
+    assert named(["-vq", "run"]) == EVERY and named(["--col", "never", "run"]) == EVERY
+    assert named(["nosuch"]) == EVERY
+    for argv in (["-v", "run", "--demo", "--as-of", "2026-11-22T06:00:00Z"],
+                 ["--color", "never", "checks"], ["report", "--period", "2026-10", "-q"],
+                 ["--color=never", "verify", "pack.zip", "--integrity-only"]):
+        alone = build_parser(named(argv)).parse_args(argv)
+        assert alone == build_parser(EVERY).parse_args(argv)
+    with pytest.raises(SystemExit):
+        build_parser(named(["run", "--nosuch"])).parse_args(["run", "--nosuch"])

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import hashlib
 import uuid
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from clausewatch.checks.engine import evaluate
@@ -54,35 +54,48 @@ def in_episode(key: str, k: int) -> bool:
     return (k + offset) % cycle < length
 
 
+def may_vary(e: Evidence) -> bool:
+    """Whether ``vary`` may fix the record on some night: a missing or failed patch, or an
+    enabled member account without MFA enforced (break-glass accounts excepted). Shifting a
+    record's instants changes none of what this reads."""
+    facts = e.facts
+    if e.kind == Kind.PATCH:
+        return facts.get("state") in ("missing", "failed")
+    return bool(
+        e.kind == Kind.IDENTITY
+        and facts.get("enabled")
+        and facts.get("account_type") == "member"
+        and facts.get("mfa_enforced") is False
+        and not e.subject.startswith("bg-admin")
+    )
+
+
 def vary(
-    evidence: Sequence[Evidence], errors: Sequence[CollectionError], k: int, night: datetime
+    evidence: Sequence[Evidence], errors: Sequence[CollectionError], k: int, night: datetime,
+    candidates: Iterable[int] | None = None,
 ) -> tuple[list[Evidence], list[CollectionError]]:
-    """The estate of night ``k`` with findings outside their episode fixed, plus outages."""
+    """The estate of night ``k`` with findings outside their episode fixed, plus outages.
+    ``candidates``: the positions of the records ``may_vary`` may hold for (default: all)."""
     if k == 0:
         return list(evidence), list(errors)
-    out = []
-    for e in evidence:
+    out = list(evidence)
+    for i in range(len(out)) if candidates is None else candidates:
+        e = out[i]
+        if not may_vary(e):
+            continue
         facts = e.facts
-        if e.kind == Kind.PATCH and facts.get("state") in ("missing", "failed"):
+        if e.kind == Kind.PATCH:
             if not in_episode(f"{e.subject}|{facts.get('update_id')}", k):
                 installed = min(facts["released_at"] + timedelta(days=1), night)
-                e = dataclasses.replace(
+                out[i] = dataclasses.replace(
                     e, facts={**facts, "state": "installed", "installed_at": installed}
                 )
-        elif (
-            e.kind == Kind.IDENTITY
-            and facts.get("enabled")
-            and facts.get("account_type") == "member"
-            and facts.get("mfa_enforced") is False
-            and not e.subject.startswith("bg-admin")
-            and not in_episode(e.subject, k)
-        ):
-            e = dataclasses.replace(
+        elif not in_episode(e.subject, k):
+            out[i] = dataclasses.replace(
                 e,
                 facts={**facts, "mfa_enforced": True, "mfa_registered": True,
                        "mfa_enforced_by": "CA001 Require MFA for all users"},
             )
-        out.append(e)
     errs = list(errors)
     if k % OUTAGE_EVERY == OUTAGE_PHASE:
         errs.append(
@@ -109,13 +122,10 @@ class EstateCache:
     """
 
     def __init__(self) -> None:
-        self._base: dict[int, tuple[datetime, Estate, list[_Plan]]] = {}
+        self._base: dict[int, tuple[datetime, Estate, list[_Plan], tuple[int, ...]]] = {}
 
     def estate(self, night: datetime) -> tuple[list[Evidence], list[CollectionError]]:
-        if night.year not in self._base:
-            built = build_estate(night)
-            self._base[night.year] = (night, built, [_plan(e) for e in built.evidence])
-        at, base, plans = self._base[night.year]
+        at, base, plans, _ = self._built(night)
         delta = night - at
         if not delta:
             return list(base.evidence), list(base.errors)
@@ -124,6 +134,19 @@ class EstateCache:
             [dataclasses.replace(x, occurred_at=x.occurred_at + delta if x.occurred_at else None)
              for x in base.errors],
         )
+
+    def may_vary(self, night: datetime) -> tuple[int, ...]:
+        """The positions in ``estate(night)`` of the records ``may_vary`` holds for."""
+        return self._built(night)[3]
+
+    def _built(self, night: datetime) -> tuple[datetime, Estate, list[_Plan], tuple[int, ...]]:
+        if night.year not in self._base:
+            built = build_estate(night)
+            self._base[night.year] = (
+                night, built, [_plan(e) for e in built.evidence],
+                tuple(i for i, e in enumerate(built.evidence) if may_vary(e)),
+            )
+        return self._base[night.year]
 
 
 #: Per kind, its timestamp facts: in a built ``Evidence`` the only facts holding datetimes
@@ -208,7 +231,7 @@ def evaluate_night(contract: Contract, as_of: datetime, k: int, cache: EstateCac
     """The evaluation of night ``k`` before ``as_of``: the estate of that night, varied."""
     night = as_of - timedelta(days=k)
     evidence, errors = cache.estate(night)
-    evidence, errors = vary(evidence, errors, k, night)
+    evidence, errors = vary(evidence, errors, k, night, cache.may_vary(night))
     return evaluate(contract, evidence, errors, night)
 
 

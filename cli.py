@@ -129,48 +129,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    """Run the command; every situation is a message and an exit code, only a bug a traceback.
+    """Run the command; every situation is a message and an exit code, only a bug a traceback."""
+    try:
+        return int(args.run(args))
+    except (interrupt.Stopped, KeyboardInterrupt) as exc:
+        return _stopped(exc)
+    except Exception as exc:
+        return _situation(exc)
 
-    The exceptions of the layers below are imported here, once a command is chosen (its module
-    has loaded most of them), so that ``--help`` does not load the history, the evidence pack
-    or the outputs."""
+
+def _situation(exc: Exception) -> int:
+    """The message and exit code of what the command raised. The exception classes of the
+    layers below are imported here, once one was raised: no command's start-up pays for them
+    (``checks`` loads no history, evidence pack or outputs code)."""
     from clausewatch.commands.common import UsageError
     from clausewatch.history.store import HistoryError, StoreUnwritable
     from clausewatch.pipeline.archive import ArchiveError
     from clausewatch.reports.evidence_pack import PackError
     from clausewatch.reports.output import NotAnOutputFolder
 
-    try:
-        return int(args.run(args))
-    except InputError as exc:  # one problem a line, unwrapped: editors and CI parse them
+    if isinstance(exc, InputError):  # one problem a line, unwrapped: editors and CI parse them
         sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
         return ExitCode.INVALID_INPUT
-    except ConfigurationError as exc:  # a source cannot be reached: nothing was collected
+    if isinstance(exc, ConfigurationError):  # a source cannot be reached: nothing collected
         sys.stderr.write("".join(f"clausewatch: {problem}\n" for problem in exc.problems))
         return ExitCode.CONFIGURATION
-    except (UsageError, NotAnOutputFolder, PackError) as exc:
+    if isinstance(exc, UsageError | NotAnOutputFolder | PackError):
         sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT
-    except StoreUnwritable as exc:  # permission, read-only, disk full: the run changed nothing
+    if isinstance(exc, StoreUnwritable):  # permission, read-only, disk full: nothing changed
         sys.stderr.write(f"clausewatch: {exc}; {UNCHANGED}\n")
         return ExitCode.OUTPUT_UNWRITABLE
-    except ArchiveError as exc:  # outputs and history are in place; the locked copy is not
+    if isinstance(exc, ArchiveError):  # outputs and history are in place; the locked copy not
         sys.stderr.write(f"clausewatch: evidence pack not archived: {exc}\n")
         return ExitCode.OUTPUT_UNWRITABLE
-    except HistoryError as exc:  # the store is busy (another run) or unusable
+    if isinstance(exc, HistoryError):  # the store is busy (another run) or unusable
         sys.stderr.write(f"clausewatch: {exc}\n")
         return ExitCode.INVALID_INPUT
-    except (interrupt.Stopped, KeyboardInterrupt) as exc:
-        return _stopped(exc)
-    except OSError as exc:
-        if exc.errno not in UNWRITABLE:
-            return _bug(exc)
+    if isinstance(exc, OSError) and exc.errno in UNWRITABLE:
         where = f" {exc.filename}" if exc.filename else ""
         sys.stderr.write(f"clausewatch: cannot write{where}: {exc.strerror or exc}; "
                          f"{UNCHANGED}\n")
         return ExitCode.OUTPUT_UNWRITABLE
-    except Exception as exc:
-        return _bug(exc)
+    return _bug(exc)
 
 
 #: What a run that failed or was stopped leaves (the staging folder is removed, the history

@@ -73,6 +73,14 @@ def test_help_loads_no_command_module_nor_alert_channel() -> None:
                                                         RUN_ONLY)
 
 
+def test_a_light_command_loads_no_run_code() -> None:
+    """``clausewatch checks`` imports its own module: the exceptions the CLI turns into exit
+    codes (history, evidence pack, outputs) are imported only once one is raised."""
+    assert loaded_after("act(lambda: main(['checks']))",
+                        ("httpx", "clausewatch.alerts", "clausewatch.history", "jinja2",
+                         "clausewatch.reports.evidence_pack", "clausewatch.commands.common")) == []
+
+
 def test_evaluate_parser_and_help_load_no_vendor_sdk() -> None:
     assert loaded_after("""act(lambda: build_parser().parse_args(
         ['evaluate', '--policy', 'c.yaml', '--evidence', 'e.jsonl']))

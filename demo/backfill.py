@@ -121,8 +121,11 @@ class EstateCache:
     ``tests/history/test_demo_history.py`` checks the two agree record for record.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, built: tuple[datetime, Estate] | None = None) -> None:
+        """``built``: an estate already built (tonight's) and its night, the base of its year."""
         self._base: dict[int, tuple[datetime, Estate, list[_Plan], tuple[int, ...]]] = {}
+        if built is not None:
+            self._add(*built)
 
     def estate(self, night: datetime) -> tuple[list[Evidence], list[CollectionError]]:
         at, base, plans, _ = self._built(night)
@@ -141,12 +144,14 @@ class EstateCache:
 
     def _built(self, night: datetime) -> tuple[datetime, Estate, list[_Plan], tuple[int, ...]]:
         if night.year not in self._base:
-            built = build_estate(night)
-            self._base[night.year] = (
-                night, built, [_plan(e) for e in built.evidence],
-                tuple(i for i, e in enumerate(built.evidence) if may_vary(e)),
-            )
+            self._add(night, build_estate(night))
         return self._base[night.year]
+
+    def _add(self, night: datetime, built: Estate) -> None:
+        self._base[night.year] = (
+            night, built, [_plan(e) for e in built.evidence],
+            tuple(i for i, e in enumerate(built.evidence) if may_vary(e)),
+        )
 
 
 #: Per kind, its timestamp facts: in a built ``Evidence`` the only facts holding datetimes
@@ -202,16 +207,19 @@ def backfill_demo(
     as_of: datetime,
     nights: int = NIGHTS,
     on_night: OnNight | None = None,
+    tonight: Estate | None = None,
 ) -> int:
     """Record ``nights`` synthetic nightly runs before ``as_of`` (oldest first); return the count.
 
     ``on_night`` (the alerts) sees each night's evaluation and the history before it, and
     returns the deliveries recorded with that night's run. The nights are evaluated by
-    :func:`evaluated` (the newest on the second core, where there is one).
+    :func:`evaluated` (the newest on the second core, where there is one); ``tonight``:
+    ``build_estate(as_of)`` if already built, the base the nights of its year are shifted from.
     """
     version = tool_version()  # a metadata lookup: once, not once a night
     # ``closing``: a failure or a stop ends the child on the second core at once
-    with store.batch(), contextlib.closing(evaluated(contract, as_of, nights)) as nightly:
+    with store.batch(), contextlib.closing(
+            evaluated(contract, as_of, nights, tonight=tonight)) as nightly:
         for ev in nightly:
             night = ev.as_of
             info = RunInfo(
@@ -242,12 +250,13 @@ CHILD_SHARE = 0.6
 
 
 def evaluated(contract: Contract, as_of: datetime, nights: int = NIGHTS,
-              fork: bool | None = None) -> Generator[Evaluation, None, None]:
+              fork: bool | None = None, tonight: Estate | None = None,
+              ) -> Generator[Evaluation, None, None]:
     """The evaluations of the ``nights`` before ``as_of``, oldest first; the newest share
     evaluated meanwhile on an idle second core (``demo.second_core``; ``fork``: its choice,
     by default where a CPU is idle): the same evaluations, sent back pickled (each night's is
-    pure: its estate, varied, evaluated)."""
-    cache = EstateCache()
+    pure: its estate, varied, evaluated). ``tonight``: ``build_estate(as_of)``, if built."""
+    cache = EstateCache(None if tonight is None else (as_of, tonight))
     return shared(
         range(nights, 0, -1),
         lambda k: evaluate_night(contract, as_of, k, cache),

@@ -31,6 +31,15 @@ def test_the_estate_cache_matches_building_each_night():
         assert errors == built.errors
 
 
+def test_the_estate_cache_shifted_back_from_tonight_matches_building_each_night():
+    """The demo hands tonight's estate to the back-fill: nights are shifted back from it."""
+    cache = EstateCache((AS_OF, build_estate(AS_OF)))
+    for k in (89, 45, 2):
+        night = AS_OF - timedelta(days=k)
+        built = build_estate(night)
+        assert cache.estate(night) == (built.evidence, built.errors)
+
+
 def test_varying_only_the_records_that_may_vary_changes_nothing():
     cache = EstateCache()
     for k in (40, 11, 3):

@@ -128,7 +128,7 @@ class _Child:
         if self.pid:
             try:
                 os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):  # already reaped (SIGCHLD ignored)
                 pass
-            os.waitpid(self.pid, 0)
             self.pid = 0

@@ -22,16 +22,18 @@ import traceback
 from collections.abc import Sequence
 
 from clausewatch.commands import COMMANDS
-from clausewatch.commands.common import UsageError
 from clausewatch.core import interrupt
 from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.problems import InputError
 from clausewatch.core.run import ExitCode, tool_version
-from clausewatch.history.store import HistoryError, StoreUnwritable
-from clausewatch.pipeline.archive import ArchiveError
-from clausewatch.reports.evidence_pack import PackError
-from clausewatch.reports.output import NotAnOutputFolder
 from clausewatch.reports.terminal import COLOR_CHOICES
+
+#: ``build_parser``'s ``chosen`` for "every command in full" (what argparse must see when the
+#: command line cannot be read simply: ``named`` returns it then).
+EVERY = "*"
+#: The global options and how many words each takes with it (``--color=never`` is one word).
+_GLOBAL = {"-v": 1, "--verbose": 1, "-q": 1, "--quiet": 1, "-h": 1, "--help": 1,
+           "--version": 1, "--color": 2}
 
 
 def global_options(*, suppress: bool) -> argparse.ArgumentParser:
@@ -54,7 +56,30 @@ def global_options(*, suppress: bool) -> argparse.ArgumentParser:
     return p
 
 
-def build_parser() -> argparse.ArgumentParser:
+def named(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names, read as argparse reads it: its first word past the global
+    options; None when it names none (``--help``, ``--version``, nothing: argparse needs no
+    command's options); :data:`EVERY` when a word is not that simple (an abbreviated or
+    bundled option, ``--``, a name that is no command): argparse then sees every command."""
+    words = list(argv)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in _GLOBAL:
+            i += _GLOBAL[word]
+        elif word.startswith("--color="):
+            i += 1
+        elif word.startswith("-"):
+            return EVERY
+        else:
+            return word if word in {c.name for c in COMMANDS} else EVERY
+    return None
+
+
+def build_parser(chosen: str | None = EVERY) -> argparse.ArgumentParser:
+    """The parser of every command (``chosen``: :data:`EVERY`), or of the command ``chosen``
+    alone with only the names and help lines of the others (``named(argv)``: what parsing
+    that command line needs, importing no other command's module)."""
     parser = argparse.ArgumentParser(
         parents=[global_options(suppress=False)],
         prog="clausewatch",
@@ -72,21 +97,25 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="what to do (clausewatch COMMAND --help for its options)")
     shared = global_options(suppress=True)
     for command in COMMANDS:
+        if chosen not in (EVERY, command.name):
+            sub.add_parser(command.name, help=command.help)  # listed, never parsed
+            continue
+        module = command.load()
         p = sub.add_parser(
-            command.NAME,
+            command.name,
             parents=[shared],
-            help=command.HELP,
-            description=getattr(command, "DESCRIPTION", None),
-            epilog=getattr(command, "EPILOG", None),
+            help=command.help,
+            description=getattr(module, "DESCRIPTION", None),
+            epilog=getattr(module, "EPILOG", None),
         )
-        command.add_arguments(p)
-        p.set_defaults(run=command.run)
+        module.add_arguments(p)
+        p.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(named(words)).parse_args(words)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -103,35 +132,46 @@ def _dispatch(args: argparse.Namespace) -> int:
     """Run the command; every situation is a message and an exit code, only a bug a traceback."""
     try:
         return int(args.run(args))
-    except InputError as exc:  # one problem a line, unwrapped: editors and CI parse them
-        sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
-        return ExitCode.INVALID_INPUT
-    except ConfigurationError as exc:  # a source cannot be reached: nothing was collected
-        sys.stderr.write("".join(f"clausewatch: {problem}\n" for problem in exc.problems))
-        return ExitCode.CONFIGURATION
-    except (UsageError, NotAnOutputFolder, PackError) as exc:
-        sys.stderr.write(f"clausewatch: {exc}\n")
-        return ExitCode.INVALID_INPUT
-    except StoreUnwritable as exc:  # permission, read-only, disk full: the run changed nothing
-        sys.stderr.write(f"clausewatch: {exc}; {UNCHANGED}\n")
-        return ExitCode.OUTPUT_UNWRITABLE
-    except ArchiveError as exc:  # outputs and history are in place; the locked copy is not
-        sys.stderr.write(f"clausewatch: evidence pack not archived: {exc}\n")
-        return ExitCode.OUTPUT_UNWRITABLE
-    except HistoryError as exc:  # the store is busy (another run) or unusable
-        sys.stderr.write(f"clausewatch: {exc}\n")
-        return ExitCode.INVALID_INPUT
     except (interrupt.Stopped, KeyboardInterrupt) as exc:
         return _stopped(exc)
-    except OSError as exc:
-        if exc.errno not in UNWRITABLE:
-            return _bug(exc)
+    except Exception as exc:
+        return _situation(exc)
+
+
+def _situation(exc: Exception) -> int:
+    """The message and exit code of what the command raised. The exception classes of the
+    layers below are imported here, once one was raised: no command's start-up pays for them
+    (``checks`` loads no history, evidence pack or outputs code)."""
+    from clausewatch.commands.common import UsageError
+    from clausewatch.history.store import HistoryError, StoreUnwritable
+    from clausewatch.pipeline.archive import ArchiveError
+    from clausewatch.reports.evidence_pack import PackError
+    from clausewatch.reports.output import NotAnOutputFolder
+
+    if isinstance(exc, InputError):  # one problem a line, unwrapped: editors and CI parse them
+        sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
+        return ExitCode.INVALID_INPUT
+    if isinstance(exc, ConfigurationError):  # a source cannot be reached: nothing collected
+        sys.stderr.write("".join(f"clausewatch: {problem}\n" for problem in exc.problems))
+        return ExitCode.CONFIGURATION
+    if isinstance(exc, UsageError | NotAnOutputFolder | PackError):
+        sys.stderr.write(f"clausewatch: {exc}\n")
+        return ExitCode.INVALID_INPUT
+    if isinstance(exc, StoreUnwritable):  # permission, read-only, disk full: nothing changed
+        sys.stderr.write(f"clausewatch: {exc}; {UNCHANGED}\n")
+        return ExitCode.OUTPUT_UNWRITABLE
+    if isinstance(exc, ArchiveError):  # outputs and history are in place; the locked copy not
+        sys.stderr.write(f"clausewatch: evidence pack not archived: {exc}\n")
+        return ExitCode.OUTPUT_UNWRITABLE
+    if isinstance(exc, HistoryError):  # the store is busy (another run) or unusable
+        sys.stderr.write(f"clausewatch: {exc}\n")
+        return ExitCode.INVALID_INPUT
+    if isinstance(exc, OSError) and exc.errno in UNWRITABLE:
         where = f" {exc.filename}" if exc.filename else ""
         sys.stderr.write(f"clausewatch: cannot write{where}: {exc.strerror or exc}; "
                          f"{UNCHANGED}\n")
         return ExitCode.OUTPUT_UNWRITABLE
-    except Exception as exc:
-        return _bug(exc)
+    return _bug(exc)
 
 
 #: What a run that failed or was stopped leaves (the staging folder is removed, the history

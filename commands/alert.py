@@ -13,7 +13,6 @@ from clausewatch.core.clock import utc_now
 from clausewatch.core.run import ExitCode
 
 NAME = "alert"
-HELP = "alert channels"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

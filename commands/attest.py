@@ -25,7 +25,6 @@ from clausewatch.core.run import ExitCode
 from clausewatch.pipeline.sources_file import load_sources
 
 NAME = "attest"
-HELP = "record a manual restore test or disaster-recovery exercise, with its signed report"
 EPILOG = (
     "example: clausewatch attest --sources sources.yaml --system si-morel "
     "--exercise dr_exercise --date 2026-11-14 --timezone Europe/Paris --outcome success "

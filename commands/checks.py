@@ -12,7 +12,6 @@ from clausewatch.checks import CHECKS
 from clausewatch.core.run import ExitCode
 
 NAME = "checks"
-HELP = "list the checks and the params each accepts"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

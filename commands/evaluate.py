@@ -30,7 +30,6 @@ from clausewatch.reports.output import check_replaceable
 from clausewatch.reports.progress import StageProgress
 
 NAME = "evaluate"
-HELP = "evaluate a contract against a JSON Lines evidence file"
 log = logging.getLogger("clausewatch")
 
 

@@ -12,7 +12,6 @@ from clausewatch.history.copy import copy_store
 from clausewatch.history.store import open_history, read_history
 
 NAME = "history"
-HELP = "manage the run history: migrate a SQLite store into PostgreSQL"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

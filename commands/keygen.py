@@ -23,7 +23,6 @@ from clausewatch.reports import signing
 from clausewatch.reports.publish import SIGNING_KEY_ENV, SIGNING_PASSWORD_ENV
 
 NAME = "keygen"
-HELP = "write an Ed25519 key pair to sign evidence packs"
 DESCRIPTION = __doc__.split("\n\n")[1] if __doc__ else None
 DEFAULT_KEY = Path("clausewatch-signing-key.pem")
 

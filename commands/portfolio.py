@@ -16,7 +16,6 @@ from clausewatch.history.store import DEFAULT_PATH, read_history
 from clausewatch.reports import portfolio as portfolio_report
 
 NAME = "portfolio"
-HELP = "roll up every contract of the history: status, attainment, breaches, exposure, trend"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -16,7 +16,6 @@ from clausewatch.pipeline.sources_file import load_sources
 from clausewatch.reports import period as period_report
 
 NAME = "report"
-HELP = "render the report of a contract period from the history"
 EPILOG = ("Exit codes: 0 written; 4 no run of the contract in that period (nothing written); "
           "2 bad arguments or no history store.")
 

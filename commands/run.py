@@ -46,7 +46,6 @@ from clausewatch.reports.output import check_replaceable
 from clausewatch.reports.progress import CollectionProgress, StageProgress
 
 NAME = "run"
-HELP = "collect, evaluate and report (--demo: the built-in demo)"
 log = logging.getLogger("clausewatch")
 
 

@@ -15,7 +15,6 @@ from clausewatch.policies.load import contract_schema
 from clausewatch.reports import results_json
 
 NAME = "schema"
-HELP = "print a JSON Schema shipped with ClauseWatch"
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "alerts": alerts_schema,
     "contract": contract_schema,

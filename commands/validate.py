@@ -14,7 +14,6 @@ from clausewatch.policies.load import contract_from_document
 from clausewatch.policies.yaml_source import gc_paused, read_yaml
 
 NAME = "validate"
-HELP = "check contract and sources files; report every problem"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

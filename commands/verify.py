@@ -16,7 +16,6 @@ from clausewatch.reports import signing
 from clausewatch.reports import verify as verifying
 
 NAME = "verify"
-HELP = "check an evidence pack: hashes, signature, chain, and re-evaluation"
 DESCRIPTION = verifying.__doc__.split("\n\n")[1] if verifying.__doc__ else None
 EPILOG = (
     "Trusted keys: --public-key and --trusted-keys (repeatable), else "

@@ -9,15 +9,17 @@ that must not cure anything). The same ``as_of`` always gives the same history.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from clausewatch.checks.engine import evaluate
 from clausewatch.core.contract import Contract
-from clausewatch.core.evaluation import Evaluation
+from clausewatch.core.evaluation import Evaluation, Outcome, WaiverState
 from clausewatch.core.evidence import (
     CollectionError,
     Evidence,
@@ -25,8 +27,10 @@ from clausewatch.core.evidence import (
     default_evidence_id,
 )
 from clausewatch.core.kinds import KINDS
-from clausewatch.core.run import RunInfo
+from clausewatch.core.result import Result, Verdict
+from clausewatch.core.run import RunInfo, tool_version
 from clausewatch.demo.estate import TENANT, Estate, build_estate
+from clausewatch.demo.second_core import shared
 from clausewatch.history.store import Delivery, HistoryStore, Prior
 
 NIGHTS = 90
@@ -35,6 +39,7 @@ OUTAGE_EVERY, OUTAGE_PHASE = 23, 11  # the Graph collector fails on nights k % 2
 OnNight = Callable[[Prior, Evaluation, RunInfo], Sequence[Delivery]]
 
 
+@functools.lru_cache(maxsize=4096)
 def _rhythm(key: str) -> tuple[int, int, int]:
     """(cycle, episode length, offset) in nights, from a stable hash of ``key``."""
     h = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16)
@@ -49,35 +54,48 @@ def in_episode(key: str, k: int) -> bool:
     return (k + offset) % cycle < length
 
 
+def may_vary(e: Evidence) -> bool:
+    """Whether ``vary`` may fix the record on some night: a missing or failed patch, or an
+    enabled member account without MFA enforced (break-glass accounts excepted). Shifting a
+    record's instants changes none of what this reads."""
+    facts = e.facts
+    if e.kind == Kind.PATCH:
+        return facts.get("state") in ("missing", "failed")
+    return bool(
+        e.kind == Kind.IDENTITY
+        and facts.get("enabled")
+        and facts.get("account_type") == "member"
+        and facts.get("mfa_enforced") is False
+        and not e.subject.startswith("bg-admin")
+    )
+
+
 def vary(
-    evidence: Sequence[Evidence], errors: Sequence[CollectionError], k: int, night: datetime
+    evidence: Sequence[Evidence], errors: Sequence[CollectionError], k: int, night: datetime,
+    candidates: Iterable[int] | None = None,
 ) -> tuple[list[Evidence], list[CollectionError]]:
-    """The estate of night ``k`` with findings outside their episode fixed, plus outages."""
+    """The estate of night ``k`` with findings outside their episode fixed, plus outages.
+    ``candidates``: the positions of the records ``may_vary`` may hold for (default: all)."""
     if k == 0:
         return list(evidence), list(errors)
-    out = []
-    for e in evidence:
+    out = list(evidence)
+    for i in range(len(out)) if candidates is None else candidates:
+        e = out[i]
+        if not may_vary(e):
+            continue
         facts = e.facts
-        if e.kind == Kind.PATCH and facts.get("state") in ("missing", "failed"):
+        if e.kind == Kind.PATCH:
             if not in_episode(f"{e.subject}|{facts.get('update_id')}", k):
                 installed = min(facts["released_at"] + timedelta(days=1), night)
-                e = dataclasses.replace(
+                out[i] = dataclasses.replace(
                     e, facts={**facts, "state": "installed", "installed_at": installed}
                 )
-        elif (
-            e.kind == Kind.IDENTITY
-            and facts.get("enabled")
-            and facts.get("account_type") == "member"
-            and facts.get("mfa_enforced") is False
-            and not e.subject.startswith("bg-admin")
-            and not in_episode(e.subject, k)
-        ):
-            e = dataclasses.replace(
+        elif not in_episode(e.subject, k):
+            out[i] = dataclasses.replace(
                 e,
                 facts={**facts, "mfa_enforced": True, "mfa_registered": True,
                        "mfa_enforced_by": "CA001 Require MFA for all users"},
             )
-        out.append(e)
     errs = list(errors)
     if k % OUTAGE_EVERY == OUTAGE_PHASE:
         errs.append(
@@ -103,14 +121,14 @@ class EstateCache:
     ``tests/history/test_demo_history.py`` checks the two agree record for record.
     """
 
-    def __init__(self) -> None:
-        self._base: dict[int, tuple[datetime, Estate, list[_Plan]]] = {}
+    def __init__(self, built: tuple[datetime, Estate] | None = None) -> None:
+        """``built``: an estate already built (tonight's) and its night, the base of its year."""
+        self._base: dict[int, tuple[datetime, Estate, list[_Plan], tuple[int, ...]]] = {}
+        if built is not None:
+            self._add(*built)
 
     def estate(self, night: datetime) -> tuple[list[Evidence], list[CollectionError]]:
-        if night.year not in self._base:
-            built = build_estate(night)
-            self._base[night.year] = (night, built, [_plan(e) for e in built.evidence])
-        at, base, plans = self._base[night.year]
+        at, base, plans, _ = self._built(night)
         delta = night - at
         if not delta:
             return list(base.evidence), list(base.errors)
@@ -118,6 +136,21 @@ class EstateCache:
             [_shift_evidence(e, delta, plan) for e, plan in zip(base.evidence, plans, strict=True)],
             [dataclasses.replace(x, occurred_at=x.occurred_at + delta if x.occurred_at else None)
              for x in base.errors],
+        )
+
+    def may_vary(self, night: datetime) -> tuple[int, ...]:
+        """The positions in ``estate(night)`` of the records ``may_vary`` holds for."""
+        return self._built(night)[3]
+
+    def _built(self, night: datetime) -> tuple[datetime, Estate, list[_Plan], tuple[int, ...]]:
+        if night.year not in self._base:
+            self._add(night, build_estate(night))
+        return self._base[night.year]
+
+    def _add(self, night: datetime, built: Estate) -> None:
+        self._base[night.year] = (
+            night, built, [_plan(e) for e in built.evidence],
+            tuple(i for i, e in enumerate(built.evidence) if may_vary(e)),
         )
 
 
@@ -174,26 +207,93 @@ def backfill_demo(
     as_of: datetime,
     nights: int = NIGHTS,
     on_night: OnNight | None = None,
+    tonight: Estate | None = None,
 ) -> int:
     """Record ``nights`` synthetic nightly runs before ``as_of`` (oldest first); return the count.
 
     ``on_night`` (the alerts) sees each night's evaluation and the history before it, and
-    returns the deliveries recorded with that night's run.
+    returns the deliveries recorded with that night's run. The nights are evaluated by
+    :func:`evaluated` (the newest on the second core, where there is one); ``tonight``:
+    ``build_estate(as_of)`` if already built, the base the nights of its year are shifted from.
     """
-    cache = EstateCache()
-    with store.batch():  # one transaction for every night: all of them or none
-        for k in range(nights, 0, -1):
-            night = as_of - timedelta(days=k)
-            evidence, errors = cache.estate(night)
-            evidence, errors = vary(evidence, errors, k, night)
-            ev = evaluate(contract, evidence, errors, night)
+    version = tool_version()  # a metadata lookup: once, not once a night
+    # ``closing``: a failure or a stop ends the child on the second core at once
+    with store.batch(), contextlib.closing(
+            evaluated(contract, as_of, nights, tonight=tonight)) as nightly:
+        for ev in nightly:
+            night = ev.as_of
             info = RunInfo(
                 as_of=night,
                 started_at=night,
                 finished_at=night,
                 run_id=night_run_id(contract, night),
+                tool_version=version,
                 command="run --demo (back-filled night)",
             )
             deliveries = on_night(store.prior(contract.id), ev, info) if on_night else ()
             store.record(ev, info, contract_text=contract_text, deliveries=deliveries)
     return nights
+
+
+def evaluate_night(contract: Contract, as_of: datetime, k: int, cache: EstateCache) -> Evaluation:
+    """The evaluation of night ``k`` before ``as_of``: the estate of that night, varied."""
+    night = as_of - timedelta(days=k)
+    evidence, errors = cache.estate(night)
+    evidence, errors = vary(evidence, errors, k, night, cache.may_vary(night))
+    return evaluate(contract, evidence, errors, night)
+
+
+#: The share of the nights (the newest) evaluated by a child process on the second core while
+#: this one evaluates and records the others: recording a night costs about a third of
+#: evaluating one, receiving it an eighth.
+CHILD_SHARE = 0.6
+
+
+def evaluated(contract: Contract, as_of: datetime, nights: int = NIGHTS,
+              fork: bool | None = None, tonight: Estate | None = None,
+              ) -> Generator[Evaluation, None, None]:
+    """The evaluations of the ``nights`` before ``as_of``, oldest first; the newest share
+    evaluated meanwhile on an idle second core (``demo.second_core``; ``fork``: its choice,
+    by default where a CPU is idle): the same evaluations, sent back pickled (each night's is
+    pure: its estate, varied, evaluated). ``tonight``: ``build_estate(as_of)``, if built."""
+    cache = EstateCache(None if tonight is None else (as_of, tonight))
+    return shared(
+        range(nights, 0, -1),
+        lambda k: evaluate_night(contract, as_of, k, cache),
+        pack=lambda ev: _pack(contract, ev),
+        unpack=lambda packed: _unpack(contract, packed),
+        share=CHILD_SHARE,
+        fork=fork,
+    )
+
+
+#: An evaluation without its contract: the commitments and waivers are the receiver's own.
+_Packed = tuple[datetime, tuple[tuple[Verdict, tuple[Result, ...]], ...],
+                tuple[tuple[str, tuple[str, ...]], ...], tuple[CollectionError, ...], int]
+
+
+def _pack(contract: Contract, ev: Evaluation) -> _Packed:
+    """``ev`` less what its contract holds; refused (the receiver then evaluates the night
+    itself) unless its outcomes and waiver states are the contract's, one each, in order."""
+    if ev.contract is not contract or len(ev.outcomes) != len(contract.commitments) or any(
+        o.commitment is not c for o, c in zip(ev.outcomes, contract.commitments, strict=False)
+    ) or len(ev.waivers) != len(contract.waivers) or any(
+        w.waiver is not c for w, c in zip(ev.waivers, contract.waivers, strict=False)
+    ):
+        raise ValueError("an evaluation not made of its contract's commitments and waivers")
+    return (ev.as_of, tuple((o.verdict, o.results) for o in ev.outcomes),
+            tuple((w.status, w.applied_to) for w in ev.waivers), ev.errors, ev.evidence_count)
+
+
+def _unpack(contract: Contract, packed: _Packed) -> Evaluation:
+    as_of, outcomes, waivers, errors, count = packed
+    return Evaluation(
+        contract=contract,
+        as_of=as_of,
+        outcomes=tuple(Outcome(commitment=c, verdict=v, results=r)
+                       for c, (v, r) in zip(contract.commitments, outcomes, strict=True)),
+        waivers=tuple(WaiverState(waiver=w, status=s, applied_to=a)
+                      for w, (s, a) in zip(contract.waivers, waivers, strict=True)),
+        errors=errors,
+        evidence_count=count,
+    )

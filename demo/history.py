@@ -13,6 +13,7 @@ from clausewatch.alerts.notify import notify
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.run import RunInfo
 from clausewatch.demo.backfill import NIGHTS, backfill_demo
+from clausewatch.demo.estate import Estate
 from clausewatch.history.attainment import attainment_trend
 from clausewatch.history.periods import period_of
 from clausewatch.history.standing import standing
@@ -37,10 +38,11 @@ class DemoHistory:
 
 
 def demo_backfill(stage: Path, ev: Evaluation, text: str, nights: int = NIGHTS,
-                  tick: Callable[[], None] | None = None) -> Path:
+                  tick: Callable[[], None] | None = None, tonight: Estate | None = None) -> Path:
     """Back-fill ``nights`` before tonight into ``stage/history.sqlite`` (alerts to the outbox);
     returns the store's path, for tonight's reports to read breach starts and exposure from.
-    ``tick`` is called once per back-filled night (progress)."""
+    ``tick`` is called once per back-filled night (progress); ``tonight``: tonight's estate,
+    if built (the nights are shifted from it instead of building another)."""
     config = outbox_config(stage / OUTBOX_FILE)
     with open_history(stage / HISTORY_FILE, durable=False) as store:
         backfill_demo(
@@ -52,6 +54,7 @@ def demo_backfill(stage: Path, ev: Evaluation, text: str, nights: int = NIGHTS,
             on_night=lambda prior, night, night_info: _ticked(
                 tick, notify(prior, night, night_info, config).deliveries
             ),
+            tonight=tonight,
         )
     return stage / HISTORY_FILE
 

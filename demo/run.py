@@ -14,7 +14,7 @@ from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.run import RunInfo
 from clausewatch.demo.backfill import NIGHTS
 from clausewatch.demo.contract import demo_contract_text
-from clausewatch.demo.estate import build_estate
+from clausewatch.demo.estate import Estate, build_estate
 from clausewatch.demo.history import demo_backfill, demo_publish
 from clausewatch.pipeline.run import Gathered, Run
 from clausewatch.policies.load import load_contract
@@ -48,10 +48,13 @@ def demo_run(as_of: datetime, out: Path, options: PackOptions,
     raw = text.encode("utf-8")
     contract = load_contract("contract.yaml", CHECKS, raw=raw)
 
+    built: list[Estate] = []  # tonight's estate, which the back-filled nights are shifted from
+
     def gather(_stage: Path | None) -> Gathered:
         if stage is not None:
             stage("progress_estate")
         estate = build_estate(as_of)
+        built.append(Estate(list(estate.evidence), list(estate.errors)))  # a copy of its own
         if stage is not None:
             stage("progress_evaluating_out")
         return Gathered(evidence=estate.evidence, errors=estate.errors)
@@ -60,7 +63,8 @@ def demo_run(as_of: datetime, out: Path, options: PackOptions,
         if stage is not None:
             stage("progress_backfill", total=NIGHTS, n=NIGHTS)
         return demo_backfill(folder, ev, text,
-                             tick=stage.advance if stage is not None else None)
+                             tick=stage.advance if stage is not None else None,
+                             tonight=built[-1] if built else None)
 
     def after(folder: Path, ev: Evaluation, info: RunInfo) -> None:
         past = demo_publish(folder, ev, info, text, lang=options.lang, backfilled=True)

@@ -25,17 +25,28 @@ PROBE = textwrap.dedent("""\
             except SystemExit:
                 return None
     {body}
-    prefixes = {vendor!r} + tuple(f"clausewatch.collectors.{{c}}" for c in {collectors!r})
+    prefixes = {prefixes!r}
     loaded = sorted(m for m in sys.modules if any(m == p or m.startswith(p + ".")
                                                  for p in prefixes))
     print(json.dumps(loaded))
 """)
 
 
-def loaded_after(body: str) -> list[str]:
-    """The vendor modules in ``sys.modules`` after running ``body`` in a fresh interpreter."""
+#: What ``--help`` alone must not load: the alert channels and their HTTP client, the commands'
+#: own modules, and what only a run needs (history, evidence pack, templates).
+RUN_ONLY = ("httpx", "clausewatch.alerts", "clausewatch.commands.common", "jinja2",
+            "clausewatch.history", "clausewatch.reports.evidence_pack",
+            *(f"clausewatch.commands.{c}" for c in ("alert", "attest", "evaluate", "run",
+                                                     "verify", "keygen", "report", "validate")))
+
+
+def loaded_after(body: str, prefixes: tuple[str, ...] | None = None) -> list[str]:
+    """The modules under ``prefixes`` (default: the vendor SDKs and their collectors) in
+    ``sys.modules`` after running ``body`` in a fresh interpreter."""
+    if prefixes is None:
+        prefixes = VENDOR + tuple(f"clausewatch.collectors.{c}" for c in VENDOR_COLLECTORS)
     code = PROBE.format(body=textwrap.indent(textwrap.dedent(body), "").strip(),
-                        vendor=VENDOR, collectors=VENDOR_COLLECTORS)
+                        prefixes=prefixes)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=120)
     loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -51,6 +62,23 @@ def test_probe_sees_a_vendor_import() -> None:
 
 def test_help_loads_no_vendor_sdk() -> None:
     assert loaded_after("act(lambda: build_parser().parse_args(['--help']))") == []
+
+
+def test_help_loads_no_command_module_nor_alert_channel() -> None:
+    """``clausewatch --help`` lists every command from ``commands.COMMANDS`` alone: no
+    command's module, alert channel, httpx or history code is imported (each was, 0.4 s)."""
+    assert loaded_after("act(lambda: main(['--help']))", VENDOR + RUN_ONLY) == []
+    # the probe sees them: the command chosen is loaded, with what it imports
+    assert "clausewatch.commands.alert" in loaded_after("act(lambda: main(['alert', '--help']))",
+                                                        RUN_ONLY)
+
+
+def test_a_light_command_loads_no_run_code() -> None:
+    """``clausewatch checks`` imports its own module: the exceptions the CLI turns into exit
+    codes (history, evidence pack, outputs) are imported only once one is raised."""
+    assert loaded_after("act(lambda: main(['checks']))",
+                        ("httpx", "clausewatch.alerts", "clausewatch.history", "jinja2",
+                         "clausewatch.reports.evidence_pack", "clausewatch.commands.common")) == []
 
 
 def test_evaluate_parser_and_help_load_no_vendor_sdk() -> None:
@@ -91,6 +119,30 @@ def test_evaluate_from_file_loads_no_vendor_sdk(tmp_path: Path) -> None:
             "--history", str(tmp_path / "h.sqlite")]
     assert loaded_after(f"act(lambda: main({args!r}))") == []
     assert (out / "results.json").is_file()  # the run really ran
+
+
+def test_aws_only_evaluate_loads_no_microsoft_or_google_code(tmp_path: Path) -> None:
+    """Evaluating AWS records (``aws.ssm`` patch states of an EC2 instance) through ``main``
+    loads no Microsoft 365 or Google SDK or collector, nor the other commands' modules."""
+    (tmp_path / "c.yaml").write_text(CONTRACT, encoding="utf-8")
+    records = [
+        {"kind": "asset", "source": "aws.ec2", "subject": "i-0abc", "origin": "aws/1/eu-west-3",
+         "observed_at": "2026-11-22T05:00:00Z",
+         "facts": {"asset_kind": "server", "patch_assessed_at": "2026-11-22T05:00:00Z"}},
+        {"kind": "patch", "source": "aws.ssm", "subject": "i-0abc", "origin": "aws/1/eu-west-3",
+         "observed_at": "2026-11-22T05:00:00Z",
+         "facts": {"update_id": "KB1", "severity": "critical", "state": "missing",
+                   "released_at": "2026-11-01T00:00:00Z"}},
+    ]
+    (tmp_path / "e.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records),
+                                      encoding="utf-8")
+    args = ["evaluate", "--policy", str(tmp_path / "c.yaml"), "--evidence",
+            str(tmp_path / "e.jsonl"), "--as-of", "2026-11-22T06:00:00Z",
+            "--out", str(tmp_path / "out")]
+    others = tuple(f"clausewatch.commands.{c}" for c in ("alert", "attest", "verify", "keygen"))
+    assert loaded_after(f"act(lambda: main({args!r}))", None) == []
+    assert loaded_after(f"act(lambda: main({args!r}))", others) == []
+    assert '"status": "breached"' in (tmp_path / "out" / "results.json").read_text()
 
 
 def test_aws_only_sources_file_loads_no_microsoft_or_google_code(tmp_path: Path) -> None:
@@ -134,3 +186,24 @@ def test_help_loads_no_aws_sdk() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=120)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_command_named_parses_as_with_every_command_loaded() -> None:
+    """``cli.named`` reads the command as argparse does; where it cannot tell, every command is
+    loaded: a command line parses the same either way."""
+    import pytest
+
+    from clausewatch.cli import EVERY, build_parser, named
+
+    assert named(["-v", "--color", "never", "run", "--demo"]) == "run"
+    assert named(["--color=always", "-q", "evaluate"]) == "evaluate"
+    assert named(["--help"]) is None
+    assert named(["-vq", "run"]) == EVERY and named(["--col", "never", "run"]) == EVERY
+    assert named(["nosuch"]) == EVERY
+    for argv in (["-v", "run", "--demo", "--as-of", "2026-11-22T06:00:00Z"],
+                 ["--color", "never", "checks"], ["report", "--period", "2026-10", "-q"],
+                 ["--color=never", "verify", "pack.zip", "--integrity-only"]):
+        alone = build_parser(named(argv)).parse_args(argv)
+        assert alone == build_parser(EVERY).parse_args(argv)
+    with pytest.raises(SystemExit):
+        build_parser(named(["run", "--nosuch"])).parse_args(["run", "--nosuch"])

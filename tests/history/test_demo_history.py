@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from clausewatch.cli import main
-from clausewatch.demo.backfill import OUTAGE_EVERY, OUTAGE_PHASE, EstateCache, in_episode
+from clausewatch.demo.backfill import (
+    OUTAGE_EVERY,
+    OUTAGE_PHASE,
+    EstateCache,
+    in_episode,
+    vary,
+)
 from clausewatch.demo.estate import build_estate
 from clausewatch.history.store import read_history
 
@@ -23,6 +29,26 @@ def test_the_estate_cache_matches_building_each_night():
         built = build_estate(night)
         assert evidence == built.evidence
         assert errors == built.errors
+
+
+def test_the_estate_cache_shifted_back_from_tonight_matches_building_each_night():
+    """The demo hands tonight's estate to the back-fill: nights are shifted back from it."""
+    cache = EstateCache((AS_OF, build_estate(AS_OF)))
+    for k in (89, 45, 2):
+        night = AS_OF - timedelta(days=k)
+        built = build_estate(night)
+        assert cache.estate(night) == (built.evidence, built.errors)
+
+
+def test_varying_only_the_records_that_may_vary_changes_nothing():
+    cache = EstateCache()
+    for k in (40, 11, 3):
+        night = AS_OF - timedelta(days=k)
+        evidence, errors = cache.estate(night)
+        asked = vary(evidence, errors, k, night)
+        fast = vary(evidence, errors, k, night, cache.may_vary(night))
+        assert fast == asked
+        assert sum(a is not b for a, b in zip(evidence, fast[0], strict=True)) > 5
 
 
 def test_rhythms_always_end_in_tonights_state():

@@ -17,6 +17,7 @@ other fact keeps its JSON value (an undeclared timestamp stays text). A live col
 from __future__ import annotations
 
 import gc
+import heapq
 import json
 import re
 import sys
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import compress, count, islice, repeat
+from itertools import compress, islice, repeat
 from operator import attrgetter, is_
 from pathlib import Path
 from typing import IO, Any, cast
@@ -145,6 +146,7 @@ _SUBJECT_OF = attrgetter("subject")
 _ORIGIN_OF = attrgetter("origin")
 _RAW_REF_OF = attrgetter("raw_ref")
 _ID_OF = attrgetter("id")
+_LINE_OF = attrgetter("line")
 _NONE_IF_UNSET: dict[Any, Any] = {UNSET: None}
 #: Runs an iterator to its end, keeping nothing.
 _consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
@@ -252,10 +254,8 @@ class _Reader:
         self.problems: list[Problem] = []
         self.invalid = 0
         self.last_line = 0
-        #: id -> the record kept with it, and the line of each kept record (``position``)
-        self.ids: dict[str, Evidence] = {}
+        #: The line of each record built, in order (its id is claimed after: ``_claim_ids``).
         self.lines = array("L")
-        self._positions: dict[int, int] = {}
         self.strings: dict[str, str] = {}
         self.origins: dict[Any, str] = {UNSET: ""}  # shared origins; UNSET (absent): ""
         self.lists: dict[tuple[Any, ...], list[Any]] = {}
@@ -279,13 +279,13 @@ class _Reader:
         if len(self.problems) < MAX_REPORTED:
             self.problems.append(Problem(self.name, line, 1, path, message))
 
-    def position(self, item: Evidence, evidence: list[Evidence]) -> int:
-        """Where ``item`` is in ``evidence`` (asked of a duplicate id's first record only)."""
-        found = self._positions.get(id(item))
-        if found is None or evidence[found] is not item:
-            self._positions = {id(e): i for i, e in enumerate(evidence)}
-            found = self._positions[id(item)]
-        return found
+    def refuse(self, refused: list[Problem]) -> None:
+        """Add the problems of lines refused once read (one each, in line order), among the
+        others in line order: what :meth:`fail` would have kept had it met them in turn."""
+        merged = heapq.merge(self.problems, refused[:MAX_REPORTED], key=_LINE_OF)
+        self.problems = list(islice(merged, MAX_REPORTED))
+        self.invalid += len(refused)
+        self.last_line = max(self.last_line, refused[-1].line)
 
     def intern(self, text: str) -> str:
         """Share repeated strings (sources, severities, subjects) across a million records."""
@@ -635,33 +635,38 @@ MIN_RUN = 4
 
 
 def _keep(reader: _Reader, item: Evidence, line_no: int, evidence: list[Evidence]) -> None:
-    """Keep a record unless an earlier line had its id (then it is refused, by number)."""
-    _claimed(reader, item, reader.ids.setdefault(item.id, item), line_no, evidence)
-
-
-def _claimed(reader: _Reader, item: Evidence, first: Evidence, line_no: int,
-             evidence: list[Evidence]) -> None:
-    """Keep ``item`` if it is the ``first`` record of its id, else refuse it by number."""
-    if first is not item:
-        line = reader.lines[reader.position(first, evidence)]
-        reader.fail(line_no, "id", f"duplicate evidence id {item.id!r} (line {line})")
-    else:
-        evidence.append(item)
-        reader.lines.append(line_no)
+    """Keep a record built from line ``line_no`` (its id is claimed once all are read)."""
+    evidence.append(item)
+    reader.lines.append(line_no)
 
 
 def _keep_run(reader: _Reader, run: list[Evidence], first_line: int,
               evidence: list[Evidence]) -> None:
-    """:func:`_keep` of each record of a run (of consecutive lines): the id of each is claimed
-    in one pass (``setdefault``, as :func:`_keep` does), and a record whose id an earlier line
-    already had is refused by its number, in line order."""
-    firsts = list(map(reader.ids.setdefault, map(_ID_OF, run), run))
-    if all(map(is_, firsts, run)):  # no id repeats
-        evidence.extend(run)
-        reader.lines.extend(range(first_line, first_line + len(run)))
-        return
-    for line_no, item, first in zip(count(first_line), run, firsts):
-        _claimed(reader, item, first, line_no, evidence)
+    """:func:`_keep` of each record of a run of consecutive lines."""
+    evidence.extend(run)
+    reader.lines.extend(range(first_line, first_line + len(run)))
+
+
+def _claim_ids(reader: _Reader, evidence: list[Evidence]) -> list[Evidence]:
+    """The records that keep their id: each id goes to the first line that has it, and a later
+    record with the same id is refused by its number (``reader.refuse``), as if claimed line
+    by line. Told in one step when no id repeats (a set of them all: the common case)."""
+    ids = list(map(_ID_OF, evidence))
+    if len(set(ids)) == len(ids):
+        return evidence
+    lines = reader.lines
+    first: dict[str, int] = {}
+    kept: list[Evidence] = []
+    refused: list[Problem] = []
+    for i, (id_, item) in enumerate(zip(ids, evidence, strict=True)):
+        j = first.setdefault(id_, i)
+        if j == i:
+            kept.append(item)
+        else:
+            refused.append(Problem(reader.name, lines[i], 1, "id",
+                                   f"duplicate evidence id {id_!r} (line {lines[j]})"))
+    reader.refuse(refused)
+    return kept
 
 
 def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatch:
@@ -691,7 +696,7 @@ def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatc
             gc.enable()
         if handle is not sys.stdin.buffer:
             handle.close()
-    reader.ids.clear()
+    evidence = _claim_ids(reader, evidence)
     del reader.lines[:]
     if reader.invalid:
         problems = reader.problems

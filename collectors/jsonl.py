@@ -190,10 +190,9 @@ _UTC_LINES = re.compile(
 )
 _INSTANTS = msgspec.json.Decoder(list[datetime])
 _WRITE = msgspec.json.Encoder().encode
-#: msgspec writes back an offset (``+01:00``) or no zone as it read them: only ``Z`` is taken
-#: (``timezone.utc`` is what msgspec gives for it), the rest goes to the per-text path.
-_ZONE_OF = attrgetter("tzinfo")
-_UTC_ONLY = {UTC}
+#: msgspec writes back an offset (``+01:00``) or no zone as it read them, and ``Z`` for UTC
+#: (``timezone.utc``, what it gives for ``Z``): only ``Z`` is taken, the rest goes to the
+#: per-text path.
 
 
 def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
@@ -214,8 +213,9 @@ def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
         parsed = _INSTANTS.decode(data)
     except msgspec.DecodeError:
         parsed = None
+    # Written back as read, each ends in ``Z"`` exactly when msgspec gave it UTC.
     if parsed is not None and len(parsed) == len(texts) and _WRITE(parsed) == data \
-            and set(map(_ZONE_OF, parsed)) == _UTC_ONLY \
+            and data.count(b'Z"') == len(texts) \
             and INSTANT_MIN <= min(parsed) and max(parsed) <= INSTANT_MAX:
         return parsed
     if parsed is not None and _UTC_LINES.fullmatch("\n".join(texts) + "\n"):
@@ -429,18 +429,19 @@ class _Reader:
         """``values`` (texts, None or UNSET) with each text read as :func:`canonical_instant`
         reads it, through the cache of ``key``; None if one is not canonical."""
         cache = self.fast_instants[key]
+        texts: list[str]
         if key in self.unique_instants:  # a full cache that no longer finds: not asked
             out = values
+            texts = list(compress(out, map(isinstance, out, repeat(str))))  # nearly all new
         else:
             out = list(map(cache.get, values, values))  # known texts: their instant
-        missing = dict.fromkeys(compress(out, map(isinstance, out, repeat(str))))
-        if not missing:
+            texts = list(dict.fromkeys(compress(out, map(isinstance, out, repeat(str)))))
+        if not texts:
             return out
-        texts = list(missing)
         parsed = canonical_instants(texts)
         if parsed is None:
             return None
-        found = dict(zip(texts, parsed, strict=True))
+        found = dict(zip(texts, parsed, strict=True))  # a text twice: either instant of it
         if (room := MAX_CACHED_PER_FIELD - len(cache)) > 0:
             cache.update(islice(found.items(), room))
         elif len(texts) * 2 > len(values):  # most texts new, and no room: instants unique
@@ -486,7 +487,9 @@ class _Reader:
         origins = _shared(list(map(_ORIGIN_OF, run)), self.origins.setdefault)  # UNSET: ""
         raw_refs = _shared(list(map(_RAW_REF_OF, run)), _NONE_IF_UNSET.get)  # UNSET: None
         ids = list(map(_ID_OF, run))
-        if UNSET in ids:
+        if ids.count(UNSET) == n:  # no line brings its id (by identity: fast)
+            ids = self._ids(table, sources, subjects, facts)
+        elif UNSET in ids:
             derived = self._ids(table, sources, subjects, facts)
             ids = [d if i is UNSET else i for i, d in zip(ids, derived, strict=True)]
         out: list[Evidence] = list(map(object.__new__, repeat(Evidence, n)))

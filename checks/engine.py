@@ -68,7 +68,9 @@ def _evaluate(
 ) -> Evaluation:
     as_of = require_utc(as_of, "as_of")
     view = EvidenceView(evidence)
-    origins = _subject_origins([*view.of_kind("asset"), *view.of_kind("identity")])
+    # Who reported each subject matters only to collection errors: without any, not built.
+    origins = _subject_origins([*view.of_kind("asset"), *view.of_kind("identity")]) \
+        if errors else {}
     waiver_hits: dict[int, list[str]] = {}
     outcomes = []
     for commitment in contract.commitments:

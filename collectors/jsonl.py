@@ -654,9 +654,9 @@ def _claim_ids(reader: _Reader, evidence: list[Evidence]) -> list[Evidence]:
     """The records that keep their id: each id goes to the first line that has it, and a later
     record with the same id is refused by its number (``reader.refuse``), as if claimed line
     by line. Told in one step when no id repeats (a set of them all: the common case)."""
-    ids = list(map(_ID_OF, evidence))
-    if len(set(ids)) == len(ids):
+    if len(set(map(_ID_OF, evidence))) == len(evidence):
         return evidence
+    ids = list(map(_ID_OF, evidence))
     lines = reader.lines
     first: dict[str, int] = {}
     kept: list[Evidence] = []

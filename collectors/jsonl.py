@@ -190,9 +190,6 @@ _UTC_LINES = re.compile(
 )
 _INSTANTS = msgspec.json.Decoder(list[datetime])
 _WRITE = msgspec.json.Encoder().encode
-#: msgspec writes back an offset (``+01:00``) or no zone as it read them, and ``Z`` for UTC
-#: (``timezone.utc``, what it gives for ``Z``): only ``Z`` is taken, the rest goes to the
-#: per-text path.
 
 
 def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
@@ -213,7 +210,9 @@ def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
         parsed = _INSTANTS.decode(data)
     except msgspec.DecodeError:
         parsed = None
-    # Written back as read, each ends in ``Z"`` exactly when msgspec gave it UTC.
+    # msgspec writes back an offset (``+01:00``) or no zone as it read them, and ``Z`` for UTC
+    # (``timezone.utc``, what it gives for ``Z``): written back as read, each text ends in
+    # ``Z"`` exactly when it is in UTC. Only those are taken; the rest goes to the per-text path.
     if parsed is not None and len(parsed) == len(texts) and _WRITE(parsed) == data \
             and data.count(b'Z"') == len(texts) \
             and INSTANT_MIN <= min(parsed) and max(parsed) <= INSTANT_MAX:

@@ -243,6 +243,25 @@ class EvidenceBatch:
     warnings: list[RunWarning] = field(default_factory=list)  # from live collectors only
 
 
+class _Instants(dict[Any, Any]):
+    """One field's instants by text (None and UNSET, absent, stand for themselves).
+
+    A text it does not hold reads as itself, and ``missed`` says one was asked:
+    ``_Reader.stamps`` reads a column through it in one pass, and looks for new texts only
+    then.
+    """
+
+    __slots__ = ("missed",)
+
+    def __init__(self) -> None:
+        super().__init__({None: None, UNSET: UNSET})
+        self.missed = False
+
+    def __missing__(self, key: Any) -> Any:
+        self.missed = True
+        return key
+
+
 class _Reader:
     def __init__(self, name: str, kinds: KindRegistry = KINDS) -> None:
         self.name = name
@@ -263,8 +282,9 @@ class _Reader:
         self.encode = msgspec.json.Encoder().encode
         #: The fast path's timestamps, one cache per field: most fields repeat a few hundred
         #: instants (a small table stays in the CPU cache) while one may be unique per record.
-        self.fast_instants: dict[str, dict[str, datetime]] = {
-            key: {} for k in self.kinds.values() for key in (*k.timestamps, "observed_at")
+        self.fast_instants: dict[str, _Instants] = {
+            key: _Instants() for k in self.kinds.values()
+            for key in (*k.timestamps, "observed_at")
         }
         #: Fields whose instants are nearly all distinct (their cache full, and missing):
         #: ``stamps`` parses their texts without asking the cache.
@@ -424,16 +444,20 @@ class _Reader:
             None if line.raw_ref is UNSET else line.raw_ref,
         )
 
-    def stamps(self, key: str, values: list[Any]) -> list[Any] | None:
-        """``values`` (texts, None or UNSET) with each text read as :func:`canonical_instant`
-        reads it, through the cache of ``key``; None if one is not canonical."""
+    def stamps(self, key: str, get: Callable[[Any], Any], items: list[Any]) -> list[Any] | None:
+        """What ``get`` reads of each of ``items`` (a text, None or UNSET), each text read as
+        :func:`canonical_instant` reads it, through the cache of ``key``; None if one is not
+        canonical."""
         cache = self.fast_instants[key]
         texts: list[str]
         if key in self.unique_instants:  # a full cache that no longer finds: not asked
-            out = values
+            out = list(map(get, items))
             texts = list(compress(out, map(isinstance, out, repeat(str))))  # nearly all new
         else:
-            out = list(map(cache.get, values, values))  # known texts: their instant
+            cache.missed = False
+            out = list(map(cache.__getitem__, map(get, items)))  # known texts: their instant
+            if not cache.missed:  # every text known: the column read in one pass
+                return out
             texts = list(dict.fromkeys(compress(out, map(isinstance, out, repeat(str)))))
         if not texts:
             return out
@@ -443,7 +467,7 @@ class _Reader:
         found = dict(zip(texts, parsed, strict=True))  # a text twice: either instant of it
         if (room := MAX_CACHED_PER_FIELD - len(cache)) > 0:
             cache.update(islice(found.items(), room))
-        elif len(texts) * 2 > len(values):  # most texts new, and no room: instants unique
+        elif len(texts) * 2 > len(out):  # most texts new, and no room: instants unique
             self.unique_instants.add(key)
         return list(map(found.get, out, out))
 
@@ -455,11 +479,11 @@ class _Reader:
         facts = list(map(_FACTS_OF, run))
         stamps = []
         for key in table.timestamps:
-            values = self.stamps(key, list(map(attrgetter(key), facts)))
+            values = self.stamps(key, attrgetter(key), facts)
             if values is None:
                 return None
             stamps.append((key, values))
-        observed = self.stamps("observed_at", list(map(_OBSERVED, run)))
+        observed = self.stamps("observed_at", _OBSERVED, run)
         if observed is None:
             return None
         n = len(run)

@@ -18,9 +18,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
-from itertools import chain, groupby
-from operator import attrgetter, methodcaller
+from itertools import chain, compress, groupby, repeat
+from operator import attrgetter, is_, methodcaller
 from typing import Any
+
+from msgspec import UNSET
 
 from clausewatch.core.contract import Scope, fact_matches
 from clausewatch.core.evidence import Evidence, Kind
@@ -211,10 +213,11 @@ def fact_rows(facts: Sequence[Mapping[str, Any]], names: tuple[str, ...]) -> Ite
 
 def surely_sound(records: Sequence[Evidence], limit: datetime, stamps: Sequence[str],
                  not_numbers: frozenset[str]) -> bool:
-    """True if ``_sound`` holds for every record (of one kind), told by columns when all
+    """True if ``flaws`` finds nothing in any record (of one kind), told by columns when all
     their facts are structs of one kind (``collectors.fast_lines.Facts``, read from a file):
-    no ``observed_at`` and no timestamp fact later than ``limit``, and no fact that may hold
-    a number. False means: ask each record (as for facts given as dicts)."""
+    no ``observed_at`` and no timestamp fact later than ``limit``, and no float anywhere in
+    a fact that may hold a number (``_no_float``). False means: ask each record (as for facts
+    given as dicts)."""
     if not records:
         return True
     facts = list(map(_FACTS_OF, records))
@@ -222,21 +225,39 @@ def surely_sound(records: Sequence[Evidence], limit: datetime, stamps: Sequence[
     if len(classes) != 1:
         return False
     fields = getattr(next(iter(classes)), "__struct_fields__", None)
-    if fields is None or not not_numbers.issuperset(fields) or not set(stamps) <= set(fields):
+    if fields is None or not set(stamps) <= set(fields):
+        return False
+    if not all(_no_float(list(map(attrgetter(name), facts)))
+               for name in fields if name not in not_numbers):
         return False
     try:
         if max(map(_OBSERVED_OF, records)) > limit:
             return False
-        if stamps:
+        for name in stamps:  # a column at a time
             # A struct holds a datetime (true), None or UNSET (false) in a timestamp fact.
-            values = (map(attrgetter(stamps[0]), facts) if len(stamps) == 1
-                      else chain.from_iterable(map(_getter(tuple(stamps)), facts)))
-            latest = max(filter(None, values), default=None)
+            latest = max(filter(None, map(attrgetter(name), facts)), default=None)
             if latest is not None and latest > limit:
                 return False
     except TypeError:  # a naive datetime beside aware ones: each record is asked
         return False
     return True
+
+
+#: What a fact struct holds where a fact is absent (``msgspec.UNSET``): no number either.
+_UNSET_TYPE = type(UNSET)
+_NO_FLOAT: frozenset[type] = _PLAIN | {_UNSET_TYPE}
+
+
+def _no_float(column: list[Any]) -> bool:
+    """True if no value of ``column`` is a float nor holds one as a value of a dict (labels):
+    then ``non_finite_fields`` finds nothing in it. False means: ask each record."""
+    types = set(map(type, column))
+    if types <= _NO_FLOAT:
+        return True
+    if not types - _NO_FLOAT <= {dict}:
+        return False
+    dicts = compress(column, map(is_, map(type, column), repeat(dict)))
+    return set(map(type, chain.from_iterable(map(dict.values, dicts)))) <= _PLAIN
 
 
 class EvidenceView:

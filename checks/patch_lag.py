@@ -274,6 +274,10 @@ class _Rules:
         rows = fact_rows(list(map(_FACTS_OF, patches)), _ROW)
         for p, (state, raw, released, first_seen, installed) in zip(patches, rows,
                                                                     strict=True):
+            if state == "installed" and installed.__class__ is datetime \
+                    and installed < window_start \
+                    and (released if release_clock else first_seen).__class__ is datetime:
+                continue  # most updates: installed before the window, the clock dated (below)
             if state == "not_applicable":
                 continue
             rule = rules.get(raw) if raw.__class__ is str else None
@@ -519,6 +523,8 @@ def _assessed_at(asset: Evidence, patches: Sequence[Evidence]) -> datetime | Non
     """When the asset's patch state was last assessed: the newest of the asset's own stamp and
     its patch records. None means no patch data at all."""
     stamps = list(map(_OBSERVED_OF, patches))
+    if stamps and stamps.count(stamps[0]) == len(stamps):  # one assessment (by identity: fast)
+        stamps = stamps[:1]  # what max gives of equal instants: the first
     own = asset.facts.get("patch_assessed_at")
     if isinstance(own, datetime):
         stamps.append(own)

@@ -17,6 +17,7 @@ other fact keeps its JSON value (an undeclared timestamp stays text). A live col
 from __future__ import annotations
 
 import gc
+import heapq
 import json
 import re
 import sys
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import compress, count, islice, repeat
+from itertools import compress, islice, repeat
 from operator import attrgetter, is_
 from pathlib import Path
 from typing import IO, Any, cast
@@ -145,6 +146,7 @@ _SUBJECT_OF = attrgetter("subject")
 _ORIGIN_OF = attrgetter("origin")
 _RAW_REF_OF = attrgetter("raw_ref")
 _ID_OF = attrgetter("id")
+_LINE_OF = attrgetter("line")
 _NONE_IF_UNSET: dict[Any, Any] = {UNSET: None}
 #: Runs an iterator to its end, keeping nothing.
 _consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
@@ -188,10 +190,6 @@ _UTC_LINES = re.compile(
 )
 _INSTANTS = msgspec.json.Decoder(list[datetime])
 _WRITE = msgspec.json.Encoder().encode
-#: msgspec writes back an offset (``+01:00``) or no zone as it read them: only ``Z`` is taken
-#: (``timezone.utc`` is what msgspec gives for it), the rest goes to the per-text path.
-_ZONE_OF = attrgetter("tzinfo")
-_UTC_ONLY = {UTC}
 
 
 def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
@@ -212,8 +210,11 @@ def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
         parsed = _INSTANTS.decode(data)
     except msgspec.DecodeError:
         parsed = None
+    # msgspec writes back an offset (``+01:00``) or no zone as it read them, and ``Z`` for UTC
+    # (``timezone.utc``, what it gives for ``Z``): written back as read, each text ends in
+    # ``Z"`` exactly when it is in UTC. Only those are taken; the rest goes to the per-text path.
     if parsed is not None and len(parsed) == len(texts) and _WRITE(parsed) == data \
-            and set(map(_ZONE_OF, parsed)) == _UTC_ONLY \
+            and data.count(b'Z"') == len(texts) \
             and INSTANT_MIN <= min(parsed) and max(parsed) <= INSTANT_MAX:
         return parsed
     if parsed is not None and _UTC_LINES.fullmatch("\n".join(texts) + "\n"):
@@ -242,6 +243,25 @@ class EvidenceBatch:
     warnings: list[RunWarning] = field(default_factory=list)  # from live collectors only
 
 
+class _Instants(dict[Any, Any]):
+    """One field's instants by text (None and UNSET, absent, stand for themselves).
+
+    A text it does not hold reads as itself, and ``missed`` says one was asked:
+    ``_Reader.stamps`` reads a column through it in one pass, and looks for new texts only
+    then.
+    """
+
+    __slots__ = ("missed",)
+
+    def __init__(self) -> None:
+        super().__init__({None: None, UNSET: UNSET})
+        self.missed = False
+
+    def __missing__(self, key: Any) -> Any:
+        self.missed = True
+        return key
+
+
 class _Reader:
     def __init__(self, name: str, kinds: KindRegistry = KINDS) -> None:
         self.name = name
@@ -252,10 +272,8 @@ class _Reader:
         self.problems: list[Problem] = []
         self.invalid = 0
         self.last_line = 0
-        #: id -> the record kept with it, and the line of each kept record (``position``)
-        self.ids: dict[str, Evidence] = {}
+        #: The line of each record built, in order (its id is claimed after: ``_claim_ids``).
         self.lines = array("L")
-        self._positions: dict[int, int] = {}
         self.strings: dict[str, str] = {}
         self.origins: dict[Any, str] = {UNSET: ""}  # shared origins; UNSET (absent): ""
         self.lists: dict[tuple[Any, ...], list[Any]] = {}
@@ -264,8 +282,9 @@ class _Reader:
         self.encode = msgspec.json.Encoder().encode
         #: The fast path's timestamps, one cache per field: most fields repeat a few hundred
         #: instants (a small table stays in the CPU cache) while one may be unique per record.
-        self.fast_instants: dict[str, dict[str, datetime]] = {
-            key: {} for k in self.kinds.values() for key in (*k.timestamps, "observed_at")
+        self.fast_instants: dict[str, _Instants] = {
+            key: _Instants() for k in self.kinds.values()
+            for key in (*k.timestamps, "observed_at")
         }
         #: Fields whose instants are nearly all distinct (their cache full, and missing):
         #: ``stamps`` parses their texts without asking the cache.
@@ -279,13 +298,13 @@ class _Reader:
         if len(self.problems) < MAX_REPORTED:
             self.problems.append(Problem(self.name, line, 1, path, message))
 
-    def position(self, item: Evidence, evidence: list[Evidence]) -> int:
-        """Where ``item`` is in ``evidence`` (asked of a duplicate id's first record only)."""
-        found = self._positions.get(id(item))
-        if found is None or evidence[found] is not item:
-            self._positions = {id(e): i for i, e in enumerate(evidence)}
-            found = self._positions[id(item)]
-        return found
+    def refuse(self, refused: list[Problem]) -> None:
+        """Add the problems of lines refused once read (one each, in line order), among the
+        others in line order: what :meth:`fail` would have kept had it met them in turn."""
+        merged = heapq.merge(self.problems, refused[:MAX_REPORTED], key=_LINE_OF)
+        self.problems = list(islice(merged, MAX_REPORTED))
+        self.invalid += len(refused)
+        self.last_line = max(self.last_line, refused[-1].line)
 
     def intern(self, text: str) -> str:
         """Share repeated strings (sources, severities, subjects) across a million records."""
@@ -425,25 +444,30 @@ class _Reader:
             None if line.raw_ref is UNSET else line.raw_ref,
         )
 
-    def stamps(self, key: str, values: list[Any]) -> list[Any] | None:
-        """``values`` (texts, None or UNSET) with each text read as :func:`canonical_instant`
-        reads it, through the cache of ``key``; None if one is not canonical."""
+    def stamps(self, key: str, get: Callable[[Any], Any], items: list[Any]) -> list[Any] | None:
+        """What ``get`` reads of each of ``items`` (a text, None or UNSET), each text read as
+        :func:`canonical_instant` reads it, through the cache of ``key``; None if one is not
+        canonical."""
         cache = self.fast_instants[key]
+        texts: list[str]
         if key in self.unique_instants:  # a full cache that no longer finds: not asked
-            out = values
+            out = list(map(get, items))
+            texts = list(compress(out, map(isinstance, out, repeat(str))))  # nearly all new
         else:
-            out = list(map(cache.get, values, values))  # known texts: their instant
-        missing = dict.fromkeys(compress(out, map(isinstance, out, repeat(str))))
-        if not missing:
+            cache.missed = False
+            out = list(map(cache.__getitem__, map(get, items)))  # known texts: their instant
+            if not cache.missed:  # every text known: the column read in one pass
+                return out
+            texts = list(dict.fromkeys(compress(out, map(isinstance, out, repeat(str)))))
+        if not texts:
             return out
-        texts = list(missing)
         parsed = canonical_instants(texts)
         if parsed is None:
             return None
-        found = dict(zip(texts, parsed, strict=True))
+        found = dict(zip(texts, parsed, strict=True))  # a text twice: either instant of it
         if (room := MAX_CACHED_PER_FIELD - len(cache)) > 0:
             cache.update(islice(found.items(), room))
-        elif len(texts) * 2 > len(values):  # most texts new, and no room: instants unique
+        elif len(texts) * 2 > len(out):  # most texts new, and no room: instants unique
             self.unique_instants.add(key)
         return list(map(found.get, out, out))
 
@@ -455,11 +479,11 @@ class _Reader:
         facts = list(map(_FACTS_OF, run))
         stamps = []
         for key in table.timestamps:
-            values = self.stamps(key, list(map(attrgetter(key), facts)))
+            values = self.stamps(key, attrgetter(key), facts)
             if values is None:
                 return None
             stamps.append((key, values))
-        observed = self.stamps("observed_at", list(map(_OBSERVED, run)))
+        observed = self.stamps("observed_at", _OBSERVED, run)
         if observed is None:
             return None
         n = len(run)
@@ -486,7 +510,9 @@ class _Reader:
         origins = _shared(list(map(_ORIGIN_OF, run)), self.origins.setdefault)  # UNSET: ""
         raw_refs = _shared(list(map(_RAW_REF_OF, run)), _NONE_IF_UNSET.get)  # UNSET: None
         ids = list(map(_ID_OF, run))
-        if UNSET in ids:
+        if ids.count(UNSET) == n:  # no line brings its id (by identity: fast)
+            ids = self._ids(table, sources, subjects, facts)
+        elif UNSET in ids:
             derived = self._ids(table, sources, subjects, facts)
             ids = [d if i is UNSET else i for i, d in zip(ids, derived, strict=True)]
         out: list[Evidence] = list(map(object.__new__, repeat(Evidence, n)))
@@ -635,33 +661,38 @@ MIN_RUN = 4
 
 
 def _keep(reader: _Reader, item: Evidence, line_no: int, evidence: list[Evidence]) -> None:
-    """Keep a record unless an earlier line had its id (then it is refused, by number)."""
-    _claimed(reader, item, reader.ids.setdefault(item.id, item), line_no, evidence)
-
-
-def _claimed(reader: _Reader, item: Evidence, first: Evidence, line_no: int,
-             evidence: list[Evidence]) -> None:
-    """Keep ``item`` if it is the ``first`` record of its id, else refuse it by number."""
-    if first is not item:
-        line = reader.lines[reader.position(first, evidence)]
-        reader.fail(line_no, "id", f"duplicate evidence id {item.id!r} (line {line})")
-    else:
-        evidence.append(item)
-        reader.lines.append(line_no)
+    """Keep a record built from line ``line_no`` (its id is claimed once all are read)."""
+    evidence.append(item)
+    reader.lines.append(line_no)
 
 
 def _keep_run(reader: _Reader, run: list[Evidence], first_line: int,
               evidence: list[Evidence]) -> None:
-    """:func:`_keep` of each record of a run (of consecutive lines): the id of each is claimed
-    in one pass (``setdefault``, as :func:`_keep` does), and a record whose id an earlier line
-    already had is refused by its number, in line order."""
-    firsts = list(map(reader.ids.setdefault, map(_ID_OF, run), run))
-    if all(map(is_, firsts, run)):  # no id repeats
-        evidence.extend(run)
-        reader.lines.extend(range(first_line, first_line + len(run)))
-        return
-    for line_no, item, first in zip(count(first_line), run, firsts):
-        _claimed(reader, item, first, line_no, evidence)
+    """:func:`_keep` of each record of a run of consecutive lines."""
+    evidence.extend(run)
+    reader.lines.extend(range(first_line, first_line + len(run)))
+
+
+def _claim_ids(reader: _Reader, evidence: list[Evidence]) -> list[Evidence]:
+    """The records that keep their id: each id goes to the first line that has it, and a later
+    record with the same id is refused by its number (``reader.refuse``), as if claimed line
+    by line. Told in one step when no id repeats (a set of them all: the common case)."""
+    if len(set(map(_ID_OF, evidence))) == len(evidence):
+        return evidence
+    ids = list(map(_ID_OF, evidence))
+    lines = reader.lines
+    first: dict[str, int] = {}
+    kept: list[Evidence] = []
+    refused: list[Problem] = []
+    for i, (id_, item) in enumerate(zip(ids, evidence, strict=True)):
+        j = first.setdefault(id_, i)
+        if j == i:
+            kept.append(item)
+        else:
+            refused.append(Problem(reader.name, lines[i], 1, "id",
+                                   f"duplicate evidence id {id_!r} (line {lines[j]})"))
+    reader.refuse(refused)
+    return kept
 
 
 def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatch:
@@ -691,7 +722,7 @@ def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatc
             gc.enable()
         if handle is not sys.stdin.buffer:
             handle.close()
-    reader.ids.clear()
+    evidence = _claim_ids(reader, evidence)
     del reader.lines[:]
     if reader.invalid:
         problems = reader.problems

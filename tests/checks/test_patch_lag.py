@@ -182,3 +182,28 @@ def test_release_fallback_says_what_an_update_without_release_date_starts_from()
                   first_seen_at=days_ago(3))
     (r,) = run([fresh(), dated], params={"release_fallback": "no_evidence"})
     assert r.status is Status.BREACHED
+
+
+def test_an_update_installed_before_the_window_is_passed_over_only_with_its_clock_dated():
+    """Updates installed before the window say nothing, but one whose clock has no start
+    (no release date with fallback no_evidence, no detection with the detection clock) still
+    makes its asset no_evidence, among updates that are passed over."""
+    old = [patch("srv1", f"KB{i}", "critical", "installed", released_at=days_ago(90),
+                 first_seen_at=days_ago(89), installed_at=days_ago(88)) for i in range(5)]
+    (ok,) = run([fresh(), *old])
+    assert ok.status is Status.COMPLIANT and ok.evidence_ids == ("test:asset:srv1",)
+    undated = patch("srv1", "KB9", "critical", "installed", first_seen_at=days_ago(89),
+                    installed_at=days_ago(88))
+    (fallback,) = run([fresh(), *old, undated])  # release clock, detection fallback: dated
+    assert fallback.status is Status.COMPLIANT
+    (strict,) = run([fresh(), *old, undated], params={"release_fallback": "no_evidence"})
+    assert strict.status is Status.NO_EVIDENCE and "KB9" in strict.reason
+    undetected = patch("srv1", "KB8", "critical", "installed", released_at=days_ago(90),
+                       installed_at=days_ago(88))
+    (detection,) = run([fresh(), *old, undetected],
+                       params={"clock": "detection", "release_fallback": "no_evidence"})
+    assert detection.status is Status.COMPLIANT  # the detection clock falls back to release
+    neither = patch("srv1", "KB7", "critical", "installed", installed_at=days_ago(88))
+    for params in ({}, {"clock": "detection"}):
+        (r,) = run([fresh(), *old, neither], params=params)
+        assert r.status is Status.NO_EVIDENCE and "KB7" in r.reason

@@ -14,6 +14,7 @@ from clausewatch.checks.evidence_view import EvidenceView
 from clausewatch.checks.mfa_coverage import mfa_coverage
 from clausewatch.checks.patch_lag import patch_lag, severity_key
 from clausewatch.checks.restore_test import restore_test
+from clausewatch.collectors.jsonl import _Reader, dumps
 from clausewatch.core.limits import CLOCK_SKEW
 from clausewatch.core.result import Status
 from clausewatch.core.subjects import subject_key
@@ -245,3 +246,17 @@ def test_undecided_assets_appear_for_backups_and_restore_tests_too():
                           (restore_test, {"period_days": 92})):
         out = judged([asset("db1", "database")], check, params, facts={"engine": "postgres"})
         assert out["db1"].status is Status.NO_EVIDENCE and "no `engine` fact" in out["db1"].reason
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_non_finite_label_in_facts_read_from_a_file_is_found_by_columns(bad):
+    """Facts read from a file are structs screened by columns (``surely_sound``): a float put
+    in one asset's labels by hand is still found, and only that asset is no_evidence."""
+    reader = _Reader("x")
+    read = [reader.record(1, dumps(fresh(name, tags={"site": "1"})).encode())
+            for name in ("srv1", "srv2")]
+    read[0].facts.tags = {"site": "1", "cost": bad}  # type: ignore[union-attr]
+    results = judged(read)
+    assert results["srv1"].status is Status.NO_EVIDENCE
+    assert "facts.tags.cost" in results["srv1"].reason
+    assert results["srv2"].status is Status.COMPLIANT

@@ -119,6 +119,21 @@ def test_a_duplicate_id_within_one_run_is_refused_by_its_number(tmp_path, small_
     assert "(line 1)" in problems[0][2] and "(line 2)" in problems[1][2]
 
 
+def test_duplicate_ids_among_invalid_lines_are_reported_in_line_order_up_to_the_limit(
+        tmp_path, small_blocks):
+    """Ids are claimed once every line is read: the refused duplicates still come in line
+    order among the other problems, and the report stops at the same problem and count."""
+    lines = [json.dumps(patch_line(f"s{i // 10}", f"KB{i}")) for i in range(600)]
+    for i in range(100, 600, 2):  # a duplicate of a line of an earlier block, then a bad line
+        lines[i] = lines[i - 100] if i % 4 else lines[i].replace('"rmm"', '""')
+    _, expected = one_by_one(lines)
+    assert {p[1] for p in expected} == {"id", "source"} and len(expected) > jsonl.MAX_REPORTED
+    _, problems = read_whole(tmp_path, lines)
+    assert problems[:-1] == expected[: jsonl.MAX_REPORTED]
+    more = len({p[0] for p in expected}) - jsonl.MAX_REPORTED
+    assert problems[-1] == (expected[-1][0], "", f"... and {more} more invalid record(s)")
+
+
 def test_unique_instants_beyond_the_cache_read_as_line_by_line(tmp_path, small_blocks,
                                                               monkeypatch):
     monkeypatch.setattr(jsonl, "MAX_CACHED_PER_FIELD", 16)

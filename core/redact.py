@@ -194,6 +194,7 @@ class Redactor:
         self.values: list[str] = []  # those and their JSON-escaped forms, longest first
         self._pattern: re.Pattern[str] | None = None
         self._heads: re.Pattern[str] | None = None  # the forms' first MIN_SECRET_LEN characters
+        self._json_heads: re.Pattern[str] | None = None  # those heads as JSON text writes them
         for secret in secrets:
             self.add(secret)
 
@@ -209,6 +210,7 @@ class Redactor:
         self._pattern = re.compile("|".join(re.escape(v) for v in self.values))
         heads = sorted({v[:MIN_SECRET_LEN] for v in self.values})
         self._heads = re.compile("|".join(re.escape(h) for h in heads))
+        self._json_heads = re.compile("|".join(re.escape(json.dumps(h)[1:-1]) for h in heads))
 
     def __call__(self, value: Any) -> Any:
         """Same as ``data``: the ``RawRecorder`` calls its redactor on every page."""
@@ -230,6 +232,31 @@ class Redactor:
         """``text`` masked, *then* cut to ``limit`` characters (a cut secret would not match)."""
         clean = self.text(text)
         return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+    def leaves_json(self, text: str) -> bool:
+        """True when ``data`` would leave unchanged the JSON data that ``text`` encodes, proved
+        on the text (a raw page costs a search, not a walk of every value). ``text`` must be
+        JSON as ``json.dumps`` writes it (ASCII, ``": `` after each key; line breaks and
+        indents between tokens allowed) for data holding only dicts, lists, strings, numbers,
+        booleans and null.
+
+        The proof: no string holds the start of a known secret (escaping is character by
+        character, so a string holding a head shows that head escaped), and no key is a
+        secret key. With no escaped quote in the text, every quote delimits a string and
+        every ``": `` ends one: the run back to the quote before it is a key, or (for a string
+        that starts with ``: ``) harmless text checked as one; every key is read. Anything else
+        answers False: ``data`` then decides."""
+        heads = self._json_heads
+        if (heads is not None and heads.search(text)) or '\\"' in text:
+            return False
+        pieces = text.split('": ')
+        keys = set()
+        for piece in pieces[:-1]:
+            start = piece.rfind('"')
+            if start < 0:
+                return False
+            keys.add(piece[start + 1:])
+        return not any(is_secret_key(json.loads(f'"{k}"') if "\\" in k else k) for k in keys)
 
     def data(self, value: Any) -> Any:
         """A copy of JSON-like ``value`` with secret keys and known secret values masked."""

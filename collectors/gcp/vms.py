@@ -24,6 +24,7 @@ from clausewatch.collectors.gcp.osconfig import (
     read_inventories,
     read_reports,
 )
+from clausewatch.collectors.google.clients import collection
 from clausewatch.collectors.google.errors import GOOGLE_FAILURES, collection_error
 from clausewatch.collectors.google.pages import PageSink, discovery_pages
 from clausewatch.collectors.google.retry import RetrySettings
@@ -83,8 +84,8 @@ class VmCollector:
 
     root: str
     project: str
-    compute: Any  # Compute Engine v1 discovery client (clients.compute), this collector's own
-    osconfig: Any  # OS Config v1 discovery client (clients.os_config), this collector's own
+    compute: Any  # Compute Engine v1 discovery client (clients.compute), thread-safe, shared
+    osconfig: Any  # OS Config v1 discovery client (clients.os_config), thread-safe, shared
     sink: PageSink
     retry: RetrySettings
     observed_at: datetime
@@ -107,8 +108,8 @@ class VmCollector:
     def collect(self) -> Iterator[Evidence | CollectionError]:
         try:
             listing = read_vms(self.project, discovery_pages(
-                self.compute.instances(), "aggregatedList", self.sink, self.retry, "instances",
-                project=self.project, maxResults=500))
+                collection(self.compute, "instances"), "aggregatedList", self.sink, self.retry,
+                "instances", project=self.project, maxResults=500))
         except GOOGLE_FAILURES as exc:
             yield self._error(exc, self.origin, self.kinds, "instances.aggregatedList")
             return
@@ -123,17 +124,18 @@ class VmCollector:
         inventories: dict[str, Inventory] = {}
         reports: dict[str, Report] = {}
         failed: set[str] = set()
-        per_instance = self.osconfig.projects().locations().instances()
+        per_instance = ("projects", "locations", "instances")
         for zone in zones:
             parent = f"projects/{self.project}/locations/{zone}/instances/-"
             origin = f"{self.origin}/{zone}"
             try:
                 inventories.update(read_inventories(discovery_pages(
-                    per_instance.inventories(), "list", self.sink, self.retry, "inventories",
-                    origin, parent=parent, view="FULL", pageSize=100)))
+                    collection(self.osconfig, *per_instance, "inventories"), "list", self.sink,
+                    self.retry, "inventories", origin, parent=parent, view="FULL", pageSize=100)))
                 reports.update(read_reports(discovery_pages(
-                    per_instance.vulnerabilityReports(), "list", self.sink, self.retry,
-                    "vulnerability-reports", origin, parent=parent, pageSize=100)))
+                    collection(self.osconfig, *per_instance, "vulnerabilityReports"), "list",
+                    self.sink, self.retry, "vulnerability-reports", origin, parent=parent,
+                    pageSize=100)))
             except GOOGLE_FAILURES as exc:
                 failed.add(zone)
                 yield self._error(exc, origin, (Kind.PATCH.value,),

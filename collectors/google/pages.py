@@ -77,10 +77,12 @@ def discovery_pages(collection: Any, method: str, sink: PageSink, retry: RetrySe
 
 
 def _execute(request: Any, retry: RetrySettings) -> Any:
-    """``request.execute()`` under the entry's retry (googleapiclient's own retry off)."""
+    """``request.execute()`` under the entry's retry (googleapiclient's own retry off), each
+    attempt holding the entry's gate (not while it waits to retry)."""
 
     def once() -> Any:
-        return request.execute(num_retries=0)
+        with retry.gate:
+            return request.execute(num_retries=0)
 
     return retry.call(once)
 

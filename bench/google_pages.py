@@ -8,15 +8,19 @@ beforehand). ``collect(routes, latency, entry, build)``
 serves ``routes`` on a stub with ``latency`` per request and times the real collectors of
 ``entry`` (signed in with a fresh service-account key whose token endpoint is the stub).
 
-The stub runs in a child process (forked: the routes are not pickled): encoding its pages is
-the server's work, and in the collectors' process it would hold their interpreter lock (about
-0.3 s of CPU for the Google Cloud estate). The child counts the requests it answered.
+The stub runs in a child process (forked: the routes are not pickled): answering is the
+server's work, and in the collectors' process it would hold their interpreter lock (about 0.3 s
+of CPU for the Google Cloud estate). It keeps connections alive (HTTP/1.1) as Google's front
+ends do. The child counts the requests it answered and the most it had in flight at once
+(printed on stderr: the floor's concurrency is the bound the collectors keep).
 """
 
 from __future__ import annotations
 
 import json
 import multiprocessing
+import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
@@ -57,27 +61,44 @@ def _serve(routes: Mapping[str, Any], latency: float, conn: Connection) -> None:
 
     stub = GoogleStub(dict(routes), keep_alive=True)
     kit.add_latency(stub, latency, "_respond")
+    lock, now, peak = threading.Lock(), [0], [0]
+    respond = stub._respond
+
+    def counted(*args: Any) -> Any:  # requests in flight at the server, latency included
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        try:
+            return respond(*args)
+        finally:
+            with lock:
+                now[0] -= 1
+
+    stub._respond = counted  # type: ignore[method-assign]
     with stub:
         conn.send(stub.url)
         conn.recv()
-        conn.send(len(stub.requests))
+        conn.send((len(stub.requests), peak[0]))
 
 
 @contextmanager
-def served(routes: Mapping[str, Any], latency: float) -> Iterator[tuple[str, Callable[[], int]]]:
+def served(routes: Mapping[str, Any], latency: float,
+           label: str) -> Iterator[tuple[str, Callable[[], int]]]:
     """``(url, requests)``: a stub serving ``routes`` in a child process; ``requests()`` stops
     it and says how many requests it answered."""
     ours, theirs = multiprocessing.get_context("fork").Pipe()
     child = multiprocessing.get_context("fork").Process(target=_serve,
                                                         args=(routes, latency, theirs))
     child.start()
-    count: list[int] = []
+    count: list[tuple[int, int]] = []
 
     def requests() -> int:
         if not count:
             ours.send("stop")
-            count.append(int(ours.recv()))
-        return count[0]
+            count.append(ours.recv())
+            print(f"  ({label}: at most {count[0][1]} requests in flight at the stub)",
+                  file=sys.stderr)
+        return count[0][0]
 
     try:
         yield str(ours.recv()), requests
@@ -87,7 +108,7 @@ def served(routes: Mapping[str, Any], latency: float) -> Iterator[tuple[str, Cal
 
 
 def collect(routes: Mapping[str, Any], latency: float, entry: Callable[[str], dict[str, Any]],
-            build: Callable[[dict[str, Any], Any], Any]) -> tuple[Any, float, int]:
+            build: Callable[[dict[str, Any], Any], Any], label: str) -> tuple[Any, float, int]:
     """The batch of ``build(entry(stub_url), context)``'s collectors, the seconds they took,
     and how many requests the stub answered."""
     from google_estate import AS_OF
@@ -99,7 +120,7 @@ def collect(routes: Mapping[str, Any], latency: float, entry: Callable[[str], di
     from clausewatch.core.redact import Redactor
 
     folder = kit.scratch()
-    with served(routes, latency) as (url, requests):
+    with served(routes, latency, label) as (url, requests):
         path, _ = key_file(folder, url + "/token")
         redactor = Redactor()
         context = BuildContext(as_of=AS_OF, raw=RawRecorder(folder / "out", redactor),

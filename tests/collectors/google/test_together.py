@@ -37,3 +37,26 @@ def test_no_more_requests_are_in_flight_than_the_entry_gate_allows():
 
     got = together([lambda: pages._execute(Request(), retry) for _ in range(6)], workers=6)
     assert got == [{}] * 6 and peak[0] == 2
+
+
+def test_a_shared_discovery_client_builds_each_threads_requests_on_its_own_connection(stub):
+    from google.auth.credentials import AnonymousCredentials
+    from google_helpers import endpoints_for
+
+    from clausewatch.collectors.google import clients
+
+    client = clients.discovery("admin", "directory_v1", AnonymousCredentials(),
+                               endpoints_for(stub({})), "admin", 10.0)
+    users = clients.collection(client, "users")
+    assert clients.collection(client, "users") is users  # built once per client
+    seen: list[object] = []
+
+    def build() -> None:
+        seen.extend([users.list(customer="C1").http, users.list(customer="C2").http])
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen[0] is seen[1] and seen[2] is seen[3] and seen[0] is not seen[2]

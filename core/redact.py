@@ -260,13 +260,13 @@ class Redactor:
         if (heads is not None and heads.search(text)) or '\\"' in text:
             return False
         pieces = text.split('": ')
-        keys = set()
-        for piece in pieces[:-1]:
-            start = piece.rfind('"')
-            if start < 0:
-                return False
-            keys.add(piece[start + 1:])
-        return not any(is_secret_key(json.loads(f'"{k}"') if "\\" in k else k) for k in keys)
+        pieces.pop()  # what follows the last key
+        keys = {piece[piece.rfind('"') + 1:] for piece in pieces}  # no quote: the whole piece
+        try:
+            return not any(is_secret_key(json.loads(f'"{k}"') if "\\" in k else k)
+                           for k in keys)
+        except ValueError:  # not a key as JSON writes one: not proved
+            return False
 
     def data(self, value: Any) -> Any:
         """A copy of JSON-like ``value`` with secret keys and known secret values masked."""

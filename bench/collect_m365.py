@@ -30,12 +30,18 @@ Page sizes the server honours, as Graph documents them:
 Concurrency: 4 requests in flight per tenant. Graph documents request *rates* for directory and
 Intune reads (identity: 8,000 resource units per 10 s per app and tenant of more than 500 users;
 Intune devices: 2,000 requests per 20 s per app and tenant), which 4 requests in flight at these
-latencies stay well under, and one *concurrency* limit on what this collector reads: "Outlook can
-execute up to 4 concurrent requests" per app, batches included ("executes up to 4 requests in
-parallel at any point") -- mailboxSettings is Outlook
-(https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits). The floor is
-``pages x latency / 4`` with pages = the token request + every page and batch the documented
-page sizes need.
+latencies stay well under. Outlook, which mailboxSettings is, also limits *concurrency*: "up to 4
+concurrent requests", evaluated "for each app ID and mailbox combination", and within a batch
+Graph runs up to 4 of its Outlook requests in parallel
+(https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits). Each item of our
+batches reads a different user's mailbox, so no mailbox ever sees more than one request at once,
+whatever that batch paragraph is read to cover. The floor is ``pages x latency / 4`` with pages =
+the token request + every page and batch the documented page sizes need.
+
+Not modelled: Graph runs at most 4 items of a batch at a time, so a real batch of 20 mailbox
+reads answers in about 5 item latencies; this fake answers a batch in one ``latency`` (the floor
+counts a batch as one request too). It reports (stderr) the most Outlook executions its
+batches in flight would have meant.
 """
 
 from __future__ import annotations
@@ -177,6 +183,8 @@ class FakeGraph:
         self.requests = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.outlook = 0  # Outlook executions the batches in flight mean (up to 4 per batch)
+        self.max_outlook = 0
         self._lock = threading.Lock()
         ThreadingHTTPServer.request_queue_size = 128
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -285,10 +293,13 @@ class FakeGraph:
             def _any(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
+                outlook = min(4, body.count(b"/mailboxSettings"))  # parallel within a batch
                 with fake._lock:
                     fake.requests += 1
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                    fake.outlook += outlook
+                    fake.max_outlook = max(fake.max_outlook, fake.outlook)
                 try:
                     time.sleep(fake.latency)
                     token = self.path.endswith("/token")
@@ -301,6 +312,7 @@ class FakeGraph:
                 finally:
                     with fake._lock:
                         fake.in_flight -= 1
+                        fake.outlook -= outlook
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -338,7 +350,7 @@ def _serve(latency: float, conn: Any) -> None:
     with fake:
         conn.send(fake.base)
         conn.recv()
-        conn.send((fake.requests, fake.max_in_flight))
+        conn.send((fake.requests, fake.max_in_flight, fake.max_outlook))
 
 
 def run(latency: float) -> Figure:
@@ -375,7 +387,7 @@ def run(latency: float) -> Figure:
                 m365_source.make_credential = original
     finally:
         ours.send("stop")
-        requests, in_flight = ours.recv()
+        requests, in_flight, outlook = ours.recv()
         server.join(10)
     if batch.errors:
         raise RuntimeError(f"collection errors: {[e.message for e in batch.errors][:3]}")
@@ -383,7 +395,9 @@ def run(latency: float) -> Figure:
     assets = [e for e in batch.evidence if e.kind == "asset"]
     if len(identities) != USERS or len(assets) != DEVICES:
         raise RuntimeError(f"{len(identities)} identities, {len(assets)} assets")
-    print(f"  (m365: at most {in_flight} requests in flight at the fake Graph)", file=sys.stderr)
+    print(f"  (m365: at most {in_flight} requests in flight at the fake Graph; their batches "
+          f"mean at most {outlook} Outlook executions at once, each on a mailbox of its own)",
+          file=sys.stderr)
     return Figure("m365", requests, seconds,
                   floor_seconds(estate.floor_pages(), latency, CONCURRENCY))
 

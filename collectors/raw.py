@@ -14,31 +14,37 @@ from typing import Any
 Redactor = Callable[[Any], Any]
 #: The folder, beside ``raw/``, of the files kept verbatim (``RawRecorder.attach``).
 ATTACHMENTS = "attachments"
+#: ``json.dumps(value, sort_keys=True, default=str)`` without building an encoder per call (a
+#: page of 100,000 rows is 100,000 calls; the encoder keeps no state between them).
+_ENCODE = json.JSONEncoder(sort_keys=True, default=str).encode
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+#: The same, refusing what is not JSON (``_plain_layout``: such a page is masked first).
+_ENCODE_JSON_ONLY = json.JSONEncoder(sort_keys=True, default=_refuse).encode
 
 
 def _safe(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", part).strip("_") or "_"
 
 
-def layout(value: Any, depth: int = 2, pad: str = "",
-           default: Callable[[Any], Any] = str) -> str:
+def layout(value: Any, depth: int = 2, pad: str = "", json_only: bool = False) -> str:
     """``value`` as JSON with sorted keys, one member per line down to ``depth`` levels, each
     deeper value on one line: a page of 100,000 rows is one row a line (readable, diff-able)
-    and encoded by json's C encoder (``indent=`` would force its pure-Python one). ``default``:
-    what json does with an object it cannot encode (written as ``str`` of it)."""
+    and encoded by json's C encoder (``indent=`` would force its pure-Python one). An object
+    json cannot encode is written as ``str`` of it, or raises TypeError with ``json_only``."""
     if depth == 0 or not isinstance(value, dict | list) or not value:
-        return json.dumps(value, sort_keys=True, default=default)
+        return (_ENCODE_JSON_ONLY if json_only else _ENCODE)(value)
     inner = pad + " "
     if isinstance(value, dict):
-        parts = [f"{inner}{json.dumps(str(k))}: {layout(value[k], depth - 1, inner, default)}"
+        parts = [f"{inner}{json.dumps(str(k))}: {layout(value[k], depth - 1, inner, json_only)}"
                  for k in sorted(value, key=str)]
         return "{\n" + ",\n".join(parts) + f"\n{pad}}}"
-    parts = [inner + layout(v, depth - 1, inner, default) for v in value]
+    parts = [inner + layout(v, depth - 1, inner, json_only) for v in value]
     return "[\n" + ",\n".join(parts) + f"\n{pad}]"
-
-
-def _refuse(value: Any) -> Any:
-    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def _plain_layout(page: Any, redact: Redactor) -> str | None:
@@ -54,7 +60,7 @@ def _plain_layout(page: Any, redact: Redactor) -> str | None:
            for c in children):
         return None
     try:
-        body = layout(page, default=_refuse)
+        body = layout(page, json_only=True)
     except (TypeError, ValueError):
         return None
     return body if leaves(body) else None

@@ -13,9 +13,11 @@ What it serves, in the documented shapes:
   with a ``$skiptoken``), rows in camelCase, times without a zone;
 * ``GET /cvrf/v3.0/updates('CVE-...')`` and ``GET /cvrf/v3.0/cvrf/{ID}`` (MSRC, no auth).
 
-Faults: ``fail(path, (status, headers), ...)`` answers those first (a 429 with Retry-After, a
-500), ``fail_page(path, n, ...)`` on the n-th request of a path. ``load_estate`` gives the
-tenant the machines the tests judge.
+Connections are closed after each answer unless ``keep_alive`` (HTTP/1.1, as the real
+services answer). An answer may be given already encoded (``bytes``: the benchmark renders its
+large pages once, before it times the collector). Faults: ``fail(path, (status, headers),
+...)`` answers those first (a 429 with Retry-After, a 500), ``fail_page(path, n, ...)`` on the
+n-th request of a path. ``load_estate`` gives the tenant the machines the tests judge.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ class FakeDefender:
     msrc_updates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # CVE -> docs
     msrc_docs: dict[str, dict[str, Any]] = field(default_factory=dict)  # ID -> CVRF doc
     machine_links: bool = False  # answer @odata.nextLink on /api/machines
+    keep_alive: bool = False  # HTTP/1.1 persistent connections (else one connection a request)
     requests: list[Request] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     issued: int = 0
@@ -209,13 +212,14 @@ def handler(fake: FakeDefender) -> type[BaseHTTPRequestHandler]:
                           {k.lower(): v for k, v in self.headers.items()},
                           dict(parse_qs(body)) if body else {})
             status, answer, headers = fake.answer(req)
-            data = json.dumps(answer).encode()
+            data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response_only(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             for key, value in headers.items():
                 self.send_header(key, value)
-            self.send_header("Connection", "close")
+            if not fake.keep_alive:
+                self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(data)
 
@@ -224,6 +228,7 @@ def handler(fake: FakeDefender) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
+    Handler.protocol_version = "HTTP/1.1" if fake.keep_alive else "HTTP/1.0"
     return Handler
 
 

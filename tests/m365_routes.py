@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -26,3 +27,12 @@ def start(emulator: Any, table: dict[str, Any]) -> Any:
 
 def page(name: str, **edit: Any) -> dict[str, Any]:
     return json.loads((FOLDER / name).read_text()) | edit
+
+
+def entry(root: Path, raw_ref: str) -> Any:
+    """The raw page entry a batch item's ``raw_ref`` names, its file's digest checked."""
+    rel, _, fragment = raw_ref.partition("#sha256=")
+    digest, _, item = fragment.partition("&item=")
+    data = (root / rel).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == digest
+    return json.loads(data)["items"][int(item)]

@@ -65,6 +65,12 @@ class AwsSettings:
             connect_timeout=10,
             read_timeout=60,
             user_agent_extra=USER_AGENT,
+            # botocore's client-side check of every request's parameters against the model
+            # (https://docs.aws.amazon.com/botocore/latest/reference/config.html: "You can
+            # disable parameter validation for performance reasons"): the collectors send only
+            # their own page sizes, filters and the ids AWS itself returned, and AWS checks
+            # every request again (a bad one is a ValidationError, a collection error)
+            parameter_validation=False,
         )
 
 

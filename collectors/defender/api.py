@@ -32,7 +32,7 @@ from clausewatch.collectors.rest.errors import (
     ShortPaging,
     TooManyPages,
 )
-from clausewatch.collectors.rest.paging import MAX_PAGES, odata_pages
+from clausewatch.collectors.rest.paging import MAX_PAGES, Page, odata_pages
 from clausewatch.collectors.rest.session import Params, RestSession
 
 MACHINES = "api/machines"
@@ -93,14 +93,18 @@ class DefenderReader:
                 return
         raise TooManyPages(str(first), f"more than {MAX_PAGES} pages")
 
-    def vulnerabilities(self, page_size: int = DEFAULT_EXPORT_PAGE
-                        ) -> Iterator[tuple[Items, str]]:
-        """Every row of the software vulnerabilities export, page by page."""
+    def vulnerabilities(self, page_size: int = DEFAULT_EXPORT_PAGE) -> Iterator[Page]:
+        """Every page of the software vulnerabilities export, not saved yet: the caller saves
+        each with ``keep`` (in order, a failed read's earlier pages too), so that the slow part
+        of saving a page of 200,000 rows can wait on other requests."""
         for page in odata_pages(self.session, EXPORT, {"pageSize": page_size}):
             if not all(isinstance(item, Mapping) for item in page.items):
                 raise MalformedPage(page.url, "an item of value is not an object", page.raw)
-            yield page.items, self.raw.save(self.source, self.origin,
-                                            "software-vulnerabilities", page.raw)
+            yield page
+
+    def keep(self, page: Page) -> str:
+        """Save an export page raw; its ``raw_ref``."""
+        return self.raw.save(self.source, self.origin, "software-vulnerabilities", page.raw)
 
 
 def _items(body: Any, where: str) -> Items:

@@ -156,7 +156,8 @@ class EntraCollector:
         }
         if enf.note:
             facts["mfa_enforcement_note"] = enf.note
-        pages = [user.raw_ref, *(x for x in [reg.raw_ref if reg else None] if x), *enf.raw_refs]
+        pages = [user.raw_ref, *(x for x in [reg.raw_ref if reg else None, user.mailbox_ref]
+                                 if x), *enf.raw_refs]
         facts["raw_pages"] = list(dict.fromkeys(pages))
         return Evidence(
             id=default_evidence_id(Kind.IDENTITY, self.source, user.upn, facts),

@@ -8,11 +8,11 @@ attempts too). Two tenants have two gates: one tenant's throttling never slows a
 
 The limit defaults to 4 requests in flight: Graph documents *rates* for directory and Intune
 reads (identity and access: 8,000 resource units per 10 s per app and tenant above 500 users;
-Intune devices: 2,000 requests per 20 s per app and tenant), and one *concurrency*, on Outlook,
-which ``mailboxSettings`` is: "Outlook can execute up to 4 concurrent requests" per app, JSON
-batches included ("executes up to 4 requests in parallel at any point")
-(https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits). ``throttling:
-{concurrency: n}`` in the entry changes it.
+Intune devices: 2,000 requests per 20 s per app and tenant). Outlook, which ``mailboxSettings``
+is, limits *concurrency* to "4 concurrent requests" for each app ID and mailbox combination
+(https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits); every item of our
+``$batch`` reads a mailbox of its own, so 4 is a conservative default, not Outlook's bound.
+``throttling: {concurrency: n}`` in the entry changes it.
 
 Adaptive back-off: a 429 or 503 answer (of a request, or of one request inside a ``$batch``)
 pauses the whole gate for its ``Retry-After`` (every worker of the tenant waits, not only the
@@ -24,10 +24,12 @@ bounded by the retry handler and the entry's ``RetryBudget``.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 
@@ -35,6 +37,18 @@ from clausewatch.collectors.m365.retry import parse_retry_after
 
 DEFAULT_CONCURRENCY = 4
 THROTTLED = frozenset({429, 503})
+_FAN_OUT: contextvars.ContextVar[bool] = contextvars.ContextVar("graph_fan_out", default=False)
+Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+
+
+@contextmanager
+def fan_out() -> Iterator[None]:
+    """Requests sent inside (in this task) wait behind the other waiting requests."""
+    token = _FAN_OUT.set(True)
+    try:
+        yield
+    finally:
+        _FAN_OUT.reset(token)
 
 
 class TenantGate:
@@ -51,36 +65,45 @@ class TenantGate:
         self._paused_until = 0.0
         self._successes = 0
         self._lock = threading.Lock()
-        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
+        self._waiters: deque[Waiter] = deque()  # chains (listing pages): served first
+        self._fan_out: deque[Waiter] = deque()  # fan-out work (batches)
 
     async def acquire(self) -> None:
         """Wait for a slot, then for any pause to end (the slot is kept during it)."""
         loop = asyncio.get_running_loop()
+        queue = self._fan_out if _FAN_OUT.get() else self._waiters
         with self._lock:
-            if self.busy < self.allowed and not self._waiters:
+            if self.busy < self.allowed and not self._waiters and not self._fan_out:
                 self._take()
                 future = None
             else:
                 future = loop.create_future()
-                self._waiters.append((loop, future))
+                queue.append((loop, future))
         if future is not None:
             try:
                 await future  # the releaser hands its slot over
             except asyncio.CancelledError:
                 with self._lock:
-                    handed = (loop, future) not in self._waiters
+                    handed = (loop, future) not in queue
                     if not handed:
-                        self._waiters.remove((loop, future))
+                        queue.remove((loop, future))
                 if handed:
                     self.release()
                 raise
         while (wait := self.paused_for()) > 0:
             await asyncio.sleep(wait)
 
+    def _next(self) -> Waiter | None:
+        """The next waiter to serve: a chain's page before fan-out work."""
+        if self._waiters:
+            return self._waiters.popleft()
+        return self._fan_out.popleft() if self._fan_out else None
+
     def release(self) -> None:
         with self._lock:
-            if self._waiters and self.busy <= self.allowed:
-                loop, future = self._waiters.popleft()  # slot handed over: busy unchanged
+            waiter = self._next() if self.busy <= self.allowed else None
+            if waiter is not None:
+                loop, future = waiter  # slot handed over: busy unchanged
                 loop.call_soon_threadsafe(self._grant, future)
             else:
                 self.busy -= 1
@@ -117,8 +140,8 @@ class TenantGate:
             if self._successes >= self.allowed:
                 self._successes = 0
                 self.allowed += 1
-                while self._waiters and self.busy < self.allowed:
-                    loop, future = self._waiters.popleft()
+                while self.busy < self.allowed and (waiter := self._next()) is not None:
+                    loop, future = waiter
                     self._take()
                     loop.call_soon_threadsafe(self._grant, future)
 

@@ -17,8 +17,9 @@ restore session ``failed``) by ``unknownFutureValue``
 A value still unknown to this client is read as unknown, never as a known state.
 
 The large listings (users, the registration report, managed devices, role definitions and
-assignments) skip the SDK's models: ``listing.rows`` sends them with ``send_bytes`` (the same
-adapter, middleware and error map) and decodes each page with msgspec.
+assignments) and security defaults skip the SDK's models: ``listing.rows`` and ``listing.one``
+send them with ``send_bytes`` (the same adapter, middleware and error map) and decode each page
+with msgspec.
 """
 
 from __future__ import annotations

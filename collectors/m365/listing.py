@@ -15,6 +15,8 @@ error map (``ODataError``) as every other call. The body is then:
   collector cannot convert (a time without a time zone) fails the page (``GraphFailure``
   naming the field and the raw page), never read as a value or as an empty page.
 
+``one`` reads a single object (not a collection) the same way, into one struct.
+
 Paging follows ``@odata.nextLink`` until a page has none (https://learn.microsoft.com/graph/paging:
 "continue making requests ... until no @odata.nextLink is returned"); the link is requested
 through the builder's ``with_url`` and must point under the adapter's version root (no request,
@@ -43,6 +45,7 @@ from clausewatch.collectors.m365.graph import (
     under_root,
 )
 
+Obj = TypeVar("Obj", bound=msgspec.Struct)
 Row = TypeVar("Row")
 Out = TypeVar("Out")
 
@@ -98,6 +101,24 @@ async def rows(reader: GraphReader, builder: Any, operation: str, query: Any,
         except ValueError as exc:
             raise malformed(operation, f"next link {exc}", ref) from exc
         info = builder.with_url(page.next_link).to_get_request_information(configuration())
+
+
+async def one(reader: GraphReader, builder: Any, operation: str, shape: type[Obj]
+              ) -> tuple[Obj, str]:
+    """A single object (not a collection) decoded as ``shape``, with its ``raw_ref``; a body
+    that is not such an object, or a field of the wrong type, raises ``GraphFailure`` naming
+    the raw page."""
+    info = builder.to_get_request_information(configuration())
+    body = await send_bytes(builder.request_adapter, info, operation)
+    ref = reader.keep(operation, parse_json(body))
+    decoder = _DECODERS.get(shape)
+    if decoder is None:
+        decoder = _DECODERS[shape] = msgspec.json.Decoder(shape)
+    try:
+        found: Obj = decoder.decode(body or b"null")
+    except msgspec.DecodeError as exc:
+        raise malformed(operation, str(exc), ref) from exc
+    return found, ref
 
 
 def decode(body: bytes | None, row: type[Row], operation: str, ref: str) -> Listing[Row]:

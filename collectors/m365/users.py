@@ -53,6 +53,7 @@ class EntraUser:
     mail: str | None
     raw_ref: str
     mailbox_purpose: str | None = None  # user | shared | room | equipment | ... (None: unknown)
+    mailbox_ref: str | None = None  # raw_ref of the mailboxSettings answer it was read from
 
     @property
     def is_guest(self) -> bool:
@@ -125,5 +126,6 @@ async def with_mailbox_purpose(client: GraphServiceClient, batch: BatchReader,
             body = outcome[0].body if outcome else None
             purpose = body.get("userPurpose") if isinstance(body, dict) else None
             out.append(replace(user, mailbox_purpose=purpose if isinstance(purpose, str)
-                               and purpose else None))
+                               and purpose else None,
+                               mailbox_ref=outcome[0].raw_ref if outcome else None))
     return out

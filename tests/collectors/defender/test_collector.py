@@ -208,3 +208,16 @@ def test_by_default_the_largest_documented_pages_are_asked_for(estate, collect):
     assert machines.query["$top"] == ["10000"]
     (export,) = fake.seen(EXPORT)
     assert export.query["pageSize"] == ["200000"]
+
+
+def test_an_export_failing_midway_keeps_the_pages_read_and_no_patch_record(estate, collect,
+                                                                           tmp_path):
+    fake = estate()
+    fake.fail_page(EXPORT, 2, 400)
+    batch, _ = collect(fake, export_page_size=3, retry={"attempts": 1})
+    [error] = batch.errors
+    assert (error.kinds, error.operation) == (("patch",), "software-vulnerabilities")
+    assert about(batch, "patch") == {}
+    # the page read before the failure is still saved raw (it is what Defender answered)
+    saved = sorted(p.name for p in (tmp_path / "out").rglob("software-vulnerabilities-*"))
+    assert saved == ["software-vulnerabilities-0001.json"]

@@ -7,17 +7,41 @@ from datetime import UTC, datetime
 import pytest
 
 from clausewatch.collectors.defender.timestamps import parse_time
-from clausewatch.collectors.defender.vulnerabilities import row
+from clausewatch.collectors.defender.vulnerabilities import Columns, PatchFacts, patch_facts
 
 
 def test_rows_of_different_column_sets_each_fold_their_own_names():
+    columns = Columns()
     camel = {"cveId": "CVE-1", "deviceId": "d1", "SoftwareName": "x"}
     pascal = {"CveId": "CVE-2", "DeviceId": "d2"}
-    for _ in range(2):  # the second pass reads the folded names worked out by the first
-        assert row(camel) == {"cveid": "CVE-1", "deviceid": "d1", "softwarename": "x"}
-        assert row(pascal) == {"cveid": "CVE-2", "deviceid": "d2"}
-    assert row({"CVEID": None}) == {"cveid": None}  # values are kept as they are, None too
-    assert row({}) == {}
+    for _ in range(2):  # the second pass reads with the pickers worked out by the first
+        a, b = columns.row(camel), columns.row(pascal)
+        assert (a.cveid, a.deviceid, a.softwarename, a.softwarevendor) == ("CVE-1", "d1", "x",
+                                                                           None)
+        assert (b.cveid, b.deviceid, b.softwarename) == ("CVE-2", "d2", None)
+    assert columns.row({"CVEID": None}).cveid is None  # values are kept as they are
+    assert set(columns.row({})) == {None}
+    assert columns.row({"cveId": "old", "CVEID": "new"}).cveid == "new"  # the later key
+
+
+def test_facts_worked_out_once_are_the_facts_of_each_row_with_their_own_types():
+    columns, facts = Columns(), PatchFacts()
+    base = {"cveId": "CVE-2026-1", "softwareVendor": "openssl", "softwareName": "openssl",
+            "softwareVersion": "3.0.2", "recommendedSecurityUpdateId": "5071001",
+            "firstSeenTimestamp": "2026-11-01 10:00:00.1234560"}
+    rows = [{**base, "cvssScore": 10, "securityUpdateAvailable": True},
+            {**base, "cvssScore": 10.0, "securityUpdateAvailable": 1},
+            {**base, "cvssScore": [9], "firstSeenTimestamp": "2026-11-02 10:00:00"},
+            {**base, "cvssScore": 10}]
+    got = [facts(columns.row(r)) for r in rows]
+    for r, f in zip(rows, got, strict=True):
+        plain = patch_facts(columns.row(r))
+        assert f == plain and list(f) == list(plain)
+        assert type(f["cvss_score"]) is type(plain["cvss_score"])
+    assert (got[0]["fix_available"], got[1]["fix_available"]) == (True, False)
+    assert got[0]["cves"] is not got[3]["cves"]  # each record its own list
+    with pytest.raises(ValueError, match="CVE-2026-1 firstSeenTimestamp"):
+        facts(columns.row({**base, "firstSeenTimestamp": "yesterday"}))
 
 
 @pytest.mark.parametrize(("text", "instant"), [

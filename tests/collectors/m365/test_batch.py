@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+from m365_routes import entry
+
 from clausewatch.collectors.m365.batch import BatchReader, Request
 from clausewatch.collectors.m365.clients import GraphEndpoint, RetryPolicy, graph_v1
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
 from clausewatch.collectors.m365.users import MailboxSettingsRequestBuilder
+from clausewatch.collectors.raw import RawRecorder
 from clausewatch.collectors.retry_budget import RetryBudget
 
 USERS = ["00000001-0000-4000-8000-000000000001", "00000002-0000-4000-8000-000000000002",
@@ -57,7 +61,11 @@ def test_one_failed_item_fails_alone_and_is_not_asked_again(emulator, context,
     assert failed.details["url"].startswith(f"/users/{USERS[1]}/mailboxSettings")
     assert batches(emu) == 1 and item_hits(emu, USERS[1]) == 1
     raw_pages = sorted(p.name for p in (context.raw.root / "raw/entra/entra/t").iterdir())
-    assert raw_pages == ["mailbox-settings-0001.json", "mailbox-settings-0002.json"]
+    assert raw_pages == ["mailbox-settings-0001.json"]  # one page per answer, its 2xx items
+    for uid, purpose in ((USERS[0], "user"), (USERS[2], "shared")):
+        found = entry(context.raw.root, out[uid][0].raw_ref)  # exactly this item's answer
+        assert found["url"] == f"{emu.base}/v1.0/users/{uid}/mailboxSettings?%24select=userPurpose"
+        assert (found["status"], found["body"]) == (200, {"userPurpose": purpose})
 
 
 def test_a_throttled_item_is_retried_in_a_following_batch_within_the_budget(
@@ -88,3 +96,20 @@ def test_a_throttled_item_beyond_the_budget_is_reported_not_retried(emulator, co
     assert failed.status == 429 and failed.retryable is True and "not retried" in failed.message
     assert batches(emu) == 1 and item_hits(emu, USERS[1]) == 1
     assert [a.body for a in out[USERS[2]]] == [{"userPurpose": "shared"}]
+
+
+@pytest.mark.parametrize("uid", ["00000001-0000-4000-8000-000000000001", "a~b._c", "x y", "é",
+                                 "A/B", "", "{user%2Did}"])
+def test_an_item_url_is_what_the_sdk_expands(uid: str, credential: Any) -> None:
+    client = graph_v1(credential, GraphEndpoint("https://graph.test", "s"), RetryPolicy())
+    batch = BatchReader(GraphReader("entra", "entra/t", RawRecorder(None, str)),
+                        client.request_adapter, RetryPolicy())
+    query = MailboxSettingsRequestBuilder.MailboxSettingsRequestBuilderGetQueryParameters(
+        select=["userPurpose"])
+    for builder, q in ((client.users.by_user_id("first").mailbox_settings, query),
+                       (client.users.by_user_id(uid).mailbox_settings, query),
+                       (client.users.by_user_id(uid).authentication.methods, None),
+                       (client.groups.by_group_id(uid).transitive_members.graph_user, None)):
+        request = Request(uid, builder, q)
+        sdk = batch._expand(request, {})  # the SDK's own expansion, in full
+        assert "https://graph.test/v1.0" + batch.relative(request) == sdk

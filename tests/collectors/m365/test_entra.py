@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from m365_routes import entry
+
 CONTOSO = "11111111-1111-1111-1111-111111111111"
 FABRIKAM = "22222222-2222-2222-2222-222222222222"
 
@@ -76,6 +78,11 @@ def test_contoso_identities(emulator, run_collector, context, tmp_path: Path):
     assert hashlib.sha256(page.encode()).hexdigest() == digest
     assert "bob@contoso.com" in page
     assert any("conditional-access" in p for p in ev.facts["raw_pages"])
+    # the mailbox answer the account type was read from: its own entry of a batch raw page
+    info = next(e for e in evidence if e.subject == "info@contoso.com")
+    [ref] = [p for p in info.facts["raw_pages"] if "/mailbox-settings-" in p]
+    assert entry(tmp_path / "out", ref)["url"].endswith(
+        f"/v1.0/users/{info.facts['object_id']}/mailboxSettings?%24select=userPurpose")
 
 
 def test_non_premium_tenant_falls_back_to_methods_and_security_defaults(emulator, run_collector):

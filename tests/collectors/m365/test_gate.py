@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from clausewatch.collectors.m365 import source as m365_source
-from clausewatch.collectors.m365.gate import GatedTransport, TenantGate
+from clausewatch.collectors.m365.gate import GatedTransport, TenantGate, fan_out
 from clausewatch.collectors.m365.token_cache import CachedCredential
 from clausewatch.collectors.runner import collect_all
 from clausewatch.core.redact import Redactor
@@ -115,3 +115,31 @@ def test_a_tenants_collectors_run_concurrently_on_one_token(emulator, credential
     assert batch.errors == []
     assert {e.source for e in batch.evidence} == {"entra", "intune"}
     assert len(credential.scopes) == 1  # the set-up probe's token serves both collectors
+
+
+def test_a_listing_page_goes_before_waiting_batches() -> None:
+    """A chain's next page is served before fan-out work queued earlier; nothing is lost."""
+    gate, order = TenantGate(1), []
+
+    async def take(name: str, bulk: bool) -> None:
+        if bulk:
+            with fan_out():
+                await gate.acquire()
+        else:
+            await gate.acquire()
+        order.append(name)
+        await asyncio.sleep(0)
+        gate.release()
+
+    async def run() -> None:
+        await gate.acquire()  # the slot is busy: everyone below waits
+        waiting = [asyncio.ensure_future(take(f"batch-{n}", True)) for n in range(3)]
+        await asyncio.sleep(0)
+        waiting.append(asyncio.ensure_future(take("page", False)))
+        await asyncio.sleep(0)
+        gate.release()
+        await asyncio.gather(*waiting)
+
+    asyncio.run(run())
+    assert order == ["page", "batch-0", "batch-1", "batch-2"]
+    assert gate.busy == 0 and gate.peak == 1

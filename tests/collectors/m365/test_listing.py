@@ -76,3 +76,14 @@ def test_a_next_link_to_another_host_is_not_followed(emulator, run_collector) ->
     (err,) = errors
     assert err.operation == "managed-devices" and "is not under" in err.message
     assert emu.hits("GET", "/v1.0/deviceManagement/managedDevices") == 1
+
+
+def test_security_defaults_of_the_wrong_kind_fail_naming_the_raw_page(emulator,
+                                                                      run_collector) -> None:
+    table = routes(**{"GET_/v1.0/policies/identitySecurityDefaultsEnforcementPolicy": {
+        "body": page("security-defaults.json", isEnabled="true")}})
+    evidence, errors = run_collector(start(emulator, table), CONTOSO, "entra")
+    assert evidence == []  # never read as "not enabled"
+    (err,) = errors
+    assert err.operation == "security-defaults" and "isEnabled" in err.message
+    assert "security-defaults-0001" in err.details["raw_ref"]

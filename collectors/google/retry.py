@@ -1,13 +1,13 @@
 """One retry for every Google call: google-api-core ``Retry``, bounded three ways.
 
-Every Google API is read with a discovery client, which raises
-``googleapiclient.errors.HttpError``; ``execute()`` is called with ``num_retries=0`` and wrapped
-in this ``Retry``, so there is one retry machinery, not two. The predicate also knows
-google-api-core's REST classes, mapped from the status code alone
-(``google.api_core.exceptions.exception_class_for_http_status``: 429 ``TooManyRequests``, 500
-``InternalServerError``, 502 ``BadGateway``, 503 ``ServiceUnavailable``, 504 ``GatewayTimeout``,
-403 ``Forbidden``, never their gRPC-named subclasses ``ResourceExhausted``, ``DeadlineExceeded``,
-``PermissionDenied``), for a client-library call.
+Over REST the client libraries map an HTTP status to an exception class by the code alone
+(``google.api_core.exceptions.exception_class_for_http_status``): 429 raises
+``TooManyRequests``, 500 ``InternalServerError``, 502 ``BadGateway``, 503
+``ServiceUnavailable``, 504 ``GatewayTimeout`` and 403 ``Forbidden``, never their gRPC-named
+subclasses (``ResourceExhausted``, ``DeadlineExceeded``, ``PermissionDenied``), so a predicate
+written for those would never match. The discovery clients (Admin SDK, IAM) raise
+``googleapiclient.errors.HttpError`` instead; ``execute()`` is called with ``num_retries=0`` and
+wrapped in the same ``Retry``, so there is one retry machinery, not two.
 
 Retried: 429, 500, 502, 503, 504, a 403 whose reason is ``rateLimitExceeded`` or
 ``userRateLimitExceeded`` (the Directory API's throttling, documented at

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from clausewatch.collectors.google.clients import ResourceManager, collection
+from clausewatch.collectors.google.clients import ResourceManager
 from clausewatch.collectors.google.errors import GOOGLE_FAILURES
-from clausewatch.collectors.google.pages import Json, PageSink, discovery_get, discovery_pages
+from clausewatch.collectors.google.pages import Json, PageSink, gapic_pages, message_dict
 from clausewatch.collectors.google.retry import RetrySettings
 
 ACTIVE = "ACTIVE"
@@ -139,9 +139,10 @@ class Discovery:
         tree = Hierarchy(root=org_id)
         org = f"organizations/{org_id}"
         try:
-            body, ref = discovery_get(collection(self.rm, "organizations").get(name=org),
-                                      self.sink, self.retry, "organizations-get")
-            tree.nodes[org] = _node(body, ref)
+            got = self.rm.organizations.get_organization(
+                name=org, retry=self.retry.retry(), timeout=self.retry.request_timeout)
+            body = message_dict(got)
+            tree.nodes[org] = _node(body, self.sink.save("organizations-get", body))
         except GOOGLE_FAILURES as exc:
             tree.gaps.append(Gap(org, "organizations.get", exc))
             return tree
@@ -171,9 +172,10 @@ class Discovery:
         for project_id in project_ids:
             name = f"projects/{project_id}"
             try:
-                body, ref = discovery_get(collection(self.rm, "projects").get(name=name),
-                                          self.sink, self.retry, "projects-get")
-                node = _node(body, ref)
+                got = self.rm.projects.get_project(name=name, retry=self.retry.retry(),
+                                                   timeout=self.retry.request_timeout)
+                body = message_dict(got)
+                node = _node(body, self.sink.save("projects-get", body))
             except GOOGLE_FAILURES as exc:
                 tree.gaps.append(Gap(name, "projects.get", exc))
                 continue
@@ -188,22 +190,32 @@ class Discovery:
         parent = node.parent
         while parent and parent not in tree.nodes:
             try:
-                kind = "folders" if parent.startswith("folders/") else "organizations"
-                body, ref = discovery_get(collection(self.rm, kind).get(name=parent),
-                                          self.sink, self.retry, f"{kind}-get")
+                if parent.startswith("folders/"):
+                    got: Any = self.rm.folders.get_folder(
+                        name=parent, retry=self.retry.retry(), timeout=self.retry.request_timeout)
+                    operation = "folders-get"
+                else:
+                    got = self.rm.organizations.get_organization(
+                        name=parent, retry=self.retry.retry(), timeout=self.retry.request_timeout)
+                    operation = "organizations-get"
             except GOOGLE_FAILURES as exc:
                 tree.gaps.append(Gap(node.name, f"{parent.split('/')[0]}.get", exc))
                 return
-            above = _node(body, ref)
+            body = message_dict(got)
+            above = _node(body, self.sink.save(operation, body))
             tree.nodes[above.name] = above
             parent = above.parent
 
     def _folders(self, parent: str) -> list[Node]:
-        pages = discovery_pages(collection(self.rm, "folders"), "list", self.sink, self.retry,
-                                "folders", parent=parent, pageSize=1000)
+        pager = self.rm.folders.list_folders(request={"parent": parent, "page_size": 1000},
+                                             retry=self.retry.retry(),
+                                             timeout=self.retry.request_timeout)
+        pages = gapic_pages(pager.pages, self.sink, "folders")
         return [_node(f, ref) for body, ref in pages for f in body.get("folders", [])]
 
     def _projects(self, parent: str) -> list[Node]:
-        pages = discovery_pages(collection(self.rm, "projects"), "list", self.sink, self.retry,
-                                "projects", parent=parent, pageSize=1000)
+        pager = self.rm.projects.list_projects(request={"parent": parent, "page_size": 1000},
+                                               retry=self.retry.retry(),
+                                               timeout=self.retry.request_timeout)
+        pages = gapic_pages(pager.pages, self.sink, "projects")
         return [_node(p, ref) for body, ref in pages for p in body.get("projects", [])]

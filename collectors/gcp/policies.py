@@ -11,10 +11,11 @@ resource do not exist", Resource Manager v3 reference).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from clausewatch.collectors.gcp.hierarchy import Node
-from clausewatch.collectors.google.clients import ResourceManager, collection
-from clausewatch.collectors.google.pages import Json, PageSink, discovery_get
+from clausewatch.collectors.google.clients import ResourceManager
+from clausewatch.collectors.google.pages import Json, PageSink, message_dict
 from clausewatch.collectors.google.retry import RetrySettings
 
 
@@ -49,7 +50,11 @@ def bindings_of(node: Node, policy: Json, raw_ref: str) -> list[Binding]:
 def read_policy(rm: ResourceManager, node: Node, sink: PageSink, retry: RetrySettings,
                 origin: str) -> list[Binding]:
     """The bindings set on ``node`` itself (raises on failure)."""
-    request = collection(rm, node.kind).getIamPolicy(
-        resource=node.resource, body={"options": {"requestedPolicyVersion": 3}})
-    body, ref = discovery_get(request, sink, retry, "get-iam-policy", origin)
-    return bindings_of(node, body, ref)
+    client: Any = {"organizations": rm.organizations, "folders": rm.folders,
+                   "projects": rm.projects}[node.kind]
+    with retry.gate:  # held through the client library's own retries: one policy at a time
+        policy = client.get_iam_policy(
+            request={"resource": node.resource, "options": {"requested_policy_version": 3}},
+            retry=retry.retry(), timeout=retry.request_timeout)
+    body = message_dict(policy)
+    return bindings_of(node, body, sink.save("get-iam-policy", body, origin))

@@ -132,7 +132,7 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
     try:
         setup = setup_from(entry, context)
         credentials = setup.auth.credentials([READ_ONLY])
-        rm = clients.resource_manager(credentials, setup.endpoints, setup.retry.request_timeout)
+        rm = clients.resource_manager(credentials, setup.endpoints)
     except SETUP_FAILURES as exc:
         _raise_if_configuration(exc, entry)
         return _planned_errors(entry, origin, "credential", f"gcp {entry['name']}: "

@@ -1,11 +1,12 @@
 """The Google client libraries, each imported only when a collector needs it.
 
-Every API is read with a discovery client (google-api-python-client, Google's client for
-every discovery-described API: https://googleapis.github.io/google-api-python-client/docs/
-start.html): the Admin SDK Directory, Resource Manager v3, IAM v1, Compute Engine v1 and OS
-Config v1, each built from the discovery document bundled with the library (no discovery fetch
-at run time), over ``httplib2`` connections with a timeout. Compute and OS Config are read this
-way because their answers are wanted as Google's JSON (the raw pages and the
+A Workspace-only run loads none of the Cloud libraries. Resource Manager uses the Cloud client
+library over its REST transport (``transport="rest"``). The Admin SDK Directory, IAM v1,
+Compute Engine v1 and OS Config v1 are discovery clients (google-api-python-client, Google's
+client for every discovery-described API: https://googleapis.github.io/google-api-python-client/
+docs/start.html) built from the discovery document bundled with the library (no discovery fetch
+at run time), each over its own ``httplib2`` connection with a timeout. Compute and OS Config
+are read this way because their answers are wanted as Google's JSON (the raw pages and the
 normalisers read it): ``google-cloud-compute`` takes about 6 s to import (its package imports
 every Compute service) and its REST transport parses each page into protobuf messages in pure
 Python, which were then turned back into the same JSON: about 1 ms per VM inventory.
@@ -27,24 +28,35 @@ from __future__ import annotations
 
 import threading
 import weakref
+from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 from google.auth.credentials import Credentials
 
 from clausewatch.collectors.google.endpoints import Endpoints
 
-#: Resource Manager v3 (discovery: ``organizations``, ``folders``, ``projects``).
-ResourceManager: TypeAlias = Any
+if TYPE_CHECKING:
+    from google.cloud import resourcemanager_v3
 
 
-def resource_manager(credentials: Credentials, endpoints: Endpoints,
-                     timeout: float) -> ResourceManager:
-    """Resource Manager v3 (discovery; ``organizations().get``, ``folders().list``,
-    ``projects().getIamPolicy`` ...). Its client library (google-cloud-resource-manager) took
-    0.27 s to import, most of it aiohttp pulled in by google-api-core's async transport."""
-    return discovery("cloudresourcemanager", "v3", credentials, endpoints,
-                     "cloudresourcemanager", timeout)
+@dataclass(frozen=True, slots=True)
+class ResourceManager:
+    """The three Resource Manager v3 clients."""
+
+    organizations: resourcemanager_v3.OrganizationsClient
+    folders: resourcemanager_v3.FoldersClient
+    projects: resourcemanager_v3.ProjectsClient
+
+
+def resource_manager(credentials: Credentials, endpoints: Endpoints) -> ResourceManager:
+    from google.cloud import resourcemanager_v3
+
+    kw: dict[str, Any] = {"credentials": credentials, "transport": "rest",
+                          "client_options": endpoints.client_options("cloudresourcemanager")}
+    return ResourceManager(resourcemanager_v3.OrganizationsClient(**kw),
+                           resourcemanager_v3.FoldersClient(**kw),
+                           resourcemanager_v3.ProjectsClient(**kw))
 
 
 def compute(credentials: Credentials, endpoints: Endpoints, timeout: float) -> Any:

@@ -1,23 +1,34 @@
-"""Read a Google listing whole, every page kept raw, as the JSON Google sends.
+"""Read a Google listing whole, every page kept raw, as the JSON Google documents.
 
-A pager that fetches pages lazily raises in the middle of an iteration when a later page fails,
-after the items of the first pages were handed out. ``discovery_pages`` reads every page before
-returning anything: a listing is complete or it raises, so a partial list never looks complete.
-Each page is Google's JSON as the discovery client decoded it (camelCase, int64 as strings,
-enums by name, timestamps in RFC 3339), recorded, and returned with its ``raw_ref``; normalisers
-read those dicts, the same shape the demo and stored raw pages have.
+The client libraries' pagers fetch pages lazily and raise in the middle of an iteration when a
+later page fails, after the items of the first pages were handed out. These helpers read every
+page before returning anything: a listing is complete or it raises, so a partial list never
+looks complete. Each page is turned into Google's JSON (camelCase, int64 as strings, enums by
+name, timestamps in RFC 3339: ``MessageToDict``), recorded, and returned with its ``raw_ref``;
+normalisers read those dicts, the same shape the demo and stored raw pages have.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
 
 from clausewatch.collectors.google.retry import RetrySettings
 from clausewatch.collectors.raw import RawRecorder
 
 Json = dict[str, Any]
+
+
+def message_dict(message: Any) -> Json:
+    """A proto-plus or protobuf message as Google's JSON."""
+    pb = getattr(message, "_pb", message)
+    if not isinstance(pb, Message):
+        raise TypeError(f"not a protobuf message: {type(message).__name__}")
+    return MessageToDict(pb, preserving_proto_field_name=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +41,16 @@ class PageSink:
 
     def save(self, operation: str, page: Json, origin: str | None = None) -> str:
         return self.raw.save(self.source, origin or self.origin, operation, page)
+
+
+def gapic_pages(pages: Iterable[Any], sink: PageSink, operation: str,
+                origin: str | None = None) -> list[tuple[Json, str]]:
+    """Every page of a client-library pager (``pager.pages``), read whole."""
+    out: list[tuple[Json, str]] = []
+    for page in pages:
+        body = message_dict(page)
+        out.append((body, sink.save(operation, body, origin)))
+    return out
 
 
 def discovery_pages(collection: Any, method: str, sink: PageSink, retry: RetrySettings,

@@ -17,10 +17,13 @@ Documented limits (cited):
   ``pageSize`` "the maximum number of results to return", no maximum documented
   (https://cloud.google.com/compute/docs/osconfig/rest/v1/projects.locations.instances.
   inventories/list); the collector asks 100 and the stub serves at most 100: the floor uses 100;
-* quotas are per minute (Resource Manager, Compute read requests, OS Config): no concurrency
-  limit is documented; a run reads at most 8 collectors at once (collectors/runner.py
-  ``collect_all(workers=8)``), each project being one collector: the floor uses concurrency 8
-  after the hierarchy (3 requests in a row).
+* quotas are per minute (Resource Manager, Compute read requests, OS Config; "Google enforces
+  rate quotas at a per-minute interval", https://cloud.google.com/compute/api-quota): no
+  concurrency limit is documented. An entry keeps at most 8 requests in flight
+  (``RetrySettings.gate``, ``REQUESTS_AT_ONCE``: as many as the collectors a run reads at once,
+  collectors/runner.py ``collect_all(workers=8)``); a project's zones are read together within
+  that bound. The floor uses concurrency 8 after the hierarchy (3 requests in a row); the stub
+  reports the most requests it had in flight (stderr).
 
 Floor = 3 (organisation, folders, projects) + [organisation and project policies + per project
 (1 aggregated page + per zone 3 inventory and 3 report pages)] / 8.
@@ -101,7 +104,7 @@ def measure(latency: float) -> list[Figure]:
                 "endpoints": {api: url for api in
                               ("cloudresourcemanager", "iam", "compute", "osconfig")}}
 
-    batch, seconds, requests = collect(routes(), latency, entry, build)
+    batch, seconds, requests = collect(routes(), latency, entry, build, "gcp")
     vms = PROJECTS * len(ZONES) * VMS_PER_ZONE
     per_project = 1 + len(ZONES) * 2 * kit.pages(VMS_PER_ZONE, OSCONFIG_PAGE)
     parallel = 1 + PROJECTS + PROJECTS * per_project

@@ -12,8 +12,11 @@ Documented limits (cited):
 * ``roles.list``: ``maxResults`` 1-100; ``roleAssignments.list``: ``maxResults`` 1-200;
   ``members.list``: ``maxResults`` at most 200 (Directory API reference of each method);
 * quota: 2,400 queries a minute per user per project (https://developers.google.com/admin-sdk/
-  directory/v1/limits): not reached here. A list is a chain of page tokens, one page at a
-  time: concurrency 1.
+  directory/v1/limits): not reached here. A 403 ``quotaExceeded`` is "the limit for concurrent
+  requests for a particular operation", a limit the page does not give: the collector keeps
+  one request of a customer in flight (``DIRECTORY_REQUESTS_AT_ONCE``; the stub reports the
+  most it saw, stderr) and overlaps its own work with the wait. A list is a chain of page
+  tokens: concurrency 1.
 
 Floor = token + user pages (500) + role pages (100) + assignment pages (200) + one members page
 per group holding a role (200), at concurrency 1.
@@ -78,7 +81,7 @@ def measure(latency: float) -> list[Figure]:
         return {"name": "bench", "customer": CUSTOMER, "subject": "admin@example.com",
                 "credentials": CREDENTIALS, "endpoints": {"admin": url}}
 
-    batch, seconds, requests = collect(routes(), latency, entry, build)
+    batch, seconds, requests = collect(routes(), latency, entry, build, "workspace")
     assert len(batch.evidence) == USERS, len(batch.evidence)
     floor_pages = (1 + kit.pages(USERS, MAX_USERS) + kit.pages(ROLES, MAX_ROLES)
                    + kit.pages(ASSIGNED_USERS + 5 * GROUPS, MAX_ASSIGNMENTS) + GROUPS)

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +19,51 @@ ATTACHMENTS = "attachments"
 _ENCODE = json.JSONEncoder(sort_keys=True, default=str).encode
 
 
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+#: The same, refusing what is not JSON (``_plain_layout``: such a page is masked first).
+_ENCODE_JSON_ONLY = json.JSONEncoder(sort_keys=True, default=_refuse).encode
+
+
 def _safe(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", part).strip("_") or "_"
 
 
-def layout(value: Any, depth: int = 2, pad: str = "") -> str:
+def layout(value: Any, depth: int = 2, pad: str = "", json_only: bool = False) -> str:
     """``value`` as JSON with sorted keys, one member per line down to ``depth`` levels, each
     deeper value on one line: a page of 100,000 rows is one row a line (readable, diff-able)
-    and encoded by json's C encoder (``indent=`` would force its pure-Python one)."""
+    and encoded by json's C encoder (``indent=`` would force its pure-Python one). An object
+    json cannot encode is written as ``str`` of it, or raises TypeError with ``json_only``."""
     if depth == 0 or not isinstance(value, dict | list) or not value:
-        return _ENCODE(value)
+        return (_ENCODE_JSON_ONLY if json_only else _ENCODE)(value)
     inner = pad + " "
     if isinstance(value, dict):
-        parts = [f"{inner}{json.dumps(str(k))}: {layout(value[k], depth - 1, inner)}"
+        parts = [f"{inner}{json.dumps(str(k))}: {layout(value[k], depth - 1, inner, json_only)}"
                  for k in sorted(value, key=str)]
         return "{\n" + ",\n".join(parts) + f"\n{pad}}}"
-    parts = [inner + layout(v, depth - 1, inner) for v in value]
+    parts = [inner + layout(v, depth - 1, inner, json_only) for v in value]
     return "[\n" + ",\n".join(parts) + f"\n{pad}]"
+
+
+def _plain_layout(page: Any, redact: Redactor) -> str | None:
+    """``layout(page)`` when it is provably ``layout(redact(page))``, else None: the page holds
+    only JSON types (no tuple where ``layout`` breaks lines, nothing json cannot encode), and
+    the redactor proves on the text that it would change nothing (``Redactor.leaves_json``).
+    A page decoded from JSON nearly always is; masking it would copy every value."""
+    leaves = getattr(redact, "leaves_json", None)
+    if leaves is None or type(page) not in (dict, list):
+        return None
+    children = page.values() if type(page) is dict else page
+    if any(type(c) is tuple or (isinstance(c, Mapping) and not isinstance(c, dict))
+           for c in children):
+        return None
+    try:
+        body = layout(page, json_only=True)
+    except (TypeError, ValueError):
+        return None
+    return body if leaves(body) else None
 
 
 class RawRecorder:
@@ -59,7 +87,10 @@ class RawRecorder:
             key = f"{folder}/{operation}"
             n = self._counts[key] = self._counts.get(key, 0) + 1
         rel = f"raw/{folder}/{_safe(operation)}-{n:04d}.json"
-        body = layout(self.redact(page)) + "\n"
+        body = _plain_layout(page, self.redact)
+        if body is None:
+            body = layout(self.redact(page))
+        body += "\n"
         data = body.encode()
         digest = hashlib.sha256(data).hexdigest()
         if self.root is not None:

@@ -192,8 +192,9 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self.known: list[str] = []  # the secret values as configured
         self.values: list[str] = []  # those and their JSON-escaped forms, longest first
-        self._pattern: re.Pattern[str] | None = None
+        self._full: tuple[list[str], re.Pattern[str]] | None = None  # (values, alternation)
         self._heads: re.Pattern[str] | None = None  # the forms' first MIN_SECRET_LEN characters
+        self._json_heads: re.Pattern[str] | None = None  # those heads as JSON text writes them
         for secret in secrets:
             self.add(secret)
 
@@ -205,10 +206,10 @@ class Redactor:
         self.known.append(secret)
         # Longest first, so a secret containing another is masked whole.
         forms = set(self.values) | secret_forms(secret)
-        self.values = sorted(forms, key=lambda v: (-len(v), v))
-        self._pattern = re.compile("|".join(re.escape(v) for v in self.values))
+        self.values = sorted(forms, key=lambda v: (-len(v), v))  # the alternation: _pattern()
         heads = sorted({v[:MIN_SECRET_LEN] for v in self.values})
         self._heads = re.compile("|".join(re.escape(h) for h in heads))
+        self._json_heads = re.compile("|".join(re.escape(json.dumps(h)[1:-1]) for h in heads))
 
     def __call__(self, value: Any) -> Any:
         """Same as ``data``: the ``RawRecorder`` calls its redactor on every page."""
@@ -222,14 +223,50 @@ class Redactor:
         where its first ``MIN_SECRET_LEN`` characters do, and far fewer of those (one per
         credential at most) are searched first, in a tenth of that: text holding none of them
         is returned as it is."""
-        if self._pattern is None or self._heads is None or not self._heads.search(text):
+        if self._heads is None or not self._heads.search(text):
             return text
-        return self._pattern.sub(MASK, text)
+        return self._pattern().sub(MASK, text)
+
+    def _pattern(self) -> re.Pattern[str]:
+        """The alternation of every form, longest first, compiled when first needed after the
+        last ``add``: a service-account private key's forms take about 0.1 s to compile, paid
+        again on every later ``add`` (each token a refresh brings) though most runs never
+        find a head. Built from one reading of ``values``, so it always matches a whole set."""
+        values, full = self.values, self._full
+        if full is None or full[0] is not values:
+            full = (values, re.compile("|".join(re.escape(v) for v in values)))
+            self._full = full
+        return full[1]
 
     def excerpt(self, text: str, limit: int = 200) -> str:
         """``text`` masked, *then* cut to ``limit`` characters (a cut secret would not match)."""
         clean = self.text(text)
         return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+    def leaves_json(self, text: str) -> bool:
+        """True when ``data`` would leave unchanged the JSON data that ``text`` encodes, proved
+        on the text (a raw page costs a search, not a walk of every value). ``text`` must be
+        JSON as ``json.dumps`` writes it (ASCII, ``": `` after each key; line breaks and
+        indents between tokens allowed) for data holding only dicts, lists, strings, numbers,
+        booleans and null.
+
+        The proof: no string holds the start of a known secret (escaping is character by
+        character, so a string holding a head shows that head escaped), and no key is a
+        secret key. With no escaped quote in the text, every quote delimits a string and
+        every ``": `` ends one: the run back to the quote before it is a key, or (for a string
+        that starts with ``: ``) harmless text checked as one; every key is read. Anything else
+        answers False: ``data`` then decides."""
+        heads = self._json_heads
+        if (heads is not None and heads.search(text)) or '\\"' in text:
+            return False
+        pieces = text.split('": ')
+        pieces.pop()  # what follows the last key
+        keys = {piece[piece.rfind('"') + 1:] for piece in pieces}  # no quote: the whole piece
+        try:
+            return not any(is_secret_key(json.loads(f'"{k}"') if "\\" in k else k)
+                           for k in keys)
+        except ValueError:  # not a key as JSON writes one: not proved
+            return False
 
     def data(self, value: Any) -> Any:
         """A copy of JSON-like ``value`` with secret keys and known secret values masked."""

@@ -4,7 +4,8 @@ Routes: ``"METHOD /path"``, ``"METHOD /path?pageToken=T"``, ``"METHOD /path?pare
 ``"METHOD /path?parent=P&pageToken=T"`` (most specific first) -> a response, or a list of
 responses served in turn (the last one repeats). A response is a dict (a 200 JSON body), a
 fixture file name (``tests/fixtures/google``), ``(status, body)``, or a function of the query
-(``dict[str, list[str]]``) returning one of those (a large estate paged as asked, for bench/).
+(``dict[str, list[str]]``) returning one of those or a 200 body already encoded (``bytes``: a
+large estate paged as asked, for bench/).
 The query string is ignored except ``pageToken`` and ``parent`` (GAPIC adds
 ``$alt=json;enum-encoding=int``, discovery ``alt=json``).
 Unknown routes answer Google's 404 body. ``/token`` answers an OAuth token (for key files whose
@@ -48,7 +49,8 @@ def error(status: int, message: str, reason: str | None = None,
 
 
 class GoogleStub:
-    def __init__(self, routes: dict[str, Any]) -> None:
+    def __init__(self, routes: dict[str, Any], keep_alive: bool = False) -> None:
+        self.keep_alive = keep_alive  # HTTP/1.1 persistent connections, as Google's front ends
         self.routes = {k: (list(v) if isinstance(v, list) else [v]) for k, v in routes.items()}
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -92,6 +94,8 @@ class GoogleStub:
                     break
         if callable(spec):
             spec = spec(query)
+        if isinstance(spec, bytes):  # a page encoded beforehand (bench/google_pages.py)
+            return 200, spec
         if spec is None:
             status, payload = error(404, f"stub: no route {method} {path}")
         elif isinstance(spec, tuple):
@@ -106,6 +110,10 @@ class GoogleStub:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
+            if stub.keep_alive:
+                protocol_version = "HTTP/1.1"
+                disable_nagle_algorithm = True  # headers and body are two writes
+
             def _any(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""

@@ -52,8 +52,9 @@ def read_policy(rm: ResourceManager, node: Node, sink: PageSink, retry: RetrySet
     """The bindings set on ``node`` itself (raises on failure)."""
     client: Any = {"organizations": rm.organizations, "folders": rm.folders,
                    "projects": rm.projects}[node.kind]
-    policy = client.get_iam_policy(
-        request={"resource": node.resource, "options": {"requested_policy_version": 3}},
-        retry=retry.retry(), timeout=retry.request_timeout)
+    with retry.gate:  # held through the client library's own retries: one policy at a time
+        policy = client.get_iam_policy(
+            request={"resource": node.resource, "options": {"requested_policy_version": 3}},
+            retry=retry.retry(), timeout=retry.request_timeout)
     body = message_dict(policy)
     return bindings_of(node, body, sink.save("get-iam-policy", body, origin))

@@ -202,16 +202,18 @@ def _iam(entry: Mapping[str, Any], context: BuildContext, setup: GoogleSetup, tr
 def _vms(entry: Mapping[str, Any], context: BuildContext, setup: GoogleSetup, tree: Hierarchy,
          credentials: Any) -> list[Collector]:
     out: list[Collector] = []
-    if any(node.project_id for node in tree.projects):
-        credentials = clients.with_token(credentials, setup.retry.request_timeout)
+    if not any(node.project_id for node in tree.projects):
+        return out
+    timeout = setup.retry.request_timeout
+    credentials = clients.with_token(credentials, timeout)
+    compute = clients.compute(credentials, setup.endpoints, timeout)  # shared: thread-safe
+    os_config = clients.os_config(credentials, setup.endpoints, timeout)
     for node in tree.projects:
         if not node.project_id:
             continue
         origin = tree.project_origin(node)
         out.append(VmCollector(
-            tree.root, node.project_id,
-            clients.compute(credentials, setup.endpoints, setup.retry.request_timeout),
-            clients.os_config(credentials, setup.endpoints, setup.retry.request_timeout),
+            tree.root, node.project_id, compute, os_config,
             PageSink(context.raw, VM_SOURCE, origin), setup.retry, context.as_of,
             tags=dict(entry.get("tags", {})), project_labels=dict(node.labels)))
     return out

@@ -6,14 +6,18 @@ unreachable) leaves exactly its VMs without evidence. Each VM is an asset (``ser
 its tags, with the entry's ``tags``; project, zone, status and machine type are facts); a VM with
 no usable OS Config data keeps ``patch_assessed_at: null`` and says why in
 ``patch_data_note``, so ``patch_lag`` reports it ``no_evidence`` with that reason.
+
+Every zone's inventories and vulnerability reports are read together (``google.together``),
+within the entry's bound on requests in flight (``RetrySettings.gate``); the records come out
+in the same order whatever order the pages arrived in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from clausewatch.collectors.gcp.compute import Vm, read_vms
 from clausewatch.collectors.gcp.osconfig import (
@@ -24,9 +28,11 @@ from clausewatch.collectors.gcp.osconfig import (
     read_inventories,
     read_reports,
 )
+from clausewatch.collectors.google.clients import collection
 from clausewatch.collectors.google.errors import GOOGLE_FAILURES, collection_error
 from clausewatch.collectors.google.pages import PageSink, discovery_pages
 from clausewatch.collectors.google.retry import RetrySettings
+from clausewatch.collectors.google.together import together
 from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
 
 SOURCE = "gcp.compute"
@@ -83,8 +89,8 @@ class VmCollector:
 
     root: str
     project: str
-    compute: Any  # Compute Engine v1 discovery client (clients.compute), this collector's own
-    osconfig: Any  # OS Config v1 discovery client (clients.os_config), this collector's own
+    compute: Any  # Compute Engine v1 discovery client (clients.compute), thread-safe, shared
+    osconfig: Any  # OS Config v1 discovery client (clients.os_config), thread-safe, shared
     sink: PageSink
     retry: RetrySettings
     observed_at: datetime
@@ -104,11 +110,32 @@ class VmCollector:
                                 operation=operation, redact=self.sink.raw.redact,
                                 asset_kinds=("server",), tags=dict(self.tags))
 
+    def _zone_reads(self, zone: str) -> tuple[Callable[[], dict[str, Inventory]],
+                                              Callable[[], dict[str, Report]]]:
+        """The two listings of one zone (every VM at once, ``instances/-``): independent page
+        chains, read together with the other zones' (the entry's gate bounds the requests)."""
+        parent = f"projects/{self.project}/locations/{zone}/instances/-"
+        origin = f"{self.origin}/{zone}"
+        per_instance = ("projects", "locations", "instances")
+
+        def inventories() -> dict[str, Inventory]:
+            return read_inventories(discovery_pages(
+                collection(self.osconfig, *per_instance, "inventories"), "list", self.sink,
+                self.retry, "inventories", origin, parent=parent, view="FULL", pageSize=100))
+
+        def reports() -> dict[str, Report]:
+            return read_reports(discovery_pages(
+                collection(self.osconfig, *per_instance, "vulnerabilityReports"), "list",
+                self.sink, self.retry, "vulnerability-reports", origin, parent=parent,
+                pageSize=100))
+
+        return inventories, reports
+
     def collect(self) -> Iterator[Evidence | CollectionError]:
         try:
             listing = read_vms(self.project, discovery_pages(
-                self.compute.instances(), "aggregatedList", self.sink, self.retry, "instances",
-                project=self.project, maxResults=500))
+                collection(self.compute, "instances"), "aggregatedList", self.sink, self.retry,
+                "instances", project=self.project, maxResults=500))
         except GOOGLE_FAILURES as exc:
             yield self._error(exc, self.origin, self.kinds, "instances.aggregatedList")
             return
@@ -123,21 +150,19 @@ class VmCollector:
         inventories: dict[str, Inventory] = {}
         reports: dict[str, Report] = {}
         failed: set[str] = set()
-        per_instance = self.osconfig.projects().locations().instances()
-        for zone in zones:
-            parent = f"projects/{self.project}/locations/{zone}/instances/-"
-            origin = f"{self.origin}/{zone}"
-            try:
-                inventories.update(read_inventories(discovery_pages(
-                    per_instance.inventories(), "list", self.sink, self.retry, "inventories",
-                    origin, parent=parent, view="FULL", pageSize=100)))
-                reports.update(read_reports(discovery_pages(
-                    per_instance.vulnerabilityReports(), "list", self.sink, self.retry,
-                    "vulnerability-reports", origin, parent=parent, pageSize=100)))
-            except GOOGLE_FAILURES as exc:
-                failed.add(zone)
-                yield self._error(exc, origin, (Kind.PATCH.value,),
-                                  f"OS Config inventories/vulnerabilityReports {zone}")
+        read = together([call for zone in zones for call in self._zone_reads(zone)])
+        for n, zone in enumerate(zones):
+            got = read[2 * n: 2 * n + 2]  # the zone's inventories, then its reports
+            problem = next((r for r in got if isinstance(r, BaseException)), None)
+            if problem is None:
+                inventories.update(cast(dict[str, Inventory], got[0]))
+                reports.update(cast(dict[str, Report], got[1]))
+                continue
+            if not isinstance(problem, GOOGLE_FAILURES):
+                raise problem
+            failed.add(zone)
+            yield self._error(problem, f"{self.origin}/{zone}", (Kind.PATCH.value,),
+                              f"OS Config inventories/vulnerabilityReports {zone}")
         for vm in listing.vms:
             origin = f"{self.origin}/{vm.zone}"
             inventory = inventories.get(vm.id) or inventories.get(vm.name)

@@ -4,7 +4,8 @@ Methods (https://developers.google.com/workspace/admin/directory/reference/rest)
 (``customer``, at most 500 a page), ``users.get`` (a primary email, an alias or an id),
 ``roles.list`` (100 a page), ``roleAssignments.list`` (200 a page; without ``userKey`` it lists
 every direct assignment, users and groups), ``members.list`` (200 a page). Every listing is
-read whole (``pages.discovery_pages``).
+read whole (``pages.discovery_pages``); the users page by page (``user_pages``) for a collector
+that records each as it comes and yields nothing before the last.
 
 Nested groups: ``members.list`` returns a member group as one ``type: GROUP`` entry, unexpanded.
 ``includeDerivedMembership`` exists but users report it returning fewer members than recursion
@@ -21,7 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clausewatch.collectors.google.errors import not_found
-from clausewatch.collectors.google.pages import Json, PageSink, discovery_get, discovery_pages
+from clausewatch.collectors.google.pages import (
+    Json,
+    PageSink,
+    discovery_get,
+    discovery_pages,
+    each_discovery_body,
+)
 from clausewatch.collectors.google.retry import RetrySettings
 
 USER_FIELDS = ("nextPageToken,users(id,primaryEmail,name,isAdmin,isDelegatedAdmin,"
@@ -62,12 +69,16 @@ class Directory:
     retry: RetrySettings
     customer: str = "my_customer"
 
-    def users(self) -> list[tuple[Json, str]]:
-        """Every user of the customer (a failure on any page raises: never a partial list)."""
-        pages = discovery_pages(self.service.users(), "list", self.sink, self.retry, "users",
-                                customer=self.customer, maxResults=500, orderBy="email",
-                                fields=USER_FIELDS)
-        return [(u, ref) for body, ref in pages for u in body.get("users", [])]
+    def user_pages(self) -> Iterator[Json]:
+        """The pages of ``users`` as they come, not yet recorded (``record_users`` each; a
+        failure raises after the pages before it)."""
+        return each_discovery_body(self.service.users(), "list", self.retry, "users",
+                                   customer=self.customer, maxResults=500, orderBy="email",
+                                   fields=USER_FIELDS)
+
+    def record_users(self, page: Json) -> str:
+        """Keep a page of ``user_pages`` raw; its ``raw_ref``."""
+        return self.sink.save("users", page)
 
     def user(self, key: str) -> tuple[Json, str] | None:
         """One user by primary email, alias or id; None if the Directory has no such user."""

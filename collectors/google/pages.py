@@ -10,7 +10,7 @@ normalisers read those dicts, the same shape the demo and stored raw pages have.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,26 +61,35 @@ def discovery_pages(collection: Any, method: str, sink: PageSink, retry: RetrySe
     ``list_next`` returns None when a page has no ``nextPageToken``; a ``fields`` mask must keep
     ``nextPageToken``, or paging would stop after the first page without a word.
     """
+    return [(body, sink.save(operation, body, origin))
+            for body in each_discovery_body(collection, method, retry, operation, **params)]
+
+
+def each_discovery_body(collection: Any, method: str, retry: RetrySettings, operation: str,
+                        **params: Any) -> Iterator[Json]:
+    """The pages of a listing as they come, *not yet recorded*: for a reader on another
+    thread (``together.Prefetch``) whose consumer records each (``PageSink.save``) before
+    using it."""
     fields = params.get("fields")
     if fields is not None and "nextPageToken" not in fields:
         raise ValueError(f"{operation}: a fields mask must include nextPageToken")
     request = getattr(collection, method)(**params)
     after: Callable[[Any, Any], Any] = getattr(collection, f"{method}_next")
-    out: list[tuple[Json, str]] = []
     while request is not None:
         body = _execute(request, retry)
         if not isinstance(body, dict):
             raise TypeError(f"{operation}: a page is not a JSON object")
-        out.append((body, sink.save(operation, body, origin)))
+        yield body
         request = after(request, body)
-    return out
 
 
 def _execute(request: Any, retry: RetrySettings) -> Any:
-    """``request.execute()`` under the entry's retry (googleapiclient's own retry off)."""
+    """``request.execute()`` under the entry's retry (googleapiclient's own retry off), each
+    attempt holding the entry's gate (not while it waits to retry)."""
 
     def once() -> Any:
-        return request.execute(num_retries=0)
+        with retry.gate:
+            return request.execute(num_retries=0)
 
     return retry.call(once)
 

@@ -15,6 +15,14 @@ https://developers.google.com/workspace/admin/directory/v1/limits), and connecti
 Not retried: any other 403 (a missing permission), a 403 ``quotaExceeded`` (a daily quota:
 waiting minutes does not help), other 4xx.
 
+Concurrency. ``gate`` bounds the entry's requests in flight at once (every discovery request,
+and each Resource Manager policy read, holds it while it runs): ``REQUESTS_AT_ONCE`` (8), as
+many as the collectors the runner runs at once (``collect_all(workers=8)``), so reading a
+project's zones together never asks more of the APIs than eight collectors asking one page
+each did. Google's Compute Engine, OS Config, Resource Manager and IAM quotas are requests per
+minute ("Google enforces rate quotas at a per-minute interval", https://cloud.google.com/
+compute/api-quota), with no concurrency limit documented.
+
 Bounds. ``Retry`` has a time bound (``timeout``: no sleep that would end past it) but no bound on
 attempts (googleapis/python-api-core#535); ``on_error`` counts the retries of each request (its
 method and URL, so every page of a listing has its own count) and raises :class:`GaveUp` at
@@ -57,6 +65,8 @@ TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: 403 reasons that mean "slow down" (legacy ``errors[].reason`` or an ErrorInfo reason).
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded",
                                 "RATE_LIMIT_EXCEEDED"})
+#: Requests of one entry in flight at once (``RetrySettings.gate``).
+REQUESTS_AT_ONCE = 8
 #: Keys a source entry takes for its retry (``retry:`` in the sources file).
 RETRY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -201,6 +211,8 @@ class RetrySettings:
     request_timeout: float = 60.0
     budget: RetryBudget = field(default_factory=lambda: RetryBudget(200))
     time_budget: TimeBudget = field(default_factory=lambda: _time_budget(DEFAULT_BUDGET_SECONDS))
+    gate: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(REQUESTS_AT_ONCE))
 
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any]) -> RetrySettings:

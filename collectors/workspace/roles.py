@@ -74,4 +74,5 @@ def admin_roles(directory: Directory, as_of: datetime) -> AdminRoles:
                 out.reasons[member.id].append(f"{label} via group {' > '.join(member.path)}")
         else:
             out.reasons[assignee].append(label)
+    out.raw_refs = list(dict.fromkeys(out.raw_refs))  # each page once (every record lists them)
     return out

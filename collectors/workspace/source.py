@@ -17,7 +17,9 @@ OAuth scopes (read-only): ``admin.directory.user.readonly`` (users, 2SV flags),
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from clausewatch.collectors.base import Collector, FailedCollector
@@ -39,6 +41,11 @@ from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.evidence import CollectionError, Kind
 
 SCOPES = (USER_SCOPE, ROLE_SCOPE, GROUP_SCOPE)
+#: The Directory's quota is 2,400 queries a minute per user per project; a 403
+#: ``quotaExceeded`` means "the limit for concurrent requests for a particular operation has
+#: been reached", a limit it does not give (https://developers.google.com/workspace/admin/
+#: directory/v1/limits): the collector keeps one request of a customer in flight.
+DIRECTORY_REQUESTS_AT_ONCE = 1
 CUSTOMER = {"type": "string", "pattern": "^(my_customer|C[0-9A-Za-z]+)$",
             "description": "Workspace customer id (Admin console > Account settings), or "
                            "my_customer"}
@@ -91,6 +98,7 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
             source=SOURCE, origin=f"workspace/{label}", kinds=(Kind.IDENTITY.value,),
             operation="credential", message=f"workspace {entry['name']}: {describe(exc)}"))]
     sink = PageSink(context.raw, SOURCE, f"workspace/{label}")
-    directory = Directory(service, sink, setup.retry, customer=str(entry["customer"]))
+    retry = replace(setup.retry, gate=threading.BoundedSemaphore(DIRECTORY_REQUESTS_AT_ONCE))
+    directory = Directory(service, sink, retry, customer=str(entry["customer"]))
     return [WorkspaceCollector(label, directory, context.as_of,
                                service_accounts=tuple(entry.get("service_accounts", ())))]

@@ -171,3 +171,33 @@ def test_the_log_filter_masks_messages_and_tracebacks(caplog):
     finally:
         log.removeFilter(scrub)
     assert "canary-log-secret-99" not in caplog.text and MASK in caplog.text
+
+
+_KEYS = st.one_of(st.sampled_from(["id", "password", "nextPageToken", "client_secret", ": x",
+                                   'a"b', "pass\u00e9word", "x\\y", "Token", "items"]), _PIECES)
+_JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), _PIECES, st.sampled_from(['": ', '"'])),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(_KEYS, inner, max_size=4)), max_leaves=12)
+
+
+@given(st.one_of(st.lists(_JSON, max_size=4), st.dictionaries(_KEYS, _JSON, max_size=4)))
+def test_a_raw_page_proved_clean_on_its_text_is_what_masking_it_would_write(page) -> None:
+    """The raw recorder's shortcut (``leaves_json`` on the page's text) writes exactly the bytes
+    masking the page first would: never a page holding a secret key or a known value."""
+    from clausewatch.collectors.raw import _plain_layout, layout
+
+    r = Redactor(CREDENTIALS)
+    fast = _plain_layout(page, r)
+    assert fast is None or fast == layout(r.data(page))
+
+
+def test_a_clean_page_takes_the_shortcut_and_a_dirty_one_does_not() -> None:
+    from clausewatch.collectors.raw import _plain_layout
+
+    r = Redactor(CREDENTIALS)
+    clean = {"items": [{"id": "1", "name": "vm-1"}], "nextPageToken": "2"}
+    assert _plain_layout(clean, r) is not None
+    for dirty in ({"items": [{"client_secret": "x"}]}, {"note": f"a {CREDENTIALS[2]} b"},
+                  {"items": ("tuple", "row")}, {"when": object()}):
+        assert _plain_layout(dirty, r) is None

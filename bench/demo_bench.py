@@ -1,15 +1,11 @@
 """Time ``clausewatch run --demo`` and ``clausewatch --help``, each in a fresh process.
 
-    python bench/demo_bench.py [--runs 3] [--second-core auto|always|never]
+    python bench/demo_bench.py [--runs 3]
 
 Runs the demo ``--runs`` times at a fixed ``--as-of`` into a temporary folder and prints the
-median wall time and CPU time (the process and its children: the back-fill's child on the
-second core included), then the same for ``--help``. ``--second-core``: whether the back-fill
-shares its nights with a forked child (``demo.second_core``): ``auto`` as the command decides
-(only when the last minute's load left a CPU idle), ``always`` or ``never`` to compare the two
-on a busy machine. Last lines:
+median wall time and CPU time (user + system), then the same for ``--help``. Last lines:
 
-    demo: median <s> s wall, <s> s CPU (<n> runs, exit 3, second core <mode>)
+    demo: median <s> s wall, <s> s CPU (<n> runs, exit 3)
     help: median <s> s wall, <s> s CPU
 
 Goal (issue 16) on the 2-core reference machine: the demo within 5 s.
@@ -29,13 +25,6 @@ from pathlib import Path
 AS_OF = "2026-12-01T06:00:00Z"
 DEMO = """\
 import sys
-try:
-    from clausewatch.demo import second_core
-except ImportError:  # a ClauseWatch from before demo.second_core: the nights in one process
-    pass
-else:
-    if {mode!r} != "auto":
-        second_core.idle_cpu = lambda: {mode!r} == "always"
 from clausewatch.cli import main
 sys.exit(main(["-q", "run", "--demo", "--as-of", {as_of!r}, "--out", {out!r}]))
 """
@@ -55,17 +44,16 @@ def timed(argv: list[str]) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--second-core", choices=("auto", "always", "never"), default="auto")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "demo")
-        code = DEMO.format(mode=args.second_core, as_of=AS_OF, out=out)
+        code = DEMO.format(as_of=AS_OF, out=out)
         demo = [timed([sys.executable, "-c", code]) for _ in range(args.runs)]
     codes = {c for _, _, c in demo}
     helps = [timed([sys.executable, "-m", "clausewatch", "--help"]) for _ in range(args.runs)]
     print(f"demo: median {statistics.median(w for w, _, _ in demo):.2f} s wall, "
           f"{statistics.median(c for _, c, _ in demo):.2f} s CPU ({args.runs} runs, exit "
-          f"{'/'.join(map(str, sorted(codes)))}, second core {args.second_core})")
+          f"{'/'.join(map(str, sorted(codes)))})")
     print(f"help: median {statistics.median(w for w, _, _ in helps):.2f} s wall, "
           f"{statistics.median(c for _, c, _ in helps):.2f} s CPU")
 

@@ -9,17 +9,16 @@ that must not cure anything). The same ``as_of`` always gives the same history.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
 import uuid
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from clausewatch.checks.engine import evaluate
 from clausewatch.core.contract import Contract
-from clausewatch.core.evaluation import Evaluation, Outcome, WaiverState
+from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import (
     CollectionError,
     Evidence,
@@ -27,10 +26,8 @@ from clausewatch.core.evidence import (
     default_evidence_id,
 )
 from clausewatch.core.kinds import KINDS
-from clausewatch.core.result import Result, Verdict
 from clausewatch.core.run import RunInfo, tool_version
 from clausewatch.demo.estate import TENANT, Estate, build_estate
-from clausewatch.demo.second_core import shared
 from clausewatch.history.store import Delivery, HistoryStore, Prior
 
 NIGHTS = 90
@@ -213,14 +210,12 @@ def backfill_demo(
 
     ``on_night`` (the alerts) sees each night's evaluation and the history before it, and
     returns the deliveries recorded with that night's run. The nights are evaluated by
-    :func:`evaluated` (the newest on the second core, where there is one); ``tonight``:
-    ``build_estate(as_of)`` if already built, the base the nights of its year are shifted from.
+    :func:`evaluated`; ``tonight``: ``build_estate(as_of)`` if already built, the base the
+    nights of its year are shifted from.
     """
     version = tool_version()  # a metadata lookup: once, not once a night
-    # ``closing``: a failure or a stop ends the child on the second core at once
-    with store.batch(), contextlib.closing(
-            evaluated(contract, as_of, nights, tonight=tonight)) as nightly:
-        for ev in nightly:
+    with store.batch():
+        for ev in evaluated(contract, as_of, nights, tonight=tonight):
             night = ev.as_of
             info = RunInfo(
                 as_of=night,
@@ -243,57 +238,9 @@ def evaluate_night(contract: Contract, as_of: datetime, k: int, cache: EstateCac
     return evaluate(contract, evidence, errors, night)
 
 
-#: The share of the nights (the newest) evaluated by a child process on the second core while
-#: this one evaluates and records the others: recording a night costs about a third of
-#: evaluating one, receiving it an eighth.
-CHILD_SHARE = 0.6
-
-
 def evaluated(contract: Contract, as_of: datetime, nights: int = NIGHTS,
-              fork: bool | None = None, tonight: Estate | None = None,
-              ) -> Generator[Evaluation, None, None]:
-    """The evaluations of the ``nights`` before ``as_of``, oldest first; the newest share
-    evaluated meanwhile on an idle second core (``demo.second_core``; ``fork``: its choice,
-    by default where a CPU is idle): the same evaluations, sent back pickled (each night's is
-    pure: its estate, varied, evaluated). ``tonight``: ``build_estate(as_of)``, if built."""
+              tonight: Estate | None = None) -> Iterator[Evaluation]:
+    """The evaluations of the ``nights`` before ``as_of``, oldest first (each night's is pure:
+    its estate, varied, evaluated). ``tonight``: ``build_estate(as_of)``, if built."""
     cache = EstateCache(None if tonight is None else (as_of, tonight))
-    return shared(
-        range(nights, 0, -1),
-        lambda k: evaluate_night(contract, as_of, k, cache),
-        pack=lambda ev: _pack(contract, ev),
-        unpack=lambda packed: _unpack(contract, packed),
-        share=CHILD_SHARE,
-        fork=fork,
-    )
-
-
-#: An evaluation without its contract: the commitments and waivers are the receiver's own.
-_Packed = tuple[datetime, tuple[tuple[Verdict, tuple[Result, ...]], ...],
-                tuple[tuple[str, tuple[str, ...]], ...], tuple[CollectionError, ...], int]
-
-
-def _pack(contract: Contract, ev: Evaluation) -> _Packed:
-    """``ev`` less what its contract holds; refused (the receiver then evaluates the night
-    itself) unless its outcomes and waiver states are the contract's, one each, in order."""
-    if ev.contract is not contract or len(ev.outcomes) != len(contract.commitments) or any(
-        o.commitment is not c for o, c in zip(ev.outcomes, contract.commitments, strict=False)
-    ) or len(ev.waivers) != len(contract.waivers) or any(
-        w.waiver is not c for w, c in zip(ev.waivers, contract.waivers, strict=False)
-    ):
-        raise ValueError("an evaluation not made of its contract's commitments and waivers")
-    return (ev.as_of, tuple((o.verdict, o.results) for o in ev.outcomes),
-            tuple((w.status, w.applied_to) for w in ev.waivers), ev.errors, ev.evidence_count)
-
-
-def _unpack(contract: Contract, packed: _Packed) -> Evaluation:
-    as_of, outcomes, waivers, errors, count = packed
-    return Evaluation(
-        contract=contract,
-        as_of=as_of,
-        outcomes=tuple(Outcome(commitment=c, verdict=v, results=r)
-                       for c, (v, r) in zip(contract.commitments, outcomes, strict=True)),
-        waivers=tuple(WaiverState(waiver=w, status=s, applied_to=a)
-                      for w, (s, a) in zip(contract.waivers, waivers, strict=True)),
-        errors=errors,
-        evidence_count=count,
-    )
+    return (evaluate_night(contract, as_of, k, cache) for k in range(nights, 0, -1))

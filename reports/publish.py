@@ -26,6 +26,7 @@ from clausewatch.core.evidence import CollectionError, Evidence
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
 from clausewatch.history.standing import Standing
+from clausewatch.policies.yaml_source import gc_paused
 from clausewatch.reports import results_json
 from clausewatch.reports.evidence_pack import (
     ATTACHMENTS,
@@ -43,7 +44,7 @@ from clausewatch.reports.evidence_pack import (
     sha256_bytes,
     start_zip,
 )
-from clausewatch.reports.formats import FORMATS, RunView
+from clausewatch.reports.formats import FORMATS, RunView, csv_results
 from clausewatch.reports.i18n import LANGUAGES
 from clausewatch.reports.signing import load_private_key
 from clausewatch.reports.streams import evidence_chunks, link_or_copy, write_stream
@@ -115,7 +116,27 @@ def publish_run(
 
     Raw API pages a collector recorded under ``stage/raw`` go into the pack (redacted), the
     files it attached under ``stage/attachments`` (attested reports) verbatim. ``standing``:
-    breach starts and penalty exposure from the history, for the reports."""
+    breach starts and penalty exposure from the history, for the reports.
+
+    The cyclic collector is paused meanwhile: publishing makes hundreds of thousands of
+    short-lived dicts, each of which would count towards collections that rescan every
+    object of the evaluation, for nothing to collect (reference counting frees them)."""
+    with gc_paused():
+        return _publish(stage, ev, info, records, contract_bytes, options, archive=archive,
+                        standing=standing)
+
+
+def _publish(
+    stage: Path,
+    ev: Evaluation,
+    info: RunInfo,
+    records: Sequence[Evidence | CollectionError],
+    contract_bytes: bytes,
+    options: PackOptions | None,
+    *,
+    archive: bool,
+    standing: Standing | None,
+) -> PackInfo:
     options = options or PackOptions()
     # Run inputs (sources, endpoints, identities) reach results.json and every report: mask
     # secret keys and known secret values there first.
@@ -161,7 +182,11 @@ def _write_rest(
     The files written here are scanned for the pack's secrets as written (``redactor``)."""
     pack_dir = stage / PACK_DIR
     scan = redactor.scan()
-    results = write_stream(results_json.chunks(ev, info), stage / "results.json", scan=scan)
+    # the CSV's rows are built from the plain results as results.json is written
+    selected = {f.name for f in FORMATS.select(options.formats)}
+    csv_rows = csv_results.Rows(ev) if "csv" in selected else None
+    results = write_stream(results_json.chunks(ev, info, each=csv_rows), stage / "results.json",
+                           scan=scan)
     _refuse_leaks(scan.found(), RESULTS)
     view = RunView.of(
         ev,
@@ -172,6 +197,7 @@ def _write_rest(
         results_sha256=results.sha256,
         standing=standing,
         options=options.format_options,
+        prepared={"csv": csv_rows} if csv_rows is not None else None,
     )
     reports = render_reports(view, options.formats)
     streamed = {EVIDENCE: evidence_sha256, RESULTS: results.sha256}

@@ -619,11 +619,13 @@ def zip_pack(pack: Path, target: Path, as_of: datetime) -> None:
     pack_zip.write(pack, target, as_of, prefix=PACK_DIR, first=ZIP_FIRST)
 
 
-def start_zip(pack: Path, target: Path, as_of: datetime) -> pack_zip.PackZip:
-    """Start zipping ``pack``'s ``ZIP_FIRST`` files (already written) in a thread; the caller
-    finishes the zip once the pack is complete (the same bytes as ``zip_pack`` then)."""
+def start_zip(pack: Path, target: Path, as_of: datetime,
+              growing: Path | None = None) -> pack_zip.PackZip:
+    """Start zipping ``pack``'s ``ZIP_FIRST`` files in a thread: written already, or the first
+    read from ``growing`` as it is written (``PackZip.grown``); the caller finishes the zip
+    once the pack is complete (the same bytes as ``zip_pack`` then)."""
     z = pack_zip.PackZip(pack, target, as_of, prefix=PACK_DIR, first=ZIP_FIRST)
-    z.start()
+    z.start(growing)
     return z
 
 

@@ -9,8 +9,8 @@ Output folder::
     one file per selected output format                  (``reports.formats.FORMATS``)
     evidence-pack/  evidence-pack.zip                    (see evidence_pack.py)
 
-evidence.jsonl is written first; its zip member is then deflated in a thread
-(``reports.pack_zip``) while results.json, the reports and the pack are written. The record
+evidence.jsonl is written first; its zip member is deflated in a thread as the file grows
+(``reports.pack_zip``), then while results.json, the reports and the pack are written. The record
 files and the reports are scanned for the pack's secrets as written (``LeakScan``).
 """
 
@@ -150,12 +150,14 @@ def _publish(
     pack_dir = stage / PACK_DIR
     redactor = pack_redactor(options)
     scan = redactor.scan()
-    evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl", scan=scan)
-    _refuse_leaks(scan.found(), EVIDENCE)
-    link_or_copy(stage / "evidence.jsonl", pack_dir / EVIDENCE)
-    # its zip member is compressed on the second core while the rest is written
-    zipping = start_zip(pack_dir, stage / PACK_ZIP, ev.as_of)
+    # evidence.jsonl's zip member is deflated by a thread as the file is written: on the
+    # second core while this one encodes the records, then the rest
+    zipping = start_zip(pack_dir, stage / PACK_ZIP, ev.as_of, growing=stage / "evidence.jsonl")
     try:
+        evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl", scan=scan,
+                                grown=zipping.grown)
+        _refuse_leaks(scan.found(), EVIDENCE)
+        link_or_copy(stage / "evidence.jsonl", pack_dir / EVIDENCE)
         pack = _write_rest(stage, ev, info, records, contract_bytes, options,
                            evidence.sha256, standing, redactor)
     except BaseException:

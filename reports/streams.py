@@ -25,7 +25,7 @@ import hashlib
 import math
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -45,6 +45,8 @@ from clausewatch.core.redact import LeakScan
 BATCH = 4096
 #: Bytes per write and per read of a stream.
 CHUNK = 1 << 20
+#: Bytes written between two ``grown`` calls.
+BLOCK = 8 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +57,19 @@ class Written:
     size: int
 
 
-def write_stream(chunks: Iterable[bytes], *paths: Path, scan: LeakScan | None = None) -> Written:
+#: Called with the bytes on disk so far (flushed) and whether the file is complete.
+Grown = Callable[[int, bool], None]
+
+
+def write_stream(chunks: Iterable[bytes], *paths: Path, scan: LeakScan | None = None,
+                 grown: Grown | None = None) -> Written:
     """Write ``chunks`` to every path in ``paths`` (each created or truncated) and hash them;
     with ``scan``, feed it every chunk too (the leak scan of the bytes as written, so the file
-    need not be read back for it)."""
+    need not be read back for it). ``grown`` is told each time at least ``BLOCK`` more bytes
+    of the first path are on disk, and once it is complete: a reader may follow the file as
+    it is written (the pack's zip, ``reports.pack_zip``)."""
     digest = hashlib.sha256()
-    size = 0
+    size = told = 0
     handles = [open(path, "wb") for path in paths]  # noqa: SIM115 - closed below
     try:
         for chunk in chunks:
@@ -72,9 +81,15 @@ def write_stream(chunks: Iterable[bytes], *paths: Path, scan: LeakScan | None = 
             size += len(chunk)
             for handle in handles:
                 handle.write(chunk)
+            if grown is not None and size - told >= BLOCK:
+                handles[0].flush()
+                told = size
+                grown(size, False)
     finally:
         for handle in handles:
             handle.close()
+    if grown is not None:
+        grown(size, True)
     return Written(digest.hexdigest(), size)
 
 

@@ -166,3 +166,14 @@ def test_language_choice_and_number_formats():
     assert Catalogue("fr").percent(0.875) == "87,5\u00a0%"
     assert Catalogue("en").percent(0.875) == "87.5%"
     assert Catalogue("en").percent(None) == "n/a"
+
+
+def test_oscal_ids_and_fragments_are_uuid5_and_urllib_quote():
+    import uuid
+    from urllib.parse import quote
+
+    ids = oscal._Ids("run-1")
+    for parts in (("result",), ("observation", "patch-all", "asset-000755"), ("x", "é☃", "")):
+        assert ids(*parts) == str(uuid.uuid5(ids.base, "\x1f".join(parts)))
+    for text in ("".join(map(chr, range(128))), "rmm:patch:a/b#c?d%e f", "Zürich ☃", ""):
+        assert oscal.quote_all(text) == quote(text, safe="")

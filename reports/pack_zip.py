@@ -27,6 +27,7 @@ zipped again from the finished file by ``finish``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import threading
@@ -64,6 +65,8 @@ class PackZip:
         self._final = False  # the writer is done: ``_written`` is its size
         self._stop = False
         self._again = False  # the growing file needs ZIP64: zipped again by ``finish``
+        self._followed: str | None = None  # SHA-256 of the growing file, as read and zipped
+        self._follow_ended = threading.Event()
 
     def start(self, growing: Path | None = None) -> None:
         """Zip the ``first`` members in a thread of their own; the zip is not touched by
@@ -73,6 +76,15 @@ class PackZip:
         self._growing = growing
         self._thread = threading.Thread(target=self._first, name="pack-zip", daemon=True)
         self._thread.start()
+
+    def followed_sha256(self) -> str | None:
+        """Once the growing file is zipped, its SHA-256 (hex) as read (the writer need not
+        hash it: this thread does, on the second core); None if it was not zipped whole
+        (not growing, stopped, failed, or to be zipped again as ZIP64)."""
+        if self._growing is None:
+            return None
+        self._follow_ended.wait()
+        return self._followed
 
     def grown(self, size: int, final: bool) -> None:
         """The growing file has ``size`` bytes on disk (flushed); ``final``: and no more."""
@@ -124,6 +136,8 @@ class PackZip:
             self._zip_first()
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread by _join
             self._error = exc
+        finally:
+            self._follow_ended.set()
 
     def _zip_first(self) -> None:
         rest = self.first
@@ -136,8 +150,10 @@ class PackZip:
             self._member(rel)
 
     def _follow(self, rel: str, source: Path) -> None:
-        """Zip ``source`` as member ``rel`` as it is written (see the module docstring)."""
+        """Zip ``source`` as member ``rel`` as it is written (see the module docstring), and
+        hash it."""
         handle = None
+        digest = hashlib.sha256()
         try:
             with self.zf.open(self._info(rel, 0), "w") as member:
                 offset = 0
@@ -159,12 +175,15 @@ class PackZip:
                         if not block:
                             raise OSError(f"{source} is shorter than its writer said")
                         member.write(block)
+                        digest.update(block)
                         offset += len(block)
                     if final:
+                        self._followed = digest.hexdigest()
                         return
         finally:
             if handle is not None:
                 handle.close()
+            self._follow_ended.set()
 
     def _join(self, *, raise_error: bool = True) -> None:
         if self._thread is not None:

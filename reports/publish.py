@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from clausewatch.core.evaluation import Evaluation
@@ -42,6 +42,7 @@ from clausewatch.reports.evidence_pack import (
     leak_error,
     pack_redactor,
     sha256_bytes,
+    sha256_file,
     start_zip,
 )
 from clausewatch.reports.formats import FORMATS, RunView, csv_results
@@ -145,8 +146,9 @@ def _publish(
         options = dataclasses.replace(options, raw_dir=stage / "raw")
     if options.attachments_dir is None and (stage / ATTACHMENTS).is_dir():
         options = dataclasses.replace(options, attachments_dir=stage / ATTACHMENTS)
-    # The run's record is written as streams, hashed on the way (``reports.streams``), never
-    # held whole in memory; the pack's copies of the output folder's files are hard links.
+    # The run's record is written as streams, hashed on the way (``reports.streams``; the
+    # evidence by the zip's thread as it reads the file), never held whole in memory; the
+    # pack's copies of the output folder's files are hard links.
     pack_dir = stage / PACK_DIR
     redactor = pack_redactor(options)
     scan = redactor.scan()
@@ -154,12 +156,14 @@ def _publish(
     # second core while this one encodes the records, then the rest
     zipping = start_zip(pack_dir, stage / PACK_ZIP, ev.as_of, growing=stage / "evidence.jsonl")
     try:
-        evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl", scan=scan,
-                                grown=zipping.grown)
+        write_stream(evidence_chunks(records), stage / "evidence.jsonl", scan=scan,
+                     grown=zipping.grown, hashed=False)
         _refuse_leaks(scan.found(), EVIDENCE)
         link_or_copy(stage / "evidence.jsonl", pack_dir / EVIDENCE)
         pack = _write_rest(stage, ev, info, records, contract_bytes, options,
-                           evidence.sha256, standing, redactor)
+                           lambda: zipping.followed_sha256()
+                           or sha256_file(stage / "evidence.jsonl"),
+                           standing, redactor)
     except BaseException:
         zipping.abort()
         raise
@@ -176,12 +180,14 @@ def _write_rest(
     records: Sequence[Evidence | CollectionError],
     contract_bytes: bytes,
     options: PackOptions,
-    evidence_sha256: str,
+    evidence_digest: Callable[[], str],
     standing: Standing | None,
     redactor: Redactor,
 ) -> PackInfo:
-    """results.json, the reports and the rest of the pack, once evidence.jsonl is written.
-    The files written here are scanned for the pack's secrets as written (``redactor``)."""
+    """results.json, the reports and the rest of the pack, once evidence.jsonl is written
+    (its SHA-256 is taken by the zip's thread: ``evidence_digest`` waits for it, when the
+    reports need it). The files written here are scanned for the pack's secrets as written
+    (``redactor``)."""
     pack_dir = stage / PACK_DIR
     scan = redactor.scan()
     # the CSV's rows are built from the plain results as results.json is written
@@ -190,6 +196,7 @@ def _write_rest(
     results = write_stream(results_json.chunks(ev, info, each=csv_rows), stage / "results.json",
                            scan=scan)
     _refuse_leaks(scan.found(), RESULTS)
+    evidence_sha256 = evidence_digest()
     view = RunView.of(
         ev,
         info,

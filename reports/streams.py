@@ -51,7 +51,7 @@ BLOCK = 8 << 20
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """A file written as a stream: its SHA-256 (hex) and size in bytes."""
+    """A file written as a stream: its SHA-256 (hex; empty if not hashed) and size in bytes."""
 
     sha256: str
     size: int
@@ -62,12 +62,13 @@ Grown = Callable[[int, bool], None]
 
 
 def write_stream(chunks: Iterable[bytes], *paths: Path, scan: LeakScan | None = None,
-                 grown: Grown | None = None) -> Written:
+                 grown: Grown | None = None, hashed: bool = True) -> Written:
     """Write ``chunks`` to every path in ``paths`` (each created or truncated) and hash them;
     with ``scan``, feed it every chunk too (the leak scan of the bytes as written, so the file
     need not be read back for it). ``grown`` is told each time at least ``BLOCK`` more bytes
     of the first path are on disk, and once it is complete: a reader may follow the file as
-    it is written (the pack's zip, ``reports.pack_zip``)."""
+    it is written (the pack's zip, ``reports.pack_zip``, which then hashes it: ``hashed``
+    False leaves ``Written.sha256`` empty)."""
     digest = hashlib.sha256()
     size = told = 0
     handles = [open(path, "wb") for path in paths]  # noqa: SIM115 - closed below
@@ -75,7 +76,8 @@ def write_stream(chunks: Iterable[bytes], *paths: Path, scan: LeakScan | None = 
         for chunk in chunks:
             if not chunk:
                 continue
-            digest.update(chunk)
+            if hashed:
+                digest.update(chunk)
             if scan is not None:
                 scan.feed(chunk)
             size += len(chunk)
@@ -90,7 +92,7 @@ def write_stream(chunks: Iterable[bytes], *paths: Path, scan: LeakScan | None = 
             handle.close()
     if grown is not None:
         grown(size, True)
-    return Written(digest.hexdigest(), size)
+    return Written(digest.hexdigest() if hashed else "", size)
 
 
 def link_or_copy(source: Path, target: Path) -> None:

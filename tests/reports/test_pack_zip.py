@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 
 import pytest
@@ -55,6 +56,8 @@ def test_zipped_while_written_gives_the_bytes_of_a_zip_made_afterwards(tmp_path,
     streams.write_stream((data[i:i + 3001] for i in cuts), tmp_path / "growing.jsonl",
                          grown=early.grown)
     streams.link_or_copy(tmp_path / "growing.jsonl", pack / "evidence" / "evidence.jsonl")
+    followed = early.followed_sha256()  # taken by the thread as it read the file
+    assert followed == (hashlib.sha256(data).hexdigest() if limit is None else None)
     early.finish()
     pack_zip.write(pack, tmp_path / "after.zip", AS_OF, prefix="p",
                    first=["evidence/evidence.jsonl"])

@@ -189,7 +189,13 @@ def test_the_zip_streams_members_and_uses_zip64_when_large(case, tmp_path, monke
     assert verify(target).ok
 
 
-def test_the_manifest_holds_the_digests_taken_while_streaming(case, tmp_path):
+@pytest.mark.parametrize("zip64_limit", [None, 1000])
+def test_the_manifest_holds_the_digests_taken_while_streaming(case, tmp_path, monkeypatch,
+                                                              zip64_limit):
+    """evidence.jsonl's digest is the zip thread's (as it read the file), or, when the file
+    needs ZIP64 and is zipped again, taken from the file."""
+    if zip64_limit is not None:
+        monkeypatch.setattr(zipfile, "ZIP64_LIMIT", zip64_limit)
     pack = build(case, tmp_path / "out")
     manifest = json.loads((pack / "manifest.json").read_text())["files"]
     for rel, top in (("evidence/evidence.jsonl", "evidence.jsonl"),

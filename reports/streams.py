@@ -4,7 +4,9 @@ A million evidence records make a 400 MB ``evidence.jsonl``. It is never built w
 ``evidence_chunks`` encodes the records a batch at a time (msgspec's ``encode_lines``, in C) and
 ``write_stream`` writes each chunk while it feeds one incremental SHA-256 (``hashlib``) and,
 with secrets to look for, the leak scan (``core.redact.LeakScan``), so the file is encoded
-once, hashed and scanned once, and read back only by the zip (``reports.pack_zip``).
+once, hashed and scanned once, and read back only by the zip (``reports.pack_zip``), which may
+follow it as it is written (``grown``) and then hashes it itself, on the second core
+(``hashed=False``: publishing's evidence.jsonl).
 The pack's copy is a hard link to the output folder's (``link_or_copy``): writing
 400 MB costs seconds of the disk's time, and the bytes are the same (an edit in place of one
 name edits both, which ``clausewatch verify`` of the pack folder then reports; the zip and the

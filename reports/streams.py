@@ -17,8 +17,9 @@ object per line, keys sorted, UTF-8, instants as RFC 3339 (``...Z`` in UTC), wri
 (no space after ``,`` and ``:``) and with the envelope's ``raw_ref`` always present (``null``
 when the record has none, as the schema allows). That each record reads back equal to itself
 is the contract (``tests/reports/test_streams.py``). A record msgspec cannot write exactly — a
-non-finite float (msgspec would write ``null``), a datetime outside UTC, an integer beyond 64
-bits, a type it does not know — is written by ``collectors.jsonl.dumps`` instead, as before.
+non-finite float (msgspec would write ``null``), a datetime outside UTC (in its facts or as its
+``observed_at``), an integer beyond 64 bits, a type it does not know — is written by
+``collectors.jsonl.dumps`` instead, as before.
 """
 
 from __future__ import annotations
@@ -196,7 +197,9 @@ def evidence_chunks(records: Iterable[Evidence | CollectionError],
     """``records`` as JSON Lines, a batch of lines per chunk (see the module docstring)."""
     pending: list[Evidence] = []
     for record in records:
-        if type(record) is Evidence and exact(record.facts):
+        # ``Evidence`` checks that observed_at has a zone, but keeps the one it was given
+        if type(record) is Evidence and record.observed_at.tzinfo is UTC \
+                and exact(record.facts):
             pending.append(record)
             if len(pending) >= batch:
                 yield _encode(pending)

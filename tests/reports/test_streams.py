@@ -205,6 +205,14 @@ def test_the_manifest_holds_the_digests_taken_while_streaming(case, tmp_path, mo
         assert manifest[rel] == hashlib.sha256(data).hexdigest()
 
 
+def test_an_observed_at_with_an_offset_is_written_in_utc():
+    """msgspec would keep the offset: the record goes to the old writer, which writes ...Z."""
+    e = dataclasses.replace(_evidence("h-1"), observed_at=datetime(2026, 11, 22, 7, tzinfo=PARIS))
+    line = b"".join(evidence_chunks([e]))
+    assert line == (dumps(e) + "\n").encode("utf-8")
+    assert b'"observed_at": "2026-11-22T06:00:00Z"' in line
+
+
 def test_stamps_keep_utc(tmp_path):
     e = _evidence("h-1", patch_assessed_at=datetime(2026, 11, 20, tzinfo=UTC))
     line = b"".join(evidence_chunks([e]))

@@ -28,7 +28,7 @@ from urllib.parse import quote
 from clausewatch.core.evaluation import Outcome
 from clausewatch.core.result import Result, Status, is_offender
 from clausewatch.reports.formats.registry import FORMATS, RunView
-from clausewatch.reports.results_json import iso, pretty
+from clausewatch.reports.results_json import iso, pretty, same_in_orjson
 
 OSCAL_VERSION = "1.1.3"
 NS = "urn:clausewatch:oscal"
@@ -269,4 +269,21 @@ def _finding(ids: _Ids, o: Outcome, observation_ids: list[str]) -> dict[str, Any
 )
 def render(view: RunView) -> bytes:
     """The OSCAL Assessment Results document, JSON."""
-    return pretty(to_document(view), sort_keys=False) + b"\n"
+    doc = to_document(view)
+    return pretty(doc, sort_keys=False, same=_same_in_orjson(doc)) + b"\n"
+
+
+_SUBJECT = ["finding"]  # the ``types`` of a subject's observation (``_subject_observation``)
+
+
+def _same_in_orjson(doc: dict[str, Any]) -> bool:
+    """``same_in_orjson(doc)`` without walking each subject's observation: all of one is
+    text by construction (ids, ``_prop`` values, f-strings, as_of) but its description (the
+    result's reason), which alone is checked there; the rest of the document is walked."""
+    top = doc["assessment-results"]
+    result = top["results"][0]
+    subjects = [x for x in result["observations"] if x["types"] == _SUBJECT]
+    if any(type(x["description"]) is not str for x in subjects):
+        return False
+    rest = [x for x in result["observations"] if x["types"] != _SUBJECT]
+    return same_in_orjson({**top, "results": [{**result, "observations": rest}]})

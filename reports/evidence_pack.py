@@ -41,6 +41,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import compress
+from operator import attrgetter, not_
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -396,13 +398,22 @@ def _run_metadata(
     return Redactor(options.secrets).data(doc)  # type: ignore[no-any-return]
 
 
+_SOURCE_ORIGIN = attrgetter("source", "origin")
+_SOURCE_KIND_ORIGIN = attrgetter("source", "kind", "origin")
+
+
 def evidence_summary(records: Sequence[Evidence | CollectionError]) -> dict[str, Any]:
     """run.json's ``evidence.by_source``: per source, its records by kind, its collection
     errors and the origins of both (sorted). Records are counted by (source, kind, origin)
     in one pass (``Counter``), then folded: a million records share a few triples."""
-    errors = Counter((r.source, r.origin) for r in records if isinstance(r, CollectionError))
-    triples = Counter((r.source, r.kind, r.origin) for r in records
-                      if not isinstance(r, CollectionError))
+    error_types = {t for t in set(map(type, records)) if issubclass(t, CollectionError)}
+    if error_types:  # which records are errors, in C (``map``, ``compress``, ``Counter``)
+        is_error = list(map(error_types.__contains__, map(type, records)))
+        errors = Counter(map(_SOURCE_ORIGIN, compress(records, is_error)))
+        kept: Iterable[Evidence | CollectionError] = compress(records, map(not_, is_error))
+    else:
+        errors, kept = Counter(), records
+    triples = Counter(map(_SOURCE_KIND_ORIGIN, kept))
     by_source: dict[str, dict[str, Any]] = {}
 
     def entry(source: str) -> dict[str, Any]:
@@ -619,11 +630,13 @@ def zip_pack(pack: Path, target: Path, as_of: datetime) -> None:
     pack_zip.write(pack, target, as_of, prefix=PACK_DIR, first=ZIP_FIRST)
 
 
-def start_zip(pack: Path, target: Path, as_of: datetime) -> pack_zip.PackZip:
-    """Start zipping ``pack``'s ``ZIP_FIRST`` files (already written) in a thread; the caller
-    finishes the zip once the pack is complete (the same bytes as ``zip_pack`` then)."""
+def start_zip(pack: Path, target: Path, as_of: datetime,
+              growing: Path | None = None) -> pack_zip.PackZip:
+    """Start zipping ``pack``'s ``ZIP_FIRST`` files in a thread: written already, or the first
+    read from ``growing`` as it is written (``PackZip.grown``); the caller finishes the zip
+    once the pack is complete (the same bytes as ``zip_pack`` then)."""
     z = pack_zip.PackZip(pack, target, as_of, prefix=PACK_DIR, first=ZIP_FIRST)
-    z.start()
+    z.start(growing)
     return z
 
 

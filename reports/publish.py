@@ -9,8 +9,8 @@ Output folder::
     one file per selected output format                  (``reports.formats.FORMATS``)
     evidence-pack/  evidence-pack.zip                    (see evidence_pack.py)
 
-evidence.jsonl is written first; its zip member is then deflated in a thread
-(``reports.pack_zip``) while results.json, the reports and the pack are written. The record
+evidence.jsonl is written first; its zip member is deflated in a thread as the file grows
+(``reports.pack_zip``), then while results.json, the reports and the pack are written. The record
 files and the reports are scanned for the pack's secrets as written (``LeakScan``).
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from clausewatch.core.evaluation import Evaluation
@@ -26,6 +26,7 @@ from clausewatch.core.evidence import CollectionError, Evidence
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
 from clausewatch.history.standing import Standing
+from clausewatch.policies.yaml_source import gc_paused
 from clausewatch.reports import results_json
 from clausewatch.reports.evidence_pack import (
     ATTACHMENTS,
@@ -41,9 +42,10 @@ from clausewatch.reports.evidence_pack import (
     leak_error,
     pack_redactor,
     sha256_bytes,
+    sha256_file,
     start_zip,
 )
-from clausewatch.reports.formats import FORMATS, RunView
+from clausewatch.reports.formats import FORMATS, RunView, csv_results
 from clausewatch.reports.i18n import LANGUAGES
 from clausewatch.reports.signing import load_private_key
 from clausewatch.reports.streams import evidence_chunks, link_or_copy, write_stream
@@ -115,7 +117,27 @@ def publish_run(
 
     Raw API pages a collector recorded under ``stage/raw`` go into the pack (redacted), the
     files it attached under ``stage/attachments`` (attested reports) verbatim. ``standing``:
-    breach starts and penalty exposure from the history, for the reports."""
+    breach starts and penalty exposure from the history, for the reports.
+
+    The cyclic collector is paused meanwhile: publishing makes hundreds of thousands of
+    short-lived dicts, each of which would count towards collections that rescan every
+    object of the evaluation, for nothing to collect (reference counting frees them)."""
+    with gc_paused():
+        return _publish(stage, ev, info, records, contract_bytes, options, archive=archive,
+                        standing=standing)
+
+
+def _publish(
+    stage: Path,
+    ev: Evaluation,
+    info: RunInfo,
+    records: Sequence[Evidence | CollectionError],
+    contract_bytes: bytes,
+    options: PackOptions | None,
+    *,
+    archive: bool,
+    standing: Standing | None,
+) -> PackInfo:
     options = options or PackOptions()
     # Run inputs (sources, endpoints, identities) reach results.json and every report: mask
     # secret keys and known secret values there first.
@@ -124,19 +146,24 @@ def publish_run(
         options = dataclasses.replace(options, raw_dir=stage / "raw")
     if options.attachments_dir is None and (stage / ATTACHMENTS).is_dir():
         options = dataclasses.replace(options, attachments_dir=stage / ATTACHMENTS)
-    # The run's record is written as streams, hashed on the way (``reports.streams``), never
-    # held whole in memory; the pack's copies of the output folder's files are hard links.
+    # The run's record is written as streams, hashed on the way (``reports.streams``; the
+    # evidence by the zip's thread as it reads the file), never held whole in memory; the
+    # pack's copies of the output folder's files are hard links.
     pack_dir = stage / PACK_DIR
     redactor = pack_redactor(options)
     scan = redactor.scan()
-    evidence = write_stream(evidence_chunks(records), stage / "evidence.jsonl", scan=scan)
-    _refuse_leaks(scan.found(), EVIDENCE)
-    link_or_copy(stage / "evidence.jsonl", pack_dir / EVIDENCE)
-    # its zip member is compressed on the second core while the rest is written
-    zipping = start_zip(pack_dir, stage / PACK_ZIP, ev.as_of)
+    # evidence.jsonl's zip member is deflated by a thread as the file is written: on the
+    # second core while this one encodes the records, then the rest
+    zipping = start_zip(pack_dir, stage / PACK_ZIP, ev.as_of, growing=stage / "evidence.jsonl")
     try:
+        write_stream(evidence_chunks(records), stage / "evidence.jsonl", scan=scan,
+                     grown=zipping.grown, hashed=False)
+        _refuse_leaks(scan.found(), EVIDENCE)
+        link_or_copy(stage / "evidence.jsonl", pack_dir / EVIDENCE)
         pack = _write_rest(stage, ev, info, records, contract_bytes, options,
-                           evidence.sha256, standing, redactor)
+                           lambda: zipping.followed_sha256()
+                           or sha256_file(stage / "evidence.jsonl"),
+                           standing, redactor)
     except BaseException:
         zipping.abort()
         raise
@@ -153,16 +180,23 @@ def _write_rest(
     records: Sequence[Evidence | CollectionError],
     contract_bytes: bytes,
     options: PackOptions,
-    evidence_sha256: str,
+    evidence_digest: Callable[[], str],
     standing: Standing | None,
     redactor: Redactor,
 ) -> PackInfo:
-    """results.json, the reports and the rest of the pack, once evidence.jsonl is written.
-    The files written here are scanned for the pack's secrets as written (``redactor``)."""
+    """results.json, the reports and the rest of the pack, once evidence.jsonl is written
+    (its SHA-256 is taken by the zip's thread: ``evidence_digest`` waits for it, when the
+    reports need it). The files written here are scanned for the pack's secrets as written
+    (``redactor``)."""
     pack_dir = stage / PACK_DIR
     scan = redactor.scan()
-    results = write_stream(results_json.chunks(ev, info), stage / "results.json", scan=scan)
+    # the CSV's rows are built from the plain results as results.json is written
+    selected = {f.name for f in FORMATS.select(options.formats)}
+    csv_rows = csv_results.Rows(ev) if "csv" in selected else None
+    results = write_stream(results_json.chunks(ev, info, each=csv_rows), stage / "results.json",
+                           scan=scan)
     _refuse_leaks(scan.found(), RESULTS)
+    evidence_sha256 = evidence_digest()
     view = RunView.of(
         ev,
         info,
@@ -172,6 +206,7 @@ def _write_rest(
         results_sha256=results.sha256,
         standing=standing,
         options=options.format_options,
+        prepared={"csv": csv_rows} if csv_rows is not None else None,
     )
     reports = render_reports(view, options.formats)
     streamed = {EVIDENCE: evidence_sha256, RESULTS: results.sha256}

@@ -10,7 +10,7 @@ a non-finite one, a key that is not text) is encoded by ``json`` instead (``pret
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
@@ -38,50 +38,101 @@ def iso(value: datetime | date | None) -> str | None:
     return value.isoformat()
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+#: Floats orjson and ``json`` write alike: zero, and magnitudes where ``repr`` uses no exponent.
+_FLOAT_LOW, _FLOAT_HIGH = 1e-4, 1e16
+_STR = frozenset({str})
+_TEXT_OR_NONE = frozenset({str, type(None)})
+_TEXTS = ("subject", "label", "status", "reason")
 
 
 def _plain(value: Any) -> Any:
     """``value`` as JSON-ready data: instants as text, mappings as dicts with text keys,
     sequences and sets as lists (the plain types of a results document pass as they are)."""
+    return _plain_noting(value, [])
+
+
+def _plain_noting(value: Any, odd: list[Any]) -> Any:
+    """``_plain(value)``, noting in ``odd`` every value of it orjson may write otherwise than
+    ``json`` (a float out of ``same_in_orjson``'s range, a type that is not plain JSON): one
+    walk both converts and checks (``result_plain``). Scalars inside a dict or list are taken
+    there, without a call per value."""
     t = type(value)
-    if t in _SCALARS:
-        return value
     if t is dict:
-        return {k if type(k) is str else str(k): v if type(v) in _SCALARS else _plain(v)
-                for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            tv = type(v)
+            if tv is float:
+                if not (v == 0 or _FLOAT_LOW <= abs(v) < _FLOAT_HIGH):  # NaN fails both
+                    odd.append(v)
+            elif not (tv is str or tv is int or tv is bool or v is None):
+                v = _plain_noting(v, odd)
+            out[k if type(k) is str else str(k)] = v
+        return out
     if t is list or t is tuple:
-        return [v if type(v) in _SCALARS else _plain(v) for v in value]
+        items = []
+        for v in value:
+            tv = type(v)
+            if tv is float:
+                if not (v == 0 or _FLOAT_LOW <= abs(v) < _FLOAT_HIGH):
+                    odd.append(v)
+            elif not (tv is str or tv is int or tv is bool or v is None):
+                v = _plain_noting(v, odd)
+            items.append(v)
+        return items
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if t is float:
+        if not (value == 0 or _FLOAT_LOW <= abs(value) < _FLOAT_HIGH):
+            odd.append(value)
+        return value
     if isinstance(value, datetime | date):
         return iso(value)
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain_noting(v, odd) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
+        return [_plain_noting(v, odd) for v in value]
+    odd.append(value)  # left as it is: json's own rules (subclasses, enums, other types)
     return value
 
 
 def result_to_dict(r: Result) -> dict[str, Any]:
+    return result_plain(r, [])
+
+
+def result_plain(r: Result, odd: list[Any]) -> dict[str, Any]:
+    """``result_to_dict(r)``, noting in ``odd`` what orjson may write otherwise (see
+    ``_plain_noting``): empty, the dict is written by orjson as ``json`` would write it."""
     out: dict[str, Any] = {
         "subject": r.subject,
         "label": r.label or r.subject,
         "status": str(r.status),
         "reason": r.reason,
         "reason_id": r.reason_id or None,
-        "reason_params": _plain(r.reason_params),
-        "measured": _plain(r.measured),
-        "expected": _plain(r.expected),
+        "reason_params": _plain_noting(r.reason_params, odd),
+        "measured": _plain_noting(r.measured, odd),
+        "expected": _plain_noting(r.expected, odd),
         "due": iso(r.due),
         "evidence_ids": list(r.evidence_ids),
     }
+    if {type(out[k]) for k in _TEXTS} - _STR or set(map(type, r.evidence_ids)) - _STR \
+            or type(out["reason_id"]) not in _TEXT_OR_NONE:
+        odd.append(r)  # text fields that are not plain text: json's rules
     if r.waiver is not None:
-        out["waiver"] = _plain(r.waiver)
+        out["waiver"] = _plain_noting(r.waiver, odd)
     return out
 
 
 def outcome_to_dict(o: Outcome) -> dict[str, Any]:
+    return outcome_plain(o)[0]
+
+
+def outcome_plain(o: Outcome) -> tuple[dict[str, Any], bool]:
+    """``outcome_to_dict(o)``, and whether orjson writes it exactly as ``json`` would (its
+    results checked as they are made plain, the rest by ``same_in_orjson``)."""
+    odd: list[Any] = []
+    results = [result_plain(r, odd) for r in o.results]
     c, v = o.commitment, o.verdict
-    return {
+    out = {
         "id": c.id,
         "clause": c.clause,
         "title": c.title,
@@ -95,8 +146,10 @@ def outcome_to_dict(o: Outcome) -> dict[str, Any]:
         "counts": dict(v.counts),
         "due": iso(v.due),
         "params": _plain(c.params),
-        "results": [result_to_dict(r) for r in o.results],
     }
+    same = not odd and same_in_orjson(out)
+    out["results"] = results
+    return out, same
 
 
 def to_document(ev: Evaluation, info: RunInfo, *, commitments: bool = True) -> dict[str, Any]:
@@ -160,9 +213,15 @@ def dumps(ev: Evaluation, info: RunInfo) -> str:
     return b"".join(chunks(ev, info)).decode("utf-8")
 
 
-def chunks(ev: Evaluation, info: RunInfo) -> Iterator[bytes]:
+#: Called with each outcome, its results made plain (``result_to_dict``) and whether orjson
+#: writes them as ``json`` does: another file written from the same dicts (``results.csv``).
+EachOutcome = Callable[[Outcome, list[dict[str, Any]], bool], None]
+
+
+def chunks(ev: Evaluation, info: RunInfo, each: EachOutcome | None = None) -> Iterator[bytes]:
     """``results.json``'s bytes as a stream: the document's fields in key order, the
-    commitments one at a time (each is built, encoded and dropped before the next)."""
+    commitments one at a time (each is built, encoded and dropped before the next; ``each``,
+    if given, sees its plain results first)."""
     head = to_document(ev, info, commitments=False)
     keys = sorted([*head, "commitments"])
     yield b"{\n"
@@ -176,17 +235,22 @@ def chunks(ev: Evaluation, info: RunInfo) -> Iterator[bytes]:
             yield b"[\n"
             last = len(ev.outcomes) - 1
             for j, o in enumerate(ev.outcomes):
-                yield b"    " + pretty(outcome_to_dict(o), 2) + (b",\n" if j < last else b"\n")
+                doc, same = outcome_plain(o)
+                if each is not None:
+                    each(o, doc["results"], same)
+                yield b"    " + pretty(doc, 2, same=same) + (b",\n" if j < last else b"\n")
             yield b"  ]"
         yield b",\n" if i < len(keys) - 1 else b"\n"
     yield b"}\n"
 
 
-def pretty(value: Any, depth: int = 0, *, sort_keys: bool = True) -> bytes:
+def pretty(value: Any, depth: int = 0, *, sort_keys: bool = True,
+           same: bool | None = None) -> bytes:
     """``json.dumps(value, indent=2, sort_keys=sort_keys, ensure_ascii=False)`` as UTF-8, its
-    lines after the first indented ``depth`` levels (to sit inside a document at that depth)."""
+    lines after the first indented ``depth`` levels (to sit inside a document at that depth).
+    ``same``: ``same_in_orjson(value)`` if the caller knows it already."""
     data = None
-    if same_in_orjson(value):
+    if same_in_orjson(value) if same is None else same:
         option = orjson.OPT_INDENT_2 | (orjson.OPT_SORT_KEYS if sort_keys else 0)
         try:
             data = orjson.dumps(value, option=option)
@@ -197,8 +261,6 @@ def pretty(value: Any, depth: int = 0, *, sort_keys: bool = True) -> bytes:
     return data.replace(b"\n", b"\n" + b"  " * depth) if depth else data
 
 
-#: Floats orjson and ``json`` write alike: zero, and magnitudes where ``repr`` uses no exponent.
-_FLOAT_LOW, _FLOAT_HIGH = 1e-4, 1e16
 
 
 def same_in_orjson(value: Any) -> bool:

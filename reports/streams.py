@@ -4,7 +4,9 @@ A million evidence records make a 400 MB ``evidence.jsonl``. It is never built w
 ``evidence_chunks`` encodes the records a batch at a time (msgspec's ``encode_lines``, in C) and
 ``write_stream`` writes each chunk while it feeds one incremental SHA-256 (``hashlib``) and,
 with secrets to look for, the leak scan (``core.redact.LeakScan``), so the file is encoded
-once, hashed and scanned once, and read back only by the zip (``reports.pack_zip``).
+once, hashed and scanned once, and read back only by the zip (``reports.pack_zip``), which may
+follow it as it is written (``grown``) and then hashes it itself, on the second core
+(``hashed=False``: publishing's evidence.jsonl).
 The pack's copy is a hard link to the output folder's (``link_or_copy``): writing
 400 MB costs seconds of the disk's time, and the bytes are the same (an edit in place of one
 name edits both, which ``clausewatch verify`` of the pack folder then reports; the zip and the
@@ -15,8 +17,9 @@ object per line, keys sorted, UTF-8, instants as RFC 3339 (``...Z`` in UTC), wri
 (no space after ``,`` and ``:``) and with the envelope's ``raw_ref`` always present (``null``
 when the record has none, as the schema allows). That each record reads back equal to itself
 is the contract (``tests/reports/test_streams.py``). A record msgspec cannot write exactly — a
-non-finite float (msgspec would write ``null``), a datetime outside UTC, an integer beyond 64
-bits, a type it does not know — is written by ``collectors.jsonl.dumps`` instead, as before.
+non-finite float (msgspec would write ``null``), a datetime outside UTC (in its facts or as its
+``observed_at``), an integer beyond 64 bits, a type it does not know — is written by
+``collectors.jsonl.dumps`` instead, as before.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import hashlib
 import math
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -45,37 +48,54 @@ from clausewatch.core.redact import LeakScan
 BATCH = 4096
 #: Bytes per write and per read of a stream.
 CHUNK = 1 << 20
+#: Bytes written between two ``grown`` calls.
+BLOCK = 8 << 20
 
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """A file written as a stream: its SHA-256 (hex) and size in bytes."""
+    """A file written as a stream: its SHA-256 (hex; empty if not hashed) and size in bytes."""
 
     sha256: str
     size: int
 
 
-def write_stream(chunks: Iterable[bytes], *paths: Path, scan: LeakScan | None = None) -> Written:
+#: Called with the bytes on disk so far (flushed) and whether the file is complete.
+Grown = Callable[[int, bool], None]
+
+
+def write_stream(chunks: Iterable[bytes], *paths: Path, scan: LeakScan | None = None,
+                 grown: Grown | None = None, hashed: bool = True) -> Written:
     """Write ``chunks`` to every path in ``paths`` (each created or truncated) and hash them;
     with ``scan``, feed it every chunk too (the leak scan of the bytes as written, so the file
-    need not be read back for it)."""
+    need not be read back for it). ``grown`` is told each time at least ``BLOCK`` more bytes
+    of the first path are on disk, and once it is complete: a reader may follow the file as
+    it is written (the pack's zip, ``reports.pack_zip``, which then hashes it: ``hashed``
+    False leaves ``Written.sha256`` empty)."""
     digest = hashlib.sha256()
-    size = 0
+    size = told = 0
     handles = [open(path, "wb") for path in paths]  # noqa: SIM115 - closed below
     try:
         for chunk in chunks:
             if not chunk:
                 continue
-            digest.update(chunk)
+            if hashed:
+                digest.update(chunk)
             if scan is not None:
                 scan.feed(chunk)
             size += len(chunk)
             for handle in handles:
                 handle.write(chunk)
+            if grown is not None and size - told >= BLOCK:
+                handles[0].flush()
+                told = size
+                grown(size, False)
     finally:
         for handle in handles:
             handle.close()
-    return Written(digest.hexdigest(), size)
+    if grown is not None:
+        grown(size, True)
+    return Written(digest.hexdigest() if hashed else "", size)
 
 
 def link_or_copy(source: Path, target: Path) -> None:
@@ -177,7 +197,9 @@ def evidence_chunks(records: Iterable[Evidence | CollectionError],
     """``records`` as JSON Lines, a batch of lines per chunk (see the module docstring)."""
     pending: list[Evidence] = []
     for record in records:
-        if type(record) is Evidence and exact(record.facts):
+        # ``Evidence`` checks that observed_at has a zone, but keeps the one it was given
+        if type(record) is Evidence and record.observed_at.tzinfo is UTC \
+                and exact(record.facts):
             pending.append(record)
             if len(pending) >= batch:
                 yield _encode(pending)

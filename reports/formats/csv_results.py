@@ -21,9 +21,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+import orjson
+
+from clausewatch.core.evaluation import Evaluation, Outcome
 from clausewatch.reports.formats.registry import FORMATS, RunView
-from clausewatch.reports.results_json import iso, result_to_dict
+from clausewatch.reports.results_json import iso, outcome_plain
 from clausewatch.reports.verdict_text import is_attested
 
 #: name: (separator, UTF-8 BOM first)
@@ -66,19 +71,45 @@ def render(view: RunView) -> bytes:
         raise ValueError(f"unknown CSV dialect {name!r} (choose from {', '.join(DIALECTS)})")
     delimiter, bom = DIALECTS[name]
     ev = view.evaluation
+    prepared = view.prepared.get("csv")
+    rows = prepared if isinstance(prepared, Rows) and prepared.complete(ev) else None
+    if rows is None:
+        rows = Rows(ev)
+        for o in ev.outcomes:
+            doc, same = outcome_plain(o)
+            rows(o, doc["results"], same)
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for o in ev.outcomes:
+    writer.writerows(rows.rows)
+    return ("\ufeff" if bom else "").encode("utf-8") + out.getvalue().encode("utf-8")
+
+
+class Rows:
+    """The CSV's rows (cells already made safe), built from each outcome's results made plain
+    (``result_to_dict``): ``results_json.chunks(each=rows)`` hands them over as it writes
+    results.json, so publishing makes each result plain once for both files; ``render``
+    takes them from ``RunView.prepared["csv"]`` when they are those of its evaluation."""
+
+    def __init__(self, evaluation: Evaluation) -> None:
+        self.evaluation = evaluation
+        self.rows: list[tuple[str, ...]] = []
+        self._outcomes = 0
+
+    def complete(self, evaluation: Evaluation) -> bool:
+        """Whether these are the rows of every outcome of ``evaluation``."""
+        return self.evaluation is evaluation and self._outcomes == len(evaluation.outcomes)
+
+    def __call__(self, o: Outcome, results: Sequence[Mapping[str, Any]], same: bool) -> None:
+        """Add the rows of ``o``, whose results made plain are ``results``; ``same``: orjson
+        writes them exactly as ``json`` does (else ``json`` encodes the JSON cells)."""
         c = o.commitment
-        for r in o.results:
-            d = result_to_dict(r)
+        head = tuple(safe(v) for v in (c.id, c.clause, str(c.responsible), str(o.verdict.status)))
+        encode = _compact if same else _json
+        add = self.rows.append
+        for r, d in zip(o.results, results, strict=True):
             waiver = d.get("waiver") or {}
-            row = (
-                c.id,
-                c.clause,
-                str(c.responsible),
-                str(o.verdict.status),
+            add((*head, *(safe(value) for value in (
                 r.subject,
                 d["label"],
                 str(r.status),
@@ -87,12 +118,11 @@ def render(view: RunView) -> bytes:
                 waiver.get("reference", ""),
                 waiver.get("expires", ""),
                 " ".join(r.evidence_ids),
-                _json(d["measured"]),
-                _json(d["expected"]),
+                encode(d["measured"]),
+                encode(d["expected"]),
                 "attested" if is_attested(r) else "",
-            )
-            writer.writerow(safe(value) for value in row)
-    return ("\ufeff" if bom else "").encode("utf-8") + out.getvalue().encode("utf-8")
+            ))))
+        self._outcomes += 1
 
 
 def safe(value: object) -> str:
@@ -104,3 +134,11 @@ def safe(value: object) -> str:
 
 def _json(value: object) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _compact(value: object) -> str:
+    """``_json(value)`` by orjson, for values ``results_json.same_in_orjson`` passes."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits
+        return _json(value)

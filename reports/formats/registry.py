@@ -46,6 +46,9 @@ class RunView:
     results_sha256: str | None = None  # of results.json
     standing: Standing | None = None  # breach starts and exposure from the history
     options: Mapping[str, str] = field(default_factory=dict)  # per format, e.g. csv_dialect
+    #: what a format's render may take instead of making it again, by format name (the CSV's
+    #: rows built while results.json was written); each format checks it is this run's
+    prepared: Mapping[str, object] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -59,6 +62,7 @@ class RunView:
         results_sha256: str | None = None,
         standing: Standing | None = None,
         options: Mapping[str, str] | None = None,
+        prepared: Mapping[str, object] | None = None,
     ) -> RunView:
         """The view of a run; ``lang`` None means the contract's language (``ValueError`` for
         an unknown one)."""
@@ -71,6 +75,7 @@ class RunView:
             results_sha256=results_sha256,
             standing=standing,
             options=dict(options or {}),
+            prepared=dict(prepared or {}),
         )
 
     @property

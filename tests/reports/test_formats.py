@@ -7,15 +7,17 @@ import dataclasses
 import io
 import json
 import re
+import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import quote
 
 import jsonschema_rs
 import pytest
 from report_case import render
 
 from clausewatch.core.messages import MESSAGES, PLURALS
-from clausewatch.core.result import Status
+from clausewatch.core.result import Result, Status
 from clausewatch.reports.formats import RunView, csv_results, oscal
 from clausewatch.reports.i18n import Catalogue, pick_language
 
@@ -166,3 +168,25 @@ def test_language_choice_and_number_formats():
     assert Catalogue("fr").percent(0.875) == "87,5\u00a0%"
     assert Catalogue("en").percent(0.875) == "87.5%"
     assert Catalogue("en").percent(None) == "n/a"
+
+
+def test_oscal_ids_and_fragments_are_uuid5_and_urllib_quote():
+    ids = oscal._Ids("run-1")
+    for parts in (("result",), ("observation", "patch-all", "asset-000755"), ("x", "é☃", "")):
+        assert ids(*parts) == str(uuid.uuid5(ids.base, "\x1f".join(parts)))
+    for text in ("".join(map(chr, range(128))), "rmm:patch:a/b#c?d%e f", "Zürich ☃", ""):
+        assert oscal.quote_all(text) == quote(text, safe="")
+
+
+@pytest.mark.parametrize("reason", ["late ☃", 1e-05, float("nan")])
+def test_oscal_is_json_dumps_of_its_document_whatever_a_reason_holds(case, reason):
+    """A subject's observation is checked for orjson by its description alone: a reason that
+    is not text sends the document to json, as a walk of it would."""
+    outcome = case.ev.outcomes[0]
+    odd = Result(commitment_id=outcome.commitment.id, subject="s-1", status=Status.BREACHED,
+                 reason=reason)
+    ev = dataclasses.replace(case.ev, outcomes=(
+        dataclasses.replace(outcome, results=(*outcome.results, odd)), *case.ev.outcomes[1:]))
+    view = RunView.of(ev, case.info)
+    expected = json.dumps(oscal.to_document(view), indent=2, ensure_ascii=False) + "\n"
+    assert oscal.render(view) == expected.encode()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
+import io
 import json
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
@@ -17,6 +19,7 @@ from clausewatch.core.evidence import CollectionError, Evidence, default_evidenc
 from clausewatch.core.redact import Redactor
 from clausewatch.core.result import Result, Status
 from clausewatch.reports import evidence_pack, publish, results_json
+from clausewatch.reports.formats import RunView, csv_results
 from clausewatch.reports.streams import evidence_chunks, exact, file_chunks, write_stream
 from clausewatch.reports.verify import verify
 
@@ -87,6 +90,25 @@ def test_results_values_orjson_writes_otherwise_fall_back_to_json(case, measured
     doc = results_json.to_document(ev, case.info)
     expected = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert b"".join(results_json.chunks(ev, case.info)) == expected.encode()
+
+
+@pytest.mark.parametrize("measured", [1e-05, float("nan"), "-1\x01\u2028é", {"7": 0.1}])
+def test_the_csv_rows_made_with_results_json_are_the_csv_made_alone(case, measured):
+    """Publishing builds the CSV's rows from the dicts results.json is written from; they are
+    the rows the CSV makes alone, and a JSON cell orjson would write otherwise is json's."""
+    outcome = case.ev.outcomes[0]
+    odd = Result(commitment_id=outcome.commitment.id, subject="s-1", status=Status.BREACHED,
+                 reason="r", measured={"value": measured})
+    ev = dataclasses.replace(case.ev, outcomes=(
+        dataclasses.replace(outcome, results=(*outcome.results, odd)), *case.ev.outcomes[1:]))
+    rows = csv_results.Rows(ev)
+    b"".join(results_json.chunks(ev, case.info, each=rows))
+    alone = csv_results.render(RunView.of(ev, case.info))
+    assert csv_results.render(RunView.of(ev, case.info, prepared={"csv": rows})) == alone
+    row = next(r for r in csv.DictReader(io.StringIO(alone.decode(), newline=""))
+               if r["subject"] == "s-1")
+    assert row["measured"] == json.dumps({"value": measured}, sort_keys=True,
+                                         ensure_ascii=False, separators=(",", ":"))
 
 
 def test_an_empty_run_streams_like_json(case):
@@ -167,7 +189,13 @@ def test_the_zip_streams_members_and_uses_zip64_when_large(case, tmp_path, monke
     assert verify(target).ok
 
 
-def test_the_manifest_holds_the_digests_taken_while_streaming(case, tmp_path):
+@pytest.mark.parametrize("zip64_limit", [None, 1000])
+def test_the_manifest_holds_the_digests_taken_while_streaming(case, tmp_path, monkeypatch,
+                                                              zip64_limit):
+    """evidence.jsonl's digest is the zip thread's (as it read the file), or, when the file
+    needs ZIP64 and is zipped again, taken from the file."""
+    if zip64_limit is not None:
+        monkeypatch.setattr(zipfile, "ZIP64_LIMIT", zip64_limit)
     pack = build(case, tmp_path / "out")
     manifest = json.loads((pack / "manifest.json").read_text())["files"]
     for rel, top in (("evidence/evidence.jsonl", "evidence.jsonl"),
@@ -175,6 +203,14 @@ def test_the_manifest_holds_the_digests_taken_while_streaming(case, tmp_path):
         data = (pack / rel).read_bytes()
         assert data == (tmp_path / "out" / top).read_bytes()
         assert manifest[rel] == hashlib.sha256(data).hexdigest()
+
+
+def test_an_observed_at_with_an_offset_is_written_in_utc():
+    """msgspec would keep the offset: the record goes to the old writer, which writes ...Z."""
+    e = dataclasses.replace(_evidence("h-1"), observed_at=datetime(2026, 11, 22, 7, tzinfo=PARIS))
+    line = b"".join(evidence_chunks([e]))
+    assert line == (dumps(e) + "\n").encode("utf-8")
+    assert b'"observed_at": "2026-11-22T06:00:00Z"' in line
 
 
 def test_stamps_keep_utc(tmp_path):

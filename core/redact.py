@@ -195,6 +195,7 @@ class Redactor:
         self._full: tuple[list[str], re.Pattern[str]] | None = None  # (values, alternation)
         self._heads: re.Pattern[str] | None = None  # the forms' first MIN_SECRET_LEN characters
         self._json_heads: re.Pattern[str] | None = None  # those heads as JSON text writes them
+        self._byte_heads: re.Pattern[bytes] | None = None  # those heads as UTF-8 bytes
         for secret in secrets:
             self.add(secret)
 
@@ -210,6 +211,7 @@ class Redactor:
         heads = sorted({v[:MIN_SECRET_LEN] for v in self.values})
         self._heads = re.compile("|".join(re.escape(h) for h in heads))
         self._json_heads = re.compile("|".join(re.escape(json.dumps(h)[1:-1]) for h in heads))
+        self._byte_heads = re.compile(b"|".join(re.escape(h.encode("utf-8")) for h in heads))
 
     def __call__(self, value: Any) -> Any:
         """Same as ``data``: the ``RawRecorder`` calls its redactor on every page."""
@@ -267,6 +269,26 @@ class Redactor:
                            for k in keys)
         except ValueError:  # not a key as JSON writes one: not proved
             return False
+
+    def leaves_received(self, body: bytes, value: Any) -> bool:
+        """True when ``data`` would leave ``value`` unchanged, ``value`` being ``body`` (JSON
+        as an API sent it, any spacing or order) parsed: proved on the bytes and on the keys,
+        without a copy of every value (a page saved as received, ``RawRecorder.save``).
+
+        The proof: ``body`` holds no backslash, so no string in it is escaped and each string
+        of ``value`` is its UTF-8 bytes in ``body`` (UTF-8 keeps substrings); a string holding
+        a known secret's form holds that form's first ``MIN_SECRET_LEN`` characters (the heads
+        ``text`` searches), so no head in ``body`` means no string to mask. Every key of every
+        object of ``value`` is read: none may be a secret key. A body with a backslash, or a
+        value holding anything but dicts, lists, strings, numbers, booleans and null, answers
+        False: ``data`` then decides."""
+        if b"\\" in body:
+            return False
+        heads = self._byte_heads
+        if heads is not None and heads.search(body):
+            return False
+        keys = _json_keys(value)
+        return keys is not None and not any(is_secret_key(str(k)) for k in keys)
 
     def data(self, value: Any) -> Any:
         """A copy of JSON-like ``value`` with secret keys and known secret values masked."""
@@ -392,6 +414,37 @@ class ScrubFilter(logging.Filter):
             if value:
                 setattr(record, attr, self.redactor.text(value))
         return True
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_JSON_TYPES = _SCALARS | {dict, list}
+
+
+def _json_keys(value: Any) -> set[Any] | None:
+    """Every key of every object in ``value``, however deep; None when ``value`` holds anything
+    but exact JSON types (dict, list, str, int, float, bool, None). The types of a container's
+    members are read in C (``map``): a page of 100,000 flat rows costs a few calls a row."""
+    keys: set[Any] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        members: Iterable[Any]
+        if kind is dict:
+            keys.update(item)
+            members = item.values()
+        elif kind is list:
+            members = item
+        elif kind in _SCALARS:
+            continue
+        else:
+            return None
+        kinds = set(map(type, members))
+        if not kinds <= _SCALARS:
+            if not kinds <= _JSON_TYPES:
+                return None
+            stack.extend(m for m in members if type(m) is dict or type(m) is list)
+    return keys
 
 
 def _has_value(value: Any) -> bool:

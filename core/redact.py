@@ -28,6 +28,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain, compress
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
@@ -195,7 +196,7 @@ class Redactor:
         self._full: tuple[list[str], re.Pattern[str]] | None = None  # (values, alternation)
         self._heads: re.Pattern[str] | None = None  # the forms' first MIN_SECRET_LEN characters
         self._json_heads: re.Pattern[str] | None = None  # those heads as JSON text writes them
-        self._byte_heads: re.Pattern[bytes] | None = None  # those heads as UTF-8 bytes
+        self._byte_heads: list[bytes] = []  # those heads as UTF-8 bytes
         for secret in secrets:
             self.add(secret)
 
@@ -211,7 +212,7 @@ class Redactor:
         heads = sorted({v[:MIN_SECRET_LEN] for v in self.values})
         self._heads = re.compile("|".join(re.escape(h) for h in heads))
         self._json_heads = re.compile("|".join(re.escape(json.dumps(h)[1:-1]) for h in heads))
-        self._byte_heads = re.compile(b"|".join(re.escape(h.encode("utf-8")) for h in heads))
+        self._byte_heads = [h.encode("utf-8") for h in heads]
 
     def __call__(self, value: Any) -> Any:
         """Same as ``data``: the ``RawRecorder`` calls its redactor on every page."""
@@ -284,8 +285,7 @@ class Redactor:
         False: ``data`` then decides."""
         if b"\\" in body:
             return False
-        heads = self._byte_heads
-        if heads is not None and heads.search(body):
+        if any(head in body for head in self._byte_heads):  # a substring search each, in C
             return False
         keys = _json_keys(value)
         return keys is not None and not any(is_secret_key(str(k)) for k in keys)
@@ -418,32 +418,29 @@ class ScrubFilter(logging.Filter):
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _JSON_TYPES = _SCALARS | {dict, list}
+_IS_DICT = frozenset({dict}).__contains__
+_IS_LIST = frozenset({list}).__contains__
+_IS_CONTAINER = frozenset({dict, list}).__contains__
 
 
 def _json_keys(value: Any) -> set[Any] | None:
     """Every key of every object in ``value``, however deep; None when ``value`` holds anything
-    but exact JSON types (dict, list, str, int, float, bool, None). The types of a container's
-    members are read in C (``map``): a page of 100,000 flat rows costs a few calls a row."""
+    but exact JSON types (dict, list, str, int, float, bool, None). Read a level at a time in C
+    (``map``, ``compress``, ``chain``): a page of 100,000 rows costs no Python step per row."""
     keys: set[Any] = set()
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        members: Iterable[Any]
-        if kind is dict:
-            keys.update(item)
-            members = item.values()
-        elif kind is list:
-            members = item
-        elif kind in _SCALARS:
-            continue
-        else:
+    level = [value]
+    while level:
+        kinds = list(map(type, level))
+        if not set(kinds) <= _JSON_TYPES:
             return None
-        kinds = set(map(type, members))
-        if not kinds <= _SCALARS:
-            if not kinds <= _JSON_TYPES:
-                return None
-            stack.extend(m for m in members if type(m) is dict or type(m) is list)
+        dicts = list(compress(level, map(_IS_DICT, kinds)))
+        keys.update(chain.from_iterable(dicts))
+        members = [*chain.from_iterable(map(dict.values, dicts)),
+                   *chain.from_iterable(compress(level, map(_IS_LIST, kinds)))]
+        member_kinds = list(map(type, members))
+        if not set(member_kinds) <= _JSON_TYPES:
+            return None
+        level = list(compress(members, map(_IS_CONTAINER, member_kinds)))
     return keys
 
 

@@ -241,8 +241,9 @@ class _Collection:
     # -- records --------------------------------------------------------------------------
     def _evidence(self, kind: Kind, subject: str, facts: dict[str, Any], observed: datetime,
                   ref: str, key: str = "") -> Evidence:
-        base = default_evidence_id(kind.value, self.c.source, subject, facts)
-        return Evidence(id=f"{base}:{key}" if key else base, kind=kind.value,
+        name = kind.value  # an enum member's value is a descriptor lookup: read once
+        base = default_evidence_id(name, self.c.source, subject, facts)
+        return Evidence(id=f"{base}:{key}" if key else base, kind=name,
                         source=self.c.source, subject=subject, observed_at=observed,
                         facts=facts, origin=self.c.origin, raw_ref=ref)
 

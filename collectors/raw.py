@@ -1,5 +1,11 @@
 """Keep the raw API pages evidence was derived from, redacted, and name them in ``raw_ref``;
-keep the files an attestation rests on verbatim (``attach``)."""
+keep the files an attestation rests on verbatim (``attach``).
+
+A page is written as ``layout`` lays it out (sorted keys, one member a line to two levels),
+or, when the caller gives the bytes the API sent and the redactor proves on them that nothing
+needs masking (``Redactor.leaves_received``), as those bytes: the file is then the vendor's
+JSON as received (its spacing and key order, no final newline added). Either way it is JSON
+whose parse is the redacted page, and ``raw_ref``'s digest is that of the bytes written."""
 
 from __future__ import annotations
 
@@ -66,6 +72,15 @@ def _plain_layout(page: Any, redact: Redactor) -> str | None:
     return body if leaves(body) else None
 
 
+def _as_received(page: Any, received: bytes | None, redact: Redactor) -> bytes | None:
+    """``received`` when the redactor proves it holds nothing to mask, else None (a 100 MB
+    export page then costs a search of its bytes and a walk of its keys, not a layout)."""
+    leaves = getattr(redact, "leaves_received", None)
+    if received is None or leaves is None:
+        return None
+    return received if leaves(received, page) else None
+
+
 class RawRecorder:
     """Writes each page as ``raw/<source>/<origin>/<operation>-<n>.json`` under ``root``.
 
@@ -81,17 +96,21 @@ class RawRecorder:
         self._counts: dict[str, int] = {}
         self._folders: set[Path] = set()  # made already: one mkdir per folder, not per page
 
-    def save(self, source: str, origin: str, operation: str, page: Any) -> str:
+    def save(self, source: str, origin: str, operation: str, page: Any,
+             received: bytes | None = None) -> str:
+        """Write ``page`` (``received``: the body it was parsed from, kept as is when proved
+        clean) and return its ``raw_ref``."""
         folder = "/".join(_safe(p) for p in (source, *origin.split("/")))
         with self._lock:
             key = f"{folder}/{operation}"
             n = self._counts[key] = self._counts.get(key, 0) + 1
         rel = f"raw/{folder}/{_safe(operation)}-{n:04d}.json"
-        body = _plain_layout(page, self.redact)
-        if body is None:
-            body = layout(self.redact(page))
-        body += "\n"
-        data = body.encode()
+        data = _as_received(page, received, self.redact)
+        if data is None:
+            body = _plain_layout(page, self.redact)
+            if body is None:
+                body = layout(self.redact(page))
+            data = (body + "\n").encode()
         digest = hashlib.sha256(data).hexdigest()
         if self.root is not None:
             path = self.root / rel

@@ -105,11 +105,20 @@ class Evidence:
             object.__setattr__(self, "facts", facts)
 
 
+#: Exact types never changed by ``_normalised_facts`` (no datetime, no str).
+_PASSED = frozenset({int, float, bool, type(None), list, dict, tuple})
+
+
 def _normalised_facts(kind: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``facts`` under the timestamp rule of the module docstring (a copy only if it changes)."""
+    """``facts`` under the timestamp rule of the module docstring (a copy only if it changes).
+    Values of the exact types the rule leaves alone are passed over first (a str only under a
+    key that is not a timestamp): a collection of 100,000 records reads millions of facts."""
     stamps = _TIMESTAMPS.get(kind, _NONE)
     changed: dict[str, Any] | None = None
     for key, value in facts.items():
+        kind_of = type(value)
+        if kind_of in _PASSED or (kind_of is str and key not in stamps):
+            continue
         if isinstance(value, datetime):
             if key in stamps:
                 require_utc(value, f"facts.{key}")

@@ -28,6 +28,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain, compress
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
@@ -195,6 +196,7 @@ class Redactor:
         self._full: tuple[list[str], re.Pattern[str]] | None = None  # (values, alternation)
         self._heads: re.Pattern[str] | None = None  # the forms' first MIN_SECRET_LEN characters
         self._json_heads: re.Pattern[str] | None = None  # those heads as JSON text writes them
+        self._byte_heads: list[bytes] = []  # those heads as UTF-8 bytes
         for secret in secrets:
             self.add(secret)
 
@@ -210,6 +212,7 @@ class Redactor:
         heads = sorted({v[:MIN_SECRET_LEN] for v in self.values})
         self._heads = re.compile("|".join(re.escape(h) for h in heads))
         self._json_heads = re.compile("|".join(re.escape(json.dumps(h)[1:-1]) for h in heads))
+        self._byte_heads = [h.encode("utf-8") for h in heads]
 
     def __call__(self, value: Any) -> Any:
         """Same as ``data``: the ``RawRecorder`` calls its redactor on every page."""
@@ -267,6 +270,25 @@ class Redactor:
                            for k in keys)
         except ValueError:  # not a key as JSON writes one: not proved
             return False
+
+    def leaves_received(self, body: bytes, value: Any) -> bool:
+        """True when ``data`` would leave ``value`` unchanged, ``value`` being ``body`` (JSON
+        as an API sent it, any spacing or order) parsed: proved on the bytes and on the keys,
+        without a copy of every value (a page saved as received, ``RawRecorder.save``).
+
+        The proof: ``body`` holds no backslash, so no string in it is escaped and each string
+        of ``value`` is its UTF-8 bytes in ``body`` (UTF-8 keeps substrings); a string holding
+        a known secret's form holds that form's first ``MIN_SECRET_LEN`` characters (the heads
+        ``text`` searches), so no head in ``body`` means no string to mask. Every key of every
+        object of ``value`` is read: none may be a secret key. A body with a backslash, or a
+        value holding anything but dicts, lists, strings, numbers, booleans and null, answers
+        False: ``data`` then decides."""
+        if b"\\" in body:
+            return False
+        if any(head in body for head in self._byte_heads):  # a substring search each, in C
+            return False
+        keys = _json_keys(value)
+        return keys is not None and not any(is_secret_key(str(k)) for k in keys)
 
     def data(self, value: Any) -> Any:
         """A copy of JSON-like ``value`` with secret keys and known secret values masked."""
@@ -392,6 +414,34 @@ class ScrubFilter(logging.Filter):
             if value:
                 setattr(record, attr, self.redactor.text(value))
         return True
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_JSON_TYPES = _SCALARS | {dict, list}
+_IS_DICT = frozenset({dict}).__contains__
+_IS_LIST = frozenset({list}).__contains__
+_IS_CONTAINER = frozenset({dict, list}).__contains__
+
+
+def _json_keys(value: Any) -> set[Any] | None:
+    """Every key of every object in ``value``, however deep; None when ``value`` holds anything
+    but exact JSON types (dict, list, str, int, float, bool, None). Read a level at a time in C
+    (``map``, ``compress``, ``chain``): a page of 100,000 rows costs no Python step per row."""
+    keys: set[Any] = set()
+    level = [value]
+    while level:
+        kinds = list(map(type, level))
+        if not set(kinds) <= _JSON_TYPES:
+            return None
+        dicts = list(compress(level, map(_IS_DICT, kinds)))
+        keys.update(chain.from_iterable(dicts))
+        members = [*chain.from_iterable(map(dict.values, dicts)),
+                   *chain.from_iterable(compress(level, map(_IS_LIST, kinds)))]
+        member_kinds = list(map(type, members))
+        if not set(member_kinds) <= _JSON_TYPES:
+            return None
+        level = list(compress(members, map(_IS_CONTAINER, member_kinds)))
+    return keys
 
 
 def _has_value(value: Any) -> bool:

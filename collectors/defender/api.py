@@ -13,7 +13,8 @@
   200,000; 30 calls a minute): asked for 200,000 a page (fewest calls under the 30 a minute),
   followed by ``@odata.nextLink`` with the kit's OData pager.
 
-Every page is saved raw; items that are not JSON objects raise ``MalformedPage``.
+Every page is saved raw, as Defender sent it when the redactor proves it holds nothing to mask
+(``RawRecorder.save``); items that are not JSON objects raise ``MalformedPage``.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class DefenderReader:
         for number in range(1, MAX_PAGES + 1):
             where = str(self.session.absolute(target, params))
             try:
-                body = self.session.get_json(target, params)
+                body, sent = self.session.get_json_received(target, params)
             except httpx.HTTPStatusError as exc:
                 if exc.response.status_code == 404 and number == 1:
                     note = {"value": [], "note": "HTTP 404: no recent machines (documented)"}
@@ -81,7 +82,7 @@ class DefenderReader:
                                       received=received)
                 ids.add(key)
             received += len(items)
-            yield items, self.raw.save(self.source, self.origin, "machines", body)
+            yield items, self.raw.save(self.source, self.origin, "machines", body, sent)
             link = body.get("@odata.nextLink")
             if link is not None:
                 nxt = _next_link(link, where, first, seen_urls, body)
@@ -97,14 +98,16 @@ class DefenderReader:
         """Every page of the software vulnerabilities export, not saved yet: the caller saves
         each with ``keep`` (in order, a failed read's earlier pages too), so that the slow part
         of saving a page of 200,000 rows can wait on other requests."""
-        for page in odata_pages(self.session, EXPORT, {"pageSize": page_size}):
+        for page in odata_pages(self.session, EXPORT, {"pageSize": page_size},
+                                keep_received=True):
             if not all(isinstance(item, Mapping) for item in page.items):
                 raise MalformedPage(page.url, "an item of value is not an object", page.raw)
             yield page
 
     def keep(self, page: Page) -> str:
-        """Save an export page raw; its ``raw_ref``."""
-        return self.raw.save(self.source, self.origin, "software-vulnerabilities", page.raw)
+        """Save an export page raw (as received when proved clean); its ``raw_ref``."""
+        return self.raw.save(self.source, self.origin, "software-vulnerabilities", page.raw,
+                             page.received)
 
 
 def _items(body: Any, where: str) -> Items:

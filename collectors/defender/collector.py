@@ -87,6 +87,7 @@ class _Collection:
         self.rows: dict[str, list[tuple[Row, int]]] = defaultdict(list)  # (row, its page)
         self.refs: list[str] = []  # the raw_ref of each export page
         self.facts = PatchFacts()
+        self.dated: dict[tuple[Any, ...], dict[str, Any]] = {}  # (KB, CVE, package) -> release
         self.out: list[Item] = []
         self.unplaced: list[str] = []
 
@@ -208,7 +209,11 @@ class _Collection:
             if observed is None:
                 self.unplaced.append(f"{r.cveid} on {machine_id}: no lastSeen time")
                 continue
-            facts.update(self._release(facts, releases))
+            pair = (facts["fixing_kb"], facts["cve_id"], facts["package"])
+            dated = self.dated.get(pair)
+            if dated is None:  # a function of the pair: worked out once, copied by update
+                dated = self.dated[pair] = self._release(facts, releases)
+            facts.update(dated)
             key = str(r.id or f"{facts['cve_id']}:{facts['package']}")
             self.out.append(self._evidence(Kind.PATCH, subject, facts, observed,
                                            self.refs[page], key))
@@ -241,8 +246,9 @@ class _Collection:
     # -- records --------------------------------------------------------------------------
     def _evidence(self, kind: Kind, subject: str, facts: dict[str, Any], observed: datetime,
                   ref: str, key: str = "") -> Evidence:
-        base = default_evidence_id(kind.value, self.c.source, subject, facts)
-        return Evidence(id=f"{base}:{key}" if key else base, kind=kind.value,
+        name = kind.value  # an enum member's value is a descriptor lookup: read once
+        base = default_evidence_id(name, self.c.source, subject, facts)
+        return Evidence(id=f"{base}:{key}" if key else base, kind=name,
                         source=self.c.source, subject=subject, observed_at=observed,
                         facts=facts, origin=self.c.origin, raw_ref=ref)
 

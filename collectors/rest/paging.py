@@ -59,12 +59,14 @@ class JsonReader(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page: its items, the parsed JSON as received, the URL it came from, its number."""
+    """One page: its items, the parsed JSON as received, the URL it came from, its number;
+    ``received``: the bytes it was parsed from, when the pager was asked to keep them."""
 
     items: list[Any]
     raw: Any
     url: str
     number: int
+    received: bytes | None = None
 
 
 PageCheck = Callable[[Page], None]
@@ -73,16 +75,24 @@ Items = str | Callable[[Mapping[str, Any]], list[Any]]
 
 def odata_pages(reader: JsonReader, url: str, params: Params | None = None, *,
                 items_key: str = "value", page_check: PageCheck | None = None,
-                max_pages: int = MAX_PAGES) -> Iterator[Page]:
-    """Every page of an OData collection, following ``@odata.nextLink``."""
+                max_pages: int = MAX_PAGES, keep_received: bool = False) -> Iterator[Page]:
+    """Every page of an OData collection, following ``@odata.nextLink``; ``keep_received``:
+    each page keeps the bytes it was parsed from (the reader's ``get_json_received``, when it
+    has one) for the caller to save them as received."""
+    fetch = getattr(reader, "get_json_received", None) if keep_received else None
     first = reader.absolute(url, params)
     target, query, where = url, params, str(first)
     seen = {where}
     count: int | None = None
     received = 0
     for number in range(1, max_pages + 1):
-        body = _object(reader.get_json(target, query), where)
-        page = Page(_items(body, items_key, where), body, where, number)
+        sent: bytes | None = None
+        if fetch is None:
+            parsed = reader.get_json(target, query)
+        else:
+            parsed, sent = fetch(target, query)
+        body = _object(parsed, where)
+        page = Page(_items(body, items_key, where), body, where, number, sent)
         if number == 1 and "@odata.count" in body:
             count = _int(body, "@odata.count", where)
         received += len(page.items)

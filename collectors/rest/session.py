@@ -41,6 +41,12 @@ class RestSession:
         """The JSON body of ``GET url``."""
         return decode(self.get(url, params))
 
+    def get_json_received(self, url: str, params: Params | None = None) -> tuple[Any, bytes]:
+        """The JSON body of ``GET url`` and the bytes it was parsed from (to save as received,
+        ``RawRecorder.save``)."""
+        response = self.get(url, params)
+        return decode(response), response.content
+
     def post_json(self, url: str, body: Any = None, *, params: Params | None = None,
                   retry: bool = False) -> Any:
         """The JSON body of ``POST url`` with a JSON ``body``; retried only if ``retry``."""

@@ -201,3 +201,39 @@ def test_a_clean_page_takes_the_shortcut_and_a_dirty_one_does_not() -> None:
     for dirty in ({"items": [{"client_secret": "x"}]}, {"note": f"a {CREDENTIALS[2]} b"},
                   {"items": ("tuple", "row")}, {"when": object()}):
         assert _plain_layout(dirty, r) is None
+
+
+_ENCODINGS = [lambda v: json.dumps(v).encode(), lambda v: json.dumps(v, ensure_ascii=False,
+              separators=(",", ":")).encode(), lambda v: json.dumps(v, indent=2).encode()]
+
+
+@given(st.one_of(st.lists(_JSON, max_size=4), st.dictionaries(_KEYS, _JSON, max_size=4)),
+       st.sampled_from(_ENCODINGS))
+def test_a_page_proved_clean_on_its_bytes_is_one_masking_would_leave(page, encode) -> None:
+    """``leaves_received`` (a page saved as the API sent it) proves only pages that masking
+    would leave as they are, whatever the sender's spacing or escaping."""
+    body = encode(page)
+    parsed = json.loads(body)
+    r = Redactor(CREDENTIALS)
+    if r.leaves_received(body, parsed):
+        assert r.data(parsed) == parsed
+        assert not r.leaks(body)
+
+
+def test_a_clean_page_is_saved_as_received_and_a_dirty_one_masked(tmp_path) -> None:
+    from clausewatch.collectors.raw import RawRecorder
+
+    r = Redactor(CREDENTIALS)
+    raw = RawRecorder(tmp_path, r)
+    clean = b'{"value":[{"id":"1","name":"vm-\xc3\xa9"}],"@odata.nextLink":"https://h/p?x=1"}'
+    ref = raw.save("s", "o", "op", json.loads(clean), clean)
+    rel, _, digest = ref.partition("#sha256=")
+    assert (tmp_path / rel).read_bytes() == clean
+    assert digest == __import__("hashlib").sha256(clean).hexdigest()
+    escaped = ('{"v": "\\u0077' + CREDENTIALS[2][1:] + '"}').encode()  # "w" as \u0077
+    for dirty in (b'{"items":[{"client_secret":"x"}]}', escaped,
+                  json.dumps({"note": f"a {CREDENTIALS[0]} b"}).encode()):
+        assert not r.leaves_received(dirty, json.loads(dirty))
+        rel = raw.save("s", "o", "op", json.loads(dirty), dirty).partition("#")[0]
+        written = (tmp_path / rel).read_bytes()
+        assert written != dirty and MASK.encode() in written and not r.leaks(written)

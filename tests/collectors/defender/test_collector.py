@@ -221,3 +221,16 @@ def test_an_export_failing_midway_keeps_the_pages_read_and_no_patch_record(estat
     # the page read before the failure is still saved raw (it is what Defender answered)
     saved = sorted(p.name for p in (tmp_path / "out").rglob("software-vulnerabilities-*"))
     assert saved == ["software-vulnerabilities-0001.json"]
+
+
+def test_a_clean_export_page_is_kept_as_defender_sent_it(estate, collect, tmp_path):
+    """No secret in the export page: the raw file is its bytes as received (the fake's
+    ``json.dumps``, not the re-laid-out form) and ``raw_ref``'s digest is theirs."""
+    import hashlib
+
+    batch, _ = collect(estate())
+    ref = next(iter(about(batch, "patch").values()))[0].raw_ref
+    rel, _, digest = ref.partition("#sha256=")
+    data = (tmp_path / "out" / rel).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == digest
+    assert data == json.dumps(json.loads(data)).encode() and b"\n" not in data

@@ -10,8 +10,8 @@ new file.
 
 Every module runs its collectors through ``collectors.runner.collect_all``, as ``clausewatch run``
 does, so the figures include the collection's garbage-collector policy (``core.gc_policy``),
-applied there and nowhere else. A module that freezes its fake's estate (``gc.freeze``) before
-collecting keeps that freeze: the runner's own is released with it (``gc.unfreeze``).
+applied there and nowhere else. A module that freezes its fake's estate (``gc.freeze``) right
+before collecting keeps that freeze: the runner then freezes nothing more, and unfreezes nothing.
 """
 
 from __future__ import annotations

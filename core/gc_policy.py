@@ -22,8 +22,8 @@ def collecting() -> Iterator[None]:
       the modules, contract, configuration and the collectors' clients, alive before the first
       request, are no longer walked by each full collection. ``gc.unfreeze()`` puts them back
       into the oldest generation on exit, where the next full collection finds any cycle among
-      them that died meanwhile. Only when nothing was frozen on entry: an outer freeze (a bench
-      estate, evidence read from a file) is its owner's to undo, ours is released with it.
+      them that died meanwhile. Only when nothing is frozen on entry: an outer freeze (a bench's
+      fake estate, evidence read from a file) is its owner's, and unfreezing would undo it.
     * ``gc.set_threshold`` (https://docs.python.org/3.11/library/gc.html#gc.set_threshold): a
       collection of generation 0 starts when allocations minus deallocations exceed threshold0;
       raised to ``COLLECTING_THRESHOLD0``, the older thresholds kept.
@@ -39,12 +39,13 @@ def collecting() -> Iterator[None]:
     verdict can depend on it.
     """
     thresholds = gc.get_threshold()
-    frozen_before = gc.get_freeze_count()
-    gc.freeze()
+    ours = gc.get_freeze_count() == 0
+    if ours:
+        gc.freeze()
     gc.set_threshold(COLLECTING_THRESHOLD0, *thresholds[1:])
     try:
         yield
     finally:
         gc.set_threshold(*thresholds)
-        if frozen_before == 0:
+        if ours:
             gc.unfreeze()

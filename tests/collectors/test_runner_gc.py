@@ -61,9 +61,13 @@ def test_policy_is_restored_when_the_run_is_stopped(unfrozen):
 
 
 def test_an_outer_freeze_is_left_to_its_owner(unfrozen):
+    probe = Probe()
     gc.freeze()
     try:
-        collect_all([Probe()])
-        assert gc.get_freeze_count() > 0 and gc.get_threshold() == unfrozen
+        outer = gc.get_freeze_count()
+        collect_all([probe])
+        (_, frozen, _), = probe.seen
+        assert 0 < frozen <= outer  # nothing frozen on top of it
+        assert 0 < gc.get_freeze_count() <= outer and gc.get_threshold() == unfrozen
     finally:
         gc.unfreeze()

@@ -7,6 +7,11 @@ collector against it, counts the requests it made and computes the *floor*: the 
 documented API needs for that estate times the latency, divided by the concurrency the vendor
 documents as allowed. ``collect_bench.py`` discovers the modules by name; adding a source is one
 new file.
+
+Every module runs its collectors through ``collectors.runner.collect_all``, as ``clausewatch run``
+does, so the figures include the collection's garbage-collector policy (``core.gc_policy``),
+applied there and nowhere else. A module that freezes its fake's estate (``gc.freeze``) right
+before collecting keeps that freeze: the runner then freezes nothing more, and unfreezes nothing.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from clausewatch.collectors.base import Collector
 from clausewatch.collectors.jsonl import EvidenceBatch
 from clausewatch.core.evidence import CollectionError, Evidence, Kind, RunWarning
+from clausewatch.core.gc_policy import collecting
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Collector, str], None]  # (collector, "start" | "done" | "failed")
@@ -46,7 +47,8 @@ def collect_all(
 
     The workers are daemon threads: when the main thread is stopped (Ctrl-C, SIGTERM raise
     ``core.interrupt.Stopped`` there), no collector still waiting on an API keeps the process
-    alive; the ones not started yet are not started."""
+    alive; the ones not started yet are not started. The cyclic garbage collector follows
+    ``core.gc_policy.collecting`` meanwhile (restored on the way out, however it is left)."""
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     finished: queue.SimpleQueue[tuple[int, list[Item]]] = queue.SimpleQueue()
     stop = threading.Event()
@@ -63,21 +65,22 @@ def collect_all(
                 return
             finished.put((i, _drain(collectors[i])))
 
-    for n in range(min(max(1, workers), len(collectors))):
-        threading.Thread(target=work, name=f"collect-{n}", daemon=True).start()
     done: dict[int, list[Item]] = {}
-    try:
-        while len(done) < len(collectors):
-            try:
-                i, items = finished.get(timeout=0.5)  # wakes to let a signal handler run
-            except queue.Empty:
-                continue
-            done[i] = items
-            if progress:
-                failed = any(isinstance(x, CollectionError) for x in items)
-                progress(collectors[i], "failed" if failed else "done")
-    finally:
-        stop.set()
+    with collecting():
+        for n in range(min(max(1, workers), len(collectors))):
+            threading.Thread(target=work, name=f"collect-{n}", daemon=True).start()
+        try:
+            while len(done) < len(collectors):
+                try:
+                    i, items = finished.get(timeout=0.5)  # wakes to let a signal handler run
+                except queue.Empty:
+                    continue
+                done[i] = items
+                if progress:
+                    failed = any(isinstance(x, CollectionError) for x in items)
+                    progress(collectors[i], "failed" if failed else "done")
+        finally:
+            stop.set()
     evidence: list[Evidence] = []
     errors: list[CollectionError] = []
     warnings: list[RunWarning] = []

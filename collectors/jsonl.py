@@ -230,6 +230,32 @@ def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
     return out
 
 
+_INSTANT_COLUMN = msgspec.json.Decoder(list[datetime | None])
+
+
+def canonical_column(values: list[Any]) -> list[Any] | None:
+    """A column of timestamp texts and nulls read in one call: each text's
+    :func:`canonical_instant`, each null kept, in place; None if one value is neither (absent:
+    ``UNSET``) or one text is not of the canonical UTC form msgspec writes back, within the
+    range (the caller then reads the texts as :func:`canonical_instants` does).
+
+    The column is written by msgspec as JSON (texts and nulls as they are) and parsed back as
+    instants and nulls; it is taken on the proofs of :func:`canonical_instants`: written back,
+    the instants give the very same bytes, every one of them in UTC (one ``Z"`` each).
+    """
+    try:
+        data = _WRITE(values)
+        parsed = _INSTANT_COLUMN.decode(data)
+    except (TypeError, msgspec.DecodeError):
+        return None
+    instants = [v for v in parsed if v is not None] if None in values else parsed
+    if not instants or len(parsed) != len(values) or _WRITE(parsed) != data \
+            or data.count(b'Z"') != len(instants) \
+            or not INSTANT_MIN <= min(instants) or not max(instants) <= INSTANT_MAX:
+        return None
+    return parsed
+
+
 def evidence_schema(kinds: KindRegistry = KINDS) -> dict[str, Any]:
     """The JSON Schema of one line, derived from the registered kinds (a fresh copy)."""
     return schema.evidence_schema(kinds)
@@ -566,6 +592,8 @@ class _Reader:
         texts: list[str]
         if key in self.unique_instants:  # a full cache that no longer finds: not asked
             out = list(map(get, items))
+            if (column := canonical_column(out)) is not None:  # in one call, in place
+                return column
             texts = list(compress(out, map(isinstance, out, repeat(str))))  # nearly all new
         else:
             cache.missed = False

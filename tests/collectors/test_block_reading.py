@@ -21,6 +21,7 @@ from clausewatch.collectors import jsonl
 from clausewatch.collectors.fast_lines import Facts
 from clausewatch.collectors.jsonl import (
     _Reader,
+    canonical_column,
     canonical_instant,
     canonical_instants,
     dumps,
@@ -137,15 +138,25 @@ def test_duplicate_ids_among_invalid_lines_are_reported_in_line_order_up_to_the_
 def test_unique_instants_beyond_the_cache_read_as_line_by_line(tmp_path, small_blocks,
                                                               monkeypatch):
     monkeypatch.setattr(jsonl, "MAX_CACHED_PER_FIELD", 16)
+    columns: list[object] = []
+    column = jsonl.canonical_column
+    monkeypatch.setattr(jsonl, "canonical_column",
+                        lambda values: columns.append(column(values)) or columns[-1])
     start = datetime(2026, 1, 1, tzinfo=UTC)
     lines = [json.dumps(patch_line(f"s{i // 40}", f"KB{i}", state="installed",
                                    installed_at=(start + timedelta(seconds=7 * i)).strftime(
-                                       "%Y-%m-%dT%H:%M:%SZ")))
+                                       "%Y-%m-%dT%H:%M:%SZ") if i % 7 else None))
              for i in range(400)]
+    absent = json.loads(lines[351])
+    del absent["facts"]["installed_at"]
+    lines[351] = json.dumps(absent)
+    lines[360] = lines[360].replace("T00:42:00Z", "T00:42:00+00:00")  # not of the UTC form
     got, problems = read_whole(tmp_path, lines)
     expected, _ = one_by_one(lines)
     assert not problems and got == expected
-    assert got[399].facts["installed_at"] == start + timedelta(seconds=7 * 399)
+    assert got[398].facts["installed_at"] == start + timedelta(seconds=7 * 398)
+    assert got[399].facts["installed_at"] is None and "installed_at" not in got[351].facts
+    assert any(c is not None for c in columns)  # the unique instants were read in one call
 
 
 def test_instants_parsed_in_bulk_are_the_ones_parsed_alone():
@@ -169,6 +180,10 @@ def test_instants_parsed_in_bulk_are_the_ones_parsed_alone():
             assert got == want and all(v.tzinfo is UTC for v in got)
     ok = [t for t, v in zip(texts, alone, strict=True) if v is not None and t.endswith("Z")]
     assert canonical_instants(ok) == [canonical_instant(t, {}) for t in ok]
+    written = [t for t in ok if ".5Z" not in t]  # msgspec writes .500000Z
+    column = [None if i % 3 == 0 else t for i, t in enumerate(written)]
+    assert canonical_column(column) == [t and canonical_instant(t, {}) for t in column]
+    assert canonical_column([*column, jsonl.UNSET]) is None  # absent: each text alone
 
 
 def test_the_kept_facts_read_as_the_dict_of_the_same_facts(tmp_path):
@@ -329,6 +344,8 @@ def test_instants_msgspec_writes_back_are_the_ones_parsed_alone(texts):
         assert got is None
     else:
         assert got == alone and all(v.tzinfo is UTC for v in got)
+    column = canonical_column([None, *texts, None])  # None: read as canonical_instants does
+    assert column is None or column == [None, *alone, None] and None not in alone
 
 
 def _random_value(rng: random.Random, category: str, stamp: bool, kind: object = None) -> object:

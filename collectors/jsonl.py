@@ -689,10 +689,10 @@ class _Reader:
             if not set(map(type, parts)) <= {str}:
                 parts = [p if p.__class__ is str else "" if p is UNSET else id_part(p)
                          for p in parts]
-            return [f"{s}:{kind}:{u}:{p}" for s, u, p in zip(sources, subjects, parts,
-                                                              strict=True)]
+            # f"{s}:{kind}:{u}:{p}" of each (all texts), joined in C
+            return list(map(":".join, zip(sources, repeat(kind), subjects, parts, strict=False)))
         if not table.id_facts:
-            return [f"{s}:{kind}:{u}" for s, u in zip(sources, subjects, strict=True)]
+            return list(map(":".join, zip(sources, repeat(kind), subjects, strict=False)))
         rule = table.evidence_id
         return list(map(rule, sources, subjects, cast(list[Mapping[str, Any]], facts)))
 
@@ -759,7 +759,7 @@ def _read_block(
         except (msgspec.DecodeError, RecursionError):
             items = None
     if items is not None:
-        records, written = _by_kind(reader, items)
+        records, written, whole = _by_kind(reader, items)
         if written != block.count(b'"'):
             items = None
     if items is None:
@@ -773,7 +773,7 @@ def _read_block(
                     errors.append(item)
             line_no += 1
         return len(lines)
-    if set(map(type, records)) == {Evidence}:  # every line built with its kind's columns
+    if whole:  # every line built with its kind's columns
         _keep_run(reader, records, first_line, evidence)
         return len(lines)
     line_no = first_line
@@ -792,9 +792,9 @@ def _read_block(
     return len(lines)
 
 
-def _by_kind(reader: _Reader, items: list[Any]) -> tuple[list[Any], int]:
-    """The records of a block's decoded lines, in line order, and the ``"`` msgspec would
-    write for the lines as decoded: each kind's lines built together by
+def _by_kind(reader: _Reader, items: list[Any]) -> tuple[list[Any], int, bool]:
+    """The records of a block's decoded lines, in line order, the ``"`` msgspec would write
+    for the lines as decoded, and whether all were built: each kind's lines built together by
     :meth:`_Reader.build_run` (one call per field for all of them), which tells its quotes.
     The lines of a kind it cannot take (too few, or a timestamp not canonical) are left as
     decoded, to be built alone, and their quotes counted as msgspec writes them.
@@ -802,6 +802,7 @@ def _by_kind(reader: _Reader, items: list[Any]) -> tuple[list[Any], int]:
     kinds = list(map(type, items))
     built: dict[type, Iterator[Any]] = {}
     written = 0
+    whole = True
     for kind in dict.fromkeys(kinds):  # in order of first appearance
         if len(built) == 0 and kinds.count(kind) == len(kinds):
             run = items
@@ -811,12 +812,14 @@ def _by_kind(reader: _Reader, items: list[Any]) -> tuple[list[Any], int]:
         if made is None:
             written += reader.encode(run).count(b'"')
             built[kind] = iter(run)
+            whole = False
         else:
             written += made[1]
             built[kind] = iter(made[0])
     if len(built) == 1:
-        return list(next(iter(built.values()))), written
-    return list(map(next, map(built.__getitem__, kinds))), written  # merged back into line order
+        return list(next(iter(built.values()))), written, whole
+    # merged back into line order
+    return list(map(next, map(built.__getitem__, kinds))), written, whole
 
 
 #: Runs of one kind shorter than this are built line by line (columns cost a call per field).

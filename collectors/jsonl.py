@@ -248,7 +248,9 @@ def canonical_column(values: list[Any]) -> list[Any] | None:
         parsed = _INSTANT_COLUMN.decode(data)
     except (TypeError, msgspec.DecodeError):
         return None
-    instants = [v for v in parsed if v is not None] if None in values else parsed
+    # no null without a None given (a text is never read as null)
+    instants = [v for v in parsed if v is not None] if None in values \
+        else cast(list[datetime], parsed)
     if not instants or len(parsed) != len(values) or _WRITE(parsed) != data \
             or data.count(b'Z"') != len(instants) \
             or not INSTANT_MIN <= min(instants) or not max(instants) <= INSTANT_MAX:

@@ -34,6 +34,7 @@ from typing import IO, Any, cast
 
 import jsonschema_rs
 import msgspec
+import msgspec.inspect as mi
 from msgspec import UNSET
 
 from clausewatch.collectors import fast_lines, strict_json
@@ -229,9 +230,150 @@ def canonical_instants(texts: Sequence[str]) -> list[datetime] | None:
     return out
 
 
+_INSTANT_COLUMN = msgspec.json.Decoder(list[datetime | None])
+
+
+def canonical_column(values: list[Any]) -> list[Any] | None:
+    """A column of timestamp texts and nulls read in one call: each text's
+    :func:`canonical_instant`, each null kept, in place; None if one value is neither (absent:
+    ``UNSET``) or one text is not of the canonical UTC form msgspec writes back, within the
+    range (the caller then reads the texts as :func:`canonical_instants` does).
+
+    The column is written by msgspec as JSON (texts and nulls as they are) and parsed back as
+    instants and nulls; it is taken on the proofs of :func:`canonical_instants`: written back,
+    the instants give the very same bytes, every one of them in UTC (one ``Z"`` each).
+    """
+    try:
+        data = _WRITE(values)
+        parsed = _INSTANT_COLUMN.decode(data)
+    except (TypeError, msgspec.DecodeError):
+        return None
+    # no null without a None given (a text is never read as null)
+    instants = [v for v in parsed if v is not None] if None in values \
+        else cast(list[datetime], parsed)
+    if not instants or len(parsed) != len(values) or _WRITE(parsed) != data \
+            or data.count(b'Z"') != len(instants) \
+            or not INSTANT_MIN <= min(instants) or not max(instants) <= INSTANT_MAX:
+        return None
+    return parsed
+
+
 def evidence_schema(kinds: KindRegistry = KINDS) -> dict[str, Any]:
     """The JSON Schema of one line, derived from the registered kinds (a fresh copy)."""
     return schema.evidence_schema(kinds)
+
+
+#: How a field's value shows in JSON, for :class:`QuotePlan`: a text (or null), a value without
+#: quotes (a number, a boolean, null), a list of texts (or null).
+TEXT, PLAIN, TEXTS = "text", "plain", "texts"
+
+
+@dataclass(frozen=True, slots=True)
+class QuotePlan:
+    """How many ``"`` msgspec writes for lines of one type, told from their columns.
+
+    The block proof (:func:`_read_block`) compares the quotes of a block without a backslash
+    with the quotes of its decoding written back: a duplicate name drops at least that name.
+    Writing back costs a pass over the block; the count is told instead from what the lines
+    hold: ``fixed`` quotes per line (the ``kind`` tag and its value; each required field that
+    is never null: 2 for its name, 2 more for a text), then 2 per field present (not ``UNSET``)
+    of ``top`` and ``facts``, 2 per text in it (not null) and 2 per text of a list of texts.
+    Each text of a line without a backslash holds no ``"`` and is written as one ``"...."``,
+    so this is the count msgspec writes (``tests/collectors/test_block_reading.py`` checks it
+    against writing back, on every kind).
+    """
+
+    fixed: int
+    top: tuple[tuple[str, str], ...]
+    facts: tuple[tuple[str, str], ...]
+
+
+def _shape(kind: Any) -> tuple[str, bool] | None:
+    """The category of a msgspec type (``TEXT``, ``PLAIN``, ``TEXTS``) and whether it admits
+    null; None for any other type (no plan: the lines are written back instead)."""
+    members = kind.types if isinstance(kind, mi.UnionType) else (kind,)
+    nullable = any(isinstance(m, mi.NoneType) for m in members)
+    rest = [m for m in members if not isinstance(m, mi.NoneType)]
+    if rest and all(isinstance(m, mi.StrType) or (isinstance(m, mi.LiteralType) and all(
+            v.__class__ is str for v in m.values)) for m in rest):
+        return TEXT, nullable
+    if all(isinstance(m, mi.BoolType | mi.IntType | mi.FloatType) for m in rest):
+        return PLAIN, nullable
+    if len(rest) == 1 and isinstance(rest[0], mi.ListType) \
+            and isinstance(rest[0].item_type, mi.StrType):
+        return TEXTS, nullable
+    return None
+
+
+def _plan_fields(cls: type, fields: Sequence[mi.Field],
+                 fixed: int) -> tuple[int, tuple[tuple[str, str], ...]] | None:
+    """``fixed`` plus the quotes the required, never null fields of a struct always give, and
+    its other fields with their category; None if a field is of another type, or an optional
+    one defaults to anything but ``UNSET`` (msgspec would write it though the line has not)."""
+    if any(d is not UNSET for d in getattr(cls, "__struct_defaults__", (None,))):
+        return None
+    planned: list[tuple[str, str]] = []
+    for f in fields:
+        shape = _shape(f.type)
+        if shape is None:
+            return None
+        category, nullable = shape
+        if f.required and category is PLAIN:
+            fixed += 2
+        elif f.required and category is TEXT and not nullable:
+            fixed += 4
+        else:
+            planned.append((f.name, category))
+    return fixed, tuple(planned)
+
+
+@lru_cache(maxsize=64)
+def quote_plan(line: type) -> QuotePlan | None:
+    """The :class:`QuotePlan` of a fast-path line type (``fast_lines.FastLine``): its top fields
+    and its ``facts`` struct; None if one of them is of a type the plan does not know."""
+    info = mi.type_info(line)
+    if not isinstance(info, mi.StructType) or info.array_like or info.tag_field is None \
+            or info.tag.__class__ is not str:
+        return None
+    facts = [f for f in info.fields if f.name == "facts"]
+    if len(facts) != 1 or not facts[0].required or not isinstance(facts[0].type, mi.StructType) \
+            or facts[0].type.array_like:
+        return None
+    inner_type = facts[0].type
+    # the tag and its value, the name "facts"
+    top = _plan_fields(line, [f for f in info.fields if f.name != "facts"], 4 + 2)
+    inner = _plan_fields(inner_type.cls, inner_type.fields, 0)
+    if top is None or inner is None:
+        return None
+    return QuotePlan(top[0] + inner[0], top[1], inner[1])
+
+
+def _is_list(value: Any) -> bool:
+    return value.__class__ is list
+
+
+def planned_quotes(plan: QuotePlan, run: Sequence[Any], facts: Sequence[Any],
+                   top: Mapping[str, list[Any]], inner: Mapping[str, list[Any]]) -> int:
+    """The ``"`` msgspec writes for ``run`` (lines of one type, ``facts`` theirs), told by
+    ``plan`` from columns: those given in ``top`` and ``inner`` (by field name; a column may
+    hold the field's values as built, as long as ``UNSET``, None and lists stay as read),
+    the others read here."""
+    n = len(run)
+    total = plan.fixed * n
+    for planned, given, items in ((plan.top, top, run), (plan.facts, inner, facts)):
+        for name, category in planned:
+            column = given.get(name)
+            if column is None:
+                column = list(map(attrgetter(name), items))
+            present = n - column.count(UNSET)
+            total += 2 * present
+            if category is TEXT:
+                total += 2 * (present - column.count(None))
+            elif category is TEXTS:
+                lists = column if present == n and None not in column \
+                    else filter(_is_list, column)
+                total += 2 * sum(map(len, lists))
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,6 +594,8 @@ class _Reader:
         texts: list[str]
         if key in self.unique_instants:  # a full cache that no longer finds: not asked
             out = list(map(get, items))
+            if (column := canonical_column(out)) is not None:  # in one call, in place
+                return column
             texts = list(compress(out, map(isinstance, out, repeat(str))))  # nearly all new
         else:
             cache.missed = False
@@ -471,11 +615,15 @@ class _Reader:
             self.unique_instants.add(key)
         return list(map(found.get, out, out))
 
-    def build_run(self, run: list[fast_lines.FastLine]) -> list[Evidence] | None:
+    def build_run(self, run: list[fast_lines.FastLine]) -> tuple[list[Evidence], int] | None:
         """:meth:`_build_fast` of each line of a run of one kind, column by column (one call
-        per field for the whole run rather than a few per line); None if a timestamp of the
-        run is not canonical (each line is then built alone)."""
+        per field for the whole run rather than a few per line), and the ``"`` msgspec would
+        write for the run as decoded (:class:`QuotePlan`, from the columns read to build it);
+        None if a timestamp of the run is not canonical (each line is then built alone, and
+        the run is left as decoded)."""
         table = self.line_kinds[run[0].__class__]
+        plan = quote_plan(run[0].__class__)
+        written = self.encode(run).count(b'"') if plan is None else 0  # before any change
         facts = list(map(_FACTS_OF, run))
         stamps = []
         for key in table.timestamps:
@@ -486,17 +634,19 @@ class _Reader:
         observed = self.stamps("observed_at", _OBSERVED, run)
         if observed is None:
             return None
+        #: the columns read, for the plan: UNSET, None and lists stay as decoded in each
+        inner: dict[str, list[Any]] = dict(stamps)
         n = len(run)
         for key, values in stamps:
             _consume(map(setattr, facts, repeat(key, n), values))
         strings = self.strings
         for key in table.shared_texts:  # text, None or UNSET: each is its own shared value
-            values = list(map(attrgetter(key), facts))
+            values = inner[key] = list(map(attrgetter(key), facts))
             if str in set(map(type, values)):  # else all absent or null: nothing to share
                 _consume(map(setattr, facts, repeat(key, n),
                              map(strings.setdefault, values, values)))
         for key in table.shared_lists:
-            values = list(map(attrgetter(key), facts))
+            values = inner[key] = list(map(attrgetter(key), facts))
             shared: Iterable[Any]
             if set(map(type, values)) <= {list}:
                 shared = map(self.lists.setdefault, map(tuple, values), values)
@@ -507,14 +657,18 @@ class _Reader:
         sources = _shared(list(map(_SOURCE_OF, run)), strings.setdefault)
         subjects = list(map(_SUBJECT_OF, run))
         subjects = list(map(strings.setdefault, subjects, subjects))
-        origins = _shared(list(map(_ORIGIN_OF, run)), self.origins.setdefault)  # UNSET: ""
-        raw_refs = _shared(list(map(_RAW_REF_OF, run)), _NONE_IF_UNSET.get)  # UNSET: None
-        ids = list(map(_ID_OF, run))
+        top = {"origin": list(map(_ORIGIN_OF, run)), "raw_ref": list(map(_RAW_REF_OF, run)),
+               "id": list(map(_ID_OF, run))}
+        origins = _shared(top["origin"], self.origins.setdefault)  # UNSET: ""
+        raw_refs = _shared(top["raw_ref"], _NONE_IF_UNSET.get)  # UNSET: None
+        ids = top["id"]
         if ids.count(UNSET) == n:  # no line brings its id (by identity: fast)
             ids = self._ids(table, sources, subjects, facts)
         elif UNSET in ids:
             derived = self._ids(table, sources, subjects, facts)
             ids = [d if i is UNSET else i for i, d in zip(ids, derived, strict=True)]
+        if plan is not None:
+            written = planned_quotes(plan, run, facts, top, inner)
         out: list[Evidence] = list(map(object.__new__, repeat(Evidence, n)))
         _consume(map(_ID, out, ids))
         _consume(map(_KIND, out, repeat(table.name, n)))
@@ -524,7 +678,7 @@ class _Reader:
         _consume(map(_FACTS, out, facts))
         _consume(map(_ORIGIN, out, origins))
         _consume(map(_RAW_REF, out, raw_refs))
-        return out
+        return out, written
 
     @staticmethod
     def _ids(table: KindTable, sources: list[str], subjects: list[str],
@@ -537,10 +691,10 @@ class _Reader:
             if not set(map(type, parts)) <= {str}:
                 parts = [p if p.__class__ is str else "" if p is UNSET else id_part(p)
                          for p in parts]
-            return [f"{s}:{kind}:{u}:{p}" for s, u, p in zip(sources, subjects, parts,
-                                                              strict=True)]
+            # f"{s}:{kind}:{u}:{p}" of each (all texts), joined in C
+            return list(map(":".join, zip(sources, repeat(kind), subjects, parts, strict=False)))
         if not table.id_facts:
-            return [f"{s}:{kind}:{u}" for s, u in zip(sources, subjects, strict=True)]
+            return list(map(":".join, zip(sources, repeat(kind), subjects, strict=False)))
         rule = table.evidence_id
         return list(map(rule, sources, subjects, cast(list[Mapping[str, Any]], facts)))
 
@@ -588,12 +742,14 @@ def _read_block(
 ) -> int:
     """Read one block whose first line is ``first_line``; return the number of its lines.
 
-    Its lines are decoded one by one by the fast path and proved free of duplicate names in
-    one count (``strict_json.keys_intact`` over the whole block: each line's count can only
-    fall short, so the sums are equal exactly when every line's are). A block that cannot be
-    taken whole (a line the fast path refuses, a blank line, an escape) is read line by line
-    (``_Reader.record``); either way each line gets the record, or the problems, it would get
-    alone.
+    Its lines are decoded one by one by the fast path, built, and proved free of duplicate
+    names in one count: the quotes of the block against those msgspec would write for its
+    decoding (``strict_json.keys_intact`` over the whole block: each line's count can only
+    fall short, so the sums are equal exactly when every line's are), told by each run's
+    :class:`QuotePlan` (``_by_kind``). A block that cannot be taken whole (a line the fast
+    path refuses, a blank line, an escape, a name twice) is read line by line
+    (``_Reader.record``, from its bytes: what was built of it is dropped); either way each
+    line gets the record, or the problems, it would get alone.
     """
     lines = block.split(b"\n")
     if lines[-1] == b"":
@@ -604,7 +760,9 @@ def _read_block(
             items = list(map(reader.fast.decode, lines))
         except (msgspec.DecodeError, RecursionError):
             items = None
-        if items is not None and block.count(b'"') != reader.encode(items).count(b'"'):
+    if items is not None:
+        records, written, whole = _by_kind(reader, items)
+        if written != block.count(b'"'):
             items = None
     if items is None:
         line_no = first_line
@@ -617,8 +775,7 @@ def _read_block(
                     errors.append(item)
             line_no += 1
         return len(lines)
-    records = _by_kind(reader, items)
-    if set(map(type, records)) == {Evidence}:  # every line built with its kind's columns
+    if whole:  # every line built with its kind's columns
         _keep_run(reader, records, first_line, evidence)
         return len(lines)
     line_no = first_line
@@ -637,23 +794,34 @@ def _read_block(
     return len(lines)
 
 
-def _by_kind(reader: _Reader, items: list[Any]) -> list[Any]:
-    """The records of a block's decoded lines, in line order: each kind's lines built together
-    by :meth:`_Reader.build_run` (one call per field for all of them). The lines of a kind it
-    cannot take (too few, or a timestamp not canonical) are left as decoded, to be built alone.
+def _by_kind(reader: _Reader, items: list[Any]) -> tuple[list[Any], int, bool]:
+    """The records of a block's decoded lines, in line order, the ``"`` msgspec would write
+    for the lines as decoded, and whether all were built: each kind's lines built together by
+    :meth:`_Reader.build_run` (one call per field for all of them), which tells its quotes.
+    The lines of a kind it cannot take (too few, or a timestamp not canonical) are left as
+    decoded, to be built alone, and their quotes counted as msgspec writes them.
     """
     kinds = list(map(type, items))
     built: dict[type, Iterator[Any]] = {}
+    written = 0
+    whole = True
     for kind in dict.fromkeys(kinds):  # in order of first appearance
         if len(built) == 0 and kinds.count(kind) == len(kinds):
             run = items
         else:
             run = list(compress(items, map(is_, kinds, repeat(kind))))
-        records = reader.build_run(run) if len(run) >= MIN_RUN else None
-        built[kind] = iter(run if records is None else records)
+        made = reader.build_run(run) if len(run) >= MIN_RUN else None
+        if made is None:
+            written += reader.encode(run).count(b'"')
+            built[kind] = iter(run)
+            whole = False
+        else:
+            written += made[1]
+            built[kind] = iter(made[0])
     if len(built) == 1:
-        return list(next(iter(built.values())))
-    return list(map(next, map(built.__getitem__, kinds)))  # merged back into line order
+        return list(next(iter(built.values()))), written, whole
+    # merged back into line order
+    return list(map(next, map(built.__getitem__, kinds))), written, whole
 
 
 #: Runs of one kind shorter than this are built line by line (columns cost a call per field).

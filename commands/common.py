@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -18,13 +19,15 @@ from clausewatch.core.problems import InputError, Problem
 from clausewatch.history.postgres import check_url, is_url
 from clausewatch.history.store import DEFAULT_PATH, Location
 from clausewatch.pipeline.nightly import Nightly
-from clausewatch.pipeline.sources_file import SourcesConfig
 from clausewatch.policies.load import load_contract
 from clausewatch.reports.evidence_pack import PackOptions
 from clausewatch.reports.formats import FORMATS
 from clausewatch.reports.formats.csv_results import DEFAULT_DIALECT, DIALECTS
 from clausewatch.reports.publish import pack_options
 from clausewatch.reports.terminal import make_console
+
+if TYPE_CHECKING:  # only `run` reads a sources file (its catalogue and schemas: not for `evaluate`)
+    from clausewatch.pipeline.sources_file import SourcesConfig
 
 DEMO_OUT = Path("clausewatch-demo")
 LIVE_OUT = Path("clausewatch-out")

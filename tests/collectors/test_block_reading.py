@@ -21,6 +21,7 @@ from clausewatch.collectors import jsonl
 from clausewatch.collectors.fast_lines import Facts
 from clausewatch.collectors.jsonl import (
     _Reader,
+    canonical_column,
     canonical_instant,
     canonical_instants,
     dumps,
@@ -137,15 +138,25 @@ def test_duplicate_ids_among_invalid_lines_are_reported_in_line_order_up_to_the_
 def test_unique_instants_beyond_the_cache_read_as_line_by_line(tmp_path, small_blocks,
                                                               monkeypatch):
     monkeypatch.setattr(jsonl, "MAX_CACHED_PER_FIELD", 16)
+    columns: list[object] = []
+    column = jsonl.canonical_column
+    monkeypatch.setattr(jsonl, "canonical_column",
+                        lambda values: columns.append(column(values)) or columns[-1])
     start = datetime(2026, 1, 1, tzinfo=UTC)
     lines = [json.dumps(patch_line(f"s{i // 40}", f"KB{i}", state="installed",
                                    installed_at=(start + timedelta(seconds=7 * i)).strftime(
-                                       "%Y-%m-%dT%H:%M:%SZ")))
+                                       "%Y-%m-%dT%H:%M:%SZ") if i % 7 else None))
              for i in range(400)]
+    absent = json.loads(lines[351])
+    del absent["facts"]["installed_at"]
+    lines[351] = json.dumps(absent)
+    lines[360] = lines[360].replace("T00:42:00Z", "T00:42:00+00:00")  # not of the UTC form
     got, problems = read_whole(tmp_path, lines)
     expected, _ = one_by_one(lines)
     assert not problems and got == expected
-    assert got[399].facts["installed_at"] == start + timedelta(seconds=7 * 399)
+    assert got[398].facts["installed_at"] == start + timedelta(seconds=7 * 398)
+    assert got[399].facts["installed_at"] is None and "installed_at" not in got[351].facts
+    assert any(c is not None for c in columns)  # the unique instants were read in one call
 
 
 def test_instants_parsed_in_bulk_are_the_ones_parsed_alone():
@@ -169,6 +180,10 @@ def test_instants_parsed_in_bulk_are_the_ones_parsed_alone():
             assert got == want and all(v.tzinfo is UTC for v in got)
     ok = [t for t, v in zip(texts, alone, strict=True) if v is not None and t.endswith("Z")]
     assert canonical_instants(ok) == [canonical_instant(t, {}) for t in ok]
+    written = [t for t in ok if ".5Z" not in t]  # msgspec writes .500000Z
+    column = [None if i % 3 == 0 else t for i, t in enumerate(written)]
+    assert canonical_column(column) == [t and canonical_instant(t, {}) for t in column]
+    assert canonical_column([*column, jsonl.UNSET]) is None  # absent: each text alone
 
 
 def test_the_kept_facts_read_as_the_dict_of_the_same_facts(tmp_path):
@@ -249,6 +264,15 @@ TRICKY = {
     "duplicate names": lambda s: s.replace('"state": "missing"',
                                            '"state": "installed", "state": "missing"'),
     "duplicate facts object": lambda s: s.replace('"facts": {', '"facts": {}, "facts": {'),
+    "duplicate null": lambda s: s.replace('"facts": {', '"facts": {"title": null, "title": null, '),
+    "duplicate list": lambda s: s.replace('"facts": {', '"facts": {"cves": [], "cves": ["C"], '),
+    "duplicate top name": lambda s: s.replace('"source"', '"raw_ref": null, "raw_ref": null, '
+                                              '"source"'),
+    "duplicate id": lambda s: s.replace('"source"', '"id": "a", "id": "a", "source"'),
+    "name twice, once escaped": lambda s: s.replace(
+        '"state": "missing"', '"state": "installed", "st\\u0061te": "missing"'),
+    "name twice in spaces": lambda s: s.replace('"state": "missing"',
+                                                '"state" : "installed" ,"state":"missing"'),
     "NaN": lambda s: s.replace('"critical"', "NaN"),
     "-Infinity": lambda s: s.replace('"facts": {', '"facts": {"cvss": -Infinity, '),
     "overflowing number": lambda s: s.replace('"facts": {', '"facts": {"cvss": 1e999, '),
@@ -320,3 +344,62 @@ def test_instants_msgspec_writes_back_are_the_ones_parsed_alone(texts):
         assert got is None
     else:
         assert got == alone and all(v.tzinfo is UTC for v in got)
+    column = canonical_column([None, *texts, None])  # None: read as canonical_instants does
+    assert column is None or column == [None, *alone, None] and None not in alone
+
+
+def _random_value(rng: random.Random, category: str, stamp: bool, kind: object = None) -> object:
+    members = getattr(kind, "types", (kind,))
+    choices = [v for m in members for v in getattr(m, "values", ())]
+    if choices:
+        return rng.choice(choices)
+    if category == jsonl.TEXTS:
+        return [rng.choice(["CVE-1", "a b", ": x", "é", ""]) for _ in range(rng.randint(0, 3))]
+    if category == jsonl.PLAIN:
+        plain = {jsonl.mi.BoolType: [True, False], jsonl.mi.IntType: [1, 7],
+                 jsonl.mi.FloatType: [2.5, 1e300]}
+        return rng.choice([v for m in members for v in plain.get(type(m), [])])
+    if stamp:
+        return f"2026-11-{rng.randint(1, 20):02d}T0{rng.randint(0, 9)}:00:00Z"
+    empty = all(getattr(m, "min_length", None) is None for m in members)
+    return rng.choice(["x", "a b", ":", " :x", "é", "KB1", "{}", "[1]", *[""] * empty])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_quotes_told_by_columns_are_the_quotes_msgspec_writes(seed):
+    """The block proof's count (``QuotePlan``, told from a run's columns) equals the quotes
+    msgspec writes for the run as decoded, on every kind that has a plan, fields absent, null,
+    empty or not; and each kind without a plan is written back instead."""
+    rng = random.Random(seed)
+    reader = _Reader("x")
+    planned = 0
+    for line_type, table in reader.line_kinds.items():
+        plan = jsonl.quote_plan(line_type)
+        if plan is None:
+            continue
+        planned += 1
+        info = jsonl.mi.type_info(line_type)
+        facts_info = next(f for f in info.fields if f.name == "facts").type
+        lines = []
+        for i in range(60):
+            facts = {}
+            for f in facts_info.fields:
+                shape = jsonl._shape(f.type)
+                assert shape is not None
+                if not f.required and rng.random() < 0.3:
+                    continue
+                facts[f.name] = None if shape[1] and rng.random() < 0.3 else _random_value(
+                    rng, shape[0], f.name in table.timestamps, f.type)
+            line: dict[str, object] = {"kind": table.name, "source": "s", "subject": f"u{i}",
+                                       "observed_at": "2026-11-22T01:00:00Z", "facts": facts}
+            for name in ("id", "origin", "raw_ref"):
+                if rng.random() < 0.5:
+                    line[name] = None if name == "raw_ref" and rng.random() < 0.5 \
+                        else _random_value(rng, jsonl.TEXT, False, jsonl.mi.StrType(1))
+            lines.append(json.dumps(line).encode())
+        run = [reader.fast.decode(line) for line in lines]
+        expected = reader.encode(run).count(b'"')
+        assert expected == sum(line.count(b'"') for line in lines)  # no name dropped
+        made = reader.build_run(run)
+        assert made is not None and made[1] == expected
+    assert planned >= 4  # all but the asset (its labels are written back)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +19,7 @@ from clausewatch.core.contract import Commitment, Contract, fact_matches
 from clausewatch.core.errortext import error_summary
 from clausewatch.core.evaluation import Evaluation, Outcome, WaiverState
 from clausewatch.core.evidence import CollectionError, Evidence, origin_covers, subject_under
+from clausewatch.core.gc_policy import paused
 from clausewatch.core.result import SEVERITY_ORDER, Result, Status, Verdict, message
 
 #: A waiver accepts a known shortfall. It never hides missing evidence: a collection failure on
@@ -36,27 +35,11 @@ def evaluate(
     registry: Registry = CHECKS,
 ) -> Evaluation:
     """Run every commitment's check over the evidence, then apply collection errors and waivers."""
-    with _cyclic_gc_paused():
+    # The view's indexes hold a million records, built as the checks start: every collection
+    # would traverse them all while the checks allocate findings and results (a third of the
+    # engine's time on a million records). Judging is pure and bounded: refcounting frees it.
+    with paused():
         return _evaluate(contract, evidence, errors, as_of, registry)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic collection while the checks run (restored after, as it was).
-
-    The view's indexes are lists that hold a million records between them, built as the checks
-    start: every collection of their generation traverses them all, while the checks allocate
-    findings and results (a third of the engine's time on a million records). Judging is pure
-    and bounded, so what it leaves is freed by reference counting; a cycle, if any, waits for
-    the next collection after the run.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _evaluate(

@@ -16,7 +16,6 @@ other fact keeps its JSON value (an undeclared timestamp stays text). A live col
 
 from __future__ import annotations
 
-import gc
 import heapq
 import json
 import re
@@ -41,6 +40,7 @@ from clausewatch.collectors import fast_lines, strict_json
 from clausewatch.collectors.schema import evidence as schema
 from clausewatch.core.clock import iso_z, require_utc
 from clausewatch.core.evidence import CollectionError, Evidence, RunWarning
+from clausewatch.core.gc_policy import paused
 from clausewatch.core.kinds import KINDS, EvidenceKind, FactType, KindRegistry
 from clausewatch.core.kinds.spec import IdRule, id_part
 from clausewatch.core.limits import (
@@ -874,20 +874,15 @@ def read_evidence(path: Path | str, kinds: KindRegistry = KINDS) -> EvidenceBatc
     except OSError as exc:
         raise InputError([Problem(name, 0, 0, "", f"cannot read: {exc.strerror}")]) from exc
     # A million records are a million container objects that live to the end: the cyclic
-    # collector would rescan them over and over while they load, for nothing to collect.
-    collecting = gc.isenabled()
-    gc.disable()
+    # collector would rescan them over and over while they load, for nothing to collect. On
+    # the way out they are set aside (``then_freeze``): what was allocated meanwhile would
+    # otherwise be scanned by the first collection, then on every full one.
     try:
-        line_no = 1
-        for block in _blocks(handle):
-            line_no += _read_block(reader, block, line_no, evidence, errors)
+        with paused(then_freeze=True):
+            line_no = 1
+            for block in _blocks(handle):
+                line_no += _read_block(reader, block, line_no, evidence, errors)
     finally:
-        if collecting:
-            # What was allocated meanwhile waits in the youngest generation: the first collection
-            # would scan it all, then the records would be rescanned on every full collection.
-            # They live to the end of the run: set them aside (refcounting still frees them).
-            gc.freeze()
-            gc.enable()
         if handle is not sys.stdin.buffer:
             handle.close()
     evidence = _claim_ids(reader, evidence)

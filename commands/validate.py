@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 from clausewatch.checks import CHECKS
+from clausewatch.core.gc_policy import paused
 from clausewatch.core.problems import InputError, Problem
 from clausewatch.core.run import ExitCode
 from clausewatch.pipeline.sources_file import load_sources
 from clausewatch.policies.load import contract_from_document
-from clausewatch.policies.yaml_source import gc_paused, read_yaml
+from clausewatch.policies.yaml_source import read_yaml
 
 NAME = "validate"
 
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 def _validate_one(path: Path) -> str:
     # Read once: a contract is validated from this very tree, and the tree is freed before
     # the garbage collector resumes (it would otherwise scan it again).
-    with gc_paused():
+    with paused():
         doc = read_yaml(path)
         data = doc.data
         if isinstance(data, dict) and "sources" in data and "contract" not in data:

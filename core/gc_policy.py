@@ -1,4 +1,5 @@
-"""The cyclic garbage collector's settings for the collection phase (one policy, one place)."""
+"""The cyclic garbage collector's settings: paused while a large structure is built or judged,
+collecting less often while collectors run (one policy each, one place)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,26 @@ def collecting() -> Iterator[None]:
         gc.set_threshold(*thresholds)
         if ours:
             gc.unfreeze()
+
+
+@contextmanager
+def paused(*, then_freeze: bool = False) -> Iterator[None]:
+    """No cyclic collection inside; restored as it was on the way out (errors included).
+
+    For work that builds or walks a large, long-lived structure (a million records read, the
+    evaluation's indexes, a big YAML tree, publishing a million results): each collection of
+    a generation would traverse everything in it again, for nothing to collect. Reference
+    counting still frees everything as usual; a cycle, if any, waits for the next collection.
+    ``then_freeze``: what is alive on the way out is moved to the permanent generation
+    (``gc.freeze``), for data that lives to the end of the process (nothing if the collector
+    was already off: the caller's choice stands).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            if then_freeze:
+                gc.freeze()
+            gc.enable()

@@ -20,10 +20,10 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clausewatch.core.contract import Commitment, Contract, Party, Penalty, Scope, Waiver
+from clausewatch.core.gc_policy import paused
 from clausewatch.core.problems import InputError, Problem
 from clausewatch.policies.yaml_source import (
     YamlDocument,
-    gc_paused,
     read_yaml,
     schema_problems,
 )
@@ -55,13 +55,13 @@ def load_contract(
 
     ``name`` is how messages and results call the file (default: ``path`` as given).
     """
-    with gc_paused():
+    with paused():
         return contract_from_document(read_yaml(path, name, raw), catalog)
 
 
 def contract_from_document(doc: YamlDocument, catalog: CheckCatalog) -> Contract:
     """Validate and build the contract of a file already read (so it is parsed once)."""
-    with gc_paused():
+    with paused():
         if not isinstance(doc.data, dict):
             raise InputError(
                 [doc.problem([], "the file must be a mapping (contract:, commitments:)")]

@@ -35,12 +35,10 @@ the last word (the mutation tests check that jsonschema_rs never accepts what it
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +53,7 @@ from yaml.constructor import SafeConstructor
 from yaml.cyaml import CParser  # type: ignore[attr-defined]
 from yaml.resolver import Resolver
 
+from clausewatch.core.gc_policy import paused
 from clausewatch.core.problems import InputError, Problem
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -125,19 +124,6 @@ class _CLoader(CParser, _Constructor, _Resolver):
         _Resolver.__init__(self)
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large tree is built (it would rescan it
-    again and again); reference counting still frees everything as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @dataclass(frozen=True, slots=True)
 class YamlDocument:
     """A parsed file: its data, its node tree (for line numbers) and its raw bytes."""
@@ -163,7 +149,7 @@ class YamlDocument:
 
     def _pure_python(self) -> YamlDocument:
         if not self._reference:
-            with gc_paused():
+            with paused():
                 root = _compose_python(self.file, _decode(self.file, self.raw))
             self._reference.append(YamlDocument(self.file, self.data, root or self.root, self.raw))
         return self._reference[0]
@@ -225,7 +211,7 @@ def read_yaml(path: Path | str, name: str | None = None, raw: bytes | None = Non
         )
     text = _decode(name, raw)
     _refuse_unprintable(name, text)
-    with gc_paused():
+    with paused():
         loader = _CLoader(text)
         try:
             root, fast = _compose(name, text, loader)

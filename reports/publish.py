@@ -23,10 +23,10 @@ from pathlib import Path
 
 from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.evidence import CollectionError, Evidence
+from clausewatch.core.gc_policy import paused
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
 from clausewatch.history.standing import Standing
-from clausewatch.policies.yaml_source import gc_paused
 from clausewatch.reports import results_json
 from clausewatch.reports.evidence_pack import (
     ATTACHMENTS,
@@ -122,7 +122,7 @@ def publish_run(
     The cyclic collector is paused meanwhile: publishing makes hundreds of thousands of
     short-lived dicts, each of which would count towards collections that rescan every
     object of the evaluation, for nothing to collect (reference counting frees them)."""
-    with gc_paused():
+    with paused():
         return _publish(stage, ev, info, records, contract_bytes, options, archive=archive,
                         standing=standing)
 

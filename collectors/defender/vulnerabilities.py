@@ -155,8 +155,8 @@ def _reported(r: Row) -> dict[str, Any]:
 
 class PatchFacts:
     """``patch_facts`` for many rows: the reported part worked out once per distinct
-    combination of the columns it reads (with their types: ``True``, ``1`` and ``1.0`` are
-    equal keys, not equal facts), the times parsed once per distinct text; every call gets
+    combination of the columns it reads (with the types of those read other than as text:
+    ``True``, ``1`` and ``1.0`` are equal keys, not equal facts), the times parsed once per distinct text; every call gets
     its own dict and its own ``cves`` list."""
 
     def __init__(self) -> None:
@@ -164,7 +164,7 @@ class PatchFacts:
         self._times: dict[str, datetime | None] = {}
 
     def __call__(self, r: Row) -> dict[str, Any]:
-        key = (r.cveid, r.softwarevendor, r.softwarename, r.softwareversion,
+        key = (r.cveid, type(r.cveid), r.softwarevendor, r.softwarename, r.softwareversion,
                r.vulnerabilityseveritylevel, r.recommendedsecurityupdate,
                r.recommendedsecurityupdateid, r.exploitabilitylevel, r.cvssscore,
                type(r.cvssscore), r.securityupdateavailable, type(r.securityupdateavailable))

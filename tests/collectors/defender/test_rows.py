@@ -32,7 +32,8 @@ def test_facts_worked_out_once_are_the_facts_of_each_row_with_their_own_types():
     rows = [{**base, "cvssScore": 10, "securityUpdateAvailable": True},
             {**base, "cvssScore": 10.0, "securityUpdateAvailable": 1},
             {**base, "cvssScore": [9], "firstSeenTimestamp": "2026-11-02 10:00:00"},
-            {**base, "cvssScore": 10}]
+            {**base, "cvssScore": 10},
+            {**base, "cveId": 1}, {**base, "cveId": True}]  # equal keys, other texts
     got = [facts(columns.row(r)) for r in rows]
     for r, f in zip(rows, got, strict=True):
         plain = patch_facts(columns.row(r))
@@ -40,6 +41,7 @@ def test_facts_worked_out_once_are_the_facts_of_each_row_with_their_own_types():
         assert type(f["cvss_score"]) is type(plain["cvss_score"])
     assert (got[0]["fix_available"], got[1]["fix_available"]) == (True, False)
     assert got[0]["cves"] is not got[3]["cves"]  # each record its own list
+    assert (got[4]["cve_id"], got[5]["cve_id"]) == ("1", "True")
     with pytest.raises(ValueError, match="CVE-2026-1 firstSeenTimestamp"):
         facts(columns.row({**base, "firstSeenTimestamp": "yesterday"}))
 

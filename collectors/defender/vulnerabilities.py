@@ -156,8 +156,8 @@ def _reported(r: Row) -> dict[str, Any]:
 class PatchFacts:
     """``patch_facts`` for many rows: the reported part worked out once per distinct
     combination of the columns it reads (with the types of those read other than as text:
-    ``True``, ``1`` and ``1.0`` are equal keys, not equal facts), the times parsed once per distinct text; every call gets
-    its own dict and its own ``cves`` list."""
+    ``True``, ``1`` and ``1.0`` are equal keys, not equal facts), the times parsed once per
+    distinct text; every call gets its own dict and its own ``cves`` list."""
 
     def __init__(self) -> None:
         self._reported: dict[tuple[Any, ...], dict[str, Any]] = {}

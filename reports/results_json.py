@@ -261,8 +261,6 @@ def pretty(value: Any, depth: int = 0, *, sort_keys: bool = True,
     return data.replace(b"\n", b"\n" + b"  " * depth) if depth else data
 
 
-
-
 def same_in_orjson(value: Any) -> bool:
     """True when orjson writes ``value`` exactly as ``json.dumps`` does (indent 2, keys
     sorted, not ASCII-escaped): plain JSON values whose floats are finite and written without

@@ -7,9 +7,9 @@ limits on nesting and on the range of numbers (§9, §6). The evidence format se
 ``MAX_DEPTH`` nested objects and arrays, numbers finite (``NaN``/``Infinity`` are not JSON, and
 a literal such as ``1e999`` that overflows a double is refused as well) and integers bounded.
 
-:func:`loads` is the reader's slow path (orjson parses, the standard library's
-``object_pairs_hook`` sees every name); :func:`keys_intact` is the fast path's proof that
-msgspec, which keeps the last of two equal names, saw none.
+:func:`loads` is the reader's slow path (orjson tells what is not JSON; the standard library's
+``object_pairs_hook`` sees every name and gives the values, integers exact); :func:`keys_intact`
+is the fast path's proof that msgspec, which keeps the last of two equal names, saw none.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def loads(line: bytes) -> Any:
     if depth(line) > MAX_DEPTH:
         raise StrictJSONError(f"nested deeper than {MAX_DEPTH} levels of objects and arrays")
     try:
-        obj = orjson.loads(line)
+        orjson.loads(line)  # the parse errors, worded with their column
     except orjson.JSONDecodeError as exc:
         if _NON_FINITE.search(_STRING.sub(b'""', line)):
             raise StrictJSONError("NaN and Infinity are not JSON: numbers must be finite") from exc
@@ -94,9 +94,11 @@ def loads(line: bytes) -> Any:
             raise StrictJSONError(f"a number at column {exc.colno} is out of range (it would be "
                                   "infinite): numbers must be finite") from exc
         raise StrictJSONError(f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    # Valid JSON of a bounded depth: now every name, one by one (orjson keeps the last), and
+    # the values as written: orjson reads an integer beyond 64 bits as a float (1e29 for
+    # 123456789012345678901234567890), which the bound below would then not see.
+    obj = json.loads(line, object_pairs_hook=_unique, parse_constant=_no_constant)
     _check_integers(obj)
-    # Valid JSON of a bounded depth: now every name, one by one (orjson keeps the last).
-    json.loads(line, object_pairs_hook=_unique, parse_constant=_no_constant)
     return obj
 
 

@@ -109,6 +109,18 @@ def test_integers_beyond_the_bound_are_refused_with_their_place(tmp_path):
     assert "facts.tags.x: integer 9223372036854775808 is beyond" in message
 
 
+@pytest.mark.parametrize("big", [2**64, 123456789012345678901234567890, -(2**70)])
+def test_integers_beyond_64_bits_are_refused_not_read_as_floats(tmp_path, big):
+    # orjson reads an integer beyond 64 bits as a float (1.2345678901234568e+29): the bound
+    # must see the integer as written, whether it sits in a number fact or in tags.
+    line = ('{"kind": "restore_test", "source": "veeam", "subject": "job1", '
+            '"observed_at": "2026-11-22T01:00:00Z", "facts": {"completed_at": '
+            f'"2026-11-21T01:00:00Z", "outcome": "success", "duration_minutes": {big}}}}}')
+    assert f"facts.duration_minutes: integer {str(big)[:24]}" in refusal(tmp_path, line)
+    with pytest.raises(strict_json.StrictJSONError, match="is beyond"):
+        strict_json.loads(line.encode())
+
+
 @pytest.mark.parametrize("levels", [MAX_DEPTH, MAX_DEPTH + 1, 1000, 100_000])
 def test_deep_nesting_is_refused_with_its_line(tmp_path, levels):
     inner = "[" * (levels - 2) + "]" * (levels - 2)  # the record and its facts are 2 levels

@@ -4,8 +4,7 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,12 @@ from clausewatch.core.redact import Redactor
 
 
 @pytest.fixture
-def defender(tmp_path: Path) -> Iterator[Callable[..., FakeDefender]]:
-    servers = []
-
+def defender(tmp_path: Path, servers: list[Any]) -> Callable[..., FakeDefender]:
     def make(**kw: Any) -> FakeDefender:
         fake = FakeDefender(**kw)
         servers.append(start(fake, tmp_path / f"tls{len(servers)}"))
         return fake
-
-    yield make
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    return make
 
 
 @pytest.fixture
@@ -42,23 +35,14 @@ def estate(defender: Callable[..., FakeDefender]) -> Callable[..., FakeDefender]
 
 
 @pytest.fixture
-def dead_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"https://127.0.0.1:{port}"
+def dead_url(dead_port: int) -> str:
+    return f"https://127.0.0.1:{dead_port}"
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
-
-@pytest.fixture(autouse=True)
-def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                 "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -158,13 +158,6 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(autouse=True)
-def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A proxy set in the developer's environment must not capture the local server."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                 "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
 
 def policy(clock: FakeClock, **kw: Any) -> RetryPolicy:
     """A retry policy on the fake clock, without jitter (deterministic waits)."""

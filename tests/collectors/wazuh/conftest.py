@@ -3,21 +3,11 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from wazuh_fake import FakeClock, FakeIndexer, FakeWazuh, load_estate, start
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Any]]:
-    running: list[Any] = []
-    yield running
-    for server in running:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -50,20 +40,11 @@ def estate(wazuh: Callable[..., FakeWazuh], indexer: Callable[..., FakeIndexer]
 
 
 @pytest.fixture
-def dead_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+def dead_url(dead_port: int) -> str:
+    return f"http://127.0.0.1:{dead_port}"
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
-
-@pytest.fixture(autouse=True)
-def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                 "all_proxy"):
-        monkeypatch.delenv(name, raising=False)

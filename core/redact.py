@@ -195,7 +195,7 @@ class Redactor:
         self.values: list[str] = []  # those and their JSON-escaped forms, longest first
         self._full: tuple[list[str], re.Pattern[str]] | None = None  # (values, alternation)
         self._heads: re.Pattern[str] | None = None  # the forms' first MIN_SECRET_LEN characters
-        self._json_heads: re.Pattern[str] | None = None  # those heads as JSON text writes them
+        self._json_heads: list[str] = []  # those heads as JSON text writes them
         self._byte_heads: list[bytes] = []  # those heads as UTF-8 bytes
         for secret in secrets:
             self.add(secret)
@@ -211,7 +211,7 @@ class Redactor:
         self.values = sorted(forms, key=lambda v: (-len(v), v))  # the alternation: _pattern()
         heads = sorted({v[:MIN_SECRET_LEN] for v in self.values})
         self._heads = re.compile("|".join(re.escape(h) for h in heads))
-        self._json_heads = re.compile("|".join(re.escape(json.dumps(h)[1:-1]) for h in heads))
+        self._json_heads = sorted({json.dumps(h)[1:-1] for h in heads})
         self._byte_heads = [h.encode("utf-8") for h in heads]
 
     def __call__(self, value: Any) -> Any:
@@ -259,8 +259,9 @@ class Redactor:
         every ``": `` ends one: the run back to the quote before it is a key, or (for a string
         that starts with ``: ``) harmless text checked as one; every key is read. Anything else
         answers False: ``data`` then decides."""
-        heads = self._json_heads
-        if (heads is not None and heads.search(text)) or '\\"' in text:
+        # one substring search per head (in C): a fifth of the time of the heads' alternation
+        # (``re`` tries every alternative at every position), whatever the number of heads
+        if '\\"' in text or any(head in text for head in self._json_heads):
             return False
         pieces = text.split('": ')
         pieces.pop()  # what follows the last key

@@ -27,7 +27,8 @@ not judged. Roles and scopes: docs/gcp.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from clausewatch.collectors.base import Collector, FailedCollector
@@ -50,6 +51,7 @@ from clausewatch.collectors.google.entry import COMMON_PROPERTIES, GoogleSetup, 
 from clausewatch.collectors.google.errors import SETUP_FAILURES, collection_error, describe
 from clausewatch.collectors.google.pages import PageSink
 from clausewatch.collectors.google.setup import configuration_problem
+from clausewatch.collectors.google.together import Ahead
 from clausewatch.core.configuration import ConfigurationError
 from clausewatch.core.evidence import CollectionError, Kind
 
@@ -137,6 +139,8 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
         _raise_if_configuration(exc, entry)
         return _planned_errors(entry, origin, "credential", f"gcp {entry['name']}: "
                                                             f"{describe(exc)}")
+    collect = entry.get("collect", list(COLLECT))
+    ahead = _Ahead.start(collect, credentials, setup)  # built while the hierarchy is read
     sink = PageSink(context.raw, IAM_SOURCE, origin)
     discovery = Discovery(rm, sink, setup.retry, frozenset(entry.get("exclude_projects", ())))
     if "organization_id" in entry:
@@ -147,12 +151,11 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
     for node in tree.deleting:
         log.warning("gcp %s: %s is %s: reported, not judged", entry["name"], node.label,
                     node.state)
-    collect = entry.get("collect", list(COLLECT))
     try:
         if "iam" in collect:
-            out.append(_iam(entry, context, setup, tree, rm, credentials))
+            out.append(_iam(entry, context, setup, tree, rm, ahead))
         if "vms" in collect:
-            out += _vms(entry, context, setup, tree, credentials)
+            out += _vms(entry, context, setup, tree, credentials, ahead)
     except SETUP_FAILURES as exc:
         _raise_if_configuration(exc, entry)
         return out + _planned_errors(entry, origin, "credential",
@@ -177,13 +180,38 @@ def _gaps(entry: Mapping[str, Any], tree: Hierarchy, context: BuildContext) -> l
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Ahead:
+    """The discovery clients an entry's collectors will use (IAM v1; Compute Engine and OS
+    Config), built in turn on one thread while the hierarchy is read: building one is CPU work
+    (about 50 ms) that needs no answer from Resource Manager, and the hierarchy's requests are
+    waits. A client that could not be built raises where it is first used, as it did when it
+    was built there; one that is never used (no project) is dropped."""
+
+    built: Ahead[dict[str, Ahead[Any]]]
+
+    @classmethod
+    def start(cls, collect: Sequence[str], credentials: Any, setup: GoogleSetup) -> _Ahead:
+        timeout, endpoints = setup.retry.request_timeout, setup.endpoints
+        makers: dict[str, Callable[[], Any]] = {}
+        if "iam" in collect:
+            makers["iam"] = lambda: clients.discovery("iam", "v1", credentials, endpoints,
+                                                      "iam", timeout)
+        if "vms" in collect:
+            makers["compute"] = lambda: clients.compute(credentials, endpoints, timeout)
+            makers["os_config"] = lambda: clients.os_config(credentials, endpoints, timeout)
+        return cls(Ahead(lambda: {name: Ahead.now(make) for name, make in makers.items()}))
+
+    def client(self, name: str) -> Any:
+        return self.built.result()[name].result()
+
+
 def _iam(entry: Mapping[str, Any], context: BuildContext, setup: GoogleSetup, tree: Hierarchy,
-         rm: clients.ResourceManager, credentials: Any) -> Collector:
+         rm: clients.ResourceManager, ahead: _Ahead) -> Collector:
     roles = frozenset(entry.get("privileged_roles", DEFAULT_PRIVILEGED_ROLES)) | frozenset(
         entry.get("extra_privileged_roles", ()))
     sink = PageSink(context.raw, IAM_SOURCE, f"gcp/{tree.root}")
-    iam = clients.discovery("iam", "v1", credentials, setup.endpoints, "iam",
-                            setup.retry.request_timeout)
+    iam = ahead.client("iam")
     book = RoleBook(iam, sink, setup.retry, privileged_roles=roles,
                     permissions=tuple(entry.get("privileged_permissions",
                                                 DEFAULT_PRIVILEGED_PERMISSIONS)))
@@ -200,14 +228,13 @@ def _iam(entry: Mapping[str, Any], context: BuildContext, setup: GoogleSetup, tr
 
 
 def _vms(entry: Mapping[str, Any], context: BuildContext, setup: GoogleSetup, tree: Hierarchy,
-         credentials: Any) -> list[Collector]:
+         credentials: Any, ahead: _Ahead) -> list[Collector]:
     out: list[Collector] = []
     if not any(node.project_id for node in tree.projects):
         return out
-    timeout = setup.retry.request_timeout
-    credentials = clients.with_token(credentials, timeout)
-    compute = clients.compute(credentials, setup.endpoints, timeout)  # shared: thread-safe
-    os_config = clients.os_config(credentials, setup.endpoints, timeout)
+    clients.with_token(credentials, setup.retry.request_timeout)  # the clients' credentials
+    compute = ahead.client("compute")  # shared: thread-safe
+    os_config = ahead.client("os_config")
     for node in tree.projects:
         if not node.project_id:
             continue

@@ -5,8 +5,10 @@ chains that do not depend on each other. ``together`` runs them on daemon thread
 stopped by a signal is not held up by a listing still waiting, as ``collectors/runner.py``
 says of its workers) and returns every result or the exception it raised, in the order
 given. ``Prefetch`` reads one listing's pages on a thread of its own while the collector
-reads something else and then works on the pages already come. The entry's
-``RetrySettings.gate`` still bounds the requests in flight.
+reads something else and then works on the pages already come. ``Ahead`` does one piece of
+work on a thread of its own while the caller waits for something else (a client built while
+the hierarchy is read). The entry's ``RetrySettings.gate`` still bounds the requests in
+flight.
 """
 
 from __future__ import annotations
@@ -91,3 +93,40 @@ class Prefetch(Generic[T]):
                  tb: TracebackType | None) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class Ahead(Generic[T]):
+    """``make()`` started on a daemon thread now; ``result()`` waits for it and returns what it
+    returned, or raises what it raised (there, as a call of ``make()`` there would have).
+
+    For CPU work that can run while the caller waits on the network (building discovery clients
+    while Resource Manager answers): it sends no request and changes no order of requests.
+    ``Ahead.now(make)`` runs ``make()`` on the calling thread, its outcome kept the same way."""
+
+    def __init__(self, make: Callable[[], T] | None = None) -> None:
+        self._out: list[T] = []
+        self._failure: list[BaseException] = []
+        self._thread: threading.Thread | None = None
+        if make is not None:
+            self._thread = threading.Thread(target=self._run, args=(make,),
+                                            name="google-ahead", daemon=True)
+            self._thread.start()
+
+    @classmethod
+    def now(cls, make: Callable[[], T]) -> Ahead[T]:
+        done: Ahead[T] = cls()
+        done._run(make)
+        return done
+
+    def _run(self, make: Callable[[], T]) -> None:
+        try:
+            self._out.append(make())
+        except BaseException as exc:  # noqa: BLE001 - raised in result()
+            self._failure.append(exc)
+
+    def result(self) -> T:
+        if self._thread is not None:
+            self._thread.join()
+        if self._failure:
+            raise self._failure[0]
+        return self._out[0]

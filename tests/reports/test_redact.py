@@ -203,6 +203,21 @@ def test_a_clean_page_takes_the_shortcut_and_a_dirty_one_does_not() -> None:
         assert _plain_layout(dirty, r) is None
 
 
+def test_a_circular_page_is_not_proved_clean_and_fails_as_masking_it_does() -> None:
+    """The JSON-only encoder skips the circular-reference check (pages decoded from JSON have
+    none): a circular page still takes the masking path, which raises as it always did."""
+    import pytest
+
+    from clausewatch.collectors.raw import RawRecorder, _plain_layout
+
+    r = Redactor(CREDENTIALS)
+    page: dict[str, object] = {"items": []}
+    page["items"] = [page]
+    assert _plain_layout(page, r) is None
+    with pytest.raises(RecursionError):
+        RawRecorder(None, r).save("s", "o", "op", page)
+
+
 _ENCODINGS = [lambda v: json.dumps(v).encode(), lambda v: json.dumps(v, ensure_ascii=False,
               separators=(",", ":")).encode(), lambda v: json.dumps(v, indent=2).encode()]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +231,55 @@ def test_projects_collected_at_once_share_one_token_and_keep_their_own_errors(st
     assert a_assets == {"app-2", "legacy-1", "stale-1", "web-1", "win-app-01"}
     assert not [e for e in batch.errors if e.origin.startswith(f"gcp/{ORG}/prod-a")
                 and e.origin != f"gcp/{ORG}/prod-a/asia-east1-a"]  # its unreachable zone only
+
+
+def test_the_discovery_clients_are_built_while_the_hierarchy_is_read(stub, tmp_path,
+                                                                     monkeypatch):
+    """IAM, Compute and OS Config clients are built on another thread, started before the
+    hierarchy's first request (building one is CPU work; the requests are waits)."""
+    from clausewatch.collectors.google import clients
+
+    server = stub(routes())
+    ctx, _, entry, _ = keyed_entry(server, tmp_path)
+    built_on: list[tuple[str, str, int]] = []
+    discovery = clients.discovery
+
+    def recording(api: str, *args: Any, **kwargs: Any) -> Any:
+        built_on.append((api, threading.current_thread().name, len(server.requests)))
+        return discovery(api, *args, **kwargs)
+
+    monkeypatch.setattr(clients, "discovery", recording)
+    built = gcp_source.build(entry, ctx)
+    assert sorted(api for api, _, _ in built_on) == ["compute", "iam", "osconfig"]
+    assert {thread for _, thread, _ in built_on} == {"google-ahead"}
+    assert min(n for _, _, n in built_on) < 3  # the hierarchy takes 3 requests or more
+    assert any(isinstance(c, VmCollector) for c in built)
+
+
+@pytest.mark.parametrize("collect", [["iam", "vms"], ["vms"], ["iam"]])
+def test_a_client_that_cannot_be_built_ahead_fails_as_it_did_when_built_in_place(
+        stub, tmp_path, monkeypatch, collect):
+    """A client whose building raised makes the entry's planned credential errors, raised
+    where the client is first used: the collectors built before it are kept."""
+    from google.api_core.exceptions import PermissionDenied
+
+    from clausewatch.collectors.google import clients
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionDenied("no compute client for you")
+
+    monkeypatch.setattr(clients, "compute", refused)
+    server = stub(routes())
+    ctx, _, entry, _ = keyed_entry(server, tmp_path, collect=collect)
+    built = gcp_source.build(entry, ctx)
+    if "vms" not in collect:  # never used: never raised
+        assert [type(c).__name__ for c in built if not isinstance(c, FailedCollector)] == [
+            "GcpIamCollector"]
+        return
+    assert not any(isinstance(c, VmCollector) for c in built)
+    assert any(isinstance(c, GcpIamCollector) for c in built) == ("iam" in collect)
+    errors = [next(iter(c.collect())) for c in built if isinstance(c, FailedCollector)
+              and c.origin == f"gcp/{ORG}"]
+    assert sorted(e.kinds for e in errors) == sorted(gcp_source.COLLECT[j] for j in collect)
+    assert all(e.operation == "credential" and "no compute client" in e.message
+               for e in errors)

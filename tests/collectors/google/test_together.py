@@ -60,3 +60,38 @@ def test_a_shared_discovery_client_builds_each_threads_requests_on_its_own_conne
     for thread in threads:
         thread.join()
     assert seen[0] is seen[1] and seen[2] is seen[3] and seen[0] is not seen[2]
+
+
+def test_ahead_runs_while_the_caller_waits_and_hands_back_its_result_or_its_failure():
+    from clausewatch.collectors.google.together import Ahead
+
+    started = threading.Event()
+
+    def make() -> str:
+        started.set()
+        return threading.current_thread().name
+
+    ahead = Ahead(make)
+    assert started.wait(5)  # running before anyone asks for the result
+    assert ahead.result() == "google-ahead" and ahead.result() == "google-ahead"
+
+    def boom() -> str:
+        raise ValueError("no client")
+
+    failed = Ahead(boom)  # raises nothing here...
+    for _ in range(2):  # ...but at every result(), the same exception
+        try:
+            failed.result()
+        except ValueError as exc:
+            assert str(exc) == "no client"
+        else:
+            raise AssertionError("the failure was lost")
+    now = Ahead.now(boom)
+    try:
+        now.result()
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("the failure was lost")
+    assert Ahead.now(lambda: threading.current_thread().name).result() == (
+        threading.current_thread().name)

@@ -20,7 +20,7 @@ release date (``release_date_note``) and ``patch_lag`` falls back as the contrac
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
@@ -35,7 +35,7 @@ from clausewatch.collectors.defender.vulnerabilities import (
     Columns,
     PatchFacts,
     Row,
-    fixing_kb,
+    kb_number,
     row_last_seen,
     text,
 )
@@ -267,9 +267,19 @@ class _Collection:
         return dated
 
     def _wanted(self) -> list[Pair]:
-        """The (CVE, KB) pairs of every vulnerable row fixed by a KB, sorted."""
-        return sorted({(str(r.cveid).strip(), kb) for rows in self.rows.values()
-                       for r, _ in rows if text(r.cveid) and (kb := fixing_kb(r)) is not None})
+        """The (CVE, KB) pairs of every vulnerable row fixed by a KB, sorted: worked out from
+        each distinct (``cveId``, ``recommendedSecurityUpdateId``) of the rows (a few dozen
+        for 100,000 rows: the lookups wait for this), from every row's when one of these
+        values is not hashable (a list, an object)."""
+        given: Iterable[tuple[Any, Any]] = [
+            (r.cveid, r.recommendedsecurityupdateid) for rows in self.rows.values()
+            for r, _ in rows]
+        try:
+            given = set(given)
+        except TypeError:
+            pass
+        return sorted({(str(cve).strip(), kb) for cve, update in given
+                       if text(cve) and (kb := kb_number(update)) is not None})
 
     def _lookup(self, cve: str, kb: str) -> Release:
         if self.c.releases is None:

@@ -119,3 +119,17 @@ def test_a_failed_lookup_is_raised_again_to_whoever_waits():
         lookups.run()
     with pytest.raises(RuntimeError, match="cannot look CVE-1 up"):
         lookups.wait(("CVE-1", "KB1"))
+
+
+def test_an_unhashable_update_id_is_no_kb_and_the_other_pairs_are_looked_up(estate, collect):
+    fake = estate()
+    odd = dict(fake.rows[1], id="odd", cveId="CVE-2026-1003", recommendedSecurityUpdateId=[
+        "5071001"])
+    fake.rows.append(odd)
+    batch, _ = collect(fake)
+    assert batch.errors == []
+    facts = {p.facts["cve_id"]: p.facts for p in about(batch, "patch")[subject(M_WEB)]}
+    assert facts["CVE-2026-1003"]["fixing_kb"] is None  # not a KB number: no lookup
+    assert facts[CVE_WEB]["released_at"] == NOV_RELEASE
+    assert [r.path for r in fake.requests if "updates(" in r.path] == [
+        f"/cvrf/v3.0/updates('{CVE_WEB}')", f"/cvrf/v3.0/updates('{CVE_APP}')"]

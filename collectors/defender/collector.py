@@ -46,7 +46,9 @@ from clausewatch.collectors.rest.session import RestSession
 from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
 
 SOURCE = "defender"
-ALL_KINDS = (Kind.ASSET.value, Kind.PATCH.value)
+#: The kinds' names (an enum member's value is a descriptor lookup: read once, not per record).
+ASSET, PATCH = Kind.ASSET.value, Kind.PATCH.value
+ALL_KINDS = (ASSET, PATCH)
 Item = Evidence | CollectionError
 #: A patch record waiting for its KB's release: (its place in the output, subject, facts,
 #: observed at, export page, id key).
@@ -90,6 +92,7 @@ class _Collection:
     def __init__(self, c: DefenderCollector) -> None:
         self.c = c
         self.api = DefenderReader(c.session, c.raw, c.source, c.origin)
+        self.source, self.origin = c.source, c.origin  # read once, not once a record
         self.machines: list[tuple[Mapping[str, Any], str]] = []
         self.rows: dict[str, list[tuple[Row, int]]] = defaultdict(list)  # (row, its page)
         self.refs: list[str] = []  # the raw_ref of each export page
@@ -180,7 +183,7 @@ class _Collection:
             facts["patch_assessed_at"] = None
             facts["patch_data_note"] = export_note
         facts["in_machine_list"] = True
-        self.out.append(self._evidence(Kind.ASSET, self.c.subject(machine_id), facts,
+        self.out.append(self._evidence(ASSET, self.c.subject(machine_id), facts,
                                        self.c.observed_at, ref))
 
     def _export_only(self, device: str, rows: list[tuple[Row, int]], releases: Lookups
@@ -203,7 +206,7 @@ class _Collection:
         facts["in_machine_list"] = False
         facts["onboarding_status"] = None
         facts["tags"].pop("defender_onboarding", None)
-        self.out.append(self._evidence(Kind.ASSET, self.c.subject(device), facts,
+        self.out.append(self._evidence(ASSET, self.c.subject(device), facts,
                                        self.c.observed_at, self.refs[page]))
         self._patches(device, machine, releases)
 
@@ -243,7 +246,7 @@ class _Collection:
     def _patch(self, subject: str, facts: dict[str, Any], observed: datetime, page: int,
                key: str, dated: Mapping[str, Any]) -> Evidence:
         facts.update(dated)
-        return self._evidence(Kind.PATCH, subject, facts, observed, self.refs[page], key)
+        return self._evidence(PATCH, subject, facts, observed, self.refs[page], key)
 
     def _place_waiting(self, releases: Lookups) -> None:
         """The records that waited for a release, in their places, each pair's as soon as it
@@ -302,13 +305,12 @@ class _Collection:
                 "release_date_note": found.note, "release_date_ref": found.raw_ref}
 
     # -- records --------------------------------------------------------------------------
-    def _evidence(self, kind: Kind, subject: str, facts: dict[str, Any], observed: datetime,
+    def _evidence(self, kind: str, subject: str, facts: dict[str, Any], observed: datetime,
                   ref: str, key: str = "") -> Evidence:
-        name = kind.value  # an enum member's value is a descriptor lookup: read once
-        base = default_evidence_id(name, self.c.source, subject, facts)
-        return Evidence(id=f"{base}:{key}" if key else base, kind=name,
-                        source=self.c.source, subject=subject, observed_at=observed,
-                        facts=facts, origin=self.c.origin, raw_ref=ref)
+        base = default_evidence_id(kind, self.source, subject, facts)
+        return Evidence(id=f"{base}:{key}" if key else base, kind=kind, source=self.source,
+                        subject=subject, observed_at=observed, facts=facts,
+                        origin=self.origin, raw_ref=ref)
 
     def _error(self, exc: BaseException, kinds: tuple[str, ...], operation: str
                ) -> CollectionError:

@@ -19,6 +19,7 @@ release date (``release_date_note``) and ``patch_lag`` falls back as the contrac
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,15 @@ Item = Evidence | CollectionError
 #: A patch record waiting for its KB's release: (its place in the output, subject, facts,
 #: observed at, export page, id key).
 Waiting = tuple[int, str, dict[str, Any], datetime, int, str]
+
+
+def _let_msrc_in() -> None:
+    """Release the interpreter lock for a moment (``time.sleep(0)`` does), between two
+    machines' records: the MSRC worker, its answer in, takes it at once instead of waiting up
+    to the switch interval (5 ms, https://docs.python.org/3.11/library/sys.html
+    #sys.setswitchinterval) at each of a request's blocking reads, which made each lookup
+    ~30 ms longer while the records were built."""
+    time.sleep(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +155,7 @@ class _Collection:
             self._machine(machine, ref, export_note)
             if onboarded(machine):
                 self._patches(machine_id, machine, releases)
+            _let_msrc_in()
         for device, rows in sorted(self.rows.items()):
             if device not in known:
                 self._export_only(device, rows, releases)
@@ -256,9 +267,11 @@ class _Collection:
             if not waiting:
                 continue
             releases.wait(pair)
-            for place, subject, facts, observed, page, key in waiting:
+            for n, (place, subject, facts, observed, page, key) in enumerate(waiting):
                 dated = self._dated(facts, releases)
                 self.out[place] = self._patch(subject, facts, observed, page, key, dated)
+                if n % 32 == 31:
+                    _let_msrc_in()
 
     def _dated(self, facts: Mapping[str, Any], releases: Lookups) -> dict[str, Any]:
         """The release facts of (KB, CVE, package), a function of them: worked out once,

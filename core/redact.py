@@ -286,7 +286,7 @@ class Redactor:
         False: ``data`` then decides."""
         if b"\\" in body:
             return False
-        if any(head in body for head in self._byte_heads):  # a substring search each, in C
+        if any(_holds(body, head) for head in self._byte_heads):  # substring searches, in C
             return False
         keys = _json_keys(value)
         return keys is not None and not any(is_secret_key(str(k)) for k in keys)
@@ -424,24 +424,45 @@ _IS_LIST = frozenset({list}).__contains__
 _IS_CONTAINER = frozenset({dict, list}).__contains__
 
 
+#: Items of a level ``_json_keys`` reads in one go, bytes ``_holds`` searches in one go: each
+#: C call then holds the interpreter lock a few milliseconds, not the 100 ms a 100 MB page
+#: takes whole (a thread waiting on the network, MSRC beside the Defender export, gets it
+#: back between two).
+_CHUNK = 4096
+_WINDOW = 1 << 22
+
+
+def _holds(body: bytes, head: bytes) -> bool:
+    """``head in body``, searched in windows of ``_WINDOW`` bytes that overlap by
+    ``len(head) - 1`` (an occurrence across two windows is inside the first one's end)."""
+    reach = _WINDOW + len(head) - 1
+    return any(body.find(head, start, start + reach) != -1
+               for start in range(0, max(len(body), 1), _WINDOW))
+
+
 def _json_keys(value: Any) -> set[Any] | None:
     """Every key of every object in ``value``, however deep; None when ``value`` holds anything
     but exact JSON types (dict, list, str, int, float, bool, None). Read a level at a time in C
-    (``map``, ``compress``, ``chain``): a page of 100,000 rows costs no Python step per row."""
+    (``map``, ``compress``, ``chain``), ``_CHUNK`` items of it a step: a page of 100,000 rows
+    costs no Python step per row."""
     keys: set[Any] = set()
     level = [value]
     while level:
-        kinds = list(map(type, level))
-        if not set(kinds) <= _JSON_TYPES:
-            return None
-        dicts = list(compress(level, map(_IS_DICT, kinds)))
-        keys.update(chain.from_iterable(dicts))
-        members = [*chain.from_iterable(map(dict.values, dicts)),
-                   *chain.from_iterable(compress(level, map(_IS_LIST, kinds)))]
-        member_kinds = list(map(type, members))
-        if not set(member_kinds) <= _JSON_TYPES:
-            return None
-        level = list(compress(members, map(_IS_CONTAINER, member_kinds)))
+        below: list[Any] = []
+        for start in range(0, len(level), _CHUNK):
+            part = level[start:start + _CHUNK]
+            kinds = list(map(type, part))
+            if not set(kinds) <= _JSON_TYPES:
+                return None
+            dicts = list(compress(part, map(_IS_DICT, kinds)))
+            keys.update(chain.from_iterable(dicts))
+            members = [*chain.from_iterable(map(dict.values, dicts)),
+                       *chain.from_iterable(compress(part, map(_IS_LIST, kinds)))]
+            member_kinds = list(map(type, members))
+            if not set(member_kinds) <= _JSON_TYPES:
+                return None
+            below.extend(compress(members, map(_IS_CONTAINER, member_kinds)))
+        level = below
     return keys
 
 

@@ -2,8 +2,11 @@
 
 Reads, in order (each page saved raw, named in ``raw_ref``): the machine list, the software
 vulnerabilities export, then (for rows fixed by a KB) the KBs' release dates from MSRC, one
-request at a time; MSRC is asked from a worker thread while the export pages are redacted and
-written, the CPU of saving 200,000 rows overlapping its waits.
+request at a time. MSRC is asked from a worker thread as soon as the export is read
+(``lookups.py``), while the export pages are redacted and written and the records built: a
+record whose KB's release is known already is built at once, the others (in their place in the
+output) once their lookup is done, so the CPU of saving 200,000 rows and of building their
+records overlaps MSRC's waits.
 
 Failures bear on what they could have covered: no token, an unreachable API or an unreadable
 machine list leave both kinds without evidence (``asset``, ``patch``) for the tenant; an
@@ -16,14 +19,16 @@ release date (``release_date_note``) and ``patch_lag`` falls back as the contrac
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
 from clausewatch.collectors.defender.api import DEFAULT_EXPORT_PAGE, MAX_TOP, DefenderReader
+from clausewatch.collectors.defender.lookups import Lookups, Pair
 from clausewatch.collectors.defender.machines import machine_facts, onboarded
 from clausewatch.collectors.defender.releases import MsrcReleases, Release
 from clausewatch.collectors.defender.timestamps import parse_time
@@ -31,7 +36,7 @@ from clausewatch.collectors.defender.vulnerabilities import (
     Columns,
     PatchFacts,
     Row,
-    fixing_kb,
+    kb_number,
     row_last_seen,
     text,
 )
@@ -42,8 +47,22 @@ from clausewatch.collectors.rest.session import RestSession
 from clausewatch.core.evidence import CollectionError, Evidence, Kind, default_evidence_id
 
 SOURCE = "defender"
-ALL_KINDS = (Kind.ASSET.value, Kind.PATCH.value)
+#: The kinds' names (an enum member's value is a descriptor lookup: read once, not per record).
+ASSET, PATCH = Kind.ASSET.value, Kind.PATCH.value
+ALL_KINDS = (ASSET, PATCH)
 Item = Evidence | CollectionError
+#: A patch record waiting for its KB's release: (its place in the output, subject, facts,
+#: observed at, export page, id key).
+Waiting = tuple[int, str, dict[str, Any], datetime, int, str]
+
+
+def _let_msrc_in() -> None:
+    """Release the interpreter lock for a moment (``time.sleep(0)`` does), between two
+    machines' records: the MSRC worker, its answer in, takes it at once instead of waiting up
+    to the switch interval (5 ms, https://docs.python.org/3.11/library/sys.html
+    #sys.setswitchinterval) at each of a request's blocking reads, which made each lookup
+    ~30 ms longer while the records were built."""
+    time.sleep(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +102,14 @@ class _Collection:
     def __init__(self, c: DefenderCollector) -> None:
         self.c = c
         self.api = DefenderReader(c.session, c.raw, c.source, c.origin)
+        self.source, self.origin = c.source, c.origin  # read once, not once a record
         self.machines: list[tuple[Mapping[str, Any], str]] = []
         self.rows: dict[str, list[tuple[Row, int]]] = defaultdict(list)  # (row, its page)
         self.refs: list[str] = []  # the raw_ref of each export page
         self.facts = PatchFacts()
         self.dated: dict[tuple[Any, ...], dict[str, Any]] = {}  # (KB, CVE, package) -> release
-        self.out: list[Item] = []
+        self.out: list[Item | None] = []  # None: a record waiting (self.waiting)
+        self.waiting: dict[Pair, list[Waiting]] = defaultdict(list)
         self.unplaced: list[str] = []
 
     def run(self) -> list[Item]:
@@ -106,20 +127,12 @@ class _Collection:
             self.out.append(error)
             self.rows.clear()
             export_note = f"the vulnerability export could not be read: {error.message}"
+        releases = Lookups(self._wanted(), self._lookup)
         with ThreadPoolExecutor(1, thread_name_prefix="defender-msrc") as pool:
-            asked = pool.submit(self._releases)
+            asked = pool.submit(releases.run)
             self.refs = [self.api.keep(page) for page in pages]
-            releases = asked.result()
-        known: set[str] = set()
-        for machine, ref in self.machines:
-            machine_id = str(machine["id"])
-            known.add(machine_id)
-            self._machine(machine, ref, export_note)
-            if onboarded(machine):
-                self._patches(machine_id, machine, releases)
-        for device, rows in sorted(self.rows.items()):
-            if device not in known:
-                self._export_only(device, rows, releases)
+            self._records(releases, export_note)
+            asked.result()
         if self.unplaced:
             self.out.append(CollectionError(
                 source=self.c.source, origin=self.c.origin, kinds=(Kind.PATCH.value,),
@@ -127,7 +140,26 @@ class _Collection:
                 message=self.c.redact(f"{len(self.unplaced)} record(s) left out: "
                                       f"{self.unplaced[0]}"),
                 details={"reasons": [self.c.redact(r) for r in self.unplaced[:20]]}))
-        return self.out
+        out = [item for item in self.out if item is not None]
+        if len(out) != len(self.out):  # a bug: never a silently shorter list
+            raise RuntimeError("a patch record was left waiting for its release")
+        return out
+
+    def _records(self, releases: Lookups, export_note: str | None) -> None:
+        """Every asset and patch record, in order (the machine list's, then the devices only
+        the export names); a patch record waiting for its release is placed last."""
+        known: set[str] = set()
+        for machine, ref in self.machines:
+            machine_id = str(machine["id"])
+            known.add(machine_id)
+            self._machine(machine, ref, export_note)
+            if onboarded(machine):
+                self._patches(machine_id, machine, releases)
+            _let_msrc_in()
+        for device, rows in sorted(self.rows.items()):
+            if device not in known:
+                self._export_only(device, rows, releases)
+        self._place_waiting(releases)
 
     def _read_export(self, pages: list[Page]) -> None:
         """Every export row, by device, once per row ``id``; ``pages`` gets each page read
@@ -162,11 +194,11 @@ class _Collection:
             facts["patch_assessed_at"] = None
             facts["patch_data_note"] = export_note
         facts["in_machine_list"] = True
-        self.out.append(self._evidence(Kind.ASSET, self.c.subject(machine_id), facts,
+        self.out.append(self._evidence(ASSET, self.c.subject(machine_id), facts,
                                        self.c.observed_at, ref))
 
-    def _export_only(self, device: str, rows: list[tuple[Row, int]],
-                     releases: Mapping[tuple[str, str], Release]) -> None:
+    def _export_only(self, device: str, rows: list[tuple[Row, int]], releases: Lookups
+                     ) -> None:
         """A device the vulnerability export names but the machine list did not return (its
         retention, a filter, a race): kept in scope from the export's own columns."""
         first, page = rows[0]
@@ -185,13 +217,13 @@ class _Collection:
         facts["in_machine_list"] = False
         facts["onboarding_status"] = None
         facts["tags"].pop("defender_onboarding", None)
-        self.out.append(self._evidence(Kind.ASSET, self.c.subject(device), facts,
+        self.out.append(self._evidence(ASSET, self.c.subject(device), facts,
                                        self.c.observed_at, self.refs[page]))
         self._patches(device, machine, releases)
 
     # -- patches --------------------------------------------------------------------------
-    def _patches(self, machine_id: str, machine: Mapping[str, Any],
-                 releases: Mapping[tuple[str, str], Release]) -> None:
+    def _patches(self, machine_id: str, machine: Mapping[str, Any], releases: Lookups
+                 ) -> None:
         try:
             machine_seen = parse_time(machine.get("lastSeen"), "lastSeen")
         except ValueError:
@@ -209,34 +241,76 @@ class _Collection:
             if observed is None:
                 self.unplaced.append(f"{r.cveid} on {machine_id}: no lastSeen time")
                 continue
-            pair = (facts["fixing_kb"], facts["cve_id"], facts["package"])
-            dated = self.dated.get(pair)
-            if dated is None:  # a function of the pair: worked out once, copied by update
-                dated = self.dated[pair] = self._release(facts, releases)
-            facts.update(dated)
             key = str(r.id or f"{facts['cve_id']}:{facts['package']}")
-            self.out.append(self._evidence(Kind.PATCH, subject, facts, observed,
-                                           self.refs[page], key))
+            dated = self.dated.get((facts["fixing_kb"], facts["cve_id"], facts["package"]))
+            if dated is None:
+                kb = facts["fixing_kb"]
+                pair = (facts["cve_id"], kb)
+                if kb is not None and pair in releases and releases.ready(pair) is None:
+                    self.waiting[pair].append((len(self.out), subject, facts, observed, page,
+                                               key))
+                    self.out.append(None)  # its place, filled by _place_waiting
+                    continue
+                dated = self._dated(facts, releases)
+            self.out.append(self._patch(subject, facts, observed, page, key, dated))
 
-    def _releases(self) -> dict[tuple[str, str], Release]:
-        """(CVE, KB) -> its release, for every vulnerable row fixed by a KB."""
-        wanted = sorted({(str(r.cveid).strip(), kb) for rows in self.rows.values()
-                         for r, _ in rows if text(r.cveid)
-                         and (kb := fixing_kb(r)) is not None})
+    def _patch(self, subject: str, facts: dict[str, Any], observed: datetime, page: int,
+               key: str, dated: Mapping[str, Any]) -> Evidence:
+        facts.update(dated)
+        return self._evidence(PATCH, subject, facts, observed, self.refs[page], key)
+
+    def _place_waiting(self, releases: Lookups) -> None:
+        """The records that waited for a release, in their places, each pair's as soon as it
+        is looked up (in the order of the lookups)."""
+        for pair in releases.pairs:
+            waiting = self.waiting.pop(pair, None)
+            if not waiting:
+                continue
+            releases.wait(pair)
+            for n, (place, subject, facts, observed, page, key) in enumerate(waiting):
+                dated = self._dated(facts, releases)
+                self.out[place] = self._patch(subject, facts, observed, page, key, dated)
+                if n % 32 == 31:
+                    _let_msrc_in()
+
+    def _dated(self, facts: Mapping[str, Any], releases: Lookups) -> dict[str, Any]:
+        """The release facts of (KB, CVE, package), a function of them: worked out once,
+        copied into each record by ``update``."""
+        triple = (facts["fixing_kb"], facts["cve_id"], facts["package"])
+        dated = self.dated.get(triple)
+        if dated is None:
+            dated = self.dated[triple] = self._release(facts, releases)
+        return dated
+
+    def _wanted(self) -> list[Pair]:
+        """The (CVE, KB) pairs of every vulnerable row fixed by a KB, sorted: worked out from
+        each distinct (``cveId``, ``recommendedSecurityUpdateId``) of the rows (a few dozen
+        for 100,000 rows: the lookups wait for this), from every row's when one of these
+        values is not hashable (a list, an object)."""
+        given: Iterable[tuple[Any, Any]] = [
+            (r.cveid, r.recommendedsecurityupdateid) for rows in self.rows.values()
+            for r, _ in rows]
+        try:
+            given = set(given)
+        except TypeError:
+            pass
+        return sorted({(str(cve).strip(), kb) for cve, update in given
+                       if text(cve) and (kb := kb_number(update)) is not None})
+
+    def _lookup(self, cve: str, kb: str) -> Release:
         if self.c.releases is None:
-            off = Release(None, None, "no release date: release_dates is none for this source")
-            return dict.fromkeys(wanted, off)
-        return {pair: self.c.releases.lookup(*pair) for pair in wanted}
+            return Release(None, None, "no release date: release_dates is none for this source")
+        return self.c.releases.lookup(cve, kb)
 
     @staticmethod
-    def _release(facts: Mapping[str, Any], releases: Mapping[tuple[str, str], Release]
-                 ) -> dict[str, Any]:
+    def _release(facts: Mapping[str, Any], releases: Lookups) -> dict[str, Any]:
         kb = facts.get("fixing_kb")
         if kb is None:
             return {"released_at": None, "release_date_source": None,
                     "release_date_note": f"no release date: no KB fixes it (the fix is a newer "
                     f"version of {facts['package']}, whose release date Defender does not give)"}
-        found = releases.get((facts["cve_id"], kb))
+        pair = (facts["cve_id"], kb)
+        found = releases.wait(pair) if pair in releases else None
         if found is None:
             return {"released_at": None, "release_date_source": None,
                     "release_date_note": "no release date looked up"}
@@ -244,13 +318,12 @@ class _Collection:
                 "release_date_note": found.note, "release_date_ref": found.raw_ref}
 
     # -- records --------------------------------------------------------------------------
-    def _evidence(self, kind: Kind, subject: str, facts: dict[str, Any], observed: datetime,
+    def _evidence(self, kind: str, subject: str, facts: dict[str, Any], observed: datetime,
                   ref: str, key: str = "") -> Evidence:
-        name = kind.value  # an enum member's value is a descriptor lookup: read once
-        base = default_evidence_id(name, self.c.source, subject, facts)
-        return Evidence(id=f"{base}:{key}" if key else base, kind=name,
-                        source=self.c.source, subject=subject, observed_at=observed,
-                        facts=facts, origin=self.c.origin, raw_ref=ref)
+        base = default_evidence_id(kind, self.source, subject, facts)
+        return Evidence(id=f"{base}:{key}" if key else base, kind=kind, source=self.source,
+                        subject=subject, observed_at=observed, facts=facts,
+                        origin=self.origin, raw_ref=ref)
 
     def _error(self, exc: BaseException, kinds: tuple[str, ...], operation: str
                ) -> CollectionError:

@@ -96,8 +96,12 @@ def text(value: Any) -> str | None:
 
 def fixing_kb(r: Row) -> str | None:
     """``KB4550961`` from ``recommendedsecurityupdateid`` when it is a KB number."""
-    update = text(r.recommendedsecurityupdateid)
-    match = _KB.match(update or "")
+    return kb_number(r.recommendedsecurityupdateid)
+
+
+def kb_number(update_id: Any) -> str | None:
+    """``KB4550961`` from a ``recommendedSecurityUpdateId`` value that is a KB number."""
+    match = _KB.match(text(update_id) or "")
     return f"KB{match.group(1)}" if match else None
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import pkgutil
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from clausewatch.core import evidence as evidence_module
 from clausewatch.core import kinds as kinds_package
 from clausewatch.core.evidence import Evidence, default_evidence_id
 from clausewatch.core.kinds import KINDS, EvidenceKind, Fact, FactType, Kind, KindRegistry
@@ -137,3 +142,35 @@ def test_facts_without_anything_to_convert_are_kept_as_given():
 def test_naive_or_unreadable_timestamps_are_refused_when_built(facts, field):
     with pytest.raises(ValueError, match=field):
         evidence("patch", facts)
+
+
+_STAMPED = ["released_at", "installed_at", "first_seen_at", "scanned_at", "title", "n"]
+_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=4),
+    st.sampled_from(["2026-11-01T00:00:00Z", "2026-11-01T04:30:00+02:00", "2026-11-01"]),
+    st.sampled_from([WHEN, WHEN.astimezone(timezone(timedelta(hours=2))),
+                     datetime(2026, 11, 1)]),  # noqa: DTZ001
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=2), st.integers(),
+                                                          max_size=2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["patch", "asset", "ticket"]),
+       st.dictionaries(st.sampled_from(_STAMPED), _VALUES, max_size=6))
+def test_the_shortcut_over_facts_left_alone_agrees_with_the_walk(kind, facts):
+    """``_left_alone`` (read in C) only ever says True where the walk keeps ``facts`` as they
+    are; whatever it says, building gives what the walk alone gives (or raises as it does)."""
+    def walked() -> Any:
+        with patch.object(evidence_module, "_left_alone", lambda stamps, facts: False):
+            return evidence_module._normalised_facts(kind, facts)
+
+    try:
+        expected: Any = walked()
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=re.escape(str(exc))):
+            evidence_module._normalised_facts(kind, facts)
+        return
+    got = evidence_module._normalised_facts(kind, facts)
+    assert got == expected and (got is facts) == (expected is facts)
+    if evidence_module._left_alone(evidence_module._TIMESTAMPS.get(kind, frozenset()), facts):
+        assert expected is facts

@@ -252,3 +252,38 @@ def test_a_clean_page_is_saved_as_received_and_a_dirty_one_masked(tmp_path) -> N
         rel = raw.save("s", "o", "op", json.loads(dirty), dirty).partition("#")[0]
         written = (tmp_path / rel).read_bytes()
         assert written != dirty and MASK.encode() in written and not r.leaks(written)
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+                     lambda inner: st.lists(inner, max_size=4)
+                     | st.dictionaries(st.text(max_size=3), inner, max_size=4), max_leaves=30)
+
+
+@given(_JSON, st.sampled_from([1, 2, 3, 4096]))
+def test_keys_read_a_chunk_at_a_time_are_every_key(value, chunk) -> None:
+    """``_json_keys`` reads a level ``_CHUNK`` items at a time (the lock is let go between two):
+    the same keys as a walk, however the levels are cut."""
+    import unittest.mock
+
+    from clausewatch.core import redact as module
+
+    def walk(v: object) -> set[object]:
+        if isinstance(v, dict):
+            return set(v) | {k for x in v.values() for k in walk(x)}
+        if isinstance(v, list):
+            return {k for x in v for k in walk(x)}
+        return set()
+
+    with unittest.mock.patch.object(module, "_CHUNK", chunk):
+        assert module._json_keys(value) == walk(value)
+        assert module._json_keys([value, (1,)]) is None  # a tuple is not a JSON type
+
+
+@given(st.binary(max_size=40), st.binary(min_size=1, max_size=5), st.integers(1, 9))
+def test_a_head_is_found_across_the_windows_searched(body, head, window) -> None:
+    import unittest.mock
+
+    from clausewatch.core import redact as module
+
+    with unittest.mock.patch.object(module, "_WINDOW", window):
+        assert module._holds(body, head) == (head in body)

@@ -17,8 +17,9 @@ The release date of KB *k* fixing CVE *c* is the ``InitialReleaseDate`` of the e
 whose entry for *c* lists *k* as a vendor fix. When it cannot be established (no KB, a CVE MSRC
 does not know, documents that do not list the KB, the API unreachable) the date is None and
 the note says why; after a transport failure MSRC is not asked again in this run. Documents
-are read once per run; what was read is saved raw (for a CVRF document, an extract: its
-tracking and the entries of the CVEs looked up, the whole being several megabytes).
+are read once per run; what was read is saved raw (for a CVRF document, an extract per CVE a
+release was read for: its tracking and its entries for that CVE, the whole document being
+several megabytes).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class MsrcReleases:
     source: str
     origin: str
     redact: Redact
-    _docs: dict[str, tuple[Mapping[str, Any] | None, str | None]] = field(default_factory=dict)
+    _docs: dict[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    _extracts: dict[tuple[str, str], str] = field(default_factory=dict)
     _updates: dict[str, list[Mapping[str, Any]] | str] = field(default_factory=dict)
     _down: str | None = None
 
@@ -72,12 +74,12 @@ class MsrcReleases:
             updates = self._documents(cve)
             if isinstance(updates, str):
                 return Release(None, None, updates)
-            found: list[tuple[datetime, str, str | None]] = []
+            found: list[tuple[datetime, str]] = []
             for doc_id in updates:
-                doc, ref = self._document(doc_id)
+                doc = self._document(doc_id)
                 when = _listed(doc, cve, kb) if doc is not None else None
                 if when is not None:
-                    found.append((when, doc_id, ref))
+                    found.append((when, doc_id))
         except REST_FAILURES as exc:
             error = collection_error(exc, source=self.source, origin=self.origin, kinds=(),
                                      operation="msrc-cvrf", redact=self.redact)
@@ -90,8 +92,8 @@ class MsrcReleases:
             listed = ", ".join(updates) or "none"
             return Release(None, None, f"no release date: MSRC's CVRF documents for {cve} "
                            f"({listed}) do not list {kb} as a vendor fix")
-        when, doc_id, ref = min(found)
-        return Release(when, f"MSRC CVRF {doc_id}", None, ref)
+        when, doc_id = min(found)
+        return Release(when, f"MSRC CVRF {doc_id}", None, self._extract(doc_id, cve))
 
     def _documents(self, cve: str) -> list[str] | str:
         """The document ids that mention ``cve``, or a note saying why there are none."""
@@ -113,20 +115,27 @@ class MsrcReleases:
             return found
         return [str(u["ID"]) for u in found if isinstance(u.get("ID"), str)]
 
-    def _document(self, doc_id: str) -> tuple[Mapping[str, Any] | None, str | None]:
+    def _document(self, doc_id: str) -> Mapping[str, Any] | None:
+        """The CVRF document ``doc_id`` (None: not an object), read once per run."""
         if doc_id not in self._docs:
             body = self.session.get_json(f"cvrf/{doc_id}")
-            doc = body if isinstance(body, Mapping) else None
-            ref = None
-            if doc is not None:
-                cves = {c for c, docs in self._updates.items() if isinstance(docs, list)
-                        and any(u.get("ID") == doc_id for u in docs)}
-                extract = {"extract_of": f"cvrf/{doc_id}",
-                           "DocumentTracking": doc.get("DocumentTracking"),
-                           "Vulnerability": [v for v in _vulns(doc) if v.get("CVE") in cves]}
-                ref = self.raw.save(self.source, self.origin, "msrc-cvrf", extract)
-            self._docs[doc_id] = (doc, ref)
+            self._docs[doc_id] = body if isinstance(body, Mapping) else None
         return self._docs[doc_id]
+
+    def _extract(self, doc_id: str, cve: str) -> str:
+        """The ``raw_ref`` of what a release read from document ``doc_id`` for ``cve`` rests
+        on, saved once per (document, CVE): the document's tracking (its release date) and
+        its entries for ``cve`` (the remediations that list the KB). One extract per CVE, so
+        that each holds what its records cite, whatever order the CVEs are looked up in."""
+        key = (doc_id, cve)
+        if key not in self._extracts:
+            doc = self._docs[doc_id] or {}
+            extract = {"extract_of": f"cvrf/{doc_id}", "cve": cve,
+                       "DocumentTracking": doc.get("DocumentTracking"),
+                       "Vulnerability": [v for v in _vulns(doc)
+                                         if str(v.get("CVE", "")).upper() == cve.upper()]}
+            self._extracts[key] = self.raw.save(self.source, self.origin, "msrc-cvrf", extract)
+        return self._extracts[key]
 
 
 def _vulns(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:

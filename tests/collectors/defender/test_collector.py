@@ -234,3 +234,26 @@ def test_a_clean_export_page_is_kept_as_defender_sent_it(estate, collect, tmp_pa
     data = (tmp_path / "out" / rel).read_bytes()
     assert hashlib.sha256(data).hexdigest() == digest
     assert data == json.dumps(json.loads(data)).encode() and b"\n" not in data
+
+
+def test_each_release_date_ref_holds_the_entry_its_record_rests_on(estate, collect, tmp_path):
+    """Two CVEs of one CVRF document, both with a release: the document is read once (at the
+    first CVE looked up), yet each record's ``release_date_ref`` is an extract holding the
+    document's release date and that record's CVE listing its KB as a vendor fix."""
+    fake = estate()
+    app = fake.msrc_docs["2026-Nov"]["Vulnerability"][1]
+    app["Remediations"].append({"Description": {"Value": "5071999"}, "Type": 2})  # KB_UNKNOWN
+    batch, _ = collect(fake)
+    assert batch.errors == []
+    cited = [p for rs in about(batch, "patch").values() for p in rs
+             if p.facts.get("release_date_ref")]
+    assert {p.facts["cve_id"] for p in cited} == {CVE_WEB, CVE_APP}
+    for record in cited:
+        rel = record.facts["release_date_ref"].partition("#")[0]
+        extract = json.loads((tmp_path / "out" / rel).read_text())
+        assert extract["extract_of"] == "cvrf/2026-Nov"
+        assert extract["DocumentTracking"]["InitialReleaseDate"] == "2026-11-10T18:00:00Z"
+        (entry,) = [v for v in extract["Vulnerability"] if v["CVE"] == record.facts["cve_id"]]
+        kbs = {r["Description"]["Value"] for r in entry["Remediations"] if r["Type"] == 2}
+        assert record.facts["fixing_kb"].removeprefix("KB") in kbs
+    assert len(fake.seen("/cvrf/v3.0/cvrf/2026-Nov")) == 1

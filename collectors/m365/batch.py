@@ -66,7 +66,6 @@ from clausewatch.collectors.m365.graph import (
     under_root,
 )
 from clausewatch.collectors.m365.retry import parse_retry_after
-from clausewatch.collectors.m365.turns import TURN
 
 MAX_ITEMS = 20
 RETRY_STATUSES = frozenset({429, 503, 504})
@@ -171,17 +170,14 @@ class BatchReader:
 
     async def get(self, requests: Iterable[Request], operation: str) -> dict[str, Outcome]:
         """Every page of every request, batched ``size`` at a time, batches concurrently (the
-        tenant gate bounds how many are in flight); the items' URLs are made in turns
-        (``turns.TURN`` at a time)."""
+        tenant gate bounds how many are in flight)."""
         todo: list[tuple[str, str]] = []
         out: dict[str, Outcome] = {}
-        for n, r in enumerate(requests, 1):
+        for r in requests:
             try:
                 todo.append((r.key, self.relative(r)))
             except ValueError as exc:
                 out[r.key] = GraphFailure(operation, f"{operation}: {exc}")
-            if n % TURN == 0:
-                await asyncio.sleep(0)  # answers in flight are read meanwhile (turns.py)
         chunks = [todo[i:i + self.size] for i in range(0, len(todo), self.size)]
         for part in await asyncio.gather(*(self._chunk(c, operation) for c in chunks)):
             out.update(part)

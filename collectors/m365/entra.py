@@ -10,10 +10,10 @@ live in their home tenant) and for users the registration report does not list.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, cast
 
 from msgraph.graph_service_client import GraphServiceClient
 
@@ -23,7 +23,6 @@ from clausewatch.collectors.m365.clients import RetryPolicy
 from clausewatch.collectors.m365.directory import RoleHolding, group_members, role_holdings
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader, Item, run_tenant
 from clausewatch.collectors.m365.mfa import Enforcement, Registration, enforcement, registrations
-from clausewatch.collectors.m365.turns import in_turns
 from clausewatch.collectors.m365.users import (
     EntraUser,
     account_type,
@@ -34,7 +33,6 @@ from clausewatch.collectors.raw import RawRecorder
 from clausewatch.core.evidence import Evidence, Kind, RunWarning, default_evidence_id
 
 SOURCE = "entra"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +64,10 @@ class EntraCollector:
         users (each page's mailboxes batched as soon as it arrives), the registration report,
         security defaults and Conditional Access (then its groups' members), role definitions
         and assignments (then role groups' members). Of several failures, the first in that
-        order is the one reported. Each page's identities are built, in turns, as soon as that
-        page and everything an identity needs are read, while later pages are still being
-        read; a failure anywhere discards them all, as before."""
+        order is the one reported."""
         client = self.client
         batch = BatchReader(reader, client.request_adapter, self.retry)
-        built: list[asyncio.Future[list[Evidence]]] = []
-
-        def identities(page: asyncio.Future[list[EntraUser]]) -> None:
-            built.append(_quiet(asyncio.ensure_future(self._identities(page, needs))))
-
-        users = asyncio.ensure_future(self._users(reader, batch, identities))
+        users = asyncio.ensure_future(self._users(reader, batch))
         regs = asyncio.ensure_future(registrations(client, reader, batch, users))
 
         async def premium() -> bool:
@@ -102,23 +93,20 @@ class EntraCollector:
                                           missing=deleted)
             return enf, members
 
-        enforced = asyncio.ensure_future(policies())
-        roles = asyncio.ensure_future(role_holdings(client, reader, batch))
-        needs = _quiet(asyncio.gather(regs, enforced, roles))  # what every identity reads
-        done = await asyncio.gather(users, regs, enforced, roles, return_exceptions=True)
+        done = await asyncio.gather(users, regs, policies(), role_holdings(client, reader, batch),
+                                    return_exceptions=True)
         for result in done:
             if isinstance(result, BaseException):
                 raise result
-        out: list[Item] = []
-        for page in built:
-            out += await page
-        return [*out, *warnings]
+        found, (reg_map, _), (enf, members), roles = cast(
+            tuple[list[EntraUser], tuple[dict[str, Registration], bool],
+                  tuple[Enforcement, dict[str, frozenset[str]]], RoleHolding], tuple(done))
+        return [*(self._identity(u, reg_map.get(u.id), enf, roles, members) for u in found),
+                *warnings]
 
-    async def _users(self, reader: GraphReader, batch: BatchReader,
-                     identities: Callable[[asyncio.Future[list[EntraUser]]], None]
-                     ) -> list[EntraUser]:
+    async def _users(self, reader: GraphReader, batch: BatchReader) -> list[EntraUser]:
         """Every user; with ``classify_mailboxes``, each page's mailboxes are read (batched)
-        while the next page is fetched. ``identities`` is given each page as it is started."""
+        while the next page is fetched."""
         pages: list[asyncio.Future[list[EntraUser]]] = []
         async for page in user_pages(self.client, reader):
             if self.classify_mailboxes:
@@ -126,21 +114,10 @@ class EntraCollector:
                     with_mailbox_purpose(self.client, batch, page)))
             else:
                 pages.append(_done(page))
-            identities(pages[-1])
         out: list[EntraUser] = []
         for part in await asyncio.gather(*pages):
             out += part
         return out
-
-    async def _identities(self, page: asyncio.Future[list[EntraUser]],
-                          needs: Awaitable[tuple[tuple[dict[str, Registration], bool],
-                                                 tuple[Enforcement, dict[str, frozenset[str]]],
-                                                 RoleHolding]]) -> list[Evidence]:
-        """The identities of one page of users, once it and what they need are read."""
-        found = await page
-        (reg_map, _), (enf, members), roles = await needs
-        return await in_turns(found, lambda u: self._identity(u, reg_map.get(u.id), enf, roles,
-                                                              members))
 
     def _identity(self, user: EntraUser, reg: Registration | None, enf: Enforcement,
                   roles: RoleHolding, members: dict[str, frozenset[str]]) -> Evidence:
@@ -192,14 +169,6 @@ class EntraCollector:
             origin=self.origin,
             raw_ref=user.raw_ref,
         )
-
-
-def _quiet(task: asyncio.Future[T]) -> asyncio.Future[T]:
-    """``task``, its outcome marked as retrieved when it ends: a page's identities (or what
-    they need) that failed because the collection failed, whose failure ``_collect`` raises
-    from the listing itself (asyncio would log it as never retrieved)."""
-    task.add_done_callback(lambda t: t.cancelled() or t.exception())
-    return task
 
 
 def _done(value: list[EntraUser]) -> asyncio.Future[list[EntraUser]]:

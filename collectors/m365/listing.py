@@ -9,8 +9,7 @@ unparsed) through the same authentication, middleware, bounded retries, tenant g
 error map (``ODataError``) as every other call. The body is then:
 
 * kept as the raw page, as Graph sent it (``GraphReader.keep``): evidence names it;
-* decoded by msgspec into a small typed struct per object, holding only the fields read (and
-  converted in turns, ``turns.in_turns``, so the answers of other requests are read meanwhile). A
+* decoded by msgspec into a small typed struct per object, holding only the fields read. A
   field missing from an object reads as unknown (``None``), as the SDK reads it; a field of the
   wrong type, an object without its ``id``, a page without a ``value`` array, or a value the
   collector cannot convert (a time without a time zone) fails the page (``GraphFailure``
@@ -28,7 +27,6 @@ ends the listing like a page without a next link.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from enum import Enum
@@ -46,7 +44,6 @@ from clausewatch.collectors.m365.graph import (
     send_bytes,
     under_root,
 )
-from clausewatch.collectors.m365.turns import in_turns
 
 Obj = TypeVar("Obj", bound=msgspec.Struct)
 Row = TypeVar("Row")
@@ -93,7 +90,7 @@ async def rows(reader: GraphReader, builder: Any, operation: str, query: Any,
         ref = reader.keep(operation, parse_json(body))
         page = decode(body, row, operation, ref)
         try:
-            found = await in_turns(page.value, functools.partial(_converted, convert, ref))
+            found = [convert(r, ref) for r in page.value]
         except ValueError as exc:
             raise malformed(operation, str(exc), ref) from exc
         yield found, ref
@@ -104,10 +101,6 @@ async def rows(reader: GraphReader, builder: Any, operation: str, query: Any,
         except ValueError as exc:
             raise malformed(operation, f"next link {exc}", ref) from exc
         info = builder.with_url(page.next_link).to_get_request_information(configuration())
-
-
-def _converted(convert: Callable[[Row, str], Out], ref: str, row: Row) -> Out:
-    return convert(row, ref)
 
 
 async def one(reader: GraphReader, builder: Any, operation: str, shape: type[Obj]

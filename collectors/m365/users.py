@@ -17,7 +17,6 @@ from msgraph.graph_service_client import GraphServiceClient
 from clausewatch.collectors.m365.batch import BatchReader, Request
 from clausewatch.collectors.m365.graph import GraphFailure, GraphReader
 from clausewatch.collectors.m365.listing import instant, rows
-from clausewatch.collectors.m365.turns import in_turns
 from clausewatch.core.clock import require_utc
 
 
@@ -114,19 +113,20 @@ async def with_mailbox_purpose(client: GraphServiceClient, batch: BatchReader,
     outcomes = await batch.get(
         (Request(u.id, each.by_user_id(u.id).mailbox_settings, query) for u in asked),
         "mailbox-settings")
-
-    def classified(user: EntraUser) -> EntraUser:
+    out = []
+    for user in users:
         outcome = outcomes.get(user.id)
         if outcome is None:
-            return user
-        if isinstance(outcome, GraphFailure):
+            out.append(user)
+        elif isinstance(outcome, GraphFailure):
             if outcome.status == 404 and (outcome.code in NO_MAILBOX_CODES or outcome.code is None):
-                return replace(user, mailbox_purpose="user")
-            raise outcome
-        body = outcome[0].body if outcome else None
-        purpose = body.get("userPurpose") if isinstance(body, dict) else None
-        return replace(user, mailbox_purpose=purpose if isinstance(purpose, str)
-                       and purpose else None,
-                       mailbox_ref=outcome[0].raw_ref if outcome else None)
-
-    return await in_turns(users, classified)
+                out.append(replace(user, mailbox_purpose="user"))
+            else:
+                raise outcome
+        else:
+            body = outcome[0].body if outcome else None
+            purpose = body.get("userPurpose") if isinstance(body, dict) else None
+            out.append(replace(user, mailbox_purpose=purpose if isinstance(purpose, str)
+                               and purpose else None,
+                               mailbox_ref=outcome[0].raw_ref if outcome else None))
+    return out

@@ -1,68 +1,15 @@
-"""Long conversions in turns (``turns.in_turns``), per-page identities and per-build patch facts:
-the same records, the same first failure, and the event loop free between turns."""
+"""Intune's patch facts worked out once per OS version (``intune.PatchFacts``): the records are
+those the update states spell, each with its own lists."""
 
 from __future__ import annotations
 
-import asyncio
-import gc
-import logging
 from datetime import UTC, datetime
 
-import pytest
-from m365_routes import CONTOSO, DENIED, routes, start
+from m365_routes import CONTOSO
 
 from clausewatch.collectors.m365.intune import Device, IntuneCollector, PatchFacts
-from clausewatch.collectors.m365.turns import in_turns
 from clausewatch.collectors.m365.windows_updates import Revision, SecurityUpdate, assess
 from clausewatch.collectors.raw import RawRecorder
-
-
-def test_in_turns_gives_the_comprehension_and_lets_other_tasks_run():
-    ticks: list[int] = []
-
-    async def main() -> tuple[list[int], list[int]]:
-        async def other() -> None:
-            while True:
-                ticks.append(len(seen))
-                await asyncio.sleep(0)
-
-        seen: list[int] = []
-        task = asyncio.ensure_future(other())
-        await asyncio.sleep(0)  # the other task runs once before
-        out = await in_turns(range(250), lambda n: seen.append(n) or n * 2, size=100)
-        task.cancel()
-        return out, seen
-
-    out, seen = asyncio.run(main())
-    assert out == [n * 2 for n in range(250)] and seen == list(range(250))
-    assert ticks[:3] == [0, 100, 200]  # the other task ran between the turns, not inside
-
-
-def test_in_turns_raises_the_first_failure_and_stops_there():
-    called: list[int] = []
-
-    def fn(n: int) -> int:
-        called.append(n)
-        if n in (150, 160):
-            raise ValueError(f"bad {n}")
-        return n
-
-    with pytest.raises(ValueError, match="bad 150"):
-        asyncio.run(in_turns(range(300), fn, size=100))
-    assert called == list(range(151))
-
-
-def test_a_failed_input_of_the_identities_is_reported_once_and_nothing_left_unretrieved(
-        emulator, run_collector, caplog):
-    emu = start(emulator, routes(
-        **{"GET_/v1.0/reports/authenticationMethods/userRegistrationDetails": DENIED}))
-    with caplog.at_level(logging.ERROR, logger="asyncio"):
-        evidence, errors = run_collector(emu, CONTOSO, "entra")
-        gc.collect()
-    assert evidence == []
-    (err,) = errors
-    assert err.operation == "registration-details" and "HTTP 403" in err.message
-    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
 
 
 def _catalog() -> list[SecurityUpdate]:

@@ -166,17 +166,20 @@ class IntuneCollector:
                     prefix="Windows Update catalog (Graph beta) unreadable, Windows patch state "
                     "unknown: ", tags=covered["tags"],
                     facts={**covered["facts"], "os": "Windows"}))
+        patches = PatchFacts(catalog) if catalog is not None else None
         for device, ref in devices:
-            out += self._records(device, ref, catalog)
+            out += self._records(device, ref, catalog, patches)
         return out
 
-    def _records(self, d: Device, ref: str, catalog: list[SecurityUpdate] | None
-                 ) -> list[Evidence]:
+    def _records(self, d: Device, ref: str, catalog: list[SecurityUpdate] | None,
+                 patches: PatchFacts | None) -> list[Evidence]:
+        """The device's asset record and, when ``patches`` (of ``catalog``) places its
+        build, one patch record per security update of that build."""
         os_name = d.os
         synced = d.synced
         states = None
-        if d.windows and catalog is not None and synced is not None:
-            states = assess(d.os_version, catalog)
+        if d.windows and patches is not None and synced is not None:
+            states = patches.of(d.os_version)
         tags = {**self.tags}
         for key, value in (("ownership", d.ownership), ("compliance_state", d.compliance_state)):
             if value:
@@ -201,22 +204,9 @@ class IntuneCollector:
             facts["patch_data_note"] = _why_unassessed(os_name, d.os_version, synced, catalog)
         asset = self._evidence(Kind.ASSET, d.id, facts, self.observed_at, ref)
         out = [asset]
-        for s in states or []:
-            u = s.update
-            patch = {
-                "update_id": s.revision.kb or u.entry_id,
-                "kb": s.revision.kb,
-                "severity": u.severity,
-                "state": s.state,
-                "released_at": u.released_at,
-                "classification": "security",
-                "title": u.title,
-                "cves": list(u.cves),
-                "build": s.revision.revision_id,
-                "catalog_entry_id": u.entry_id,
-                "raw_pages": [ref, u.raw_ref],
-            }
-            out.append(self._evidence(Kind.PATCH, d.id, patch, synced, u.raw_ref))
+        for facts_of_update, cves, update_ref in states or ():
+            patch = {**facts_of_update, "cves": list(cves), "raw_pages": [ref, update_ref]}
+            out.append(self._evidence(Kind.PATCH, d.id, patch, synced, update_ref))
         return out
 
     def _evidence(self, kind: Kind, subject: str, facts: dict[str, Any],
@@ -231,6 +221,38 @@ class IntuneCollector:
             origin=self.origin,
             raw_ref=ref,
         )
+
+
+class PatchFacts:
+    """The patch facts of each OS version against one catalog, worked out once per version (a
+    tenant's thousands of Windows devices run a few hundred builds): for each security update
+    of the version's build, the facts every device on that version shares (in the order the
+    records write them, ``raw_pages`` last), the update's CVEs and its raw page. None for a
+    version ``assess`` cannot place."""
+
+    def __init__(self, catalog: list[SecurityUpdate]) -> None:
+        self.catalog = catalog
+        self._of: dict[str | None, list[tuple[dict[str, Any], tuple[str, ...], str]] | None] = {}
+
+    def of(self, os_version: str | None
+           ) -> list[tuple[dict[str, Any], tuple[str, ...], str]] | None:
+        if os_version in self._of:
+            return self._of[os_version]
+        states = assess(os_version, self.catalog)
+        found = None if states is None else [({
+            "update_id": s.revision.kb or s.update.entry_id,
+            "kb": s.revision.kb,
+            "severity": s.update.severity,
+            "state": s.state,
+            "released_at": s.update.released_at,
+            "classification": "security",
+            "title": s.update.title,
+            "cves": None,  # each record gets its own list
+            "build": s.revision.revision_id,
+            "catalog_entry_id": s.update.entry_id,
+        }, s.update.cves, s.update.raw_ref) for s in states]
+        self._of[os_version] = found
+        return found
 
 
 def _why_unassessed(os_name: str, version: str | None, synced: datetime | None,

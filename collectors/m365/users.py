@@ -109,8 +109,9 @@ async def with_mailbox_purpose(client: GraphServiceClient, batch: BatchReader,
     query = MailboxSettingsRequestBuilder.MailboxSettingsRequestBuilderGetQueryParameters(
         select=["userPurpose"])
     asked = [u for u in users if u.mail and not u.is_guest]
+    each = client.users  # one builder for the page: by_user_id copies its path parameters
     outcomes = await batch.get(
-        (Request(u.id, client.users.by_user_id(u.id).mailbox_settings, query) for u in asked),
+        (Request(u.id, each.by_user_id(u.id).mailbox_settings, query) for u in asked),
         "mailbox-settings")
     out = []
     for user in users:

@@ -303,16 +303,9 @@ class EvidenceView:
     def _index(self, kind: str) -> dict[str, list[Evidence]]:
         index = self._by_subject.get(kind)
         if index is None:
-            runs: list[tuple[str, list[Evidence]]] = []
-            last: str | None = None
-            run: list[Evidence] = []
-            for ev in self.of_kind(kind):
-                subject = ev.subject
-                if subject != last:
-                    last = subject
-                    run = []
-                    runs.append((subject, run))
-                run.append(ev)
+            # consecutive records of one subject, a run each (grouped in C)
+            runs = [(subject, list(run)) for subject, run in groupby(self.of_kind(kind),
+                                                                     _SUBJECT_OF)]
             self._runs[kind] = runs
             index = {}
             merged: set[str] = set()

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import compress, islice, repeat
-from operator import attrgetter, is_
+from operator import attrgetter, is_, is_not
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -68,6 +68,9 @@ class KindTable:
     #: The one fact the id rule names, when it names exactly one (the fast path inlines it).
     id_fact: str | None = None
     id_facts: tuple[str, ...] = ()
+    #: Text facts every line of the fast path carries as a string (required, never null:
+    #: ``fast_lines.fact_type``), whose columns need no look at their values' types.
+    texts: frozenset[str] = frozenset()
 
 
 def _table(kind: EvidenceKind) -> KindTable:
@@ -78,6 +81,8 @@ def _table(kind: EvidenceKind) -> KindTable:
         tuple(f.name for f in shared if f.type is FactType.STRINGS),
         kind.id_facts[0] if len(kind.id_facts) == 1 else None,
         kind.id_facts,
+        frozenset(f.name for f in kind.facts if f.required and not f.nullable
+                  and f.type in (FactType.TEXT, FactType.STRING)),
     )
 
 
@@ -625,26 +630,28 @@ class _Reader:
         plan = quote_plan(run[0].__class__)
         written = self.encode(run).count(b'"') if plan is None else 0  # before any change
         facts = list(map(_FACTS_OF, run))
-        stamps = []
+        #: the columns read, for the plan: UNSET, None and lists stay as decoded in each
+        inner: dict[str, list[Any]] = {}
         for key in table.timestamps:
             values = self.stamps(key, attrgetter(key), facts)
             if values is None:
                 return None
-            stamps.append((key, values))
+            inner[key] = values
         observed = self.stamps("observed_at", _OBSERVED, run)
         if observed is None:
             return None
-        #: the columns read, for the plan: UNSET, None and lists stay as decoded in each
-        inner: dict[str, list[Any]] = dict(stamps)
         n = len(run)
-        for key, values in stamps:
-            _consume(map(setattr, facts, repeat(key, n), values))
+        for key in table.timestamps:
+            _consume(map(setattr, facts, repeat(key, n), inner[key]))
         strings = self.strings
+        share = strings.setdefault
         for key in table.shared_texts:  # text, None or UNSET: each is its own shared value
             values = inner[key] = list(map(attrgetter(key), facts))
-            if str in set(map(type, values)):  # else all absent or null: nothing to share
-                _consume(map(setattr, facts, repeat(key, n),
-                             map(strings.setdefault, values, values)))
+            if key in table.texts:  # a string in every line: shared, kept for the ids
+                values = inner[key] = list(map(share, values, values))
+                _consume(map(setattr, facts, repeat(key, n), values))
+            elif str in set(map(type, values)):  # else all absent or null: nothing to share
+                _consume(map(setattr, facts, repeat(key, n), map(share, values, values)))
         for key in table.shared_lists:
             values = inner[key] = list(map(attrgetter(key), facts))
             shared: Iterable[Any]
@@ -654,18 +661,18 @@ class _Reader:
                 shared = (self.lists.setdefault(tuple(v), v) if v.__class__ is list else v
                           for v in values)
             _consume(map(setattr, facts, repeat(key, n), shared))
-        sources = _shared(list(map(_SOURCE_OF, run)), strings.setdefault)
+        sources = _shared(list(map(_SOURCE_OF, run)), share)
         subjects = list(map(_SUBJECT_OF, run))
-        subjects = list(map(strings.setdefault, subjects, subjects))
+        subjects = list(map(share, subjects, subjects))
         top = {"origin": list(map(_ORIGIN_OF, run)), "raw_ref": list(map(_RAW_REF_OF, run)),
                "id": list(map(_ID_OF, run))}
         origins = _shared(top["origin"], self.origins.setdefault)  # UNSET: ""
         raw_refs = _shared(top["raw_ref"], _NONE_IF_UNSET.get)  # UNSET: None
         ids = top["id"]
         if ids.count(UNSET) == n:  # no line brings its id (by identity: fast)
-            ids = self._ids(table, sources, subjects, facts)
+            ids = self._ids(table, sources, subjects, facts, inner)
         elif UNSET in ids:
-            derived = self._ids(table, sources, subjects, facts)
+            derived = self._ids(table, sources, subjects, facts, inner)
             ids = [d if i is UNSET else i for i, d in zip(ids, derived, strict=True)]
         if plan is not None:
             written = planned_quotes(plan, run, facts, top, inner)
@@ -682,15 +689,19 @@ class _Reader:
 
     @staticmethod
     def _ids(table: KindTable, sources: list[str], subjects: list[str],
-             facts: list[fast_lines.Facts]) -> list[str]:
-        """The id the kind's rule gives each record (``spec._id_rule``, by columns)."""
+             facts: list[fast_lines.Facts], columns: Mapping[str, list[Any]]) -> list[str]:
+        """The id the kind's rule gives each record (``spec._id_rule``, by columns; a fact
+        every line carries as text is read from ``columns``, its shared values)."""
         kind = table.name
         key = table.id_fact
         if key is not None:
-            parts = list(map(attrgetter(key), facts))
-            if not set(map(type, parts)) <= {str}:
-                parts = [p if p.__class__ is str else "" if p is UNSET else id_part(p)
-                         for p in parts]
+            if key in table.texts and key in columns:
+                parts = columns[key]
+            else:
+                parts = list(map(attrgetter(key), facts))
+                if not set(map(type, parts)) <= {str}:
+                    parts = [p if p.__class__ is str else "" if p is UNSET else id_part(p)
+                             for p in parts]
             # f"{s}:{kind}:{u}:{p}" of each (all texts), joined in C
             return list(map(":".join, zip(sources, repeat(kind), subjects, parts, strict=False)))
         if not table.id_facts:
@@ -800,28 +811,78 @@ def _by_kind(reader: _Reader, items: list[Any]) -> tuple[list[Any], int, bool]:
     :meth:`_Reader.build_run` (one call per field for all of them), which tells its quotes.
     The lines of a kind it cannot take (too few, or a timestamp not canonical) are left as
     decoded, to be built alone, and their quotes counted as msgspec writes them.
+
+    A block mostly holds one kind (an asset's line, then its patches): the lines of the other
+    kinds are taken out by their places and put back into the records of that kind at them
+    (``_put_back``); when they are many, every kind is taken out and merged back instead.
     """
     kinds = list(map(type, items))
-    built: dict[type, Iterator[Any]] = {}
+    order = list(dict.fromkeys(kinds))  # in order of first appearance
+    if len(order) == 1:
+        records, written, whole = _built(reader, items)
+        return records, written, whole
+    counts = list(map(kinds.count, order))
+    most = max(counts)
+    major = order[counts.index(most)]
+    runs: dict[type, list[Any]] = {}
+    places: list[int] = []
+    if (len(items) - most) * FEW_OTHERS <= len(items):
+        places = list(compress(range(len(items)), map(is_not, kinds, repeat(major))))
+        runs = {kind: [] for kind in order}
+        for place in places:  # the other kinds' lines: a few
+            runs[kinds[place]].append(items[place])
+        runs[major] = _without(items, places)
+    else:
+        runs = {kind: list(compress(items, map(is_, kinds, repeat(kind)))) for kind in order}
+    built: dict[type, list[Any]] = {}
     written = 0
     whole = True
-    for kind in dict.fromkeys(kinds):  # in order of first appearance
-        if len(built) == 0 and kinds.count(kind) == len(kinds):
-            run = items
-        else:
-            run = list(compress(items, map(is_, kinds, repeat(kind))))
-        made = reader.build_run(run) if len(run) >= MIN_RUN else None
-        if made is None:
-            written += reader.encode(run).count(b'"')
-            built[kind] = iter(run)
-            whole = False
-        else:
-            written += made[1]
-            built[kind] = iter(made[0])
-    if len(built) == 1:
-        return list(next(iter(built.values()))), written, whole
+    for kind in order:
+        built[kind], quotes, all_built = _built(reader, runs[kind])
+        written += quotes
+        whole = whole and all_built
+    if places:
+        return _put_back(built[major], places, kinds, built), written, whole
     # merged back into line order
-    return list(map(next, map(built.__getitem__, kinds))), written, whole
+    lines = {kind: iter(records) for kind, records in built.items()}
+    return list(map(next, map(lines.__getitem__, kinds))), written, whole
+
+
+#: The other kinds' lines of a block are put back by their places when they are at most one in
+#: this many (each is one list insertion); more, and every kind's lines are merged back.
+FEW_OTHERS = 8
+
+
+def _built(reader: _Reader, run: list[Any]) -> tuple[list[Any], int, bool]:
+    """The records of a run of one kind (:meth:`_Reader.build_run`), its quotes, and True; or
+    the lines as decoded, the quotes msgspec writes for them, and False."""
+    made = reader.build_run(run) if len(run) >= MIN_RUN else None
+    if made is None:
+        return run, reader.encode(run).count(b'"'), False
+    return made[0], made[1], True
+
+
+def _without(items: list[Any], places: list[int]) -> list[Any]:
+    """``items`` but those at ``places`` (in increasing order)."""
+    out: list[Any] = []
+    start = 0
+    for place in places:
+        out += items[start:place]
+        start = place + 1
+    out += items[start:]
+    return out
+
+
+def _put_back(records: list[Any], places: list[int], kinds: list[type],
+              built: Mapping[type, list[Any]]) -> list[Any]:
+    """``records`` (of the block's major kind, in line order) with the records of the other
+    kinds put back at their lines' ``places`` (increasing): each insertion lands at its line,
+    those before it being in place already."""
+    out = list(records)
+    others = {kind: iter(run) for kind, run in built.items()}
+    for place in places:
+        out.insert(place, next(others[kinds[place]]))
+    return out
 
 
 #: Runs of one kind shorter than this are built line by line (columns cost a call per field).

@@ -81,7 +81,11 @@ def decode(response: httpx.Response) -> Any:
 
     Parsed by orjson (a Defender export page is tens of MB), which reads RFC 8259 strictly:
     ``NaN``/``Infinity`` (Python's ``json`` extension) are refused, so such a page is a
-    ``BadJson`` error, never a non-finite fact.
+    ``BadJson`` error, never a non-finite fact. An integer beyond 64 bits is read as the
+    nearest double (orjson 3.13 has no strict-integer option on reading: ijl/orjson#473);
+    every count the collectors read is checked to be an ``int`` (``paging._int``, Veeam's
+    ``restorePointsCount``, the Wazuh indexer's ``failed``), so such a value is refused there,
+    and a numeric fact is a ``float`` in any case.
     """
     try:
         return orjson.loads(response.content)

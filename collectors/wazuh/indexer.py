@@ -15,7 +15,8 @@ paginate/). A list never looks whole when it is not:
 
 * ``allow_no_indices=false``: no index matching the pattern is an HTTP 404
   (``index_not_found_exception``), not an empty estate;
-* ``timed_out: true`` or ``_shards.failed > 0`` (partial results) raises ``PartialPage``;
+* ``timed_out: true`` or ``_shards.failed > 0`` (partial results) raises ``PartialPage``, and
+  an answer without a boolean ``timed_out`` or a ``_shards.failed`` count ``MalformedPage``;
 * fewer hits read than ``hits.total.value`` (an empty page before the end, or ties in the sort
   key skipped at a page boundary), or a total that changes while paging, raises
   ``ShortPaging``; a page whose last ``sort`` repeats the previous one, ``RepeatedCursor``.
@@ -108,11 +109,24 @@ class IndexerReader:
 
 
 def _complete(body: Mapping[str, Any], where: str) -> None:
-    if body.get("timed_out") is True:
+    """Partial results are an error; so is an answer that does not say whether it is whole.
+
+    Every documented search response carries ``timed_out`` (a boolean) and ``_shards`` with a
+    ``failed`` count (https://docs.opensearch.org/docs/latest/api-reference/search-apis/search/,
+    "Example response"); a value that is neither is not taken for "no failure".
+    """
+    timed_out = body.get("timed_out")
+    if timed_out is True:
         raise PartialPage(where, "the search timed out: partial results", retryable=True)
+    if timed_out is not False:
+        raise MalformedPage(where, f"timed_out is {timed_out!r}, not a boolean: the answer "
+                            "does not say whether its results are whole", body)
     shards = body.get("_shards")
     failed = shards.get("failed") if isinstance(shards, Mapping) else None
-    if isinstance(failed, int) and failed > 0:
+    if isinstance(failed, bool) or not isinstance(failed, int) or failed < 0:
+        raise MalformedPage(where, f"_shards.failed is {failed!r}, not a count: the answer does "
+                            "not say whether every shard answered", body)
+    if failed > 0:
         raise PartialPage(where, f"{failed} shard(s) failed: partial results", retryable=True)
 
 

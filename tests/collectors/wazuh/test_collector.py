@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from wazuh_fake import (
     AS_OF,
     INDEXER_PASSWORD,
@@ -189,6 +190,37 @@ def test_a_short_index_read_is_an_error(estate, tmp_path, clock):
     batch, _ = run(server, idx, tmp_path, clock, retry={"attempts": 1})
     error = {e.origin: e for e in batch.errors}["wazuh/wazuh01"]
     assert "an empty page after 2 of the 5 hits announced" in error.message
+
+
+def edited(idx, edit):
+    """``idx`` answering every search through ``edit(body)``."""
+    original = idx.answer
+
+    def answer(req):
+        status, body, kind = original(req)
+        if status == 200:
+            edit(body)
+        return status, body, kind
+    idx.answer = answer  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize(("edit", "reason"), [
+    (lambda b: b["_shards"].update(failed=1), "1 shard(s) failed: partial results"),
+    (lambda b: b.update(timed_out=True), "the search timed out: partial results"),
+    (lambda b: b["_shards"].update(failed=2**64), "_shards.failed is 1.8446744073709552e+19"),
+    (lambda b: b["_shards"].update(failed="0"), "_shards.failed is '0', not a count"),
+    (lambda b: b.pop("_shards"), "_shards.failed is None, not a count"),
+    (lambda b: b.pop("timed_out"), "timed_out is None, not a boolean"),
+])
+def test_partial_or_unsaid_index_results_fail_the_patch_state(estate, tmp_path, clock, edit,
+                                                                reason):
+    server, idx = estate()
+    edited(idx, edit)
+    batch, _ = run(server, idx, tmp_path, clock, retry={"attempts": 1})
+    error = {e.origin: e for e in batch.errors}["wazuh/wazuh01"]
+    assert reason in error.message and error.kinds == ("patch",)
+    assert not about(batch, "patch")
+    assert about(batch, "asset")  # the agents are still read
 
 
 def test_48_without_an_indexer_says_what_to_add(estate, tmp_path, clock):

@@ -9,7 +9,7 @@ large estate paged as asked, for bench/).
 The query string is ignored except ``pageToken`` and ``parent`` (GAPIC adds
 ``$alt=json;enum-encoding=int``, discovery ``alt=json``).
 Unknown routes answer Google's 404 body. ``/token`` answers an OAuth token (for key files whose
-``token_uri`` points here). Every request is logged.
+``token_uri`` points here) unless a ``POST /token`` route says otherwise. Every request is logged.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class GoogleStub:
         with self._lock:
             self.requests.append({"method": method, "path": path, "query": query,
                                   "headers": headers, "body": body})
-        if path == "/token":
+        if path == "/token" and f"{method} /token" not in self.routes:
             return 200, json.dumps({"access_token": TOKEN, "expires_in": 3599,
                                     "token_type": "Bearer"}).encode()
         token = (query.get("pageToken") or [""])[0]

@@ -116,10 +116,11 @@ def root_of(entry: Mapping[str, Any]) -> str:
     return str(entry.get("organization_id") or entry["name"])
 
 
-def _planned_errors(entry: Mapping[str, Any], origin: str, operation: str,
-                    message: str) -> list[Collector]:
+def _planned_errors(entry: Mapping[str, Any], origin: str, operation: str, message: str,
+                    jobs: Sequence[str] | None = None) -> list[Collector]:
+    """One error per job of the entry (or of ``jobs``): what each would have collected."""
     out: list[Collector] = []
-    for job in entry.get("collect", list(COLLECT)):
+    for job in entry.get("collect", list(COLLECT)) if jobs is None else jobs:
         source = IAM_SOURCE if job == "iam" else VM_SOURCE
         out.append(FailedCollector(CollectionError(
             source=source, origin=origin, kinds=COLLECT[job], operation=operation,
@@ -151,15 +152,16 @@ def build(entry: Mapping[str, Any], context: BuildContext) -> list[Collector]:
     for node in tree.deleting:
         log.warning("gcp %s: %s is %s: reported, not judged", entry["name"], node.label,
                     node.state)
-    try:
-        if "iam" in collect:
-            out.append(_iam(entry, context, setup, tree, rm, ahead))
-        if "vms" in collect:
-            out += _vms(entry, context, setup, tree, credentials, ahead)
-    except SETUP_FAILURES as exc:
-        _raise_if_configuration(exc, entry)
-        return out + _planned_errors(entry, origin, "credential",
-                                     f"gcp {entry['name']}: {describe(exc)}")
+    makers: dict[str, Callable[[], list[Collector]]] = {
+        "iam": lambda: [_iam(entry, context, setup, tree, rm, ahead)],
+        "vms": lambda: _vms(entry, context, setup, tree, credentials, ahead)}
+    for job in (job for job in makers if job in collect):
+        try:
+            out += makers[job]()
+        except SETUP_FAILURES as exc:  # bears on this job only: the other keeps its collector
+            _raise_if_configuration(exc, entry)
+            out += _planned_errors(entry, origin, "credential",
+                                   f"gcp {entry['name']}: {describe(exc)}", jobs=(job,))
     return out
 
 

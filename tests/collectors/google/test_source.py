@@ -233,6 +233,29 @@ def test_projects_collected_at_once_share_one_token_and_keep_their_own_errors(st
                 and e.origin != f"gcp/{ORG}/prod-a/asia-east1-a"]  # its unreachable zone only
 
 
+def test_a_refused_token_fails_the_jobs_that_need_it_not_the_others(stub, tmp_path):
+    """With a key, Resource Manager's clients sign their own JWTs (no token request), the discovery
+    clients need an OAuth token: a token endpoint refusing the key fails the VM job at the
+    organisation, and the IAM collector, whose reads did not need that token, keeps its
+    evidence without an organisation-wide identity error over it (RFC 6749 5.2 error body)."""
+    from clausewatch.collectors.runner import collect_all
+
+    estate = routes()
+    estate["POST /token"] = (400, {"error": "invalid_grant",
+                                   "error_description": "Invalid JWT Signature."})
+    server = stub(estate)
+    ctx, _, entry, _ = keyed_entry(server, tmp_path)
+    built = gcp_source.build(entry, ctx)
+    assert sum(isinstance(c, GcpIamCollector) for c in built) == 1
+    assert not any(isinstance(c, VmCollector) for c in built)
+    batch = collect_all(built, workers=2)
+    refused = [e for e in batch.errors if "invalid_grant" in e.message]
+    assert [(e.origin, e.kinds, e.operation) for e in refused] == [
+        (f"gcp/{ORG}", ("asset", "patch"), "credential")]
+    assert any(e.kind == "identity" for e in batch.evidence)
+    assert not any(e.kind in ("asset", "patch") for e in batch.evidence)
+
+
 def test_the_discovery_clients_are_built_while_the_hierarchy_is_read(stub, tmp_path,
                                                                      monkeypatch):
     """IAM, Compute and OS Config clients are built on another thread, started before the
@@ -259,8 +282,9 @@ def test_the_discovery_clients_are_built_while_the_hierarchy_is_read(stub, tmp_p
 @pytest.mark.parametrize("collect", [["iam", "vms"], ["vms"], ["iam"]])
 def test_a_client_that_cannot_be_built_ahead_fails_as_it_did_when_built_in_place(
         stub, tmp_path, monkeypatch, collect):
-    """A client whose building raised makes the entry's planned credential errors, raised
-    where the client is first used: the collectors built before it are kept."""
+    """A client whose building raised makes the credential error of the job that uses it,
+    raised where the client is first used: the other job's collector is kept, without an
+    error over it."""
     from google.api_core.exceptions import PermissionDenied
 
     from clausewatch.collectors.google import clients
@@ -280,6 +304,6 @@ def test_a_client_that_cannot_be_built_ahead_fails_as_it_did_when_built_in_place
     assert any(isinstance(c, GcpIamCollector) for c in built) == ("iam" in collect)
     errors = [next(iter(c.collect())) for c in built if isinstance(c, FailedCollector)
               and c.origin == f"gcp/{ORG}"]
-    assert sorted(e.kinds for e in errors) == sorted(gcp_source.COLLECT[j] for j in collect)
+    assert [e.kinds for e in errors] == [gcp_source.COLLECT["vms"]]
     assert all(e.operation == "credential" and "no compute client" in e.message
                for e in errors)

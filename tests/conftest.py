@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +26,30 @@ class DemoRun:
     stdout: str
 
 
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    out = tmp_path_factory.mktemp("shared-demo") / "clausewatch-demo"
+def _run_demo(out: Path) -> DemoRun:
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         code = main(["run", "--demo", "--as-of", DEMO_AS_OF, "--out", str(out)])
     return DemoRun(out=out, code=code, stdout=printed.getvalue())
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoRun:
+    """Made once per pytest run: under xdist the first worker to ask makes it (the others wait
+    on a lock) in the folder all workers share, and each reads it from there."""
+    if worker_id == "master":
+        return _run_demo(tmp_path_factory.mktemp("shared-demo") / "clausewatch-demo")
+    root = tmp_path_factory.getbasetemp().parent / "shared-demo"  # shared by this run's workers
+    root.mkdir(exist_ok=True)
+    made = root / "made.json"
+    with open(root / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not made.exists():
+            run = _run_demo(root / "clausewatch-demo")
+            made.write_text(json.dumps({"code": run.code, "stdout": run.stdout}))
+            return run
+    done = json.loads(made.read_text())
+    return DemoRun(out=root / "clausewatch-demo", code=done["code"], stdout=done["stdout"])
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,25 @@ import pytest
 from clausewatch.cli import main
 
 DEMO_AS_OF = "2026-11-22T06:00:00Z"
+TESTS = Path(__file__).resolve().parent
+#: The slowest files (child processes killed at each step, whole demos, import probes), run
+#: first: they would otherwise come last (top-level files sort after the folders) and leave one
+#: xdist worker finishing them alone. Only the order changes; each file stays in one piece.
+SLOW_FIRST = ("test_kill_points.py", "test_situations.py", "reports/test_cli_reports.py",
+              "test_lazy_imports.py", "test_demo.py", "collectors/test_fast_lines.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: at for at, name in enumerate(SLOW_FIRST)}
+
+    def place(item: pytest.Item) -> int:
+        try:
+            name = item.path.resolve().relative_to(TESTS).as_posix()
+        except ValueError:
+            return len(rank)
+        return rank.get(name, len(rank))
+
+    items.sort(key=place)  # stable: the rest keep their order
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,12 @@ TESTS = Path(__file__).resolve().parent
 #: The slowest files (child processes killed at each step, whole demos, import probes), run
 #: first: they would otherwise come last (top-level files sort after the folders) and leave one
 #: xdist worker finishing them alone. Only the order changes; each file stays in one piece.
-SLOW_FIRST = ("test_kill_points.py", "test_situations.py", "reports/test_cli_reports.py",
-              "test_lazy_imports.py", "test_demo.py", "collectors/test_fast_lines.py")
+#: The tamper tests lead: their tally (the module's last test) reads what the attack tests
+#: left in that worker's memory, and xdist's ``load`` hands the first worker the first
+#: ``tests // workers // 4`` tests whole, so at the front the six stay together.
+SLOW_FIRST = ("reports/test_verify_tamper.py", "test_kill_points.py", "test_situations.py",
+              "reports/test_cli_reports.py", "test_lazy_imports.py", "test_demo.py",
+              "collectors/test_fast_lines.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

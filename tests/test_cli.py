@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -128,9 +129,11 @@ def test_internal_error_exits_1(files, monkeypatch, capsys):
     assert "RuntimeError: bug" in capsys.readouterr().err
 
 
-def test_failed_run_leaves_previous_output_untouched(files, tmp_path, monkeypatch):
+def test_failed_run_leaves_previous_output_untouched(files, tmp_path, monkeypatch, demo_run):
     out = tmp_path / "demo"
-    assert main(["run", "--demo", "--as-of", AS_OF, "--out", str(out)]) == 3
+    # the previous output: a copy of the session's demo (tests/conftest.py), as of AS_OF
+    assert demo_run.code == 3 and AS_OF == "2026-11-22T06:00:00Z"
+    shutil.copytree(demo_run.out, out)
     before = (out / "results.json").read_bytes()
 
     def boom(*args, **kwargs):

@@ -2,7 +2,8 @@
 the next run puts it right, succeeds, continues the pack chain and leaves no staging behind.
 
 Each kill uses ``$CLAUSEWATCH_FAULT_AT`` (``core.faults``): the child sends itself SIGKILL when
-it reaches the named step, in a real ``clausewatch evaluate`` subprocess."""
+it reaches the named step, in a real ``clausewatch evaluate`` subprocess; the runs around it
+(the one before, the one that puts it right) go through ``cli.main`` in the test's process."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from unattended_kit import (
     chain,
     clausewatch,
     history_runs,
+    in_process,
     no_traceback,
     published_run,
     write_inputs,
@@ -40,14 +42,16 @@ class Workspace:
         self.packs = root / "state" / "packs" if pack_history else None
         self.night = 0
 
-    def run(self, fault: str | None = None):
+    def run(self, fault: str | None = None, *, child: bool = False):
         args = ["evaluate", "--policy", str(self.policy), "--evidence", str(self.evidence),
                 "--as-of", as_of(self.night), "--out", str(self.out),
                 "--history", str(self.history)]
         if self.packs is not None:
             args += ["--pack-history", str(self.packs)]
         self.night += 1
-        return clausewatch(*args, env={FAULT_ENV: fault} if fault else None)
+        if fault or child:  # a kill, a signal or another process's lock: a real child
+            return clausewatch(*args, env={FAULT_ENV: fault} if fault else None)
+        return in_process(*args)
 
     def leftovers(self) -> list[str]:
         """Anything but the output folder and its lock beside it, and ClauseWatch's own
@@ -169,7 +173,7 @@ def test_an_overlapping_run_is_refused_before_it_collects(tmp_path):
     assert w.run().returncode == BREACHED
     before = (w.out / "results.json").read_bytes()
     with hold(w.out, lock_file=lock_path(w.out), what=f"output folder {w.out}"):
-        busy = w.run()
+        busy = w.run(child=True)
     assert busy.returncode == 2
     assert "is in use by another run (pid" in no_traceback(busy)
     assert (w.out / "results.json").read_bytes() == before

@@ -29,6 +29,7 @@ from unattended_kit import (
     chain,
     clausewatch,
     history_runs,
+    in_process,
     no_traceback,
     published_run,
     write_inputs,
@@ -123,8 +124,8 @@ def test_a_read_only_history_file_exits_8(shared):
     state = shared / "state"
     state.mkdir()
     history = state / "history.sqlite"
-    assert clausewatch(*evaluate_args(policy, evidence, state / "first",
-                                      "--history", str(history))).returncode == BREACHED
+    assert in_process(*evaluate_args(policy, evidence, state / "first",
+                                     "--history", str(history))).returncode == BREACHED
     state.chmod(0o777)
     (state / "history.sqlite.lock").chmod(0o666)
     history.chmod(0o444)
@@ -265,10 +266,12 @@ def wait_for(predicate, child: subprocess.Popen[str]) -> None:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_during_the_demo_stops_it_and_leaves_the_previous_outputs(tmp_path, sig):
+def test_a_signal_during_the_demo_stops_it_and_leaves_the_previous_outputs(tmp_path, sig,
+                                                                          demo_run):
     out = tmp_path / "demo"
-    first = clausewatch("run", "--demo", "--as-of", "2026-11-22T06:00:00Z", "--out", str(out))
-    assert first.returncode == BREACHED, first.stderr
+    # the previous outputs: a copy of the session's demo, as of 2026-11-22 (tests/conftest.py)
+    assert demo_run.code == BREACHED
+    shutil.copytree(demo_run.out, out)
     before = (out / "results.json").read_bytes()
     child = subprocess.Popen(
         [sys.executable, "-m", "clausewatch", "run", "--demo", "--as-of", "2026-11-23T06:00:00Z",
@@ -394,7 +397,7 @@ def corrupt_member(zip_path: Path, member: str) -> Path:
 def test_a_corrupt_byte_in_a_zipped_pack_is_named_exit_5_in_verify_2_elsewhere(tmp_path):
     policy, evidence = write_inputs(tmp_path / "inputs")
     out = tmp_path / "out"
-    assert clausewatch(*evaluate_args(policy, evidence, out)).returncode == BREACHED
+    assert in_process(*evaluate_args(policy, evidence, out)).returncode == BREACHED
     member = "evidence-pack/results/results.json"
     bad = corrupt_member(out / "evidence-pack.zip", member)
     done = clausewatch("verify", str(bad))

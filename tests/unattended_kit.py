@@ -63,6 +63,31 @@ def clausewatch(*args: str, env: dict[str, str] | None = None, timeout: float = 
                           check=False)
 
 
+def in_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """``clausewatch ARGS`` through ``cli.main`` in this process, its stdout, stderr and warning
+    logs captured as a subprocess's would be: for the runs whose point is not the process (the
+    one before a kill, the one that puts it right), without an interpreter start each."""
+    import contextlib
+    import io
+    import logging
+
+    from clausewatch.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(err)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        root.removeHandler(handler)
+    return subprocess.CompletedProcess(["clausewatch", *args], code, out.getvalue(),
+                                       err.getvalue())
+
+
 def no_traceback(done: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in done.stderr, done.stderr
     return done.stderr

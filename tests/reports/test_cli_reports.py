@@ -82,7 +82,8 @@ def test_evaluate_refuses_to_replace_a_foreign_folder(tmp_path, capsys):
     assert [p.name for p in foreign.iterdir()] == ["thesis.docx"]
 
 
-def test_an_earlier_output_holding_the_evidence_file_is_not_replaced(tmp_path, capsys):
+def test_an_earlier_output_holding_the_evidence_file_is_not_replaced(tmp_path, capsys,
+                                                                     demo_run):
     """The benchmark once lost its input: --out pointed at the folder holding the evidence."""
     from report_case import GOLDEN, case_records
 
@@ -98,7 +99,8 @@ def test_an_earlier_output_holding_the_evidence_file_is_not_replaced(tmp_path, c
     assert "(estate.jsonl)" in capsys.readouterr().err
     assert evidence.is_file()
 
-    for demo_out in (tmp_path / "fresh", out):
-        code = main(["run", "--demo", "--as-of", AS_OF, "--out", str(demo_out)])
-        assert code == (3 if demo_out.name == "fresh" else 2)
+    assert main(["run", "--demo", "--as-of", AS_OF, "--out", str(out)]) == 2
+    # an earlier demo's own folder (a copy of the session's, same as-of) is replaced
+    assert demo_run.code == 3 and AS_OF == "2026-11-22T06:00:00Z"
+    shutil.copytree(demo_run.out, tmp_path / "fresh")
     assert main(["run", "--demo", "--as-of", AS_OF, "--out", str(tmp_path / "fresh")]) == 3

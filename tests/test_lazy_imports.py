@@ -106,13 +106,18 @@ commitments:
 """
 
 
-def test_evaluate_from_file_loads_no_vendor_sdk(tmp_path: Path) -> None:
+def write_server_estate(tmp_path: Path) -> None:
+    """``c.yaml`` (CONTRACT) and ``e.jsonl``: one server, its patches assessed an hour ago."""
     (tmp_path / "c.yaml").write_text(CONTRACT, encoding="utf-8")
     (tmp_path / "e.jsonl").write_text(json.dumps({
         "kind": "asset", "source": "rmm", "subject": "srv-1",
         "observed_at": "2026-11-22T05:00:00Z",
         "facts": {"asset_kind": "server", "patch_assessed_at": "2026-11-22T05:00:00Z"}}) + "\n",
         encoding="utf-8")
+
+
+def test_evaluate_from_file_loads_no_vendor_sdk(tmp_path: Path) -> None:
+    write_server_estate(tmp_path)
     out = tmp_path / "out"
     args = ["evaluate", "--policy", str(tmp_path / "c.yaml"), "--evidence",
             str(tmp_path / "e.jsonl"), "--as-of", "2026-11-22T06:00:00Z", "--out", str(out),
@@ -137,12 +142,7 @@ def test_plain_evaluate_loads_no_alert_pack_schema_or_template_code(tmp_path: Pa
     """``clausewatch evaluate`` to the terminal (no outputs, history nor alerts) judges the
     evidence without loading what only writing, recording or alerting needs; the probe sees
     them as soon as ``--out`` asks for the outputs."""
-    (tmp_path / "c.yaml").write_text(CONTRACT, encoding="utf-8")
-    (tmp_path / "e.jsonl").write_text(json.dumps({
-        "kind": "asset", "source": "rmm", "subject": "srv-1",
-        "observed_at": "2026-11-22T05:00:00Z",
-        "facts": {"asset_kind": "server", "patch_assessed_at": "2026-11-22T05:00:00Z"}}) + "\n",
-        encoding="utf-8")
+    write_server_estate(tmp_path)
     args = ["evaluate", "--policy", str(tmp_path / "c.yaml"), "--evidence",
             str(tmp_path / "e.jsonl"), "--as-of", "2026-11-22T06:00:00Z"]
     # the run really ran and judged: the server's assessment, nothing missing (exit 0)

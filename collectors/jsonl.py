@@ -421,8 +421,6 @@ class _Reader:
         self.last_line = 0
         #: The line of each record built, in order (its id is claimed after: ``_claim_ids``).
         self.lines = array("L")
-        #: The distinct ids of the records built, gathered as each is kept (``_claim_ids``).
-        self.ids: set[str] = set()
         self.strings: dict[str, str] = {}
         self.origins: dict[Any, str] = {UNSET: ""}  # shared origins; UNSET (absent): ""
         self.lists: dict[tuple[Any, ...], list[Any]] = {}
@@ -895,27 +893,20 @@ def _keep(reader: _Reader, item: Evidence, line_no: int, evidence: list[Evidence
     """Keep a record built from line ``line_no`` (its id is claimed once all are read)."""
     evidence.append(item)
     reader.lines.append(line_no)
-    reader.ids.add(item.id)
 
 
 def _keep_run(reader: _Reader, run: list[Evidence], first_line: int,
               evidence: list[Evidence]) -> None:
-    """:func:`_keep` of each record of a run of consecutive lines (their ids gathered while
-    the strings just made are in the CPU's cache: a set of a million ids made at the end read
-    each record and id again from memory, ~0.3 s more)."""
+    """:func:`_keep` of each record of a run of consecutive lines."""
     evidence.extend(run)
     reader.lines.extend(range(first_line, first_line + len(run)))
-    reader.ids.update(map(_ID_OF, run))
 
 
 def _claim_ids(reader: _Reader, evidence: list[Evidence]) -> list[Evidence]:
     """The records that keep their id: each id goes to the first line that has it, and a later
     record with the same id is refused by its number (``reader.refuse``), as if claimed line
-    by line. Told in one step when no id repeats (the set of the ids kept, ``reader.ids``, as
-    large as the records: the common case)."""
-    distinct = len(reader.ids)
-    reader.ids = set()
-    if distinct == len(evidence):
+    by line. Told in one step when no id repeats (a set of them all: the common case)."""
+    if len(set(map(_ID_OF, evidence))) == len(evidence):
         return evidence
     ids = list(map(_ID_OF, evidence))
     lines = reader.lines

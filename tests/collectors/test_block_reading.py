@@ -121,7 +121,7 @@ def test_a_duplicate_id_within_one_run_is_refused_by_its_number(tmp_path, small_
 
 
 def test_an_id_kept_alone_and_one_built_by_columns_are_one_claim(tmp_path, small_blocks):
-    """Ids are gathered as records are kept, by whichever path built them: a duplicate between
+    """Ids are claimed over every record kept, by whichever path built it: a duplicate between
     a line read alone (an escape) and a line of a run built by columns is refused either way
     round, by its number, as line by line."""
     lines = [json.dumps(patch_line(f"s{i // 10}", f"KB{i}")) for i in range(120)]

@@ -31,6 +31,7 @@ from clausewatch.commands.common import read_contract
 from clausewatch.core.run import RunInfo
 from clausewatch.reports import evidence_pack, pack_zip, publish
 from clausewatch.reports.formats import FORMATS
+from clausewatch.reports.pack_options import PackOptions
 
 SPLIT: dict[str, list[float]] = {}
 
@@ -84,7 +85,7 @@ def main() -> int:
     try:
         wall, cpu, main_cpu = time.perf_counter(), time.process_time(), time.thread_time()
         publish.publish_run(stage, ev, info, records, contract_bytes,
-                            evidence_pack.PackOptions(host={"hostname": "bench"}))
+                            PackOptions(host={"hostname": "bench"}))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         main_cpu = time.thread_time() - main_cpu
     finally:

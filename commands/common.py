@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from clausewatch.alerts.config import from_mapping as alerts_from_mapping
-from clausewatch.alerts.config import load_alerts
 from clausewatch.checks import CHECKS
 from clausewatch.core.clock import utc_now
 from clausewatch.core.contract import Contract
@@ -20,14 +18,19 @@ from clausewatch.history.postgres import check_url, is_url
 from clausewatch.history.store import DEFAULT_PATH, Location
 from clausewatch.pipeline.nightly import Nightly
 from clausewatch.policies.load import load_contract
-from clausewatch.reports.evidence_pack import PackOptions
 from clausewatch.reports.formats import FORMATS
 from clausewatch.reports.formats.csv_results import DEFAULT_DIALECT, DIALECTS
-from clausewatch.reports.publish import pack_options
+from clausewatch.reports.pack_options import PackOptions
 from clausewatch.reports.terminal import make_console
 
 if TYPE_CHECKING:  # only `run` reads a sources file (its catalogue and schemas: not for `evaluate`)
+    from clausewatch.alerts.config import AlertConfig
     from clausewatch.pipeline.sources_file import SourcesConfig
+
+# The alerts file's code (its channels and their HTTP client, the YAML schema validators) and
+# the pack's writer (Ed25519, the zip) are imported by the functions that read an alerts file or
+# build a pack's options: ``evaluate`` without ``--alerts`` or ``--out`` loads neither
+# (tests/test_lazy_imports.py).
 
 DEMO_OUT = Path("clausewatch-demo")
 LIVE_OUT = Path("clausewatch-out")
@@ -146,6 +149,8 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
 def report_options(args: argparse.Namespace, out: Path) -> PackOptions:
     """Report and pack options from ``--format``, ``--lang``, ``--signing-key``,
     ``--previous-pack``, ``--pack-history`` (and the environment)."""
+    from clausewatch.reports.publish import pack_options
+
     formats = None if args.formats is None else [n for group in args.formats for n in group]
     try:
         return pack_options(
@@ -169,12 +174,18 @@ def nightly_for(args: argparse.Namespace, sources: SourcesConfig | None = None) 
     else the sources file's ``history:``, else clausewatch-history.sqlite, both relative to the
     sources file; its alerts come from ``--alerts``, else the sources file's ``alerts:``.
     """
-    config = load_alerts(args.alerts) if args.alerts else None
+    config: AlertConfig | None = None
+    if args.alerts:
+        from clausewatch.alerts.config import load_alerts
+
+        config = load_alerts(args.alerts)
     history = args.history
     if sources is not None:
         base = Path(sources.file).resolve().parent
         if config is None and "alerts" in sources.settings:
-            config = alerts_from_mapping(sources.settings["alerts"], base_dir=base)
+            from clausewatch.alerts.config import from_mapping
+
+            config = from_mapping(sources.settings["alerts"], base_dir=base)
         history = history_path(history, sources)
     text = args.policy.read_text(encoding="utf-8") if history or config else ""
     return Nightly.from_args(history, config, text)

@@ -25,8 +25,8 @@ from clausewatch.core.i18n import Catalogue, pick_language
 from clausewatch.core.run import exit_code_for
 from clausewatch.pipeline.run import Gathered, Run, execute
 from clausewatch.reports import results_json, terminal
-from clausewatch.reports.evidence_pack import PackOptions
 from clausewatch.reports.output import check_replaceable
+from clausewatch.reports.pack_options import PackOptions
 from clausewatch.reports.progress import StageProgress
 
 NAME = "evaluate"

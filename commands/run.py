@@ -41,8 +41,9 @@ from clausewatch.pipeline.archive import Archive, archive_pack
 from clausewatch.pipeline.run import Gathered, Run, execute
 from clausewatch.pipeline.sources_file import SourcesConfig, load_sources
 from clausewatch.reports import terminal
-from clausewatch.reports.evidence_pack import PACK_ZIP, PackOptions
+from clausewatch.reports.evidence_pack import PACK_ZIP
 from clausewatch.reports.output import check_replaceable
+from clausewatch.reports.pack_options import PackOptions
 from clausewatch.reports.progress import CollectionProgress, StageProgress
 
 NAME = "run"

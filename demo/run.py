@@ -18,7 +18,7 @@ from clausewatch.demo.estate import Estate, build_estate
 from clausewatch.demo.history import demo_backfill, demo_publish
 from clausewatch.pipeline.run import Gathered, Run
 from clausewatch.policies.load import load_contract
-from clausewatch.reports.evidence_pack import PackOptions
+from clausewatch.reports.pack_options import PackOptions
 
 log = logging.getLogger("clausewatch")
 

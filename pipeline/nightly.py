@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from clausewatch.alerts.config import AlertConfig
-from clausewatch.alerts.notify import AlertOutcome, notify
-from clausewatch.core.evaluation import Evaluation
 from clausewatch.core.faults import checkpoint
-from clausewatch.core.run import RunInfo
-from clausewatch.history.standing import standing
 from clausewatch.history.store import DEFAULT_PATH, Location, open_history
-from clausewatch.reports.output import write_text_atomic
+
+if TYPE_CHECKING:  # what only a recorded run needs is imported by ``publish``
+    from clausewatch.alerts.config import AlertConfig
+    from clausewatch.alerts.notify import AlertOutcome
+    from clausewatch.core.evaluation import Evaluation
+    from clausewatch.core.run import RunInfo
 
 HISTORY_FILE = "history.sqlite"
 OUTBOX_FILE = "outbox.jsonl"
@@ -53,6 +54,12 @@ class Nightly:
         ``HistoryStore.mark_published``)."""
         if self.history is None:
             return None
+        # imported here: a run not recorded (``evaluate`` alone) loads no alert channel, HTTP
+        # client, history standing or output writer
+        from clausewatch.alerts.notify import notify
+        from clausewatch.history.standing import standing
+        from clausewatch.reports.output import write_text_atomic
+
         with open_history(self.history, contract_id=ev.contract.id) as store:
             prior = store.prior(ev.contract.id)
             outcome = notify(prior, ev, info, self.alerts, standing=standing(store, ev))

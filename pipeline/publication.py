@@ -24,7 +24,6 @@ from clausewatch.history.store import (
     hold_postgres,
     open_history,
 )
-from clausewatch.reports.evidence_pack import PACK_DIR, keep_pack, kept_target
 from clausewatch.reports.staging import lock_path, recover
 
 log = logging.getLogger("clausewatch")
@@ -49,6 +48,8 @@ def locked(out: Path | None, history: Location | None,
 
 def copy_published_pack(target: Path, dest: Path) -> None:
     """Keep a published output folder's pack as the zip ``dest`` in ``--pack-history``."""
+    from clausewatch.reports.evidence_pack import PACK_DIR, keep_pack  # only a pack kept
+
     keep_pack(target / PACK_DIR, dest)
 
 
@@ -56,6 +57,8 @@ def archive_slot(history: Path | None, stage: Path) -> tuple[Path, str] | None:
     """The ``--pack-history`` slot of the pack staged in ``stage``: named by its chain."""
     if history is None:
         return None
+    from clausewatch.reports.evidence_pack import PACK_DIR, kept_target  # only a pack kept
+
     kept = kept_target(stage / PACK_DIR, history.resolve())
     return kept.parent, kept.name
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clausewatch.checks.engine import evaluate
 from clausewatch.core.clock import utc_now
@@ -26,7 +26,6 @@ from clausewatch.core.faults import checkpoint
 from clausewatch.core.interrupt import Stopped, deferred
 from clausewatch.core.redact import Redactor
 from clausewatch.core.run import RunInfo
-from clausewatch.history.standing import read_standing
 from clausewatch.history.store import Location
 from clausewatch.pipeline.nightly import Nightly
 from clausewatch.pipeline.publication import (
@@ -37,9 +36,11 @@ from clausewatch.pipeline.publication import (
     reconcile,
     roll_back,
 )
-from clausewatch.reports.evidence_pack import PackOptions
-from clausewatch.reports.publish import publish_run
-from clausewatch.reports.staging import Staging, abort, begin, commit, recover
+from clausewatch.reports.pack_options import PackOptions
+from clausewatch.reports.staging import abort, begin, commit, recover
+
+if TYPE_CHECKING:
+    from clausewatch.reports.staging import Staging
 
 log = logging.getLogger("clausewatch")
 
@@ -101,6 +102,10 @@ def execute(run: Run) -> tuple[Evaluation, RunInfo]:
 
 
 def _publish(run: Run, out: Path) -> tuple[Evaluation, RunInfo]:
+    # imported here: a run without an output folder loads no report, pack or standing code
+    from clausewatch.history.standing import read_standing
+    from clausewatch.reports.publish import publish_run
+
     st = begin(out)
     recorded: str | None = None
     published = False

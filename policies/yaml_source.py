@@ -31,6 +31,8 @@ read it, not Python's "end or before a final line break": ``"id\\n"`` does not p
 Schema validators are built once per schema. A document ``jsonschema_rs`` accepts is valid; only
 one it refuses is walked by ``jsonschema`` for the located messages, so ``jsonschema`` always has
 the last word (the mutation tests check that jsonschema_rs never accepts what it refuses).
+``jsonschema`` is imported, and its validator built, when a document is first walked: reading
+valid files (a contract, at each ``evaluate``) does not load it.
 """
 
 from __future__ import annotations
@@ -40,21 +42,21 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 import yaml
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError, best_match
-from jsonschema.validators import extend as validators_extend
 from yaml.constructor import SafeConstructor
 from yaml.cyaml import CParser  # type: ignore[attr-defined]
 from yaml.resolver import Resolver
 
 from clausewatch.core.gc_policy import paused
 from clausewatch.core.problems import InputError, Problem
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
@@ -517,23 +519,28 @@ def _pattern(
     validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
     """jsonschema's ``pattern`` keyword, same message, with ECMA-262's ``$``."""
+    from jsonschema.exceptions import ValidationError
+
     if validator.is_type(instance, "string") and not _compiled(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-#: jsonschema's Draft 2020-12 validator, with ECMA-262's ``$`` in ``pattern``.
-_Reference = validators_extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {"pattern": _pattern}
-)
+@cache
+def _reference_class() -> Any:
+    """jsonschema's Draft 2020-12 validator, with ECMA-262's ``$`` in ``pattern``."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
+
+    return extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
 
 
 class _Validators:
     """The two validators of one schema, built once: ``jsonschema`` (the reference, for
-    messages) and ``jsonschema_rs`` (the fast confirmation), or None where it cannot compile."""
+    messages) and ``jsonschema_rs`` (the fast confirmation), or None where it cannot compile.
+    The reference is built when first asked for: only a document the fast one refuses needs it."""
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.schema = schema
-        self.reference = _Reference(dict(schema), format_checker=FormatChecker())
         self.fast: jsonschema_rs.Draft202012Validator | None
         try:
             self.fast = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
@@ -548,6 +555,13 @@ class _Validators:
             return bool(self.fast.is_valid(instance))
         except (ValueError, TypeError, OverflowError):
             return False
+
+    @cached_property
+    def reference(self) -> Any:
+        """The ``jsonschema`` validator of the schema (for the located messages)."""
+        from jsonschema import FormatChecker
+
+        return _reference_class()(dict(self.schema), format_checker=FormatChecker())
 
 
 _CACHE: OrderedDict[int, _Validators] = OrderedDict()
@@ -597,6 +611,8 @@ def schema_problems(
 
 def _leaves(err: ValidationError) -> list[ValidationError]:
     """For oneOf/anyOf failures, the most relevant sub-error rather than a wall of text."""
+    from jsonschema.exceptions import best_match
+
     if err.context:
         best = best_match(err.context)
         if best is not None and best.context:

@@ -55,6 +55,7 @@ from clausewatch.core.run import RunInfo
 from clausewatch.reports import pack_zip, signing
 from clausewatch.reports.formats import FORMATS
 from clausewatch.reports.i18n import Catalogue, pick_language
+from clausewatch.reports.pack_options import PackOptions
 from clausewatch.reports.results_json import iso
 from clausewatch.reports.streams import file_chunks
 from clausewatch.reports.templating import environment
@@ -93,24 +94,6 @@ class PackCorrupt(PackError):
         super().__init__(f"{pack}: member {member}: {reason}")
         self.member = member
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PackOptions:
-    """How to build a pack. Paths are the caller's; nothing here is copied into the pack
-    except redacted raw pages."""
-
-    lang: str | None = None
-    signing_key: Ed25519PrivateKey | None = None
-    previous: Path | None = None  # the previous pack (folder or zip) to chain to
-    previous_optional: bool = False  # found, not asked for: if unreadable, start a new chain
-    history: Path | None = None  # a folder of earlier packs: newest is previous; new one added
-    secrets: tuple[str, ...] = ()  # known secret values: masked, then must appear nowhere
-    raw_dir: Path | None = None  # raw API pages to include, redacted
-    attachments_dir: Path | None = None  # files evidence rests on, copied verbatim
-    host: Mapping[str, Any] | None = None  # host facts (default: this machine)
-    formats: tuple[str, ...] | None = None  # output formats to write (None: every registered)
-    format_options: Mapping[str, str] = field(default_factory=dict)  # e.g. csv_dialect
 
 
 @dataclass(frozen=True, slots=True)

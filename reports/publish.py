@@ -36,7 +36,6 @@ from clausewatch.reports.evidence_pack import (
     REPORTS,
     RESULTS,
     PackInfo,
-    PackOptions,
     archive_pack,
     build_pack,
     leak_error,
@@ -47,6 +46,7 @@ from clausewatch.reports.evidence_pack import (
 )
 from clausewatch.reports.formats import FORMATS, RunView, csv_results
 from clausewatch.reports.i18n import LANGUAGES
+from clausewatch.reports.pack_options import PackOptions
 from clausewatch.reports.signing import load_private_key
 from clausewatch.reports.streams import evidence_chunks, link_or_copy, write_stream
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 
 @functools.cache
@@ -12,7 +14,11 @@ def environment() -> jinja2.Environment:
     """Autoescape on for ``*.html.j2``, off for ``*.md.j2``; undefined names are errors.
 
     One per process, never changed once made: each template is compiled once however many runs
-    a process renders (``run --portfolio``: one report per contract; about 40 ms a report)."""
+    a process renders (``run --portfolio``: one report per contract; about 40 ms a report).
+    Jinja2 is imported here, by the first report rendered: a run that writes none (``evaluate``
+    without ``--out``) does not load it."""
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("clausewatch.reports", "templates"),
         autoescape=jinja2.select_autoescape(

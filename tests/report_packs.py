@@ -8,8 +8,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from clausewatch.reports.evidence_pack import PACK_DIR, PackOptions
+from clausewatch.reports.evidence_pack import PACK_DIR
 from clausewatch.reports.output import staged_dir
+from clausewatch.reports.pack_options import PackOptions
 from clausewatch.reports.publish import publish_run
 
 HOST = {"hostname": "auditor-test", "platform": "test", "python": "3"}

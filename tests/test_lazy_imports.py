@@ -106,13 +106,18 @@ commitments:
 """
 
 
-def test_evaluate_from_file_loads_no_vendor_sdk(tmp_path: Path) -> None:
+def write_server_estate(tmp_path: Path) -> None:
+    """``c.yaml`` (CONTRACT) and ``e.jsonl``: one server, its patches assessed an hour ago."""
     (tmp_path / "c.yaml").write_text(CONTRACT, encoding="utf-8")
     (tmp_path / "e.jsonl").write_text(json.dumps({
         "kind": "asset", "source": "rmm", "subject": "srv-1",
         "observed_at": "2026-11-22T05:00:00Z",
         "facts": {"asset_kind": "server", "patch_assessed_at": "2026-11-22T05:00:00Z"}}) + "\n",
         encoding="utf-8")
+
+
+def test_evaluate_from_file_loads_no_vendor_sdk(tmp_path: Path) -> None:
+    write_server_estate(tmp_path)
     out = tmp_path / "out"
     args = ["evaluate", "--policy", str(tmp_path / "c.yaml"), "--evidence",
             str(tmp_path / "e.jsonl"), "--as-of", "2026-11-22T06:00:00Z", "--out", str(out),
@@ -122,6 +127,31 @@ def test_evaluate_from_file_loads_no_vendor_sdk(tmp_path: Path) -> None:
         *VENDOR, *(f"clausewatch.collectors.{c}" for c in VENDOR_COLLECTORS),
         "clausewatch.pipeline.sources_file", "clausewatch.collectors.catalogue")) == []
     assert (out / "results.json").is_file()  # the run really ran
+
+
+#: What ``evaluate`` without ``--out``, ``--history`` or ``--alerts`` must not load: the alert
+#: channels and their HTTP client, jsonschema (a valid contract is confirmed by jsonschema_rs
+#: alone), the pack's writer and Ed25519, Jinja and the history's standing (~0.3 s, issue 16).
+WRITES_ONLY = ("httpx", "jsonschema", "cryptography", "jinja2", "clausewatch.alerts",
+               "clausewatch.reports.evidence_pack", "clausewatch.reports.publish",
+               "clausewatch.reports.pack_zip", "clausewatch.reports.signing",
+               "clausewatch.pipeline.sources_file")
+
+
+def test_plain_evaluate_loads_no_alert_pack_schema_or_template_code(tmp_path: Path) -> None:
+    """``clausewatch evaluate`` to the terminal (no outputs, history nor alerts) judges the
+    evidence without loading what only writing, recording or alerting needs; the probe sees
+    them as soon as ``--out`` asks for the outputs."""
+    write_server_estate(tmp_path)
+    args = ["evaluate", "--policy", str(tmp_path / "c.yaml"), "--evidence",
+            str(tmp_path / "e.jsonl"), "--as-of", "2026-11-22T06:00:00Z"]
+    # the run really ran and judged: the server's assessment, nothing missing (exit 0)
+    body = f"code = act(lambda: main({args!r}))\nassert code == 0, code"
+    assert loaded_after(body, WRITES_ONLY) == []
+    written = loaded_after(f"act(lambda: main({[*args, '--out', str(tmp_path / 'out')]!r}))",
+                           WRITES_ONLY)
+    assert {"jinja2", "cryptography", "clausewatch.reports.evidence_pack"} <= set(written)
+    assert (tmp_path / "out" / "results.json").is_file()
 
 
 def test_aws_only_evaluate_loads_no_microsoft_or_google_code(tmp_path: Path) -> None:

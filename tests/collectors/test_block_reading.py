@@ -120,6 +120,32 @@ def test_a_duplicate_id_within_one_run_is_refused_by_its_number(tmp_path, small_
     assert "(line 1)" in problems[0][2] and "(line 2)" in problems[1][2]
 
 
+def test_an_id_kept_alone_and_one_built_by_columns_are_one_claim(tmp_path, small_blocks):
+    """Ids are claimed over every record kept, by whichever path built it: a duplicate between
+    a line read alone (an escape) and a line of a run built by columns is refused either way
+    round, by its number, as line by line."""
+    lines = [json.dumps(patch_line(f"s{i // 10}", f"KB{i}")) for i in range(120)]
+    lines[7] = lines[7].replace('"rmm"', '"r\\u006dm"')  # alone, id rmm:patch:s0:KB7
+    lines[95] = lines[7].replace('"r\\u006dm"', '"rmm"')  # in a run, the same id
+    lines[30] = lines[100].replace('"rmm"', '"r\\u006dm"')  # alone, after its twin is kept
+    got, problems = read_whole(tmp_path, lines)
+    expected, by_line = one_by_one(lines)
+    assert problems == by_line
+    assert [(p[0], p[1]) for p in problems] == [(96, "id"), (101, "id")]
+    assert "(line 8)" in problems[0][2] and "(line 31)" in problems[1][2]
+    # a refused line's id is not counted among the kept: the one duplicate is still found
+    refused = [*lines]
+    refused[30] = refused[30].replace('"critical"', "NaN")
+    del refused[100]
+    _, problems = read_whole(tmp_path, refused)
+    assert [(p[0], p[1]) for p in problems] == [(31, ""), (96, "id")]  # NaN: not JSON
+    assert problems == one_by_one(refused)[1]
+    lines = [line for i, line in enumerate(lines) if i not in (95, 100)]
+    got, problems = read_whole(tmp_path, lines)
+    expected, _ = one_by_one(lines)
+    assert not problems and got == expected
+
+
 def test_duplicate_ids_among_invalid_lines_are_reported_in_line_order_up_to_the_limit(
         tmp_path, small_blocks):
     """Ids are claimed once every line is read: the refused duplicates still come in line

@@ -16,7 +16,11 @@ is, limits *concurrency* to "4 concurrent requests" for each app ID and mailbox 
 
 Adaptive back-off: a 429 or 503 answer (of a request, or of one request inside a ``$batch``)
 pauses the whole gate for its ``Retry-After`` (every worker of the tenant waits, not only the
-throttled one) and halves the limit; each run of successes as long as the limit gives one slot
+throttled one), at most ``max_pause`` seconds (the entry's ``throttling.max_wait_seconds``, the
+longest wait it allows a request: a longer ``Retry-After`` fails the request it answered
+(``retry.py``), and holding the tenant's other requests longer would hang the night run for an
+answer that is already an error; after the bound they are sent and get Graph's own answer), and
+halves the limit; each run of successes as long as the limit gives one slot
 back, up to the configured limit. Throttling slows the source; the retries themselves stay
 bounded by the retry handler and the entry's ``RetryBudget``.
 """
@@ -54,9 +58,10 @@ def fan_out() -> Iterator[None]:
 class TenantGate:
     """A semaphore usable from several event loops in several threads, with a shared pause."""
 
-    def __init__(self, limit: int = DEFAULT_CONCURRENCY, *,
+    def __init__(self, limit: int = DEFAULT_CONCURRENCY, *, max_pause: float | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = max(1, int(limit))
+        self.max_pause = max_pause  # the longest pause one throttling answer makes (None: any)
         self.clock = clock
         self.allowed = self.limit  # current limit (halved on throttling, regrown on success)
         self.busy = 0
@@ -123,12 +128,14 @@ class TenantGate:
             return max(0.0, self._paused_until - self.clock())
 
     def throttled(self, retry_after: float | None) -> None:
-        """Graph said slow down: pause every worker, halve the limit."""
+        """Graph said slow down: pause every worker (at most ``max_pause``), halve the limit."""
         with self._lock:
             self.throttled_count += 1
             self.allowed = max(1, self.allowed // 2)
             self._successes = 0
             if retry_after is not None and retry_after > 0:
+                if self.max_pause is not None:
+                    retry_after = min(retry_after, self.max_pause)
                 self._paused_until = max(self._paused_until, self.clock() + retry_after)
 
     def succeeded(self) -> None:

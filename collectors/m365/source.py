@@ -215,10 +215,11 @@ def retry_policy(entry: Mapping[str, Any], budget: RetryBudget | None = None) ->
     retry = entry.get("retry", {})
     retries = retry["max_attempts"] - 1 if "max_attempts" in retry else \
         throttling.get("max_retries", 4)
-    return RetryPolicy(max_retries=retries,
-                       max_wait_seconds=throttling.get("max_wait_seconds", 60.0),
+    max_wait = float(throttling.get("max_wait_seconds", 60.0))
+    return RetryPolicy(max_retries=retries, max_wait_seconds=max_wait,
                        budget=budget or RetryBudget.from_entry(entry),
-                       gate=TenantGate(throttling.get("concurrency", DEFAULT_CONCURRENCY)))
+                       gate=TenantGate(throttling.get("concurrency", DEFAULT_CONCURRENCY),
+                                       max_pause=max_wait))
 
 
 def build(entry: Mapping[str, Any], context: BuildContext, *, preflight: bool = True,

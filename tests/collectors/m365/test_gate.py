@@ -143,3 +143,21 @@ def test_a_listing_page_goes_before_waiting_batches() -> None:
     asyncio.run(run())
     assert order == ["page", "batch-0", "batch-1", "batch-2"]
     assert gate.busy == 0 and gate.peak == 1
+
+
+def test_a_throttling_pause_is_bounded_by_the_entrys_longest_wait() -> None:
+    """A Retry-After beyond ``throttling.max_wait_seconds`` fails the request it answered; the
+    tenant's other requests wait at most that bound, not the whole Retry-After."""
+    now = [100.0]
+    gate = TenantGate(4, max_pause=5.0, clock=lambda: now[0])
+    gate.throttled(3600.0)
+    assert gate.paused_for() == 5.0
+    gate.throttled(2.0)  # a shorter one does not shorten the pause
+    assert gate.paused_for() == 5.0
+    now[0] += 5.0
+    assert gate.paused_for() == 0.0
+    unbounded = TenantGate(4, clock=lambda: now[0])
+    unbounded.throttled(3600.0)
+    assert unbounded.paused_for() == 3600.0
+    built = m365_source.retry_policy({"throttling": {"max_wait_seconds": 7}})
+    assert built.gate.max_pause == 7.0

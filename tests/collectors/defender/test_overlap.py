@@ -96,7 +96,8 @@ def test_lookups_run_in_order_and_publish_each_result_as_it_comes():
             gate.wait(5)
         return Release(None, None, f"{cve} {kb}")
 
-    lookups = Lookups([("CVE-1", "KB1"), ("CVE-2", "KB2")], lookup)
+    lookups = Lookups(lookup)
+    lookups.start([("CVE-1", "KB1"), ("CVE-2", "KB2")])
     assert ("CVE-1", "KB1") in lookups and ("CVE-3", "KB3") not in lookups
     worker = threading.Thread(target=lookups.run)
     worker.start()
@@ -114,7 +115,8 @@ def test_a_failed_lookup_is_raised_again_to_whoever_waits():
     def lookup(cve: str, kb: str) -> Release:
         raise RuntimeError(f"cannot look {cve} up")
 
-    lookups = Lookups([("CVE-1", "KB1")], lookup)
+    lookups = Lookups(lookup)
+    lookups.start([("CVE-1", "KB1")])
     with pytest.raises(RuntimeError):
         lookups.run()
     with pytest.raises(RuntimeError, match="cannot look CVE-1 up"):

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from defender_fake import CVE_APP, CVE_WEB, M_APP, M_WEB, NOV_RELEASE, about, subject, vuln
 
+from clausewatch.collectors.defender.api import DefenderReader
 from clausewatch.collectors.defender.lookups import Lookups
 from clausewatch.collectors.defender.releases import MsrcReleases, Release
 
@@ -172,3 +173,15 @@ def test_stop_ends_a_worker_that_was_never_started():
     assert not worker.is_alive() and not lookups.running
     with pytest.raises(KeyError):
         lookups.wait(("CVE-1", "KB1"))
+
+
+def test_a_page_that_cannot_be_saved_beside_the_rows_is_the_collectors_crash(
+        estate, collect, monkeypatch):
+    def broken(self: Any, page: Any) -> str:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(DefenderReader, "keep", broken)
+    batch, _ = collect(estate(), export_page_size=PAGE)
+    [error] = batch.errors
+    assert error.kinds == ("asset", "patch") and "disk full" in error.message
+    assert batch.evidence == []

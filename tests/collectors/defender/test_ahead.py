@@ -132,14 +132,20 @@ def test_asked_ahead_or_not_the_records_raw_pages_and_notes_are_the_same(
         assert all("could not be read" in note for note in notes.values())
 
 
-def test_a_hint_that_crashes_is_the_collectors_crash(estate, collect, monkeypatch):
-    def broken(self: Any, cve: str) -> None:
-        raise RuntimeError("bug asking ahead")
+@pytest.mark.parametrize(("owner", "method"), [
+    (MsrcReleases, "lookup"),  # the worker, looking the pairs up
+    (MsrcReleases, "ahead"),  # the worker, asking ahead while the export is read
+    (DefenderReader, "keep"),  # the second worker, saving a page beside its rows
+])
+def test_a_worker_that_crashes_is_the_collectors_crash_never_lost(
+        estate, collect, monkeypatch, owner, method):
+    def broken(self: Any, *args: Any) -> Any:
+        raise RuntimeError(f"bug in {method}")
 
-    monkeypatch.setattr(MsrcReleases, "ahead", broken)
-    batch, _ = collect(estate())
+    monkeypatch.setattr(owner, method, broken)
+    batch, _ = collect(estate(), export_page_size=PAGE)
     [error] = batch.errors
-    assert error.kinds == ("asset", "patch") and "bug asking ahead" in error.message
+    assert error.kinds == ("asset", "patch") and f"bug in {method}" in error.message
     assert batch.evidence == []
 
 
@@ -174,14 +180,3 @@ def test_stop_ends_a_worker_that_was_never_started():
     with pytest.raises(KeyError):
         lookups.wait(("CVE-1", "KB1"))
 
-
-def test_a_page_that_cannot_be_saved_beside_the_rows_is_the_collectors_crash(
-        estate, collect, monkeypatch):
-    def broken(self: Any, page: Any) -> str:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(DefenderReader, "keep", broken)
-    batch, _ = collect(estate(), export_page_size=PAGE)
-    [error] = batch.errors
-    assert error.kinds == ("asset", "patch") and "disk full" in error.message
-    assert batch.evidence == []

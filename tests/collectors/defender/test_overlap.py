@@ -12,7 +12,7 @@ from defender_fake import CVE_APP, CVE_WEB, M_APP, M_OLD, M_WEB, NOV_RELEASE, ab
 
 from clausewatch.collectors.defender import collector as collector_module
 from clausewatch.collectors.defender.lookups import Lookups
-from clausewatch.collectors.defender.releases import MsrcReleases, Release
+from clausewatch.collectors.defender.releases import Release
 
 EXPORT = "/api/machines/SoftwareVulnerabilitiesByMachine"
 
@@ -62,18 +62,6 @@ def test_an_msrc_error_while_records_wait_is_a_release_note_not_an_error(estate,
                                                "be read")
     web = about(batch, "patch")[subject(M_WEB)][0].facts  # the next CVE is still looked up
     assert web["released_at"] == NOV_RELEASE
-
-
-def test_a_lookup_that_crashes_is_the_collectors_crash_never_lost(estate, collect,
-                                                                  monkeypatch):
-    def broken(self: Any, cve: str, kb: str) -> Release:
-        raise RuntimeError("bug in a lookup")
-
-    monkeypatch.setattr(MsrcReleases, "lookup", broken)
-    batch, _ = collect(estate())
-    [error] = batch.errors
-    assert error.kinds == ("asset", "patch") and "bug in a lookup" in error.message
-    assert batch.evidence == []
 
 
 def test_a_failed_export_asks_msrc_nothing(estate, collect):

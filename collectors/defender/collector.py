@@ -6,10 +6,8 @@ request at a time. MSRC is asked from a worker thread (``lookups.py``): each CVE
 as soon as a row naming it is read (asked ahead while the export's next pages are received and
 its rows read), then the (CVE, KB) pairs in order once the export is read, while the records
 are built: a record whose KB's release is known already is built at once, the others (in
-their place in the output) once their lookup is done, so MSRC's waits overlap the export and
-the CPU of building 200,000 records. Each export page is redacted and written by a second
-worker as soon as it is read, while its rows are read (its proof is CPU, its hash and write
-release the interpreter lock); the records wait for its ``raw_ref``.
+their place in the output) once their lookup is done, so MSRC's waits overlap the export, the
+CPU of saving its pages (redacted) and that of building 200,000 records.
 
 Failures bear on what they could have covered: no token, an unreachable API or an unreadable
 machine list leave both kinds without evidence (``asset``, ``patch``) for the tenant; an
@@ -24,8 +22,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -127,15 +125,13 @@ class _Collection:
         except REST_FAILURES as exc:
             return [self._error(exc, ALL_KINDS, "machines")]
         export_note = None
+        pages: list[Page] = []
         releases = Lookups(self._lookup, self._ahead)
-        kept: list[Future[str]] = []  # each export page's raw_ref, saved beside the rows
-        with ThreadPoolExecutor(1, thread_name_prefix="defender-msrc") as pool, \
-                ThreadPoolExecutor(1, thread_name_prefix="defender-raw") as saver:
+        with ThreadPoolExecutor(1, thread_name_prefix="defender-msrc") as pool:
             asked = pool.submit(releases.run)
             try:
                 try:
-                    self._read_export(lambda page: kept.append(saver.submit(
-                        self.api.keep, page)), releases)
+                    self._read_export(pages, releases)
                 except REST_FAILURES as exc:
                     error = self._error(exc, (Kind.PATCH.value,), "software-vulnerabilities")
                     self.out.append(error)
@@ -145,7 +141,7 @@ class _Collection:
                 releases.start(self._wanted())
             finally:
                 releases.stop()  # a crash above: the worker ends, never waits
-            self.refs = [ref.result() for ref in kept]
+            self.refs = [self.api.keep(page) for page in pages]
             self._records(releases, export_note)
             asked.result()
         if self.unplaced:
@@ -176,16 +172,16 @@ class _Collection:
                 self._export_only(device, rows, releases)
         self._place_waiting(releases)
 
-    def _read_export(self, keep: Callable[[Page], None], releases: Lookups) -> None:
-        """Every export row, by device, once per row ``id``; each page is given to ``keep``
-        as soon as it is read, before its rows (saved raw beside them, a failed read's earlier
-        pages too); each CVE fixed by a KB is hinted to ``releases`` when its first row is
-        read."""
+    def _read_export(self, pages: list[Page], releases: Lookups) -> None:
+        """Every export row, by device, once per row ``id``; ``pages`` gets each page read
+        (kept by ``run``, a failed read's earlier pages too); each CVE fixed by a KB is hinted
+        to ``releases`` when its first row is read."""
         columns = Columns()
         seen: set[str] = set()
         given = self.given
-        for number, page in enumerate(self.api.vulnerabilities(self.c.export_page_size)):
-            keep(page)
+        for page in self.api.vulnerabilities(self.c.export_page_size):
+            number = len(pages)
+            pages.append(page)
             for raw_row in page.items:
                 r = columns.row(raw_row)
                 key = str(r.id or "")

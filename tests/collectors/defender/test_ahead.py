@@ -135,7 +135,7 @@ def test_asked_ahead_or_not_the_records_raw_pages_and_notes_are_the_same(
 @pytest.mark.parametrize(("owner", "method"), [
     (MsrcReleases, "lookup"),  # the worker, looking the pairs up
     (MsrcReleases, "ahead"),  # the worker, asking ahead while the export is read
-    (DefenderReader, "keep"),  # the second worker, saving a page beside its rows
+    (DefenderReader, "keep"),  # saving an export page raw
 ])
 def test_a_worker_that_crashes_is_the_collectors_crash_never_lost(
         estate, collect, monkeypatch, owner, method):

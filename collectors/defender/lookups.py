@@ -7,8 +7,10 @@ concurrency; see releases.py), in two steps:
   it is read (``hint``) and asked ahead (``ahead``: the requests its lookup will make, their
   answers kept, nothing saved), so MSRC's waits overlap the export's;
 * once the export is read, the (CVE, KB) pairs are given (``start``) and looked up in that
-  order, reading the answers asked ahead: what is saved, and every release, is what looking
-  them up in that order alone gives. Each result is published as soon as it is known: the
+  order, reading the answers asked ahead (the hints not asked yet are dropped: the lookups
+  ask what they need themselves, publishing each release as they go, not after every
+  hint): what is saved, and every release, is what looking them up in that order alone
+  gives. Each result is published as soon as it is known: the
   collector builds the records whose release is known (``ready``) while the next lookups
   run, and waits (``wait``) only for the rest.
 
@@ -42,7 +44,7 @@ class Lookups:
         self._hinted: set[str] = set()
         self._pairs: list[Pair] = []
         self._wanted: frozenset[Pair] = frozenset()
-        self._cves: frozenset[str] | None = None  # the pairs' CVEs, once started
+        self._started = False  # the pairs given (or none will come)
         self._done: dict[Pair, Release] = {}
         self._failed: BaseException | None = None
         self._finished = False
@@ -63,23 +65,25 @@ class Lookups:
 
     def hint(self, cve: str) -> None:
         """``cve`` will (likely) be looked up: asked ahead by the worker, once."""
-        if cve not in self._hinted and self._cves is None:
+        if cve not in self._hinted and not self._started:
             self._hinted.add(cve)
             self._work.put(cve)
 
     def start(self, pairs: Sequence[Pair]) -> None:
-        """Look ``pairs`` up, in this order, after the hints given so far (once only)."""
-        if self._cves is not None:
+        """Look ``pairs`` up, in this order (once only); the hints not asked ahead yet are
+        dropped."""
+        if self._started:
             raise RuntimeError("the lookups were started already")
         self._pairs = list(pairs)
         self._wanted = frozenset(self._pairs)
-        self._cves = frozenset(cve for cve, _ in self._pairs)
+        self._started = True
         self._work.put(list(self._pairs))
 
     def stop(self) -> None:
-        """No pairs will come (if none came): the worker ends once its hints are done."""
-        if self._cves is None:
-            self._cves = frozenset()
+        """No pairs will come (if none came): the worker ends, the hints not asked yet
+        dropped."""
+        if not self._started:
+            self._started = True
             self._work.put(_END)
 
     def run(self) -> None:
@@ -90,8 +94,7 @@ class Lookups:
                 if item is _END:
                     return
                 if isinstance(item, str):
-                    cves = self._cves  # read once: start() may set it meanwhile
-                    if self._ahead is not None and (cves is None or item in cves):
+                    if self._ahead is not None and not self._started:
                         self._ahead(item)
                     continue
                 for pair in item:

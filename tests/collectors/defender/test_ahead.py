@@ -149,23 +149,35 @@ def test_a_worker_that_crashes_is_the_collectors_crash_never_lost(
     assert batch.evidence == []
 
 
-def test_hints_are_asked_ahead_once_each_before_the_lookups():
+def test_hints_are_asked_ahead_once_each_until_the_pairs_are_known():
     done: list[str] = []
+    asking, go_on = threading.Event(), threading.Event()
+
+    def ahead(cve: str) -> None:
+        done.append(f"ahead {cve}")
+        asking.set()
+        assert go_on.wait(5)
 
     def lookup(cve: str, kb: str) -> Release:
         done.append(f"lookup {cve}")
         return Release(None, None, cve)
 
-    lookups = Lookups(lookup, lambda cve: done.append(f"ahead {cve}"))
+    lookups = Lookups(lookup, ahead)
     for cve in ("CVE-2", "CVE-1", "CVE-2", "CVE-3"):
         lookups.hint(cve)
+    worker = threading.Thread(target=lookups.run)
+    worker.start()
+    assert asking.wait(5)  # CVE-2 is being asked ahead
     lookups.start([("CVE-1", "KB1"), ("CVE-2", "KB2")])
     lookups.hint("CVE-4")  # too late: the pairs are known
     lookups.stop()  # started already: nothing changes
-    lookups.run()
-    # CVE-3 was hinted but is in no pair: not asked ahead once the pairs are known
-    assert done == ["ahead CVE-2", "ahead CVE-1", "lookup CVE-1", "lookup CVE-2"]
+    go_on.set()
+    worker.join(5)
+    # the hints not asked yet when the pairs came (CVE-1, CVE-3) are dropped: the lookups
+    # ask what they need, in order
+    assert done == ["ahead CVE-2", "lookup CVE-1", "lookup CVE-2"]
     assert not lookups.running
+    assert lookups.wait(("CVE-2", "KB2")).note == "CVE-2"
 
 
 def test_stop_ends_a_worker_that_was_never_started():

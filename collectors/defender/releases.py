@@ -20,6 +20,15 @@ the note says why; after a transport failure MSRC is not asked again in this run
 are read once per run; what was read is saved raw (for a CVRF document, an extract per CVE a
 release was read for: its tracking and its entries for that CVE, the whole document being
 several megabytes).
+
+``ahead(cve)`` asks now, one request after another, what ``lookup(cve, ...)`` will read
+(``updates('{cve}')``, then each CVRF document it names not read yet), while the caller is
+busy elsewhere (the Defender export): the answers are kept, nothing is saved, and ``lookup``
+reads each kept answer once, as the first request of its URL (a failure kept fails there as
+it did, a second request of that URL is sent then). So what ``lookup`` saves and returns is
+what it would without ``ahead``, in the order it is called in. After a transport failure
+nothing more is asked ahead. A CVE asked ahead that is never looked up costs its requests
+only.
 """
 
 from __future__ import annotations
@@ -66,6 +75,40 @@ class MsrcReleases:
     _extracts: dict[tuple[str, str], str] = field(default_factory=dict)
     _updates: dict[str, list[Mapping[str, Any]] | str] = field(default_factory=dict)
     _down: str | None = None
+    _early: dict[str, Any] = field(default_factory=dict)  # URL -> answer (or failure) asked
+    _early_off: bool = False  # ahead; a transport failure ahead: nothing more asked ahead
+
+    def ahead(self, cve: str) -> None:
+        """Ask MSRC now what ``lookup(cve, ...)`` will read, for it to read later (above)."""
+        url = f"updates('{cve}')"
+        if self._down or self._early_off or cve in self._updates or url in self._early:
+            return
+        body = self._ask_early(url)
+        for doc_id in _document_ids(_updates_of(body)) if body is not None else ():
+            if doc_id not in self._docs and f"cvrf/{doc_id}" not in self._early:
+                if self._ask_early(f"cvrf/{doc_id}") is None:
+                    return
+
+    def _ask_early(self, url: str) -> Any:
+        """``url``'s JSON, kept for ``_get``; None if it failed (the failure is kept)."""
+        try:
+            self._early[url] = body = self.session.get_json(url)
+        except REST_FAILURES as exc:
+            self._early[url] = exc
+            if _transport(exc):
+                self._early_off = True
+            return None
+        return body
+
+    def _get(self, url: str) -> Any:
+        """``url``'s JSON: the answer asked ahead (read once; a failure raised), else asked
+        now."""
+        if url in self._early:
+            early = self._early.pop(url)
+            if isinstance(early, BaseException):
+                raise early
+            return early
+        return self.session.get_json(url)
 
     def lookup(self, cve: str, kb: str) -> Release:
         if self._down:
@@ -99,7 +142,7 @@ class MsrcReleases:
         """The document ids that mention ``cve``, or a note saying why there are none."""
         if cve not in self._updates:
             try:
-                body = self.session.get_json(f"updates('{cve}')")
+                body = self._get(f"updates('{cve}')")
             except httpx.HTTPStatusError as exc:
                 if exc.response.status_code != 404:
                     raise
@@ -107,18 +150,16 @@ class MsrcReleases:
                                       f"update for {cve}")
                 return self._updates[cve]  # type: ignore[return-value]
             self.raw.save(self.source, self.origin, "msrc-updates", body)
-            value = body.get("value") if isinstance(body, Mapping) else None
-            self._updates[cve] = [u for u in value if isinstance(u, Mapping)] if isinstance(
-                value, list) else []
+            self._updates[cve] = _updates_of(body)
         found = self._updates[cve]
         if isinstance(found, str):
             return found
-        return [str(u["ID"]) for u in found if isinstance(u.get("ID"), str)]
+        return _document_ids(found)
 
     def _document(self, doc_id: str) -> Mapping[str, Any] | None:
         """The CVRF document ``doc_id`` (None: not an object), read once per run."""
         if doc_id not in self._docs:
-            body = self.session.get_json(f"cvrf/{doc_id}")
+            body = self._get(f"cvrf/{doc_id}")
             self._docs[doc_id] = body if isinstance(body, Mapping) else None
         return self._docs[doc_id]
 
@@ -136,6 +177,16 @@ class MsrcReleases:
                                          if str(v.get("CVE", "")).upper() == cve.upper()]}
             self._extracts[key] = self.raw.save(self.source, self.origin, "msrc-cvrf", extract)
         return self._extracts[key]
+
+
+def _updates_of(body: Any) -> list[Mapping[str, Any]]:
+    """The updates an ``updates('{CVE}')`` answer lists."""
+    value = body.get("value") if isinstance(body, Mapping) else None
+    return [u for u in value if isinstance(u, Mapping)] if isinstance(value, list) else []
+
+
+def _document_ids(updates: list[Mapping[str, Any]]) -> list[str]:
+    return [str(u["ID"]) for u in updates if isinstance(u.get("ID"), str)]
 
 
 def _vulns(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -12,7 +12,7 @@ from defender_fake import CVE_APP, CVE_WEB, M_APP, M_OLD, M_WEB, NOV_RELEASE, ab
 
 from clausewatch.collectors.defender import collector as collector_module
 from clausewatch.collectors.defender.lookups import Lookups
-from clausewatch.collectors.defender.releases import MsrcReleases, Release
+from clausewatch.collectors.defender.releases import Release
 
 EXPORT = "/api/machines/SoftwareVulnerabilitiesByMachine"
 
@@ -64,18 +64,6 @@ def test_an_msrc_error_while_records_wait_is_a_release_note_not_an_error(estate,
     assert web["released_at"] == NOV_RELEASE
 
 
-def test_a_lookup_that_crashes_is_the_collectors_crash_never_lost(estate, collect,
-                                                                  monkeypatch):
-    def broken(self: Any, cve: str, kb: str) -> Release:
-        raise RuntimeError("bug in a lookup")
-
-    monkeypatch.setattr(MsrcReleases, "lookup", broken)
-    batch, _ = collect(estate())
-    [error] = batch.errors
-    assert error.kinds == ("asset", "patch") and "bug in a lookup" in error.message
-    assert batch.evidence == []
-
-
 def test_a_failed_export_asks_msrc_nothing(estate, collect):
     fake = estate()
     fake.fail_page(EXPORT, 1, 400)
@@ -96,7 +84,8 @@ def test_lookups_run_in_order_and_publish_each_result_as_it_comes():
             gate.wait(5)
         return Release(None, None, f"{cve} {kb}")
 
-    lookups = Lookups([("CVE-1", "KB1"), ("CVE-2", "KB2")], lookup)
+    lookups = Lookups(lookup)
+    lookups.start([("CVE-1", "KB1"), ("CVE-2", "KB2")])
     assert ("CVE-1", "KB1") in lookups and ("CVE-3", "KB3") not in lookups
     worker = threading.Thread(target=lookups.run)
     worker.start()
@@ -114,7 +103,8 @@ def test_a_failed_lookup_is_raised_again_to_whoever_waits():
     def lookup(cve: str, kb: str) -> Release:
         raise RuntimeError(f"cannot look {cve} up")
 
-    lookups = Lookups([("CVE-1", "KB1")], lookup)
+    lookups = Lookups(lookup)
+    lookups.start([("CVE-1", "KB1")])
     with pytest.raises(RuntimeError):
         lookups.run()
     with pytest.raises(RuntimeError, match="cannot look CVE-1 up"):

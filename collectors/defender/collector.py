@@ -14,8 +14,9 @@ machine list leave both kinds without evidence (``asset``, ``patch``) for the te
 unreadable export leaves ``patch`` without evidence (the machines are still inventoried, their
 patch state unknown). An MSRC failure is no collection error: the records say why they carry no
 release date (``release_date_note``) and ``patch_lag`` falls back as the contract says
-(``release_fallback``). Rows whose times cannot be read are left out and reported as one
-``patch`` error. Origin: ``defender/<name>``; subjects ``defender:<name>:<machine id>``.
+(``release_fallback``). Rows whose times cannot be read, or whose ``cveId`` is neither a CVE id
+nor empty, are left out and reported as one ``patch`` error. Origin: ``defender/<name>``;
+subjects ``defender:<name>:<machine id>``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from clausewatch.collectors.defender.vulnerabilities import (
     PatchFacts,
     Row,
     kb_number,
+    no_cve,
     row_last_seen,
     text,
 )
@@ -254,6 +256,9 @@ class _Collection:
         subject = self.c.subject(machine_id)
         for r, page in self.rows.get(machine_id, []):
             if not text(r.cveid):
+                if not no_cve(r.cveid):
+                    self.unplaced.append(f"row {r.id!r} on {machine_id}: cveId {r.cveid!r} is "
+                                         "neither a CVE id nor empty")
                 continue
             try:
                 facts = self.facts(r)

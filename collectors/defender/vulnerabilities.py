@@ -9,8 +9,9 @@ CVE was seen on the device": the detection clock), ``vulnerabilitySeverityLevel`
 (get-all-vulnerabilities-by-machines), which has no first-seen time. The page documents the
 columns in PascalCase and answers in camelCase: keys are read case-insensitively.
 
-* A row without ``cveId`` is installed software with no known vulnerability: it proves the
-  device was assessed, and gives no record.
+* A row without ``cveId`` (null or empty) is installed software with no known vulnerability:
+  it proves the device was assessed, and gives no record. A ``cveId`` that is neither that nor
+  a CVE id (a number, a list, blank text) leaves the row out, reported as a ``patch`` error.
 * A row with a CVE is one ``patch`` record, ``state: missing`` (the export is the current
   snapshot: a fixed vulnerability leaves it), or ``not_applicable`` when
   ``securityUpdateAvailable`` is false (no update exists yet to install; ``fix_available:
@@ -92,6 +93,15 @@ class Columns:
 
 def text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def no_cve(value: Any) -> bool:
+    """Whether a row's ``cveId`` says "no known vulnerability": null or empty. The export
+    documents ``CveId`` as a string, the CVE id (https://learn.microsoft.com/defender-endpoint/
+    api/get-assessment-software-vulnerabilities, §1 "Properties"); any other value (a
+    number, a list, blank text) is not read as the absence of a vulnerability, which would
+    let the device look clean."""
+    return value is None or value == ""
 
 
 def fixing_kb(r: Row) -> str | None:

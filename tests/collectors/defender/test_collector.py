@@ -257,3 +257,17 @@ def test_each_release_date_ref_holds_the_entry_its_record_rests_on(estate, colle
         kbs = {r["Description"]["Value"] for r in entry["Remediations"] if r["Type"] == 2}
         assert record.facts["fixing_kb"].removeprefix("KB") in kbs
     assert len(fake.seen("/cvrf/v3.0/cvrf/2026-Nov")) == 1
+
+
+def test_a_cve_id_that_is_neither_a_cve_nor_empty_is_an_error_not_a_clean_device(estate,
+                                                                                 collect):
+    """A row whose ``cveId`` is a number or blank is not read as "no vulnerability"."""
+    fake = estate()
+    web = next(r for r in fake.rows if r["deviceId"] == M_WEB)
+    fake.rows += [dict(web, id="num", cveId=1003), dict(web, id="blank", cveId="  ")]
+    batch, _ = collect(fake)
+    [error] = batch.errors
+    assert error.kinds == ("patch",) and error.operation == "timestamps"
+    assert "2 record(s) left out: row 'num' on" in error.message
+    assert "cveId 1003 is neither a CVE id nor empty" in error.message
+    assert CVE_WEB in {p.facts["cve_id"] for p in about(batch, "patch")[subject(M_WEB)]}

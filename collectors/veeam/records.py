@@ -15,7 +15,8 @@
   each ``Restore`` task of a finished ``SureBackup`` session is a ``restore_test`` of the object
   it names, with ``duration_minutes`` = ``endTime - creationTime`` of the session (the whole
   SureBackup run, lab start included: the conservative figure for an RTO).
-A session is finished when ``state`` is ``Stopped`` and ``endTime`` is set (ESessionState).
+A session is finished when ``state`` is ``Stopped`` (ESessionState); a finished one without
+``endTime`` is left out and reported, like a time that cannot be read.
 """
 
 from __future__ import annotations
@@ -81,12 +82,18 @@ def finished(record: Mapping[str, Any], zone: ServerZone, what: str, *,
              kind_key: str = "sessionType") -> Run | None:
     """The run of a session (``kind_key`` ``sessionType``) or task session (``type``), None
     while it is not finished. Raises ``ValueError`` (``NoServerZone`` included) when a time it
-    needs cannot be read."""
+    needs cannot be read, and when a ``Stopped`` record has no ``endTime`` (null or
+    ``0001-01-01T00:00:00``): ``Stopped`` is the finished state of a session, whose
+    ``EndTime`` is "the date and time of session end" (nullable for the states before it:
+    https://helpcenter.veeam.com/archive/backup/95/powershell/vbrsession.html; the REST
+    ``SessionModel`` as in notes/veeam.md §5-§8). Dropped silently, such a failed session
+    would leave the restore points it made with no run accounting for them: ``success``."""
     if norm(record.get("state")) != FINISHED:
         return None
     ended = zone.parse(record.get("endTime"), f"{what} endTime")
     if ended is None:
-        return None
+        raise ValueError(f"{what} is Stopped but has no endTime ({record.get('endTime')!r}): "
+                         "when it finished, and so what it accounts for, is unknown")
     started = zone.parse(record.get("creationTime"), f"{what} creationTime")
     _, message, canceled = session_result(record)
     result = record.get("result")

@@ -228,3 +228,20 @@ def test_times_with_seven_fractional_digits_and_offsets_are_utc(estate, clock, t
     [point] = [r for r in about(batch, "backup")[subject("web01")]]
     assert point.facts["completed_at"] == parse_utc("2026-11-20T05:00:00Z")
     assert point.facts["completed_at"].tzinfo is not None
+
+
+def test_a_stopped_session_without_an_end_time_is_an_error_not_dropped(estate, clock,
+                                                                       tmp_path):
+    """A failed run that says it is Stopped but gives no endTime is reported: dropped, the
+    restore point it made would be taken for a success (no session accounting for it)."""
+    fake = estate()
+    sessions = fake.lists["/api/v1/sessions"]
+    web = next(s for s in sessions if s["id"] == "web-1")
+    web.update(endTime=None, result={"result": "Failed", "message": "", "isCanceled": False})
+    batch, _ = collect(fake.base, tmp_path, clock)
+    [error] = batch.errors
+    assert (error.kinds, error.operation) == (("backup",), "timestamps")
+    assert error.message == ("1 record(s) left out: session 'web-1' is Stopped but has no "
+                             "endTime (None): when it finished, and so what it accounts for, "
+                             "is unknown")
+    assert len(about(batch, "backup")[subject("web01")]) == 1  # the point is still listed
